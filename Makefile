@@ -1,0 +1,61 @@
+# serviceideas — `make run` serves the demo, `make test` runs every check.
+# Each step is guarded by a stamp file, so a second run on a set-up machine is quick.
+
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+FLASK  := $(BIN)/flask --app wsgi
+HOST   ?= 127.0.0.1
+PORT   ?= 5000
+# `make run` serves the vendored copies, so the demo works on a machine without internet.
+# Production's default (no SERVICEIDEAS_ASSETS set) is the CDN with SRI hashes.
+export SERVICEIDEAS_ASSETS ?= local
+
+.PHONY: run test setup lint format bench clean
+
+run: setup instance/secret_key
+	SECRET_KEY="$$(cat instance/secret_key)" $(FLASK) db upgrade
+	SECRET_KEY="$$(cat instance/secret_key)" $(FLASK) seed-demo
+	@echo "serviceideas is at http://$(HOST):$(PORT)/ — demo sign-ins use the password demo-password-1"
+	SECRET_KEY="$$(cat instance/secret_key)" exec $(BIN)/gunicorn --workers 2 \
+		--bind $(HOST):$(PORT) --access-logfile - wsgi:app
+
+test: setup
+	scripts/test-all
+
+setup: $(VENV)/.installed static/vendor/.copied
+
+lint: setup
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: setup
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+$(VENV)/.installed: pyproject.toml constraints.txt
+	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' \
+		|| { echo "serviceideas needs Python 3.11 or newer (set PYTHON=...)"; exit 1; }
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --disable-pip-version-check -c constraints.txt -e '.[dev]'
+	touch $@
+
+node_modules/.installed: package.json package-lock.json
+	npm ci --ignore-scripts --no-audit --no-fund --loglevel=error
+	touch $@
+
+# Front-end files come from the npm registry and are copied here, never committed.
+static/vendor/.copied: node_modules/.installed
+	mkdir -p static/vendor
+	cp node_modules/htmx.org/dist/htmx.min.js static/vendor/htmx.min.js
+	cp node_modules/@picocss/pico/css/pico.min.css static/vendor/pico.min.css
+	touch $@
+
+# A random key made once for this machine's demo server; production sets SECRET_KEY itself.
+instance/secret_key:
+	mkdir -p instance
+	$(PYTHON) -c 'import secrets; print(secrets.token_urlsafe(48))' > $@
+	chmod 600 $@
+
+clean:
+	rm -rf $(VENV) node_modules static/vendor .pytest_cache .ruff_cache

@@ -1,0 +1,104 @@
+"""serviceideas: service training for every team, and service ideas tracked to practice."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+
+from serviceideas import config as settings
+from serviceideas.extensions import csrf, db, limiter, login_manager, migrate
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def create_app(test_config: dict[str, Any] | None = None) -> Flask:
+    """Build an app. Reads settings; touches no database and starts nothing."""
+    app = Flask(
+        __name__,
+        instance_relative_config=True,
+        template_folder=str(ROOT / "templates"),
+        static_folder=str(ROOT / "static"),
+    )
+    load_config(app, test_config)
+    register_extensions(app)
+    register_blueprints(app)
+    register_errorhandlers(app)
+    register_template_context(app)
+    register_commands(app)
+    return app
+
+
+def load_config(app: Flask, test_config: dict[str, Any] | None) -> None:
+    app.config.from_object(settings.Config)
+    if test_config is None:
+        app.config.from_pyfile("config.py", silent=True)
+        app.config.update(settings.environment_overrides(os.environ))
+    else:
+        app.config.update({"ENV_NAME": "testing", **test_config})
+    if app.config["ENV_NAME"] in {"development", "testing"} and not app.config["SECRET_KEY"]:
+        app.config["SECRET_KEY"] = settings.DEVELOPMENT_SECRET
+    settings.check(app.config)
+
+    # A relative SQLite path lands in the instance folder (Flask-SQLAlchemy creates it).
+    url = settings.normalise_database_url(
+        app.config["SQLALCHEMY_DATABASE_URI"] or "sqlite:///serviceideas.sqlite"
+    )
+    app.config["SQLALCHEMY_DATABASE_URI"] = url
+    if url.startswith("postgresql"):
+        # Survive a database restart: test each pooled connection before using it.
+        app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {
+            "pool_pre_ping": True,
+            **app.config["SQLALCHEMY_ENGINE_OPTIONS"],
+        }
+
+
+def register_extensions(app: Flask) -> None:
+    from serviceideas import database, htmx, security
+    from serviceideas.people.services import load_signed_in_user
+
+    db.init_app(app)
+    with app.app_context():
+        if db.engine.dialect.name == "sqlite":
+            database.configure_sqlite(db.engine)
+    migrate.init_app(app, db, directory=str(ROOT / "migrations"), compare_type=True)
+    csrf.init_app(app)
+    limiter.init_app(app)
+    login_manager.init_app(app)
+    login_manager.login_view = "auth.login"
+    login_manager.login_message = "Please sign in to see that page."
+    login_manager.login_message_category = "info"
+    login_manager.user_loader(load_signed_in_user)
+    htmx.init_app(app)
+    security.init_app(app)
+
+
+def register_blueprints(app: Flask) -> None:
+    from serviceideas import home
+    from serviceideas.people import admin_routes, routes
+
+    app.register_blueprint(home.bp)
+    app.register_blueprint(routes.bp)
+    app.register_blueprint(admin_routes.bp)
+
+
+def register_errorhandlers(app: Flask) -> None:
+    from serviceideas import errors
+
+    errors.register_errorhandlers(app)
+
+
+def register_template_context(app: Flask) -> None:
+    from serviceideas import assets
+    from serviceideas.people import policies
+
+    app.jinja_env.globals.update(policies.TEMPLATE_POLICIES)
+    app.jinja_env.globals["vendor_asset"] = assets.vendor_asset
+
+
+def register_commands(app: Flask) -> None:
+    from serviceideas import cli
+
+    cli.register(app)

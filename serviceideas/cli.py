@@ -1,0 +1,99 @@
+"""Commands for `flask --app wsgi …`: seed-demo, create-user, import-staff."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+import sqlalchemy as sa
+from flask import Flask
+from flask.cli import with_appcontext
+
+from serviceideas.errors import RuleViolation
+from serviceideas.extensions import db
+from serviceideas.people import services, staff_import
+from serviceideas.people.demo import DEMO_PASSWORD, seed_people
+from serviceideas.people.models import GRANTABLE_ROLES, Role, User
+
+
+@click.command("seed-demo")
+@with_appcontext
+def seed_demo() -> None:
+    """Fill an empty database with a demo company. Does nothing if anyone exists already."""
+    if db.session.scalar(sa.select(sa.func.count(User.id))):
+        click.echo("The database already has people in it; demo data not added.")
+        return
+    sign_ins = seed_people()
+    db.session.commit()
+    click.echo(f"Demo company created. Sign in with any of these, password {DEMO_PASSWORD!r}:")
+    for email in sign_ins:
+        click.echo(f"  {email}")
+
+
+@click.command("create-user")
+@with_appcontext
+@click.argument("email")
+@click.option("--name", required=True, help="The person's full name.")
+@click.option("--department", required=True, help="An existing department's name.")
+@click.option(
+    "--role",
+    "roles",
+    multiple=True,
+    type=click.Choice([role.value for role in (Role.EMPLOYEE, *GRANTABLE_ROLES)]),
+    help="Repeat for several roles. Everyone is an employee.",
+)
+@click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
+def create_user(
+    email: str, name: str, department: str, roles: tuple[str, ...], password_stdin: bool
+) -> None:
+    """Add a person who can sign in straight away."""
+    found = services.find_department(department)
+    if found is None:
+        raise click.UsageError(f"No department called {department!r}.")
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+    else:
+        password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+    try:
+        user = services.create_user(
+            email=email,
+            name=name,
+            department=found,
+            roles={Role(role) for role in roles} - {Role.EMPLOYEE},
+            password=password,
+        )
+    except RuleViolation as error:
+        raise click.UsageError(error.message) from None
+    db.session.commit()
+    click.echo(f"Created {user.email} ({', '.join(user.roles)}) in {found.name}.")
+
+
+@click.command("import-staff")
+@with_appcontext
+@click.argument("csv_file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--dry-run", is_flag=True, help="Report what would change, change nothing.")
+def import_staff(csv_file: Path, dry_run: bool) -> None:
+    """Create or update people from a CSV file with columns email,name,department,roles."""
+    try:
+        text = staff_import.decode(csv_file.read_bytes())
+    except RuleViolation as error:
+        raise click.ClickException(error.message) from None
+    report = staff_import.import_staff(text, apply=not dry_run)
+    if dry_run or report.problems:
+        db.session.rollback()
+        report.applied = False
+    else:
+        db.session.commit()
+    for row in report.rows:
+        if row.outcome is not staff_import.Outcome.UNCHANGED or row.messages:
+            detail = f" — {' '.join(row.messages)}" if row.messages else ""
+            click.echo(f"line {row.line}: {row.email or '?'}: {row.outcome.value}{detail}")
+    click.echo(report.summary())
+    if not report.ok:
+        sys.exit(1)
+
+
+def register(app: Flask) -> None:
+    for command in (seed_demo, create_user, import_staff):
+        app.cli.add_command(command)

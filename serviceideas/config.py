@@ -1,0 +1,119 @@
+"""Configuration: defaults here, then the instance folder's config.py, then the environment.
+
+Everything a deployment changes is an environment variable; the names are part of the
+public interface (SPEC §6).
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+# Secrets that ship in public code or examples; a production server refuses them.
+KNOWN_DEFAULT_SECRETS = frozenset(
+    {"", "dev", "development", "change-me", "changeme", "secret", "serviceideas-development-only"}
+)
+DEVELOPMENT_SECRET = "serviceideas-development-only"  # noqa: S105 - refused outside dev and tests
+
+ASSET_SOURCES = ("cdn", "local")
+
+# Front-end files: one place for the version, the CDN address and the SRI hash.
+# `tests/test_assets.py` checks that the copies in static/vendor hash to the same values.
+VENDOR_ASSETS: dict[str, dict[str, str]] = {
+    "htmx": {
+        "cdn": "https://cdn.jsdelivr.net/npm/htmx.org@2.0.11/dist/htmx.min.js",
+        "local": "vendor/htmx.min.js",
+        "integrity": "sha384-2OatzQy1H+Zd/IIrjr1TcuDGqLXeHhbooAyJY1KdQMKnr4LZ22k31GBLdYKHmVjg",
+    },
+    "pico": {
+        "cdn": "https://cdn.jsdelivr.net/npm/@picocss/pico@2.1.1/css/pico.min.css",
+        "local": "vendor/pico.min.css",
+        "integrity": "sha384-L1dWfspMTHU/ApYnFiMz2QID/PlP1xCW9visvBdbEkOLkSSWsP6ZJWhPw6apiXxU",
+    },
+}
+
+
+class Config:
+    """Defaults. Each attribute may be overridden by instance/config.py or the environment."""
+
+    ENV_NAME = "production"  # production | development | testing
+    SECRET_KEY: str | None = None
+    SQLALCHEMY_DATABASE_URI: str | None = None  # None: SQLite file in the instance folder
+    SQLALCHEMY_ENGINE_OPTIONS: dict[str, Any] = {}
+    SERVICEIDEAS_ASSETS = "cdn"
+
+    # Sessions. SESSION_COOKIE_SECURE belongs on when served over HTTPS (behind a proxy).
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    SESSION_COOKIE_SECURE = False
+    REMEMBER_COOKIE_HTTPONLY = True
+    REMEMBER_COOKIE_SAMESITE = "Lax"
+    REMEMBER_COOKIE_SECURE = False
+    REMEMBER_COOKIE_DURATION = 60 * 60 * 24 * 30  # seconds
+
+    # Uploads (staff CSV) and forms: anything larger is refused with a 413 page.
+    MAX_CONTENT_LENGTH = 4 * 1024 * 1024
+    WTF_CSRF_TIME_LIMIT = None  # the token lives as long as the session
+
+    # Rate limits. Use a shared store (redis://…, memcached://…) when several servers run.
+    RATELIMIT_STORAGE_URI = "memory://"
+    RATELIMIT_ENABLED = True
+    LOGIN_RATE_LIMIT = "10 per minute"
+    LOGIN_RATE_LIMIT_PER_ACCOUNT = "5 per minute"
+    PASSWORD_LINK_MAX_AGE = 60 * 60 * 72  # seconds a password-set link stays valid
+
+    # Passwords: werkzeug's default (scrypt). Tests choose a cheaper method.
+    PASSWORD_HASH_METHOD = "scrypt"
+    PASSWORD_MIN_LENGTH = 10
+
+    # Lists
+    PAGE_SIZE = 25
+
+
+ENVIRONMENT_SETTINGS = {
+    # environment variable: (config key, parser)
+    "SERVICEIDEAS_ENV": ("ENV_NAME", str),
+    "SECRET_KEY": ("SECRET_KEY", str),
+    "DATABASE_URL": ("SQLALCHEMY_DATABASE_URI", str),
+    "SERVICEIDEAS_ASSETS": ("SERVICEIDEAS_ASSETS", str),
+    "SESSION_COOKIE_SECURE": ("SESSION_COOKIE_SECURE", lambda v: v.lower() in {"1", "true", "yes"}),
+    "RATELIMIT_STORAGE_URI": ("RATELIMIT_STORAGE_URI", str),
+}
+
+
+def environment_overrides(environ: os._Environ[str] | dict[str, str]) -> dict[str, Any]:
+    """The settings given in the environment, parsed."""
+    overrides: dict[str, Any] = {}
+    for variable, (key, parse) in ENVIRONMENT_SETTINGS.items():
+        if environ.get(variable):
+            overrides[key] = parse(environ[variable])
+    if overrides.get("SESSION_COOKIE_SECURE"):
+        overrides["REMEMBER_COOKIE_SECURE"] = True
+    return overrides
+
+
+def normalise_database_url(url: str) -> str:
+    """Accept the usual `postgres://` and `postgresql://` forms and use psycopg 3 for them."""
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix) :]
+    return url
+
+
+class ConfigurationError(RuntimeError):
+    """The app cannot start safely with these settings."""
+
+
+def check(config: dict[str, Any]) -> None:
+    """Refuse settings that would be unsafe or meaningless, before anything is served."""
+    if config["SERVICEIDEAS_ASSETS"] not in ASSET_SOURCES:
+        raise ConfigurationError(
+            f"SERVICEIDEAS_ASSETS must be one of {', '.join(ASSET_SOURCES)}, "
+            f"not {config['SERVICEIDEAS_ASSETS']!r}."
+        )
+    relaxed = config["ENV_NAME"] in {"development", "testing"} or config.get("TESTING")
+    if not relaxed and (config.get("SECRET_KEY") or "") in KNOWN_DEFAULT_SECRETS:
+        raise ConfigurationError(
+            "SECRET_KEY is missing or a known default. Set SECRET_KEY to a long random value, "
+            'for example: python -c "import secrets; print(secrets.token_urlsafe(48))"'
+        )

@@ -1,0 +1,30 @@
+"""The front page and the health check."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from flask import Blueprint, jsonify, render_template
+from flask.typing import ResponseReturnValue
+from flask_login import login_required
+from sqlalchemy.exc import SQLAlchemyError
+
+from serviceideas.extensions import db
+
+bp = Blueprint("home", __name__)
+
+
+@bp.route("/")
+@login_required
+def index() -> str:
+    return render_template("home.html")
+
+
+@bp.route("/healthz")
+def healthz() -> ResponseReturnValue:
+    """200 when the database answers; 503 otherwise, so a load balancer can route around us."""
+    try:
+        db.session.execute(sa.text("SELECT 1"))
+    except SQLAlchemyError:
+        db.session.rollback()
+        return jsonify(status="error", detail="database unavailable"), 503
+    return jsonify(status="ok")

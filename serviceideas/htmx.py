@@ -1,0 +1,33 @@
+"""What the server needs to know about htmx requests, and how it answers them."""
+
+from __future__ import annotations
+
+from flask import Flask, Response, request
+
+
+def is_htmx_request() -> bool:
+    return request.headers.get("HX-Request") == "true"
+
+
+def is_fragment_request() -> bool:
+    """A plain htmx request wants a fragment; a boosted one or a history restore wants the page."""
+    return (
+        is_htmx_request()
+        and request.headers.get("HX-Boosted") != "true"
+        and request.headers.get("HX-History-Restore-Request") != "true"
+    )
+
+
+def hx_redirect(url: str) -> Response:
+    """Send an htmx client to another page (a full navigation)."""
+    response = Response(status=204)
+    response.headers["HX-Redirect"] = url
+    return response
+
+
+def init_app(app: Flask) -> None:
+    @app.after_request
+    def vary_on_htmx(response: Response) -> Response:
+        # The same URL answers with a page or a fragment: caches must keep them apart.
+        response.vary.add("HX-Request")
+        return response

@@ -1,0 +1,106 @@
+"""Forms for signing in and for the admin pages."""
+
+from __future__ import annotations
+
+from flask_wtf import FlaskForm
+from flask_wtf.file import FileField, FileSize
+from wtforms import (
+    BooleanField,
+    EmailField,
+    HiddenField,
+    PasswordField,
+    RadioField,
+    SearchField,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+    SubmitField,
+    TextAreaField,
+)
+from wtforms.validators import DataRequired, EqualTo, InputRequired, Length, Optional
+from wtforms.widgets import CheckboxInput, ListWidget
+
+from serviceideas.people.models import (
+    DEPARTMENT_NAME_MAX,
+    EMAIL_MAX,
+    GRANTABLE_ROLES,
+    NAME_MAX,
+    DepartmentKind,
+    Role,
+)
+
+KIND_CHOICES = [(kind.value, kind.label) for kind in DepartmentKind]
+ROLE_CHOICES = [(role.value, role.label) for role in GRANTABLE_ROLES]
+
+
+class CheckboxesField(SelectMultipleField):
+    widget = ListWidget(prefix_label=False)
+    option_widget = CheckboxInput()
+
+
+class LoginForm(FlaskForm):
+    email = EmailField("Email", validators=[DataRequired(), Length(max=EMAIL_MAX)])
+    password = PasswordField("Password", validators=[DataRequired(), Length(max=256)])
+    remember = BooleanField("Keep me signed in on this device")
+    next = HiddenField()
+    submit = SubmitField("Sign in")
+
+
+class SetPasswordForm(FlaskForm):
+    password = PasswordField("New password", validators=[DataRequired(), Length(max=256)])
+    confirm = PasswordField(
+        "Type it again",
+        validators=[DataRequired(), EqualTo("password", "The two passwords are not the same.")],
+    )
+    submit = SubmitField("Set password")
+
+
+class DepartmentForm(FlaskForm):
+    name = StringField("Name", validators=[DataRequired(), Length(max=DEPARTMENT_NAME_MAX)])
+    kind = RadioField("Kind", choices=KIND_CHOICES, validators=[InputRequired()])
+    submit = SubmitField("Save department")
+
+
+class PersonForm(FlaskForm):
+    """Name, department and roles: what an admin edits. The email is set once, at creation."""
+
+    name = StringField("Name", validators=[DataRequired(), Length(max=NAME_MAX)])
+    department = SelectField("Department", coerce=int, validators=[InputRequired()])
+    roles = CheckboxesField("Roles besides employee", choices=ROLE_CHOICES)
+    submit = SubmitField("Save")
+
+    def chosen_roles(self) -> set[Role]:
+        return {Role(value) for value in self.roles.data or ()}
+
+
+class NewPersonForm(PersonForm):
+    email = EmailField("Email", validators=[DataRequired(), Length(max=EMAIL_MAX)])
+    submit = SubmitField("Add person")
+
+
+class PeopleFilterForm(FlaskForm):
+    """The filters of the people list; read from the query string, so no CSRF token."""
+
+    class Meta:
+        csrf = False
+
+    q = SearchField("Search name or email", validators=[Optional(), Length(max=200)])
+    department = SelectField("Department", validators=[Optional()])
+    role = SelectField(
+        "Role",
+        choices=[("", "Any role"), *((role.value, role.label) for role in GRANTABLE_ROLES)],
+        validators=[Optional()],
+    )
+    status = SelectField(
+        "Status",
+        choices=[("active", "Active"), ("inactive", "Deactivated"), ("all", "Everyone")],
+        default="active",
+        validators=[Optional()],
+    )
+
+
+class StaffImportForm(FlaskForm):
+    file = FileField("CSV file", validators=[FileSize(max_size=4 * 1024 * 1024)])
+    text = TextAreaField("…or paste the CSV here", validators=[Optional()])
+    preview = SubmitField("Preview")
+    apply = SubmitField("Import")

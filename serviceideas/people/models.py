@@ -1,0 +1,146 @@
+"""Departments and the people in them, with their roles."""
+
+from __future__ import annotations
+
+import enum
+import secrets
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
+
+from serviceideas.database import UTCDateTime, enum_column_type, utcnow
+from serviceideas.extensions import db
+
+EMAIL_MAX = 254
+NAME_MAX = 120
+DEPARTMENT_NAME_MAX = 80
+
+
+class DepartmentKind(enum.StrEnum):
+    FRONT_LINE = "front_line"
+    BACK_OFFICE = "back_office"
+
+    @property
+    def label(self) -> str:
+        return {"front_line": "Front line", "back_office": "Back office"}[self.value]
+
+
+class Role(enum.StrEnum):
+    """Roles add up. Everyone is an employee; an admin holds every other power too."""
+
+    EMPLOYEE = "employee"
+    TRAINER = "trainer"
+    MANAGER = "manager"
+    ADMIN = "admin"
+
+    @property
+    def label(self) -> str:
+        return self.value.capitalize()
+
+
+# Roles that are granted (employee is implicit), in the order they are shown.
+GRANTABLE_ROLES = (Role.TRAINER, Role.MANAGER, Role.ADMIN)
+
+
+class Department(db.Model):
+    __tablename__ = "departments"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(sa.String(DEPARTMENT_NAME_MAX), unique=True)
+    kind: Mapped[DepartmentKind] = mapped_column(enum_column_type(DepartmentKind, "kind"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    def __repr__(self) -> str:
+        return f"<Department {self.name!r} {self.kind.value}>"
+
+
+class User(db.Model):
+    __tablename__ = "users"
+    __table_args__ = (
+        # Emails are stored lower-cased, so the unique constraint compares them
+        # case-insensitively on every database; the check keeps it that way.
+        sa.CheckConstraint("email = lower(email)", name="email_lower_case"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(sa.String(EMAIL_MAX), unique=True)
+    name: Mapped[str] = mapped_column(sa.String(NAME_MAX))
+    # None until the person sets a password through a one-time link.
+    password_hash: Mapped[str | None] = mapped_column(sa.String(255))
+    department_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("departments.id", ondelete="RESTRICT"), index=True
+    )
+    is_trainer: Mapped[bool] = mapped_column(default=False)
+    is_manager: Mapped[bool] = mapped_column(default=False)
+    is_admin: Mapped[bool] = mapped_column(default=False)
+    active: Mapped[bool] = mapped_column(default=True)
+    # Part of the id kept in the session and remember cookie: changing it (new password,
+    # deactivation) signs the person out everywhere.
+    session_token: Mapped[str] = mapped_column(
+        sa.String(64), default=lambda: secrets.token_hex(16)
+    )
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
+
+    # Eager: a person is almost never shown without their department.
+    department: Mapped[Department] = relationship(lazy="joined", innerjoin=True)
+
+    @validates("email")
+    def _lower_email(self, _key: str, value: str) -> str:
+        return normalise_email(value)
+
+    # Flask-Login's interface
+    @property
+    def is_authenticated(self) -> bool:
+        return True
+
+    @property
+    def is_active(self) -> bool:
+        return self.active
+
+    @property
+    def is_anonymous(self) -> bool:
+        return False
+
+    def get_id(self) -> str:
+        return f"{self.id}:{self.session_token}"
+
+    def renew_session_token(self) -> None:
+        self.session_token = secrets.token_hex(16)
+
+    # Roles
+    @property
+    def granted_roles(self) -> frozenset[Role]:
+        """The roles given on top of employee."""
+        return frozenset(role for role in GRANTABLE_ROLES if getattr(self, f"is_{role}"))
+
+    @property
+    def roles(self) -> tuple[Role, ...]:
+        """Every role this person holds, employee first, in the usual order."""
+        return (Role.EMPLOYEE, *(role for role in GRANTABLE_ROLES if role in self.granted_roles))
+
+    def has_role(self, role: Role) -> bool:
+        """Whether this person holds the powers of `role`: admins hold every role's powers."""
+        return role is Role.EMPLOYEE or self.is_admin or role in self.granted_roles
+
+    def set_roles(self, roles: set[Role]) -> None:
+        self.is_trainer = Role.TRAINER in roles
+        self.is_manager = Role.MANAGER in roles
+        self.is_admin = Role.ADMIN in roles
+
+    def __repr__(self) -> str:
+        return f"<User {self.email}>"
+
+
+def normalise_email(value: str) -> str:
+    return value.strip().lower()
+
+
+def role_column(role: Role) -> sa.ColumnElement[bool]:
+    """The column that grants `role`, for filtering lists of people."""
+    return {
+        Role.TRAINER: User.is_trainer,
+        Role.MANAGER: User.is_manager,
+        Role.ADMIN: User.is_admin,
+    }[role]

@@ -1,0 +1,54 @@
+"""Who may do what with people and departments. The mapping from roles to powers lives here.
+
+Other features write their own policies, and use `requires` to guard their views.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import wraps
+from typing import Any, TypeVar
+
+from flask import abort
+from flask_login import AnonymousUserMixin, current_user, login_required
+
+from serviceideas.people.models import Role, User
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+# Whoever is asking: a signed-in person or Flask-Login's anonymous user.
+Someone = User | AnonymousUserMixin
+
+
+def can_administer(user: Someone) -> bool:
+    """Admins manage departments, people and roles, and import staff."""
+    return isinstance(user, User) and user.is_active and user.has_role(Role.ADMIN)
+
+
+def can_change_roles_of(acting: User, person: User) -> bool:
+    """An admin may not take away their own admin role or switch themselves off."""
+    return can_administer(acting) and acting.id != person.id
+
+
+def requires(policy: Callable[[Any], bool]) -> Callable[[F], F]:
+    """Guard a view: signed-out people go to sign in, signed-in people without the power get 403."""
+
+    def decorator(view: F) -> F:
+        @wraps(view)
+        @login_required
+        def guarded(*args: Any, **kwargs: Any) -> Any:
+            if not policy(current_user):
+                abort(403)
+            return view(*args, **kwargs)
+
+        guarded.policy = policy  # type: ignore[attr-defined]  # read by the access-matrix test
+        return guarded  # type: ignore[return-value]
+
+    return decorator
+
+
+# Offered to every template, so pages hide controls a person may not use.
+TEMPLATE_POLICIES = {
+    "can_administer": can_administer,
+}

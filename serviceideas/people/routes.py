@@ -1,0 +1,109 @@
+"""Signing in and out, and setting a password from a one-time link."""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+from flask import (
+    Blueprint,
+    Response,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
+from flask_login import current_user, login_user, logout_user
+
+from serviceideas.errors import RuleViolation
+from serviceideas.extensions import db, limiter
+from serviceideas.people import services
+from serviceideas.people.forms import LoginForm, SetPasswordForm
+
+bp = Blueprint("auth", __name__)
+
+
+def safe_next(target: str | None) -> str | None:
+    """`target` if it is a path on this site; None for anything that could lead elsewhere."""
+    if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
+        return None
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or any(ord(ch) < 32 for ch in target):
+        return None
+    return target
+
+
+def _failed_sign_in(response: Response) -> bool:
+    return response.status_code != 303
+
+
+def _submitted_email() -> str:
+    return "login:" + services.normalise_email(request.form.get("email", ""))[:254]
+
+
+@bp.route("/login", methods=["GET", "POST"])
+@limiter.limit(
+    lambda: current_app.config["LOGIN_RATE_LIMIT"], methods=["POST"], deduct_when=_failed_sign_in
+)
+@limiter.limit(
+    lambda: current_app.config["LOGIN_RATE_LIMIT_PER_ACCOUNT"],
+    methods=["POST"],
+    key_func=_submitted_email,
+    deduct_when=_failed_sign_in,
+)
+def login() -> Response | tuple[str, int] | str:
+    form = LoginForm(next=request.args.get("next"))
+    if current_user.is_authenticated and request.method == "GET":
+        return redirect(safe_next(form.next.data) or url_for("home.index"))
+    if not form.validate_on_submit():
+        return render_template("people/login.html", form=form), 422 if form.errors else 200
+
+    user = services.authenticate(form.email.data, form.password.data)
+    if user is None:
+        form.password.errors.append("That email and password do not match an account.")
+        return render_template("people/login.html", form=form), 422
+    if not user.is_active:
+        form.email.errors.append(
+            "This account has been deactivated. Ask an administrator if you need it back."
+        )
+        return render_template("people/login.html", form=form), 403
+
+    session.clear()  # a fresh session at sign-in: nothing from before carries over
+    login_user(user, remember=form.remember.data)
+    flash(f"Welcome, {user.name}.", "success")
+    return redirect(safe_next(form.next.data) or url_for("home.index"), code=303)
+
+
+@bp.route("/logout", methods=["GET", "POST"])
+def logout() -> Response:
+    """Sign out. A GET works too (a bookmarked or typed /logout): signing out is never harmful,
+    so it needs no CSRF token; the navigation uses a POST button all the same."""
+    if current_user.is_authenticated:
+        logout_user()
+        session.clear()
+        flash("You are signed out.", "info")
+    return redirect(url_for("auth.login"), code=303)
+
+
+@bp.route("/password/<token>", methods=["GET", "POST"])
+@limiter.limit("20 per minute", methods=["POST"])
+def set_password(token: str) -> Response | tuple[str, int] | str:
+    user = services.user_for_password_token(token)
+    if user is None:
+        return render_template("people/password_link_invalid.html"), 404
+    form = SetPasswordForm()
+    if form.validate_on_submit():
+        try:
+            services.set_password(user, form.password.data)
+        except RuleViolation as error:
+            form.password.errors.append(error.message)
+        else:
+            db.session.commit()
+            logout_user()
+            session.clear()
+            flash("Your password is set. Sign in with it now.", "success")
+            return redirect(url_for("auth.login", next=None), code=303)
+    status = 422 if form.errors else 200
+    return render_template("people/set_password.html", form=form, person=user), status

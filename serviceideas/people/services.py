@@ -1,0 +1,223 @@
+"""What can be done with departments and people. Functions flush, never commit."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable
+
+import sqlalchemy as sa
+from email_validator import EmailNotValidError, validate_email
+from flask import current_app
+from itsdangerous import BadSignature, URLSafeTimedSerializer
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from serviceideas.errors import RuleViolation
+from serviceideas.extensions import db
+from serviceideas.people.models import (
+    DEPARTMENT_NAME_MAX,
+    NAME_MAX,
+    Department,
+    DepartmentKind,
+    Role,
+    User,
+    normalise_email,
+)
+from serviceideas.people.signals import joined_department
+
+# Compared against when the email is unknown, so a wrong email costs as much time as a
+# wrong password and sign-in does not reveal who has an account.
+_UNKNOWN_USER_HASH = generate_password_hash("not a real password", method="pbkdf2:sha256:600000")
+
+
+# Departments
+
+
+def find_department(name: str) -> Department | None:
+    """The department with this name, compared case-insensitively."""
+    return db.session.scalar(
+        sa.select(Department).where(sa.func.lower(Department.name) == name.strip().lower())
+    )
+
+
+def _check_department_name(name: str, department: Department | None = None) -> str:
+    name = " ".join(name.split())
+    if not name:
+        raise RuleViolation("Give the department a name.", "name")
+    if len(name) > DEPARTMENT_NAME_MAX:
+        raise RuleViolation(f"Keep the name to {DEPARTMENT_NAME_MAX} characters.", "name")
+    existing = find_department(name)
+    if existing is not None and existing is not department:
+        raise RuleViolation(f"There is already a department called {existing.name}.", "name")
+    return name
+
+
+def create_department(name: str, kind: DepartmentKind) -> Department:
+    department = Department(name=_check_department_name(name), kind=kind)
+    db.session.add(department)
+    db.session.flush()
+    return department
+
+
+def update_department(department: Department, name: str, kind: DepartmentKind) -> None:
+    department.name = _check_department_name(name, department)
+    department.kind = kind
+    db.session.flush()
+
+
+def departments_with_headcount() -> list[tuple[Department, int]]:
+    """Every department, by name, with its number of active people, in one query."""
+    headcount = (
+        sa.select(sa.func.count(User.id))
+        .where(User.department_id == Department.id, User.active.is_(True))
+        .scalar_subquery()
+    )
+    rows = db.session.execute(sa.select(Department, headcount).order_by(Department.name))
+    return [(department, count) for department, count in rows]
+
+
+# People
+
+
+def check_email(email: str) -> str:
+    """The email, normalised, or a RuleViolation saying what is wrong with it."""
+    email = normalise_email(email)
+    if not email:
+        raise RuleViolation("Enter an email address.", "email")
+    try:
+        validate_email(email, check_deliverability=False)
+    except EmailNotValidError as error:
+        raise RuleViolation(f"That email address is not valid: {error}", "email") from None
+    return email
+
+
+def check_name(name: str) -> str:
+    name = " ".join(name.split())
+    if not name:
+        raise RuleViolation("Enter the person's name.", "name")
+    if len(name) > NAME_MAX:
+        raise RuleViolation(f"Keep the name to {NAME_MAX} characters.", "name")
+    return name
+
+
+def check_password(password: str) -> None:
+    minimum = current_app.config["PASSWORD_MIN_LENGTH"]
+    if len(password) < minimum:
+        raise RuleViolation(f"Use at least {minimum} characters.", "password")
+    if len(password) > 256:
+        raise RuleViolation("Use at most 256 characters.", "password")
+
+
+def find_user(email: str) -> User | None:
+    return db.session.scalar(sa.select(User).where(User.email == normalise_email(email)))
+
+
+def create_user(
+    *,
+    email: str,
+    name: str,
+    department: Department,
+    roles: Iterable[Role] = (),
+    password: str | None = None,
+) -> User:
+    """Add a person. Without a password they sign in after following a password-set link."""
+    email = check_email(email)
+    if find_user(email) is not None:
+        raise RuleViolation("Someone with this email address already exists.", "email")
+    user = User(email=email, name=check_name(name), department=department)
+    user.set_roles(set(roles))
+    if password is not None:
+        set_password(user, password)
+    db.session.add(user)
+    db.session.flush()
+    joined_department.send(user, department=department)
+    return user
+
+
+def update_user(
+    user: User,
+    *,
+    name: str,
+    department: Department,
+    roles: Iterable[Role],
+    acting: User | None = None,
+) -> None:
+    """Change a person's name, department and roles. `acting` is None on the command line."""
+    roles = set(roles)
+    if acting is not None and acting.id == user.id and user.is_admin and Role.ADMIN not in roles:
+        raise RuleViolation("You cannot take away your own admin role.", "roles")
+    moved = user.department_id != department.id
+    user.name = check_name(name)
+    user.department = department
+    user.set_roles(roles)
+    db.session.flush()
+    if moved:
+        joined_department.send(user, department=department)
+
+
+def set_active(acting: User, user: User, active: bool) -> None:
+    """Deactivate or reactivate a person. Everything they wrote stays; they can't sign in."""
+    if acting.id == user.id and not active:
+        raise RuleViolation("You cannot deactivate yourself.")
+    if user.active != active:
+        user.active = active
+        user.renew_session_token()  # ends every open session of a deactivated person
+        db.session.flush()
+
+
+# Passwords and sign-in
+
+
+def set_password(user: User, password: str) -> None:
+    check_password(password)
+    user.password_hash = generate_password_hash(
+        password, method=current_app.config["PASSWORD_HASH_METHOD"]
+    )
+    user.renew_session_token()
+
+
+def authenticate(email: str, password: str) -> User | None:
+    """The person with this email and password, active or not; None if either is wrong."""
+    user = find_user(email)
+    if user is None or user.password_hash is None:
+        check_password_hash(_UNKNOWN_USER_HASH, password)
+        return None
+    return user if check_password_hash(user.password_hash, password) else None
+
+
+def _password_serializer() -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt="password-set")
+
+
+def _password_fingerprint(user: User) -> str:
+    # Changes as soon as the password does, which uses the link up.
+    return hashlib.sha256((user.password_hash or "unset").encode()).hexdigest()[:16]
+
+
+def password_set_token(user: User) -> str:
+    """A token for a one-time link: valid until used or until PASSWORD_LINK_MAX_AGE passes."""
+    return _password_serializer().dumps([user.id, _password_fingerprint(user)])
+
+
+def user_for_password_token(token: str) -> User | None:
+    """The active person the token was issued to, if it is genuine, unused and not expired."""
+    try:
+        user_id, fingerprint = _password_serializer().loads(
+            token, max_age=current_app.config["PASSWORD_LINK_MAX_AGE"]
+        )
+    except (BadSignature, ValueError, TypeError):
+        return None
+    user = db.session.get(User, user_id) if isinstance(user_id, int) else None
+    if user is None or not user.active or fingerprint != _password_fingerprint(user):
+        return None
+    return user
+
+
+def load_signed_in_user(session_id: str) -> User | None:
+    """Flask-Login's user loader: the id is "<user id>:<session token>"."""
+    user_id, _, token = session_id.partition(":")
+    if not user_id.isdigit() or not token:
+        return None
+    user = db.session.get(User, int(user_id))
+    if user is None or not user.active or user.session_token != token:
+        return None
+    return user

@@ -1,0 +1,13 @@
+"""Signals that let higher features react to people without `people` importing them.
+
+Receivers run inside the sender's transaction and must only flush, never commit.
+"""
+
+from blinker import Namespace
+
+_signals = Namespace()
+
+#: Sent with `sender=user` and `department=` the department they now belong to, when a
+#: person is created (by hand, by CSV import or on the command line) or moves department.
+#: Training subscribes to enrol new joiners in their department's assignments.
+joined_department = _signals.signal("joined-department")

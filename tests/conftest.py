@@ -1,0 +1,187 @@
+"""Fixtures for every test: a fresh app per test on SQLite or PostgreSQL, factories, helpers.
+
+The database comes from SERVICEIDEAS_TEST_DATABASE_URL (scripts/test-all sets it for the
+PostgreSQL run); without it, a SQLite file in a temporary folder.
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+from flask import Flask
+from flask.testing import FlaskClient
+
+from serviceideas import create_app
+from serviceideas.extensions import db
+from serviceideas.people.models import Department, DepartmentKind, Role, User
+
+PASSWORD = "correct horse battery"
+_counter = itertools.count(1)
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
+    url = os.environ.get("SERVICEIDEAS_TEST_DATABASE_URL")
+    if url:
+        return url
+    return f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.sqlite'}"
+
+
+def settings_for_tests(database_url: str, **overrides: Any) -> dict[str, Any]:
+    return {
+        "TESTING": True,
+        "SECRET_KEY": "test-secret-key-not-for-production",
+        "SQLALCHEMY_DATABASE_URI": database_url,
+        "SERVICEIDEAS_ASSETS": "local",
+        "WTF_CSRF_ENABLED": False,  # tests of CSRF itself turn it back on
+        "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",  # fast; production uses scrypt
+        **overrides,
+    }
+
+
+@pytest.fixture(scope="session")
+def _schema(database_url: str) -> Iterator[None]:
+    """Create the tables once per run; each test then starts from empty tables."""
+    app = create_app(settings_for_tests(database_url))
+    with app.app_context():
+        db.drop_all()
+        db.create_all()
+        db.engine.dispose()
+    yield
+
+
+def empty_all_tables(app: Flask) -> None:
+    with app.app_context():
+        db.session.remove()
+        tables = list(reversed(db.metadata.sorted_tables))
+        with db.engine.begin() as connection:
+            if connection.dialect.name == "postgresql":
+                names = ", ".join(f'"{table.name}"' for table in tables)
+                connection.execute(sa.text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+            else:
+                for table in tables:
+                    connection.execute(table.delete())
+        db.engine.dispose()
+
+
+@pytest.fixture
+def app_settings() -> dict[str, Any]:
+    """Override in a test module (or parametrize) to change the app's settings."""
+    return {}
+
+
+@pytest.fixture
+def app(_schema: None, database_url: str, app_settings: dict[str, Any]) -> Iterator[Flask]:
+    app = create_app(settings_for_tests(database_url, **app_settings))
+    with app.app_context():
+        yield app
+    empty_all_tables(app)
+
+
+@pytest.fixture(autouse=True)
+def _push_request_context() -> None:
+    """pytest-flask pushes one request context for a whole test, so Flask-Login's cached user
+    and the database session would leak from one request to the next. Each request here gets
+    its own context instead."""
+
+
+# Factories
+
+
+@pytest.fixture
+def make_department(app: Flask) -> Callable[..., Department]:
+    def make(name: str | None = None, kind: DepartmentKind = DepartmentKind.FRONT_LINE) -> Department:
+        department = Department(name=name or f"Department {next(_counter)}", kind=kind)
+        db.session.add(department)
+        db.session.commit()
+        return department
+
+    return make
+
+
+@pytest.fixture
+def make_user(app: Flask, make_department: Callable[..., Department]) -> Callable[..., User]:
+    def make(
+        role: Role | str | None = None,
+        *,
+        roles: tuple[Role | str, ...] = (),
+        email: str | None = None,
+        name: str | None = None,
+        department: Department | None = None,
+        password: str | None = PASSWORD,
+        active: bool = True,
+    ) -> User:
+        from werkzeug.security import generate_password_hash
+
+        n = next(_counter)
+        user = User(
+            email=email or f"person{n}@example.com",
+            name=name or f"Person {n}",
+            department=department or make_department(),
+            active=active,
+            password_hash=generate_password_hash(password, method="pbkdf2:sha256:1000")
+            if password
+            else None,
+        )
+        user.set_roles({Role(r) for r in (*roles, *([role] if role else []))} - {Role.EMPLOYEE})
+        db.session.add(user)
+        db.session.commit()
+        return user
+
+    return make
+
+
+@pytest.fixture
+def people(make_user: Callable[..., User]) -> dict[str, User]:
+    """One person per role, keyed by role name."""
+    return {role.value: make_user(role) for role in Role}
+
+
+def login_as(client: FlaskClient, user: User) -> FlaskClient:
+    """Sign `user` in on `client` the way Flask-Login remembers them, without the form."""
+    with client.session_transaction() as session:
+        session["_user_id"] = user.get_id()
+        session["_fresh"] = True
+    return client
+
+
+@pytest.fixture
+def client_as(app: Flask) -> Callable[[User | None], FlaskClient]:
+    """A new test client signed in as the given person (or signed out for None)."""
+
+    def make(user: User | None) -> FlaskClient:
+        client = app.test_client()
+        return login_as(client, user) if user is not None else client
+
+    return make
+
+
+# Query counting
+
+
+class QueryLog(list[str]):
+    @property
+    def count(self) -> int:
+        return len(self)
+
+
+@contextmanager
+def count_queries() -> Iterator[QueryLog]:
+    """Collect the SQL statements run inside the block (on the current app's engine)."""
+    log = QueryLog()
+
+    def record(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        log.append(statement)
+
+    engine = db.engine
+    sa.event.listen(engine, "before_cursor_execute", record)
+    try:
+        yield log
+    finally:
+        sa.event.remove(engine, "before_cursor_execute", record)

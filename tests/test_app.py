@@ -1,0 +1,120 @@
+"""The app factory, configuration, health check and front-end assets."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+from pathlib import Path
+
+import pytest
+
+from serviceideas import ROOT, create_app
+from serviceideas.config import VENDOR_ASSETS, ConfigurationError, environment_overrides
+
+
+def production(**settings):
+    return create_app({"ENV_NAME": "production", "TESTING": False, **settings})
+
+
+@pytest.mark.parametrize("secret", [None, "", "dev", "change-me", "serviceideas-development-only"])
+def test_production_refuses_a_missing_or_default_secret_key(secret):
+    with pytest.raises(ConfigurationError, match="SECRET_KEY"):
+        production(SECRET_KEY=secret)
+
+
+def test_production_starts_with_a_real_secret_key(tmp_path):
+    app = production(SECRET_KEY="x" * 40, SQLALCHEMY_DATABASE_URI=f"sqlite:///{tmp_path}/a.db")
+    assert app.config["SESSION_COOKIE_HTTPONLY"] is True
+    assert app.config["SESSION_COOKIE_SAMESITE"] == "Lax"
+
+
+def test_unknown_asset_source_is_refused():
+    with pytest.raises(ConfigurationError, match="SERVICEIDEAS_ASSETS"):
+        create_app({"SERVICEIDEAS_ASSETS": "elsewhere"})
+
+
+def test_environment_is_read_and_postgres_urls_use_psycopg(monkeypatch):
+    overrides = environment_overrides(
+        {"DATABASE_URL": "postgres://u@h/db", "SERVICEIDEAS_ASSETS": "local", "SECRET_KEY": "k"}
+    )
+    assert overrides == {
+        "SQLALCHEMY_DATABASE_URI": "postgres://u@h/db",
+        "SERVICEIDEAS_ASSETS": "local",
+        "SECRET_KEY": "k",
+    }
+    app = create_app({"SQLALCHEMY_DATABASE_URI": "postgres://u@127.0.0.1:1/db"})
+    assert app.config["SQLALCHEMY_DATABASE_URI"].startswith("postgresql+psycopg://")
+    assert app.config["SQLALCHEMY_ENGINE_OPTIONS"]["pool_pre_ping"] is True
+
+
+def test_default_database_is_sqlite_in_the_instance_folder(monkeypatch, tmp_path):
+    monkeypatch.delenv("DATABASE_URL", raising=False)
+    app = create_app({"SQLALCHEMY_DATABASE_URI": None})
+    with app.app_context():
+        from serviceideas.extensions import db
+
+        assert db.engine.url.database == str(Path(app.instance_path) / "serviceideas.sqlite")
+
+
+def test_engine_is_tuned_for_its_database(app):
+    from serviceideas.extensions import db
+
+    if db.engine.dialect.name == "sqlite":
+        with db.engine.connect() as connection:
+            assert connection.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
+            assert connection.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+            assert connection.exec_driver_sql("PRAGMA busy_timeout").scalar() >= 5000
+    else:
+        assert db.engine.pool._pre_ping is True
+
+
+def test_healthz_answers_ok_when_the_database_answers(client):
+    response = client.get("/healthz")
+    assert response.status_code == 200
+    assert response.get_json() == {"status": "ok"}
+
+
+def test_healthz_answers_503_when_the_database_does_not(tmp_path):
+    app = create_app(
+        {"TESTING": True, "SQLALCHEMY_DATABASE_URI": "postgresql+psycopg://x@127.0.0.1:1/none"}
+    )
+    response = app.test_client().get("/healthz")
+    assert response.status_code == 503
+    assert response.get_json()["status"] == "error"
+
+
+@pytest.mark.parametrize("name", sorted(VENDOR_ASSETS))
+def test_vendored_file_matches_the_configured_sri_hash(name):
+    asset = VENDOR_ASSETS[name]
+    path = ROOT / "static" / asset["local"]
+    assert path.exists(), f"{path} is missing: run `make setup` (npm ci copies it there)"
+    digest = base64.b64encode(hashlib.sha384(path.read_bytes()).digest()).decode()
+    assert asset["integrity"] == f"sha384-{digest}"
+
+
+def test_htmx_is_the_pinned_version_from_the_cdn_with_sri():
+    assert VENDOR_ASSETS["htmx"]["cdn"] == (
+        "https://cdn.jsdelivr.net/npm/htmx.org@2.0.11/dist/htmx.min.js"
+    )
+    assert VENDOR_ASSETS["htmx"]["integrity"] == (
+        "sha384-2OatzQy1H+Zd/IIrjr1TcuDGqLXeHhbooAyJY1KdQMKnr4LZ22k31GBLdYKHmVjg"
+    )
+
+
+@pytest.mark.parametrize("source", ["cdn", "local"])
+def test_pages_load_assets_from_the_configured_source(database_url, source, _schema):
+    from tests.conftest import settings_for_tests
+
+    app = create_app(settings_for_tests(database_url, SERVICEIDEAS_ASSETS=source))
+    page = app.test_client().get("/login").get_data(as_text=True)
+    htmx = VENDOR_ASSETS["htmx"]
+    expected_src = htmx["cdn"] if source == "cdn" else "/static/vendor/htmx.min.js"
+    assert f'<script src="{expected_src}" integrity="{htmx["integrity"]}"' in page
+    csp = app.test_client().get("/login").headers["Content-Security-Policy"]
+    assert ("https://cdn.jsdelivr.net" in csp) is (source == "cdn")
+    assert "unsafe-inline" not in csp and "unsafe-eval" not in csp
+
+
+def test_htmx_requests_carry_the_csrf_token_in_a_header(client):
+    page = client.get("/login").get_data(as_text=True)
+    assert "hx-headers='{\"X-CSRFToken\": \"" in page
