@@ -53,13 +53,20 @@ def enum_column_type(enum_class: type[enum.Enum], name: str) -> sa.Enum:
 
 
 def configure_sqlite(engine: Engine) -> None:
-    """Foreign keys on, write-ahead log, and a busy timeout instead of 'database is locked'."""
+    """Foreign keys on, write-ahead log, a busy timeout instead of 'database is locked', and
+    transactions begun by SQLAlchemy rather than by the sqlite3 module, whose own handling
+    breaks SAVEPOINT (a released savepoint would commit everything before it)."""
 
     @sa.event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA busy_timeout=10000")
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.close()
+
+    @sa.event.listens_for(engine, "begin")
+    def _on_begin(connection: sa.Connection) -> None:
+        connection.exec_driver_sql("BEGIN")

@@ -6,6 +6,7 @@ PostgreSQL run); without it, a SQLite file in a temporary folder.
 
 from __future__ import annotations
 
+import contextvars
 import itertools
 import os
 from collections.abc import Callable, Iterator
@@ -14,7 +15,7 @@ from typing import Any
 
 import pytest
 import sqlalchemy as sa
-from flask import Flask
+from flask import Flask, has_app_context
 from flask.testing import FlaskClient
 
 from serviceideas import create_app
@@ -76,9 +77,33 @@ def app_settings() -> dict[str, Any]:
     return {}
 
 
+class IsolatedClient(FlaskClient):
+    """A test client whose every request runs in its own app context, as in production.
+
+    The test itself holds an app context (to use `db.session`); without this, Flask would
+    reuse it for requests, sharing `g` (Flask-Login's cached user) and the database session.
+    The test's own session is committed around each request, so the request sees what the
+    test set up and the test then reads what the request stored.
+    """
+
+    def open(self, *args: Any, **kwargs: Any) -> Any:
+        if has_app_context():
+            db.session.commit()
+        response = contextvars.Context().run(self._open_and_pop, *args, **kwargs)
+        if has_app_context():
+            db.session.commit()
+        return response
+
+    def _open_and_pop(self, *args: Any, **kwargs: Any) -> Any:
+        response = super().open(*args, **kwargs)
+        self._context_stack.close()  # pop the contexts kept for inspection, in this context
+        return response
+
+
 @pytest.fixture
 def app(_schema: None, database_url: str, app_settings: dict[str, Any]) -> Iterator[Flask]:
     app = create_app(settings_for_tests(database_url, **app_settings))
+    app.test_client_class = IsolatedClient
     with app.app_context():
         yield app
     empty_all_tables(app)
@@ -165,6 +190,9 @@ def client_as(app: Flask) -> Callable[[User | None], FlaskClient]:
 # Query counting
 
 
+TRANSACTION_CONTROL = ("BEGIN", "COMMIT", "ROLLBACK", "SAVEPOINT", "RELEASE")
+
+
 class QueryLog(list[str]):
     @property
     def count(self) -> int:
@@ -177,7 +205,8 @@ def count_queries() -> Iterator[QueryLog]:
     log = QueryLog()
 
     def record(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
-        log.append(statement)
+        if not statement.lstrip().upper().startswith(TRANSACTION_CONTROL):
+            log.append(statement)
 
     engine = db.engine
     sa.event.listen(engine, "before_cursor_execute", record)

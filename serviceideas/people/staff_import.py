@@ -144,7 +144,7 @@ def _import_row(
     # Check everything first, so a bad row is refused whole.
     email = name = department = roles = None
     try:
-        email = services.check_email(values["email"])
+        email = row.email = services.check_email(values["email"])
     except RuleViolation as error:
         row.messages.append(error.message)
     try:
