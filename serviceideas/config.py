@@ -63,7 +63,7 @@ class Config:
     PASSWORD_LINK_MAX_AGE = 60 * 60 * 72  # seconds a password-set link stays valid
 
     # Passwords: werkzeug's default (scrypt). Tests choose a cheaper method.
-    PASSWORD_HASH_METHOD = "scrypt"
+    PASSWORD_HASH_METHOD = "scrypt"  # noqa: S105 - a method name, not a password
     PASSWORD_MIN_LENGTH = 10
 
     # Lists

@@ -24,7 +24,9 @@ class Page:
             number = max(1, min(int(number or 1), 100_000))
         except ValueError:
             number = 1
-        total = db.session.scalar(sa.select(sa.func.count()).select_from(query.order_by(None).subquery()))
+        total = db.session.scalar(
+            sa.select(sa.func.count()).select_from(query.order_by(None).subquery())
+        )
         items = list(db.session.scalars(query.limit(size).offset((number - 1) * size)))
         return cls(items=items, number=number, size=size, total=total or 0)
 

@@ -21,6 +21,7 @@ from flask.testing import FlaskClient
 from serviceideas import create_app
 from serviceideas.extensions import db
 from serviceideas.people.models import Department, DepartmentKind, Role, User
+from serviceideas.people.services import password_set_token
 
 PASSWORD = "correct horse battery"
 _counter = itertools.count(1)
@@ -121,7 +122,9 @@ def _push_request_context() -> None:
 
 @pytest.fixture
 def make_department(app: Flask) -> Callable[..., Department]:
-    def make(name: str | None = None, kind: DepartmentKind = DepartmentKind.FRONT_LINE) -> Department:
+    def make(
+        name: str | None = None, kind: DepartmentKind = DepartmentKind.FRONT_LINE
+    ) -> Department:
         department = Department(name=name or f"Department {next(_counter)}", kind=kind)
         db.session.add(department)
         db.session.commit()
@@ -166,6 +169,20 @@ def make_user(app: Flask, make_department: Callable[..., Department]) -> Callabl
 def people(make_user: Callable[..., User]) -> dict[str, User]:
     """One person per role, keyed by role name."""
     return {role.value: make_user(role) for role in Role}
+
+
+@pytest.fixture
+def url_values(
+    app: Flask, make_user: Callable[..., User], make_department: Callable[..., Department]
+) -> dict[str, Any]:
+    """A real object for each kind of URL parameter."""
+    target = make_user(password=None)
+    return {
+        "user_id": target.id,
+        "department_id": make_department().id,
+        "token": password_set_token(target),
+        "filename": "css/app.css",
+    }
 
 
 def login_as(client: FlaskClient, user: User) -> FlaskClient:

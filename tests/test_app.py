@@ -117,4 +117,4 @@ def test_pages_load_assets_from_the_configured_source(database_url, source, _sch
 
 def test_htmx_requests_carry_the_csrf_token_in_a_header(client):
     page = client.get("/login").get_data(as_text=True)
-    assert "hx-headers='{\"X-CSRFToken\": \"" in page
+    assert 'hx-headers=\'{"X-CSRFToken": "' in page

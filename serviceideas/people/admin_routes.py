@@ -3,12 +3,23 @@
 from __future__ import annotations
 
 import sqlalchemy as sa
-from flask import Blueprint, Response, current_app, flash, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    Response,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_login import current_user
+from wtforms.fields import SelectChoice
 
 from serviceideas.errors import RuleViolation
 from serviceideas.extensions import db
 from serviceideas.forms import EmptyForm
+from serviceideas.pagination import Page
 from serviceideas.people import services, staff_import
 from serviceideas.people.forms import (
     DepartmentForm,
@@ -19,7 +30,6 @@ from serviceideas.people.forms import (
 )
 from serviceideas.people.models import Department, DepartmentKind, Role, User, role_column
 from serviceideas.people.policies import can_administer, can_change_roles_of, requires
-from serviceideas.pagination import Page
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
@@ -58,7 +68,7 @@ def departments() -> Response | Rendered:
 @requires(can_administer)
 def edit_department(department_id: int) -> Response | Rendered:
     department = db.get_or_404(Department, department_id)
-    form = DepartmentForm(obj=department, kind=department.kind.value)
+    form = DepartmentForm(data={"name": department.name, "kind": department.kind.value})
     if form.validate_on_submit():
         try:
             services.update_department(department, form.name.data, DepartmentKind(form.kind.data))
@@ -75,9 +85,9 @@ def edit_department(department_id: int) -> Response | Rendered:
 # People
 
 
-def _department_choices() -> list[tuple[int, str]]:
+def _department_choices() -> list[SelectChoice]:
     return [
-        (department.id, department.name)
+        SelectChoice(department.id, department.name)
         for department in db.session.scalars(sa.select(Department).order_by(Department.name))
     ]
 
@@ -87,7 +97,9 @@ def _department_choices() -> list[tuple[int, str]]:
 def users() -> Rendered:
     departments = _department_choices()
     filters = PeopleFilterForm(request.args)
-    filters.department.choices = [("", "All departments")] + [(str(i), n) for i, n in departments]
+    filters.department.choices = [SelectChoice("", "All departments")] + [
+        SelectChoice(str(choice.value), choice.label) for choice in departments
+    ]
     if not filters.validate():
         return render_template("admin/users.html", filters=filters, page=None), 400
 
@@ -136,10 +148,14 @@ def new_user() -> Response | Rendered:
 @requires(can_administer)
 def edit_user(user_id: int) -> Response | Rendered:
     user = db.get_or_404(User, user_id)
-    form = PersonForm(obj=user, department=user.department_id)
+    form = PersonForm(
+        data={
+            "name": user.name,
+            "department": user.department_id,
+            "roles": [role.value for role in user.granted_roles],
+        }
+    )
     form.department.choices = _department_choices()
-    if request.method == "GET":
-        form.roles.data = [role.value for role in user.granted_roles]
     if form.validate_on_submit():
         try:
             services.update_user(

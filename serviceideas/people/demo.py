@@ -1,4 +1,4 @@
-"""A believable company for the demo: eight departments, three of them back office, ~60 people."""
+"""A believable company for the demo: eight departments, four of them back office, 60 people."""
 
 from __future__ import annotations
 
@@ -11,12 +11,12 @@ from serviceideas.people.models import Department, DepartmentKind, Role, User
 DEMO_PASSWORD = "demo-password-1"  # noqa: S105 - published in the README on purpose
 
 DEPARTMENTS = [
-    ("Customer Service", DepartmentKind.FRONT_LINE, 12),
-    ("Stores", DepartmentKind.FRONT_LINE, 10),
+    ("Customer Service", DepartmentKind.FRONT_LINE, 14),
+    ("Stores", DepartmentKind.FRONT_LINE, 11),
     ("Field Service", DepartmentKind.FRONT_LINE, 7),
     ("Sales", DepartmentKind.FRONT_LINE, 6),
     ("IT", DepartmentKind.BACK_OFFICE, 6),
-    ("Logistics", DepartmentKind.BACK_OFFICE, 7),
+    ("Logistics", DepartmentKind.BACK_OFFICE, 8),
     ("Finance", DepartmentKind.BACK_OFFICE, 4),
     ("People & Culture", DepartmentKind.BACK_OFFICE, 3),
 ]
@@ -30,14 +30,64 @@ SIGN_INS = [
     ("admin@example.com", "Ada Admin", "IT", (Role.ADMIN,)),
 ]
 
-FIRST_NAMES = (
-    "Aisha Ben Chloé Dmitri Elif Farah Gus Hana Ivan Jonas Kemal Lea Mateo Nora Oskar Priya "
-    "Quinn Rosa Samir Tove Umar Vera Wen Ximena Yusuf Zofia Amara Bruno Dalia Emil"
-).split()
-LAST_NAMES = (
-    "Andersen Brooks Castillo Dubois Eriksen Fischer García Haddad Ito Jansen Kowalski "
-    "Laine Moreau Nakamura Okafor Petrov Quist Rossi Silva Tanaka Ueda Varga Weber Yilmaz"
-).split()
+FIRST_NAMES = [
+    "Aisha",
+    "Ben",
+    "Chloé",
+    "Dmitri",
+    "Elif",
+    "Farah",
+    "Gus",
+    "Hana",
+    "Ivan",
+    "Jonas",
+    "Kemal",
+    "Lea",
+    "Mateo",
+    "Nora",
+    "Oskar",
+    "Priya",
+    "Quinn",
+    "Rosa",
+    "Samir",
+    "Tove",
+    "Umar",
+    "Vera",
+    "Wen",
+    "Ximena",
+    "Yusuf",
+    "Zofia",
+    "Amara",
+    "Bruno",
+    "Dalia",
+    "Emil",
+]
+LAST_NAMES = [
+    "Andersen",
+    "Brooks",
+    "Castillo",
+    "Dubois",
+    "Eriksen",
+    "Fischer",
+    "García",
+    "Haddad",
+    "Ito",
+    "Jansen",
+    "Kowalski",
+    "Laine",
+    "Moreau",
+    "Nakamura",
+    "Okafor",
+    "Petrov",
+    "Quist",
+    "Rossi",
+    "Silva",
+    "Tanaka",
+    "Ueda",
+    "Varga",
+    "Weber",
+    "Yilmaz",
+]
 
 
 def seed_people() -> dict[str, User]:
@@ -60,10 +110,14 @@ def seed_people() -> dict[str, User]:
     for department_name, _kind, size in DEPARTMENTS:
         for _ in range(size - sum(1 for s in SIGN_INS if s[2] == department_name)):
             name = names.pop()
-            email = name.lower().replace(" ", ".").translate(str.maketrans("éí", "ei")) + "@example.com"
+            email = (
+                name.lower().replace(" ", ".").translate(str.maketrans("éí", "ei")) + "@example.com"
+            )
             # Colleagues have no password: an admin gives them a password-set link.
             colleagues.append(
-                services.create_user(email=email, name=name, department=departments[department_name])
+                services.create_user(
+                    email=email, name=name, department=departments[department_name]
+                )
             )
     # A few more trainers and managers, as a real company would have.
     for user in rng.sample(colleagues, k=min(4, len(colleagues))):

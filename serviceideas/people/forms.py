@@ -17,6 +17,7 @@ from wtforms import (
     SubmitField,
     TextAreaField,
 )
+from wtforms.fields import SelectChoice
 from wtforms.validators import DataRequired, EqualTo, InputRequired, Length, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
@@ -29,8 +30,8 @@ from serviceideas.people.models import (
     Role,
 )
 
-KIND_CHOICES = [(kind.value, kind.label) for kind in DepartmentKind]
-ROLE_CHOICES = [(role.value, role.label) for role in GRANTABLE_ROLES]
+KIND_CHOICES = [SelectChoice(kind.value, kind.label) for kind in DepartmentKind]
+ROLE_CHOICES = [SelectChoice(role.value, role.label) for role in GRANTABLE_ROLES]
 
 
 class CheckboxesField(SelectMultipleField):
@@ -88,12 +89,16 @@ class PeopleFilterForm(FlaskForm):
     department = SelectField("Department", validators=[Optional()])
     role = SelectField(
         "Role",
-        choices=[("", "Any role"), *((role.value, role.label) for role in GRANTABLE_ROLES)],
+        choices=[SelectChoice("", "Any role"), *ROLE_CHOICES],
         validators=[Optional()],
     )
     status = SelectField(
         "Status",
-        choices=[("active", "Active"), ("inactive", "Deactivated"), ("all", "Everyone")],
+        choices=[
+            SelectChoice("active", "Active"),
+            SelectChoice("inactive", "Deactivated"),
+            SelectChoice("all", "Everyone"),
+        ],
         default="active",
         validators=[Optional()],
     )

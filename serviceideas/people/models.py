@@ -77,9 +77,7 @@ class User(db.Model):
     active: Mapped[bool] = mapped_column(default=True)
     # Part of the id kept in the session and remember cookie: changing it (new password,
     # deactivation) signs the person out everywhere.
-    session_token: Mapped[str] = mapped_column(
-        sa.String(64), default=lambda: secrets.token_hex(16)
-    )
+    session_token: Mapped[str] = mapped_column(sa.String(64), default=lambda: secrets.token_hex(16))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
 

@@ -81,7 +81,9 @@ def decode(data: bytes) -> str:
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError:
-        raise RuleViolation("The file is not UTF-8 text. Save it as 'CSV UTF-8' and retry.") from None
+        raise RuleViolation(
+            "The file is not UTF-8 text. Save it as 'CSV UTF-8' and retry."
+        ) from None
 
 
 def import_staff(text: str, *, acting: User | None = None, apply: bool = True) -> ImportReport:
@@ -176,7 +178,11 @@ def _import_row(
             if user is None:
                 services.create_user(email=email, name=name, department=department, roles=roles)
                 row.outcome = Outcome.CREATED
-            elif (user.name, user.department_id, user.granted_roles) == (name, department.id, roles):
+            elif (user.name, user.department_id, user.granted_roles) == (
+                name,
+                department.id,
+                roles,
+            ):
                 row.outcome = Outcome.UNCHANGED
             else:
                 services.update_user(
@@ -192,4 +198,3 @@ def _import_row(
         row.outcome = Outcome.ERROR
         row.messages.append("Someone else changed this person at the same time; run it again.")
     return row
-

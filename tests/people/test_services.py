@@ -110,7 +110,9 @@ def test_new_people_and_moves_signal_joining_a_department(app, make_department, 
 def test_an_admin_cannot_remove_their_own_admin_role_or_deactivate_themselves(app, make_user):
     admin = make_user(Role.ADMIN)
     with pytest.raises(RuleViolation, match="own admin role"):
-        services.update_user(admin, name=admin.name, department=admin.department, roles=(), acting=admin)
+        services.update_user(
+            admin, name=admin.name, department=admin.department, roles=(), acting=admin
+        )
     with pytest.raises(RuleViolation, match="deactivate yourself"):
         services.set_active(admin, admin, False)
     assert admin.is_admin and admin.active

@@ -93,7 +93,7 @@ def test_remember_me_sets_a_lasting_cookie(client, make_user):
 
 def test_session_cookie_is_http_only_and_same_site(client, make_user):
     response = sign_in(client, make_user().email)
-    header = [h for h in response.headers.getlist("Set-Cookie") if h.startswith("session=")][0]
+    header = next(h for h in response.headers.getlist("Set-Cookie") if h.startswith("session="))
     assert "HttpOnly" in header and "SameSite=Lax" in header
 
 

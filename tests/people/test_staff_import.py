@@ -89,7 +89,10 @@ def test_a_row_with_several_problems_reports_them_all(app, departments):
 
 def test_the_same_email_twice_in_a_file_is_an_error_on_the_second(app, departments):
     report = import_staff(HEADER + "a@example.com,A,IT,\nA@example.com,A2,IT,\n")
-    assert outcomes(report) == [("a@example.com", Outcome.CREATED), ("a@example.com", Outcome.ERROR)]
+    assert outcomes(report) == [
+        ("a@example.com", Outcome.CREATED),
+        ("a@example.com", Outcome.ERROR),
+    ]
 
 
 def test_a_missing_header_is_a_problem_with_the_file(app, departments):

@@ -1,0 +1,109 @@
+"""Real people in a real browser: each demo sign-in, and an admin importing staff."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from serviceideas.extensions import db
+from serviceideas.people.demo import DEMO_PASSWORD, seed_people
+
+pytestmark = pytest.mark.browser
+
+ADMIN_LINKS = ("People", "Departments", "Import staff")
+
+
+@pytest.fixture
+def demo_company(app):
+    seed_people()
+    db.session.commit()
+
+
+def sign_in(page: Page, base: str, email: str) -> None:
+    page.goto(f"{base}/login")
+    page.get_by_label("Email").fill(email)
+    page.get_by_label("Password").fill(DEMO_PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+
+
+@pytest.mark.parametrize(
+    ("email", "roles", "admin"),
+    [
+        ("employee@example.com", "Employee", False),
+        ("backoffice@example.com", "Employee", False),
+        ("trainer@example.com", "Employee · Trainer", False),
+        ("manager@example.com", "Employee · Manager", False),
+        ("admin@example.com", "Employee · Admin", True),
+    ],
+)
+def test_each_demo_sign_in_sees_navigation_for_their_roles(
+    page: Page, live_server, demo_company, email, roles, admin
+):
+    sign_in(page, live_server.url, email)
+    expect(page.get_by_role("heading", level=1)).to_contain_text("Hello")
+    nav = page.get_by_role("navigation", name="Main")
+    expect(nav.get_by_label("Your roles")).to_have_text(roles)
+    expect(nav.get_by_role("link", name="Home")).to_be_visible()
+    for name in ADMIN_LINKS:
+        expect(nav.get_by_role("link", name=name)).to_have_count(1 if admin else 0)
+
+    nav.get_by_role("button", name="Sign out").click()
+    expect(page).to_have_url(re.compile(r"/login$"))
+    expect(page.get_by_text("You are signed out.")).to_be_visible()
+
+
+def test_a_wrong_password_is_explained_beside_the_field(page: Page, live_server, demo_company):
+    page.goto(f"{live_server.url}/login")
+    page.get_by_label("Email").fill("employee@example.com")
+    page.get_by_label("Password").fill("not my password")
+    page.get_by_role("button", name="Sign in").click()
+    expect(page.get_by_text("That email and password do not match an account.")).to_be_visible()
+    expect(page.get_by_label("Email")).to_have_value("employee@example.com")
+
+
+def test_admin_imports_staff_from_a_csv_file(page: Page, live_server, demo_company, tmp_path):
+    csv = tmp_path / "new-staff.csv"
+    csv.write_text(
+        "email,name,department,roles\n"
+        "rosa.new@example.com,Rosa New,Logistics,\n"
+        "sam.new@example.com,Sam New,Finance,trainer\n"
+        "broken-row,,Nowhere,\n"
+    )
+    sign_in(page, live_server.url, "admin@example.com")
+    page.get_by_role("navigation", name="Main").get_by_role("link", name="Import staff").click()
+    page.get_by_label("CSV file").set_input_files(str(csv))
+    page.get_by_role("button", name="Preview").click()
+
+    expect(
+        page.get_by_role("heading", name="Preview — nothing has been changed yet")
+    ).to_be_visible()
+    report = page.locator("#import-report")
+    expect(report).to_contain_text("2 created")
+    expect(report).to_contain_text("No department called 'Nowhere'")
+
+    page.get_by_role("button", name="Import").click()
+    expect(page.get_by_role("heading", name="Import report")).to_be_visible()
+    expect(page.locator("#import-report").get_by_role("status")).to_contain_text("Imported: 3 rows")
+
+    page.get_by_role("link", name="People").click()
+    page.get_by_label("Search name or email").fill("new@example.com")
+    page.get_by_role("button", name="Filter").click()
+    expect(page.get_by_role("link", name="Rosa New")).to_be_visible()
+    expect(page.get_by_role("link", name="Sam New")).to_be_visible()
+
+
+def test_admin_deactivates_someone_who_then_cannot_sign_in(
+    page: Page, live_server, demo_company, browser
+):
+    sign_in(page, live_server.url, "admin@example.com")
+    page.goto(f"{live_server.url}/admin/users?q=employee%40example.com")
+    page.get_by_role("link", name="Emma Employee").click()
+    page.get_by_role("button", name="Deactivate").click()
+    expect(page.get_by_text("Emma Employee is deactivated")).to_be_visible()
+
+    other = browser.new_context().new_page()
+    sign_in(other, live_server.url, "employee@example.com")
+    expect(other.get_by_text("This account has been deactivated")).to_be_visible()
+    other.context.close()
