@@ -60,7 +60,8 @@ class ImportReport:
             return "The file could not be read: " + " ".join(self.problems)
         parts = [f"{self.count(outcome)} {outcome.value}" for outcome in Outcome]
         verb = "Imported" if self.applied else "Preview"
-        return f"{verb}: {len(self.rows)} rows — " + ", ".join(parts) + "."
+        rows = f"{len(self.rows)} row" + ("" if len(self.rows) == 1 else "s")
+        return f"{verb}: {rows} — " + ", ".join(parts) + "."
 
 
 def parse_roles(text: str) -> set[Role]:

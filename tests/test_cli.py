@@ -1,0 +1,137 @@
+"""The command-line interface: seed-demo, create-user, import-staff."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+from serviceideas.extensions import db
+from serviceideas.people.models import Department, DepartmentKind, Role, User
+from serviceideas.people.services import authenticate
+
+
+def run(app, *args, input=None):
+    return app.test_cli_runner().invoke(args=list(args), input=input)
+
+
+def count(model):
+    return db.session.scalar(sa.select(sa.func.count()).select_from(model))
+
+
+def test_seed_demo_creates_the_five_sign_ins_and_a_believable_company(app):
+    result = run(app, "seed-demo")
+    assert result.exit_code == 0, result.output
+    for email in ("employee", "backoffice", "trainer", "manager", "admin"):
+        assert f"{email}@example.com" in result.output
+        assert authenticate(f"{email}@example.com", "demo-password-1") is not None
+
+    backoffice = db.session.scalar(sa.select(User).where(User.email == "backoffice@example.com"))
+    assert backoffice.department.kind is DepartmentKind.BACK_OFFICE
+    kinds = db.session.scalars(sa.select(Department.kind)).all()
+    assert len(kinds) >= 8 and kinds.count(DepartmentKind.BACK_OFFICE) >= 3
+    assert 50 <= count(User) <= 70
+    roles = {
+        email: db.session.scalar(sa.select(User).where(User.email == f"{email}@example.com")).roles
+        for email in ("trainer", "manager", "admin")
+    }
+    assert roles == {
+        "trainer": (Role.EMPLOYEE, Role.TRAINER),
+        "manager": (Role.EMPLOYEE, Role.MANAGER),
+        "admin": (Role.EMPLOYEE, Role.ADMIN),
+    }
+
+
+def test_seed_demo_leaves_a_database_with_people_alone(app, make_user):
+    make_user()
+    result = run(app, "seed-demo")
+    assert result.exit_code == 0
+    assert "already has people" in result.output
+    assert count(User) == 1
+
+
+def test_create_user_with_password_from_stdin(app, make_department):
+    make_department("IT", DepartmentKind.BACK_OFFICE)
+    result = run(
+        app,
+        "create-user",
+        "Ann@Example.com",
+        "--name",
+        "Ann Lee",
+        "--department",
+        "it",
+        "--role",
+        "trainer",
+        "--role",
+        "admin",
+        "--password-stdin",
+        input="a long enough password\n",
+    )
+    assert result.exit_code == 0, result.output
+    ann = authenticate("ann@example.com", "a long enough password")
+    assert ann is not None and ann.granted_roles == {Role.TRAINER, Role.ADMIN}
+
+
+def test_create_user_prompts_for_the_password(app, make_department):
+    make_department("IT")
+    result = run(
+        app,
+        "create-user",
+        "bo@example.com",
+        "--name",
+        "Bo",
+        "--department",
+        "IT",
+        input="a long enough password\na long enough password\n",
+    )
+    assert result.exit_code == 0, result.output
+    assert authenticate("bo@example.com", "a long enough password") is not None
+
+
+def test_create_user_refuses_bad_input_clearly(app, make_department, make_user):
+    make_department("IT")
+    make_user(email="taken@example.com")
+    base = ["--name", "X", "--department", "IT", "--password-stdin"]
+    unknown = run(app, "create-user", "a@example.com", *base[:2], "--department", "Nope")
+    assert unknown.exit_code == 2 and "No department called 'Nope'" in unknown.output
+    taken = run(app, "create-user", "TAKEN@example.com", *base, input="a long enough password\n")
+    assert taken.exit_code == 2 and "already exists" in taken.output
+    short = run(app, "create-user", "c@example.com", *base, input="short\n")
+    assert short.exit_code == 2 and "at least 10 characters" in short.output
+    role = run(app, "create-user", "d@example.com", *base, "--role", "wizard", input="x\n")
+    assert role.exit_code == 2
+    assert count(User) == 1
+
+
+def test_import_staff_dry_run_then_real_then_again(app, make_department, tmp_path):
+    make_department("Stores")
+    csv = tmp_path / "staff.csv"
+    csv.write_text("email,name,department,roles\nann@example.com,Ann,Stores,manager\n")
+
+    dry = run(app, "import-staff", str(csv), "--dry-run")
+    assert dry.exit_code == 0, dry.output
+    assert "Preview: 1 row — 1 created" in dry.output
+    assert count(User) == 0
+
+    real = run(app, "import-staff", str(csv))
+    assert "Imported: 1 row — 1 created" in real.output
+    assert count(User) == 1
+
+    again = run(app, "import-staff", str(csv))
+    assert "0 created, 0 updated, 1 unchanged" in again.output
+
+
+def test_import_staff_reports_bad_rows_and_exits_1(app, make_department, tmp_path):
+    make_department("Stores")
+    csv = tmp_path / "staff.csv"
+    csv.write_text("email,name,department,roles\nbad,,Stores,\nok@example.com,Ok,Stores,\n")
+    result = run(app, "import-staff", str(csv))
+    assert result.exit_code == 1
+    assert "line 2: bad: error" in result.output
+    assert count(User) == 1
+
+
+def test_import_staff_refuses_a_file_that_is_not_utf8(app, tmp_path):
+    csv = tmp_path / "staff.csv"
+    csv.write_bytes("email,name\né".encode("latin-1"))
+    result = run(app, "import-staff", str(csv))
+    assert result.exit_code == 1
+    assert "not UTF-8" in result.output
