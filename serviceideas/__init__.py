@@ -77,11 +77,13 @@ def register_extensions(app: Flask) -> None:
 
 def register_blueprints(app: Flask) -> None:
     from serviceideas import home
+    from serviceideas.ideas import routes as ideas
     from serviceideas.people import admin_routes, routes
 
     app.register_blueprint(home.bp)
     app.register_blueprint(routes.bp)
     app.register_blueprint(admin_routes.bp)
+    app.register_blueprint(ideas.bp)
 
 
 def register_errorhandlers(app: Flask) -> None:
@@ -92,9 +94,11 @@ def register_errorhandlers(app: Flask) -> None:
 
 def register_template_context(app: Flask) -> None:
     from serviceideas import assets
-    from serviceideas.people import policies
+    from serviceideas.ideas import policies as idea_policies
+    from serviceideas.people import policies as people_policies
 
-    app.jinja_env.globals.update(policies.TEMPLATE_POLICIES)
+    for policies in (people_policies, idea_policies):
+        app.jinja_env.globals.update(policies.TEMPLATE_POLICIES)
     app.jinja_env.globals["vendor_asset"] = assets.vendor_asset
 
 

@@ -12,6 +12,7 @@ from flask.cli import with_appcontext
 
 from serviceideas.errors import RuleViolation
 from serviceideas.extensions import db
+from serviceideas.ideas.demo import seed_ideas
 from serviceideas.people import services, staff_import
 from serviceideas.people.demo import DEMO_PASSWORD, seed_people
 from serviceideas.people.models import GRANTABLE_ROLES, Role, User
@@ -25,6 +26,7 @@ def seed_demo() -> None:
         click.echo("The database already has people in it; demo data not added.")
         return
     sign_ins = seed_people()
+    seed_ideas()
     db.session.commit()
     click.echo(f"Demo company created. Sign in with any of these, password {DEMO_PASSWORD!r}:")
     for email in sign_ins:

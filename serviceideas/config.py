@@ -69,6 +69,9 @@ class Config:
     # Lists
     PAGE_SIZE = 25
 
+    # Ideas: an open idea whose status has not changed for this many days is stalled.
+    STALLED_AFTER_DAYS = 30
+
 
 ENVIRONMENT_SETTINGS = {
     # environment variable: (config key, parser)
@@ -78,6 +81,7 @@ ENVIRONMENT_SETTINGS = {
     "SERVICEIDEAS_ASSETS": ("SERVICEIDEAS_ASSETS", str),
     "SESSION_COOKIE_SECURE": ("SESSION_COOKIE_SECURE", lambda v: v.lower() in {"1", "true", "yes"}),
     "RATELIMIT_STORAGE_URI": ("RATELIMIT_STORAGE_URI", str),
+    "SERVICEIDEAS_STALLED_AFTER_DAYS": ("STALLED_AFTER_DAYS", int),
 }
 
 

@@ -67,6 +67,8 @@ def empty_all_tables(app: Flask) -> None:
                 names = ", ".join(f'"{table.name}"' for table in tables)
                 connection.execute(sa.text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
             else:
+                # Rows may point at rows of their own table (a merged idea at its target).
+                connection.exec_driver_sql("PRAGMA defer_foreign_keys = ON")
                 for table in tables:
                     connection.execute(table.delete())
         db.engine.dispose()
@@ -166,6 +168,66 @@ def make_user(app: Flask, make_department: Callable[..., Department]) -> Callabl
 
 
 @pytest.fixture
+def make_idea(make_user: Callable[..., User]) -> Callable[..., Any]:
+    """An idea, moved through the pipeline to `status` by a manager if asked."""
+    from serviceideas.ideas import services as ideas
+    from serviceideas.ideas.models import Lens, Status
+
+    path = {
+        Status.SUBMITTED: [],
+        Status.UNDER_REVIEW: [Status.UNDER_REVIEW],
+        Status.APPROVED: [Status.UNDER_REVIEW, Status.APPROVED],
+        Status.IN_PROGRESS: [Status.UNDER_REVIEW, Status.APPROVED, Status.IN_PROGRESS],
+        Status.IMPLEMENTED: [
+            Status.UNDER_REVIEW,
+            Status.APPROVED,
+            Status.IN_PROGRESS,
+            Status.IMPLEMENTED,
+        ],
+        Status.DECLINED: [Status.DECLINED],
+    }
+
+    def make(
+        status: Any = None,
+        *,
+        author: User | None = None,
+        title: str | None = None,
+        problem: str = "Customers wait too long on the phone.",
+        proposal: str = "Call them back instead.",
+        lens: Any = None,
+        beneficiary: Department | None = None,
+        reviewer: User | None = None,
+        **when: Any,
+    ) -> Any:
+        author = author or make_user()
+        draft = ideas.IdeaDraft(
+            title=title or f"Idea {next(_counter)}",
+            problem=problem,
+            proposal=proposal,
+            lens=lens or Lens.CARE,
+            beneficiary=beneficiary,
+        )
+        idea = ideas.submit_idea(author, draft, **when)
+        reviewer = reviewer or (make_user(Role.MANAGER) if status else None)
+        for step in path[Status(status or Status.SUBMITTED)]:
+            note = "Done, and it worked." if step is Status.IMPLEMENTED else "Because."
+            ideas.change_status(
+                reviewer,
+                idea,
+                ideas.Decision(
+                    step,
+                    note=note,
+                    implemented_on=idea.created_at.date() if step is Status.IMPLEMENTED else None,
+                ),
+                **when,
+            )
+        db.session.commit()
+        return idea
+
+    return make
+
+
+@pytest.fixture
 def people(make_user: Callable[..., User]) -> dict[str, User]:
     """One person per role, keyed by role name."""
     return {role.value: make_user(role) for role in Role}
@@ -173,12 +235,22 @@ def people(make_user: Callable[..., User]) -> dict[str, User]:
 
 @pytest.fixture
 def url_values(
-    app: Flask, make_user: Callable[..., User], make_department: Callable[..., Department]
+    app: Flask,
+    make_user: Callable[..., User],
+    make_department: Callable[..., Department],
+    make_idea: Callable[..., Any],
 ) -> dict[str, Any]:
     """A real object for each kind of URL parameter."""
+    from serviceideas.ideas import services as ideas
+
     target = make_user(password=None)
+    idea = make_idea(author=target)
+    comment = ideas.add_comment(make_user(), idea, "Someone else's comment")
+    db.session.commit()
     return {
         "user_id": target.id,
+        "idea_id": idea.id,
+        "comment_id": comment.id,
         "department_id": make_department().id,
         "token": password_set_token(target),
         "filename": "css/app.css",

@@ -17,6 +17,9 @@ WHO = ("anonymous", "employee", "trainer", "manager", "admin")
 PUBLIC = dict.fromkeys(WHO, "ok")
 SIGNED_IN = {"anonymous": "login", **dict.fromkeys(WHO[1:], "ok")}
 ADMINS = {"anonymous": "login", "employee": 403, "trainer": 403, "manager": 403, "admin": "ok"}
+REVIEWERS = {"anonymous": "login", "employee": 403, "trainer": 403, "manager": "ok", "admin": "ok"}
+# The object belongs to someone else: only its author may (tested in tests/ideas).
+OWNER_ONLY = {"anonymous": "login", **dict.fromkeys(WHO[1:], 403)}
 
 # (endpoint, method) → expectation for each kind of person
 MATRIX: dict[tuple[str, str], dict[str, Any]] = {
@@ -43,6 +46,19 @@ MATRIX: dict[tuple[str, str], dict[str, Any]] = {
     ("admin.password_link", "POST"): ADMINS,
     ("admin.import_staff", "GET"): ADMINS,
     ("admin.import_staff", "POST"): ADMINS,
+    ("ideas.index", "GET"): SIGNED_IN,
+    ("ideas.mine", "GET"): SIGNED_IN,
+    ("ideas.review", "GET"): REVIEWERS,
+    ("ideas.new", "GET"): SIGNED_IN,
+    ("ideas.new", "POST"): SIGNED_IN,
+    ("ideas.show", "GET"): SIGNED_IN,
+    ("ideas.vote", "POST"): SIGNED_IN,
+    ("ideas.comment", "POST"): SIGNED_IN,
+    ("ideas.edit_comment", "GET"): OWNER_ONLY,
+    ("ideas.edit_comment", "POST"): OWNER_ONLY,
+    ("ideas.remove_comment", "POST"): REVIEWERS,
+    ("ideas.change_status", "POST"): REVIEWERS,
+    ("ideas.set_owner", "POST"): REVIEWERS,
 }
 
 

@@ -27,6 +27,7 @@ from serviceideas.people.forms import (
     PeopleFilterForm,
     PersonForm,
     StaffImportForm,
+    department_choices,
 )
 from serviceideas.people.models import Department, DepartmentKind, Role, User, role_column
 from serviceideas.people.policies import can_administer, can_change_roles_of, requires
@@ -85,17 +86,10 @@ def edit_department(department_id: int) -> Response | Rendered:
 # People
 
 
-def _department_choices() -> list[SelectChoice]:
-    return [
-        SelectChoice(department.id, department.name)
-        for department in db.session.scalars(sa.select(Department).order_by(Department.name))
-    ]
-
-
 @bp.route("/users")
 @requires(can_administer)
 def users() -> Rendered:
-    departments = _department_choices()
+    departments = department_choices()
     filters = PeopleFilterForm(request.args)
     filters.department.choices = [SelectChoice("", "All departments")] + [
         SelectChoice(str(choice.value), choice.label) for choice in departments
@@ -126,7 +120,7 @@ def users() -> Rendered:
 @requires(can_administer)
 def new_user() -> Response | Rendered:
     form = NewPersonForm()
-    form.department.choices = _department_choices()
+    form.department.choices = department_choices()
     if form.validate_on_submit():
         try:
             user = services.create_user(
@@ -155,7 +149,7 @@ def edit_user(user_id: int) -> Response | Rendered:
             "roles": [role.value for role in user.granted_roles],
         }
     )
-    form.department.choices = _department_choices()
+    form.department.choices = department_choices()
     if form.validate_on_submit():
         try:
             services.update_user(

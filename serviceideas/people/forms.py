@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sqlalchemy as sa
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileSize
 from wtforms import (
@@ -21,17 +22,27 @@ from wtforms.fields import SelectChoice
 from wtforms.validators import DataRequired, EqualTo, InputRequired, Length, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
+from serviceideas.extensions import db
 from serviceideas.people.models import (
     DEPARTMENT_NAME_MAX,
     EMAIL_MAX,
     GRANTABLE_ROLES,
     NAME_MAX,
+    Department,
     DepartmentKind,
     Role,
 )
 
 KIND_CHOICES = [SelectChoice(kind.value, kind.label) for kind in DepartmentKind]
 ROLE_CHOICES = [SelectChoice(role.value, role.label) for role in GRANTABLE_ROLES]
+
+
+def department_choices() -> list[SelectChoice]:
+    """Every department by name, for a select (values are ids)."""
+    return [
+        SelectChoice(department.id, department.name)
+        for department in db.session.scalars(sa.select(Department).order_by(Department.name))
+    ]
 
 
 class CheckboxesField(SelectMultipleField):

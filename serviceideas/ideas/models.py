@@ -1,0 +1,243 @@
+"""Service ideas, their votes and comments, and the history of every status change."""
+
+from __future__ import annotations
+
+import enum
+from datetime import date, datetime
+from typing import TYPE_CHECKING
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from serviceideas.database import UTCDateTime, enum_column_type, utcnow
+from serviceideas.extensions import db
+
+if TYPE_CHECKING:
+    from serviceideas.people.models import Department, User
+
+TITLE_MAX = 120
+TEXT_MAX = 5000
+NOTE_MAX = 2000
+COMMENT_MAX = 2000
+
+
+class Lens(enum.StrEnum):
+    """How an idea serves: SPEC §1's four lenses."""
+
+    LEARN = "learn"
+    CARE = "care"
+    TEACH = "teach"
+    REMOVE_GO_AWAY = "remove_go_away"
+
+    @property
+    def label(self) -> str:
+        return LENS_TEXT[self][0]
+
+    @property
+    def explanation(self) -> str:
+        return LENS_TEXT[self][1]
+
+
+LENS_TEXT = {
+    Lens.LEARN: ("Learn", "We learn from the customer and make things better."),
+    Lens.CARE: ("Care", "We bring empathy and care to a hard moment."),
+    Lens.TEACH: ("Teach", "We teach the customer to solve it themselves."),
+    Lens.REMOVE_GO_AWAY: (
+        "Remove a “go away”",
+        "We remove a place where we push customers away: hold queues, mazes, “not my department”.",
+    ),
+}
+
+
+class Status(enum.StrEnum):
+    SUBMITTED = "submitted"
+    UNDER_REVIEW = "under_review"
+    APPROVED = "approved"
+    IN_PROGRESS = "in_progress"
+    IMPLEMENTED = "implemented"
+    DECLINED = "declined"
+    MERGED = "merged"
+
+    @property
+    def label(self) -> str:
+        return self.value.replace("_", " ").capitalize()
+
+    @property
+    def is_open(self) -> bool:
+        """Still on its way to practice: waiting for a decision or for the work."""
+        return self in OPEN_STATUSES
+
+    @property
+    def accepts_votes(self) -> bool:
+        return self in VOTABLE_STATUSES
+
+
+OPEN_STATUSES = frozenset(
+    {Status.SUBMITTED, Status.UNDER_REVIEW, Status.APPROVED, Status.IN_PROGRESS}
+)
+VOTABLE_STATUSES = OPEN_STATUSES
+
+# SPEC §3: these transitions and no others. There is deliberately no pilot stage.
+TRANSITIONS: dict[Status, frozenset[Status]] = {
+    Status.SUBMITTED: frozenset({Status.UNDER_REVIEW, Status.DECLINED, Status.MERGED}),
+    Status.UNDER_REVIEW: frozenset({Status.APPROVED, Status.DECLINED, Status.MERGED}),
+    Status.APPROVED: frozenset({Status.IN_PROGRESS, Status.DECLINED, Status.MERGED}),
+    Status.IN_PROGRESS: frozenset({Status.IMPLEMENTED, Status.DECLINED}),
+    Status.DECLINED: frozenset({Status.UNDER_REVIEW}),
+    Status.IMPLEMENTED: frozenset(),
+    Status.MERGED: frozenset(),
+}
+
+
+def _legal_transitions_sql() -> str:
+    """The CHECK that keeps illegal steps out of the history table, whatever the code does."""
+    pairs = [(None, Status.SUBMITTED)] + [
+        (source, target) for source, targets in TRANSITIONS.items() for target in sorted(targets)
+    ]
+    return " OR ".join(
+        f"(from_status IS NULL AND to_status = '{target}')"
+        if source is None
+        else f"(from_status = '{source}' AND to_status = '{target}')"
+        for source, target in pairs
+    )
+
+
+class Idea(db.Model):
+    __tablename__ = "ideas"
+    __table_args__ = (
+        sa.CheckConstraint("vote_count >= 0", name="vote_count_not_negative"),
+        sa.CheckConstraint(
+            "(status = 'implemented') = (implemented_on IS NOT NULL "
+            "AND implementation_note IS NOT NULL)",
+            name="implemented_has_evidence",
+        ),
+        sa.CheckConstraint(
+            "(status = 'merged') = (merged_into_id IS NOT NULL)", name="merged_has_target"
+        ),
+        sa.CheckConstraint("merged_into_id <> id", name="not_merged_into_itself"),
+        sa.Index("ix_ideas_status_changed", "status", "status_changed_at"),
+        sa.Index("ix_ideas_created", "created_at", "id"),
+        sa.Index("ix_ideas_votes", "vote_count", "id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    title: Mapped[str] = mapped_column(sa.String(TITLE_MAX))
+    problem: Mapped[str] = mapped_column(sa.Text)
+    proposal: Mapped[str] = mapped_column(sa.Text)
+    lens: Mapped[Lens] = mapped_column(enum_column_type(Lens, "lens"), index=True)
+    # None: external customers benefit. Otherwise the internal team that does.
+    beneficiary_department_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("departments.id", ondelete="RESTRICT"), index=True
+    )
+    author_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("users.id", ondelete="RESTRICT"), index=True
+    )
+    # Where the author worked when submitting: reports credit that team even if they move.
+    author_department_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("departments.id", ondelete="RESTRICT"), index=True
+    )
+    status: Mapped[Status] = mapped_column(
+        enum_column_type(Status, "status"), default=Status.SUBMITTED
+    )
+    owner_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("users.id", ondelete="RESTRICT"), index=True
+    )
+    implemented_on: Mapped[date | None] = mapped_column(sa.Date, index=True)
+    implementation_note: Mapped[str | None] = mapped_column(sa.Text)
+    merged_into_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("ideas.id", ondelete="RESTRICT"), index=True
+    )
+    # Kept equal to the rows in `votes` by the vote service, in the same transaction.
+    vote_count: Mapped[int] = mapped_column(default=0)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    status_changed_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    # Optimistic locking: two managers changing the same idea at once cannot both win.
+    version: Mapped[int] = mapped_column(default=1)
+
+    __mapper_args__ = {"version_id_col": version}
+
+    # Eager: every page that shows an idea shows these names.
+    author: Mapped[User] = relationship(foreign_keys=[author_id], lazy="joined", innerjoin=True)
+    author_department: Mapped[Department] = relationship(
+        foreign_keys=[author_department_id], lazy="joined", innerjoin=True
+    )
+    beneficiary_department: Mapped[Department | None] = relationship(
+        foreign_keys=[beneficiary_department_id], lazy="joined"
+    )
+    owner: Mapped[User | None] = relationship(foreign_keys=[owner_id], lazy="joined")
+    merged_into: Mapped[Idea | None] = relationship(remote_side=[id], lazy="select")
+
+    @property
+    def beneficiary_label(self) -> str:
+        if self.beneficiary_department is None:
+            return "External customers"
+        return self.beneficiary_department.name
+
+    def __repr__(self) -> str:
+        return f"<Idea {self.id} {self.status.value}>"
+
+
+class Vote(db.Model):
+    __tablename__ = "votes"
+
+    # The primary key is the rule: one vote per person per idea, even when requests race.
+    idea_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("ideas.id", ondelete="CASCADE"), primary_key=True
+    )
+    user_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("users.id", ondelete="RESTRICT"), primary_key=True, index=True
+    )
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class Comment(db.Model):
+    __tablename__ = "comments"
+    __table_args__ = (sa.Index("ix_comments_idea_created", "idea_id", "created_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    idea_id: Mapped[int] = mapped_column(sa.ForeignKey("ideas.id", ondelete="CASCADE"))
+    author_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("users.id", ondelete="RESTRICT"), index=True
+    )
+    body: Mapped[str] = mapped_column(sa.Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    edited_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # Soft delete: the text stays in the database, the page says who removed it.
+    removed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    removed_by_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("users.id", ondelete="RESTRICT")
+    )
+
+    # Eager: a comment is always shown with its author's name.
+    author: Mapped[User] = relationship(foreign_keys=[author_id], lazy="joined", innerjoin=True)
+
+    @property
+    def is_removed(self) -> bool:
+        return self.removed_at is not None
+
+    @property
+    def removed_by_author(self) -> bool:
+        return self.removed_by_id == self.author_id
+
+
+class StatusChange(db.Model):
+    """One step of an idea's history: who moved it, when, from where to where, and why."""
+
+    __tablename__ = "status_changes"
+    __table_args__ = (
+        sa.CheckConstraint(_legal_transitions_sql(), name="legal_transition"),
+        sa.Index("ix_status_changes_idea_at", "idea_id", "changed_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    idea_id: Mapped[int] = mapped_column(sa.ForeignKey("ideas.id", ondelete="CASCADE"))
+    actor_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("users.id", ondelete="RESTRICT"), index=True
+    )
+    from_status: Mapped[Status | None] = mapped_column(enum_column_type(Status, "from_status"))
+    to_status: Mapped[Status] = mapped_column(enum_column_type(Status, "to_status"))
+    note: Mapped[str] = mapped_column(sa.Text, default="")
+    changed_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    # Eager: the history always shows who acted.
+    actor: Mapped[User] = relationship(lazy="joined", innerjoin=True)

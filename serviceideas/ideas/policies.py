@@ -1,0 +1,42 @@
+"""Who may do what with ideas, votes and comments."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, TypeGuard
+
+from serviceideas.people.models import Role, User
+from serviceideas.people.policies import Someone
+
+if TYPE_CHECKING:
+    from serviceideas.ideas.models import Comment, Idea
+
+
+def _active(user: Someone) -> TypeGuard[User]:
+    return isinstance(user, User) and user.is_active
+
+
+def can_review(user: Someone) -> bool:
+    """Managers (and admins) move ideas through the pipeline, choose owners and merge."""
+    return _active(user) and user.has_role(Role.MANAGER)
+
+
+def can_vote(user: Someone, idea: Idea) -> bool:
+    return _active(user) and user.id != idea.author_id and idea.status.accepts_votes
+
+
+def can_change_comment(user: Someone, comment: Comment) -> bool:
+    """Authors edit their own comments while they stand."""
+    return _active(user) and user.id == comment.author_id and not comment.is_removed
+
+
+def can_remove_comment(user: Someone, comment: Comment) -> bool:
+    """Authors remove their own; managers remove anyone's."""
+    return not comment.is_removed and (can_change_comment(user, comment) or can_review(user))
+
+
+TEMPLATE_POLICIES = {
+    "can_review": can_review,
+    "can_vote": can_vote,
+    "can_change_comment": can_change_comment,
+    "can_remove_comment": can_remove_comment,
+}

@@ -1,0 +1,304 @@
+"""What can be done with ideas: submit, vote, comment, review, merge. Functions flush, never commit.
+
+Every function takes the acting person and, where time matters, `now` (tests and the demo pass
+it; otherwise it is the current time).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+import sqlalchemy as sa
+from sqlalchemy.exc import IntegrityError
+
+from serviceideas.database import utcnow
+from serviceideas.errors import RuleViolation
+from serviceideas.extensions import db
+from serviceideas.ideas.models import (
+    COMMENT_MAX,
+    NOTE_MAX,
+    OPEN_STATUSES,
+    TEXT_MAX,
+    TITLE_MAX,
+    TRANSITIONS,
+    VOTABLE_STATUSES,
+    Comment,
+    Idea,
+    Lens,
+    Status,
+    StatusChange,
+    Vote,
+)
+from serviceideas.ideas.policies import can_change_comment, can_remove_comment, can_review
+from serviceideas.people.models import Department, User
+
+
+def _text(value: str | None, field: str, label: str, maximum: int) -> str:
+    value = (value or "").strip()
+    if not value:
+        raise RuleViolation(f"Please fill in {label}.", field)
+    if len(value) > maximum:
+        raise RuleViolation(f"Keep {label} to {maximum} characters (it has {len(value)}).", field)
+    return value
+
+
+# Submitting
+
+
+@dataclass(frozen=True)
+class IdeaDraft:
+    title: str
+    problem: str
+    proposal: str
+    lens: Lens
+    beneficiary: Department | None  # None: external customers
+
+
+def submit_idea(author: User, draft: IdeaDraft, *, now: datetime | None = None) -> Idea:
+    """Record a new idea from `author`, credited to the department they are in today."""
+    now = now or utcnow()
+    idea = Idea(
+        title=" ".join(_text(draft.title, "title", "the title", TITLE_MAX).split()),
+        problem=_text(draft.problem, "problem", "the problem", TEXT_MAX),
+        proposal=_text(draft.proposal, "proposal", "the proposed change", TEXT_MAX),
+        lens=draft.lens,
+        beneficiary_department=draft.beneficiary,
+        author=author,
+        author_department_id=author.department_id,
+        status=Status.SUBMITTED,
+        created_at=now,
+        status_changed_at=now,
+    )
+    db.session.add(idea)
+    db.session.flush()
+    db.session.add(
+        StatusChange(
+            idea_id=idea.id, actor_id=author.id, to_status=Status.SUBMITTED, changed_at=now
+        )
+    )
+    db.session.flush()
+    return idea
+
+
+# Votes
+
+
+def set_vote(voter: User, idea: Idea, wanted: bool, *, now: datetime | None = None) -> bool:
+    """Make `voter`'s vote on `idea` be `wanted` (idempotent, so a double click is harmless).
+
+    The count is moved by the database in the same statement that checks the idea is still
+    open for votes, so a vote can neither be counted twice nor land on a closed idea.
+    Returns whether the voter's vote now stands.
+    """
+    if voter.id == idea.author_id:
+        raise RuleViolation("You cannot vote on your own idea.")
+    if not idea.status.accepts_votes:
+        raise RuleViolation(f"Voting has closed: this idea is {idea.status.label.lower()}.")
+    if wanted:
+        try:
+            with db.session.begin_nested():
+                db.session.add(Vote(idea_id=idea.id, user_id=voter.id, created_at=now or utcnow()))
+                db.session.flush()
+                _move_count(idea, +1)
+        except IntegrityError:
+            pass  # already voted: the primary key said so
+    else:
+        removed = db.session.execute(
+            sa.delete(Vote).where(Vote.idea_id == idea.id, Vote.user_id == voter.id)
+        ).rowcount
+        if removed:
+            _move_count(idea, -1)
+    db.session.refresh(idea, ["vote_count"])
+    return has_voted(voter, idea)
+
+
+def _move_count(idea: Idea, step: int) -> None:
+    moved = db.session.execute(
+        sa.update(Idea)
+        .where(Idea.id == idea.id, Idea.status.in_(VOTABLE_STATUSES))
+        .values(vote_count=Idea.vote_count + step)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    if not moved:
+        raise RuleViolation("Voting on this idea has closed.")
+
+
+def has_voted(user: User, idea: Idea) -> bool:
+    return (
+        db.session.scalar(
+            sa.select(sa.literal(True)).where(Vote.idea_id == idea.id, Vote.user_id == user.id)
+        )
+        is not None
+    )
+
+
+# Comments
+
+
+def add_comment(author: User, idea: Idea, body: str, *, now: datetime | None = None) -> Comment:
+    comment = Comment(
+        idea_id=idea.id,
+        author=author,
+        body=_text(body, "body", "your comment", COMMENT_MAX),
+        created_at=now or utcnow(),
+    )
+    db.session.add(comment)
+    db.session.flush()
+    return comment
+
+
+def edit_comment(editor: User, comment: Comment, body: str) -> None:
+    if not can_change_comment(editor, comment):
+        raise RuleViolation("Only its author can edit a comment.")
+    comment.body = _text(body, "body", "your comment", COMMENT_MAX)
+    comment.edited_at = utcnow()
+    db.session.flush()
+
+
+def remove_comment(remover: User, comment: Comment) -> None:
+    """Soft delete: the page shows who removed it; the text stays for the record."""
+    if not can_remove_comment(remover, comment):
+        raise RuleViolation("You cannot remove this comment.")
+    if comment.removed_at is None:
+        comment.removed_at = utcnow()
+        comment.removed_by_id = remover.id
+        db.session.flush()
+
+
+# The review pipeline
+
+
+@dataclass(frozen=True)
+class Decision:
+    to: Status
+    note: str = ""
+    implemented_on: date | None = None
+    merge_into: Idea | None = None
+
+
+def change_status(
+    reviewer: User, idea: Idea, decision: Decision, *, now: datetime | None = None
+) -> StatusChange:
+    """Move `idea` one step through the pipeline of SPEC §3, and record it.
+
+    The only place a status changes. Refuses what the pipeline does not allow; the history
+    table's CHECK and the idea's version column stop anything that slips past (two managers
+    at once: the second gets StaleDataError, which the view answers with 409).
+    """
+    now = now or utcnow()
+    if not can_review(reviewer):
+        raise RuleViolation("Only managers can change the status of an idea.")
+    source, target = idea.status, decision.to
+    if target not in TRANSITIONS[source]:
+        allowed = ", ".join(s.label.lower() for s in sorted(TRANSITIONS[source])) or "nothing"
+        raise RuleViolation(
+            f"An idea that is {source.label.lower()} cannot become {target.label.lower()} "
+            f"(it can become: {allowed}).",
+            "to",
+        )
+    note = (decision.note or "").strip()
+    if len(note) > NOTE_MAX:
+        raise RuleViolation(f"Keep the note to {NOTE_MAX} characters.", "note")
+
+    if target is Status.DECLINED and not note:
+        raise RuleViolation(
+            "Say why the idea is declined: the author and everyone will read it.", "note"
+        )
+    if target is Status.IMPLEMENTED:
+        if not note:
+            raise RuleViolation("Say what changed and what value it added.", "note")
+        if decision.implemented_on is None:
+            raise RuleViolation("Give the date it was put into practice.", "implemented_on")
+        if decision.implemented_on > now.date():
+            raise RuleViolation(
+                "The implementation date cannot be in the future.", "implemented_on"
+            )
+        if decision.implemented_on < idea.created_at.date():
+            raise RuleViolation(
+                "The implementation date cannot be before the idea was submitted.",
+                "implemented_on",
+            )
+        idea.implemented_on = decision.implemented_on
+        idea.implementation_note = note
+    if target is Status.MERGED:
+        _merge(idea, decision.merge_into)
+
+    idea.status = target
+    idea.status_changed_at = now
+    change = StatusChange(
+        idea_id=idea.id,
+        actor_id=reviewer.id,
+        from_status=source,
+        to_status=target,
+        note=note,
+        changed_at=now,
+    )
+    db.session.add(change)
+    db.session.flush()
+    return change
+
+
+def _merge(idea: Idea, target: Idea | None) -> None:
+    """Move votes to `target`, counting each person once; comments stay on `idea`."""
+    if target is None:
+        raise RuleViolation("Choose the idea to merge this one into.", "merge_into")
+    if target.id == idea.id:
+        raise RuleViolation("An idea cannot be merged into itself.", "merge_into")
+    if target.status not in OPEN_STATUSES:
+        raise RuleViolation(
+            f"Idea #{target.id} is {target.status.label.lower()}: merge into an open idea.",
+            "merge_into",
+        )
+    already = sa.select(Vote.user_id).where(Vote.idea_id == target.id)
+    db.session.execute(
+        sa.insert(Vote).from_select(
+            ["idea_id", "user_id", "created_at"],
+            sa.select(sa.literal(target.id), Vote.user_id, Vote.created_at).where(
+                Vote.idea_id == idea.id,
+                Vote.user_id.not_in(already),
+                Vote.user_id != target.author_id,
+            ),
+        )
+    )
+    db.session.execute(sa.delete(Vote).where(Vote.idea_id == idea.id))
+    for changed in (idea, target):
+        db.session.execute(
+            sa.update(Idea)
+            .where(Idea.id == changed.id)
+            .values(vote_count=_count_votes(changed.id))
+            .execution_options(synchronize_session=False)
+        )
+        db.session.refresh(changed, ["vote_count"])
+    idea.merged_into = target
+
+
+def _count_votes(idea_id: int) -> sa.ScalarSelect[int]:
+    return (
+        sa.select(sa.func.count())
+        .select_from(Vote)
+        .where(Vote.idea_id == idea_id)
+        .scalar_subquery()
+    )
+
+
+def set_owner(reviewer: User, idea: Idea, owner: User | None) -> None:
+    """Name who makes the idea happen (any active person), or nobody."""
+    if not can_review(reviewer):
+        raise RuleViolation("Only managers can choose an owner.")
+    if owner is not None and not owner.active:
+        raise RuleViolation(f"{owner.name} is deactivated: choose someone active.", "owner")
+    idea.owner = owner
+    db.session.flush()
+
+
+# Momentum
+
+
+def stalled_before(now: datetime, days: int) -> datetime:
+    """Open ideas whose status has not changed since this moment are stalled."""
+    return now - timedelta(days=days)
+
+
+def is_stalled(idea: Idea, now: datetime, days: int) -> bool:
+    return idea.status.is_open and idea.status_changed_at < stalled_before(now, days)
