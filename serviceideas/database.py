@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import sqlalchemy as sa
+from flask import has_request_context, request
 from sqlalchemy.engine import Dialect, Engine
 
 
@@ -69,4 +70,8 @@ def configure_sqlite(engine: Engine) -> None:
 
     @sa.event.listens_for(engine, "begin")
     def _on_begin(connection: sa.Connection) -> None:
-        connection.exec_driver_sql("BEGIN")
+        # A request that may write takes the write lock up front (waiting up to the busy
+        # timeout). A deferred transaction that reads and then writes can instead fail at
+        # once with "database is locked" when another writer got in between.
+        writing = has_request_context() and request.method not in {"GET", "HEAD", "OPTIONS"}
+        connection.exec_driver_sql("BEGIN IMMEDIATE" if writing else "BEGIN")
