@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
+from serviceideas.database import utcnow
 from serviceideas.extensions import db
 from serviceideas.people.models import Department, DepartmentKind, Role, User
 from serviceideas.people.services import authenticate
@@ -135,3 +136,30 @@ def test_import_staff_refuses_a_file_that_is_not_utf8(app, tmp_path):
     result = run(app, "import-staff", str(csv))
     assert result.exit_code == 1
     assert "not UTF-8" in result.output
+
+
+def test_seed_demo_adds_ideas_across_every_status_lens_and_team(app):
+    from serviceideas.ideas.models import Comment, Idea, Lens, Status, StatusChange, Vote
+
+    assert run(app, "seed-demo").exit_code == 0
+    ideas = db.session.scalars(sa.select(Idea)).all()
+    assert 35 <= len(ideas) <= 45
+    assert {idea.status for idea in ideas} == set(Status)
+    assert {idea.lens for idea in ideas} == set(Lens)
+    kinds = {idea.author_department.kind for idea in ideas}
+    assert kinds == {DepartmentKind.FRONT_LINE, DepartmentKind.BACK_OFFICE}
+    assert count(Vote) > 50 and count(Comment) > 10
+    assert count(StatusChange) > len(ideas)
+    assert all(idea.vote_count == len(idea_votes(idea)) for idea in ideas)
+    stalled = [
+        idea
+        for idea in ideas
+        if idea.status.is_open and (utcnow() - idea.status_changed_at).days >= 30
+    ]
+    assert 1 <= len(stalled) <= 10
+
+
+def idea_votes(idea):
+    from serviceideas.ideas.models import Vote
+
+    return db.session.scalars(sa.select(Vote).where(Vote.idea_id == idea.id)).all()

@@ -417,46 +417,56 @@ def seed_ideas(now: datetime | None = None) -> None:
     }
 
     created = []
-    for index, (home, title, problem, proposal, lens, benefits) in enumerate(IDEAS):
+    for index, (entry, journey) in enumerate(zip(IDEAS, JOURNEYS, strict=True)):
+        home, title, problem, proposal, lens, benefits = entry
+        submitted, moments = _timeline(rng, now, journey, stalled=index % 3 == 0)
         preferred = demo_author.get(home) if index < 12 else None
         colleagues = by_department[home]
         author = next((p for p in colleagues if p.email == preferred), rng.choice(colleagues))
-        submitted = now - timedelta(days=rng.randint(12, 180), hours=rng.randint(0, 20))
         draft = services.IdeaDraft(
             title, problem, proposal, lens, departments[benefits] if benefits else None
         )
         idea = services.submit_idea(author, draft, now=submitted)
-        created.append((idea, submitted))
+        created.append(idea)
 
-        voters = rng.sample([p for p in people if p.id != author.id], k=rng.randint(0, 14))
-        for voter in voters:
-            services.set_vote(
-                voter, idea, True, now=submitted + timedelta(hours=rng.randint(1, 200))
-            )
+        def later(hours: int, start: datetime = submitted) -> datetime:
+            return min(now, start + timedelta(hours=hours))
+
+        for voter in rng.sample([p for p in people if p.id != author.id], k=rng.randint(0, 14)):
+            services.set_vote(voter, idea, True, now=later(rng.randint(1, 200)))
         for text in rng.sample(COMMENTS, k=rng.randint(0, 3)):
-            commenter = rng.choice(people)
-            services.add_comment(
-                commenter, idea, text, now=submitted + timedelta(hours=rng.randint(2, 300))
-            )
+            services.add_comment(rng.choice(people), idea, text, now=later(rng.randint(2, 300)))
 
-    for (idea, submitted), journey in zip(created, JOURNEYS, strict=False):
-        moment = submitted
-        for step in journey:
-            room = max(1, (now - moment).days // (len(journey) + 1))
-            moment = min(
-                now, moment + timedelta(days=rng.randint(1, room), hours=rng.randint(1, 8))
-            )
+        for step, moment in zip(journey, moments, strict=True):
             decision = services.Decision(to=step, note=NOTES.get(step, ""))
             if step is Status.IMPLEMENTED:
-                decision = services.Decision(
-                    to=step, note=rng.choice(IMPLEMENTED_NOTES), implemented_on=moment.date()
-                )
+                note = rng.choice(IMPLEMENTED_NOTES)
+                decision = services.Decision(step, note=note, implemented_on=moment.date())
             elif step is Status.MERGED:
-                target = created[15][0]  # still in progress: open, so it can take the votes
-                decision = services.Decision(
-                    to=step, note="Same idea as this one.", merge_into=target
-                )
+                target = created[15]  # still in progress: open, so it can take the votes
+                decision = services.Decision(step, note="Same idea as this one.", merge_into=target)
             services.change_status(rng.choice(managers), idea, decision, now=moment)
         if journey and journey[-1] is Status.IN_PROGRESS:
             services.set_owner(managers[0], idea, rng.choice(people))
     db.session.flush()
+
+
+def _timeline(
+    rng: random.Random, now: datetime, journey: list[Status], *, stalled: bool
+) -> tuple[datetime, list[datetime]]:
+    """When an idea was submitted and when each step of its journey happened.
+
+    Settled ideas spread over six months; open ones mostly moved recently, and every third
+    open one has stood still for over a month, so the review queue has stalled ideas to show.
+    """
+    settled = bool(journey) and not journey[-1].is_open
+    if settled:
+        last = now - timedelta(days=rng.randint(1, 170), hours=rng.randint(0, 20))
+    elif stalled:
+        last = now - timedelta(days=rng.randint(35, 90), hours=rng.randint(0, 20))
+    else:
+        last = now - timedelta(days=rng.randint(1, 20), hours=rng.randint(0, 20))
+    submitted = last - timedelta(days=rng.randint(3, 40)) if journey else last
+    span = last - submitted
+    moments = [submitted + span * (step + 1) / len(journey) for step in range(len(journey))]
+    return submitted, moments

@@ -210,7 +210,8 @@ def change_status(
             raise RuleViolation("Say what changed and what value it added.", "note")
         if decision.implemented_on is None:
             raise RuleViolation("Give the date it was put into practice.", "implemented_on")
-        if decision.implemented_on > now.date():
+        # "Today" somewhere on Earth: a manager east of UTC may already be on tomorrow.
+        if decision.implemented_on > (now + timedelta(hours=14)).date():
             raise RuleViolation(
                 "The implementation date cannot be in the future.", "implemented_on"
             )

@@ -29,23 +29,25 @@ def sign_in(page: Page, base: str, email: str) -> None:
 
 
 @pytest.mark.parametrize(
-    ("email", "roles", "admin"),
+    ("email", "roles", "admin", "reviewer"),
     [
-        ("employee@example.com", "Employee", False),
-        ("backoffice@example.com", "Employee", False),
-        ("trainer@example.com", "Employee · Trainer", False),
-        ("manager@example.com", "Employee · Manager", False),
-        ("admin@example.com", "Employee · Admin", True),
+        ("employee@example.com", "Employee", False, False),
+        ("backoffice@example.com", "Employee", False, False),
+        ("trainer@example.com", "Employee · Trainer", False, False),
+        ("manager@example.com", "Employee · Manager", False, True),
+        ("admin@example.com", "Employee · Admin", True, True),
     ],
 )
 def test_each_demo_sign_in_sees_navigation_for_their_roles(
-    page: Page, live_server, demo_company, email, roles, admin
+    page: Page, live_server, demo_company, email, roles, admin, reviewer
 ):
     sign_in(page, live_server.url, email)
     expect(page.get_by_role("heading", level=1)).to_contain_text("Hello")
     nav = page.get_by_role("navigation", name="Main")
     expect(nav.get_by_label("Your roles")).to_have_text(roles)
-    expect(nav.get_by_role("link", name="Home")).to_be_visible()
+    for everyone in ("Home", "Ideas", "Submit an idea", "My ideas"):
+        expect(nav.get_by_role("link", name=everyone, exact=True)).to_be_visible()
+    expect(nav.get_by_role("link", name="Review queue")).to_have_count(1 if reviewer else 0)
     for name in ADMIN_LINKS:
         expect(nav.get_by_role("link", name=name)).to_have_count(1 if admin else 0)
 

@@ -107,7 +107,7 @@ def test_declining_needs_a_reason(make_idea, manager):
     [
         ("", 0, "what changed", "note"),
         ("It works.", None, "Give the date", "implemented_on"),
-        ("It works.", 1, "cannot be in the future", "implemented_on"),
+        ("It works.", 2, "cannot be in the future", "implemented_on"),
         ("It works.", -400, "before the idea was submitted", "implemented_on"),
     ],
 )

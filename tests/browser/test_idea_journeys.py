@@ -1,0 +1,106 @@
+"""An idea's life in the browser: submitted, listed, voted on, taken to practice."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from serviceideas.database import utcnow
+from serviceideas.extensions import db
+from serviceideas.people.demo import seed_people
+from tests.browser.test_people_journeys import sign_in
+
+pytestmark = pytest.mark.browser
+
+
+@pytest.fixture
+def demo_company(app):
+    seed_people()
+    db.session.commit()
+
+
+def test_an_idea_from_submission_to_practice(page: Page, live_server, demo_company, browser):
+    base = live_server.url
+
+    # An employee submits an idea and sees it listed.
+    sign_in(page, base, "backoffice@example.com")
+    nav = page.get_by_role("navigation", name="Main")
+    nav.get_by_role("link", name="Submit an idea").click()
+    page.get_by_label("Title").fill("Tell stores which deliveries are late")
+    page.get_by_label("The problem, as the customer (or the colleague) experiences it").fill(
+        "Store staff learn about a late delivery when the customer is at the counter."
+    )
+    page.get_by_label("What we could change").fill("Share the route tracker with every store.")
+    page.get_by_label("Remove a “go away”").check()
+    page.get_by_label("Who benefits").select_option(label="Stores (internal)")
+    page.get_by_role("button", name="Submit idea").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text(
+        "Tell stores which deliveries are late"
+    )
+    idea_url = page.url
+    nav.get_by_role("link", name="Ideas", exact=True).click()
+    card = page.locator(".idea-card", has_text="Tell stores which deliveries are late")
+    expect(card).to_contain_text("Submitted")
+    expect(card).to_contain_text("Logistics")
+
+    # A colleague votes: the count changes without the page reloading.
+    colleague = browser.new_context().new_page()
+    sign_in(colleague, base, "employee@example.com")
+    colleague.goto(idea_url)
+    colleague.evaluate("window.loadedOnce = true")
+    vote = colleague.get_by_role("button", name="Vote")
+    expect(vote).to_have_attribute("aria-pressed", "false")
+    vote.click()
+    voted = colleague.get_by_role("button", name="Voted")
+    expect(voted).to_have_attribute("aria-pressed", "true")
+    expect(colleague.locator("#vote")).to_contain_text("1 vote")
+    assert colleague.evaluate("window.loadedOnce") is True  # no reload happened
+    colleague.get_by_label("Your comment").fill("This happens to us every Friday.")
+    colleague.get_by_role("button", name="Post comment").click()
+    expect(colleague.locator("#comments")).to_contain_text("This happens to us every Friday.")
+    assert colleague.evaluate("window.loadedOnce") is True
+    colleague.context.close()
+
+    # A manager takes it from submitted to implemented, with a note.
+    manager = browser.new_context().new_page()
+    sign_in(manager, base, "manager@example.com")
+    manager.get_by_role("navigation", name="Main").get_by_role("link", name="Review queue").click()
+    manager.get_by_role("link", name="Tell stores which deliveries are late").click()
+    for step, note in [
+        ("Under review", "Looking at it this week."),
+        ("Approved", "Yes. No pilot: all stores at once."),
+        ("In progress", "IT is connecting the tracker."),
+    ]:
+        manager.get_by_label("Move to").select_option(label=step)
+        manager.get_by_label("Note").fill(note)
+        manager.get_by_role("button", name="Change status").click()
+        expect(manager.locator("#idea-status")).to_have_text(step)
+
+    manager.get_by_label("Move to").select_option(label="Implemented")
+    manager.get_by_label("Note").fill("Every store sees late deliveries; counter complaints fell.")
+    manager.get_by_label("Put into practice on").fill(utcnow().date().isoformat())
+    manager.get_by_role("button", name="Change status").click()
+    expect(manager.locator("#idea-status")).to_have_text("Implemented")
+    expect(manager.get_by_role("heading", name=re.compile("Put into practice on"))).to_be_visible()
+
+    # The history shows each step, who took it and the note.
+    history = manager.locator("#history")
+    expect(history.locator("li")).to_have_count(5)
+    expect(history).to_contain_text("Bo Backoffice submitted it")
+    expect(history).to_contain_text("moved it from submitted to under review")
+    expect(history).to_contain_text("moved it from in progress to implemented")
+    expect(history).to_contain_text("counter complaints fell")
+    manager.context.close()
+
+
+def test_a_bad_idea_keeps_what_was_typed(page: Page, live_server, demo_company):
+    sign_in(page, live_server.url, "employee@example.com")
+    page.goto(f"{live_server.url}/ideas/new")
+    page.get_by_label("Title").fill("Half an idea")
+    page.get_by_role("button", name="Submit idea").click()
+    expect(page.get_by_text("Please check the fields marked below.")).to_be_visible()
+    expect(page.get_by_text("Choose a lens.")).to_be_visible()
+    expect(page.get_by_label("Title")).to_have_value("Half an idea")
+    expect(page).to_have_url(re.compile(r"/ideas/new$"))
