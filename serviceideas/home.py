@@ -9,6 +9,7 @@ from flask_login import login_required
 from sqlalchemy.exc import SQLAlchemyError
 
 from serviceideas.extensions import db
+from serviceideas.ideas.queries import recently_implemented
 
 bp = Blueprint("home", __name__)
 
@@ -16,7 +17,7 @@ bp = Blueprint("home", __name__)
 @bp.route("/")
 @login_required
 def index() -> str:
-    return render_template("home.html")
+    return render_template("home.html", implemented=recently_implemented())
 
 
 @bp.route("/healthz")

@@ -199,3 +199,15 @@ def idea_story(idea: Idea, viewer: User) -> IdeaStory:
         sa.select(Idea).where(Idea.merged_into_id == idea.id).order_by(Idea.id)
     ).all()
     return IdeaStory(idea, list(history), list(comments), bool(voted), list(merged_here))
+
+
+def recently_implemented(limit: int = 5) -> list[Idea]:
+    """The ideas most recently put into practice, newest first (one query)."""
+    return list(
+        db.session.scalars(
+            sa.select(Idea)
+            .where(Idea.status == Status.IMPLEMENTED)
+            .order_by(Idea.implemented_on.desc(), Idea.id.desc())
+            .limit(limit)
+        )
+    )
