@@ -25,6 +25,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     load_config(app, test_config)
     register_extensions(app)
     register_blueprints(app)
+    register_signals()
     register_errorhandlers(app)
     register_template_context(app)
     register_commands(app)
@@ -79,11 +80,20 @@ def register_blueprints(app: Flask) -> None:
     from serviceideas import home
     from serviceideas.ideas import routes as ideas
     from serviceideas.people import admin_routes, routes
+    from serviceideas.training import routes as training
 
     app.register_blueprint(home.bp)
     app.register_blueprint(routes.bp)
     app.register_blueprint(admin_routes.bp)
     app.register_blueprint(ideas.bp)
+    app.register_blueprint(training.bp)
+
+
+def register_signals() -> None:
+    """Higher features subscribe to the signals of lower ones (see people/signals.py)."""
+    from serviceideas.training import receivers
+
+    receivers.connect()
 
 
 def register_errorhandlers(app: Flask) -> None:
@@ -93,13 +103,15 @@ def register_errorhandlers(app: Flask) -> None:
 
 
 def register_template_context(app: Flask) -> None:
-    from serviceideas import assets
+    from serviceideas import assets, markdown
     from serviceideas.ideas import policies as idea_policies
     from serviceideas.people import policies as people_policies
+    from serviceideas.training import policies as training_policies
 
-    for policies in (people_policies, idea_policies):
+    for policies in (people_policies, idea_policies, training_policies):
         app.jinja_env.globals.update(policies.TEMPLATE_POLICIES)
     app.jinja_env.globals["vendor_asset"] = assets.vendor_asset
+    app.jinja_env.filters["markdown"] = markdown.render
 
 
 def register_commands(app: Flask) -> None:

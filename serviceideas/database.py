@@ -53,6 +53,19 @@ def enum_column_type(enum_class: type[enum.Enum], name: str) -> sa.Enum:
     )
 
 
+def insert_ignoring_duplicates(table: sa.Table, dialect_name: str) -> Any:
+    """INSERT … ON CONFLICT DO NOTHING, on SQLite and PostgreSQL alike.
+
+    For rows that a unique constraint allows only once, when two requests may add the same
+    row at the same moment: the second simply adds nothing.
+    """
+    if dialect_name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert
+    return insert(table).on_conflict_do_nothing()
+
+
 def configure_sqlite(engine: Engine) -> None:
     """Foreign keys on, write-ahead log, a busy timeout instead of 'database is locked', and
     transactions begun by SQLAlchemy rather than by the sqlite3 module, whose own handling

@@ -228,6 +228,78 @@ def make_idea(make_user: Callable[..., User]) -> Callable[..., Any]:
 
 
 @pytest.fixture
+def make_module(make_user: Callable[..., User]) -> Callable[..., Any]:
+    """A training module, published unless asked otherwise."""
+    from serviceideas.training import services as training
+    from serviceideas.training.models import ModuleKind
+
+    def make(
+        kind: str = "reading",
+        *,
+        title: str | None = None,
+        body: str = "Everyone serves someone.",
+        publish: bool = True,
+        author: User | None = None,
+    ) -> Any:
+        author = author or make_user(Role.TRAINER)
+        module = training.create_module(
+            author,
+            training.ModuleDraft(
+                title=title or f"Module {next(_counter)}",
+                summary="What creating value for others means.",
+                body=body,
+                kind=ModuleKind(kind),
+                prompt=None if kind == "reading" else "What did you notice?",
+                minutes=15,
+            ),
+        )
+        if publish:
+            training.publish(author, module)
+        db.session.commit()
+        return module
+
+    return make
+
+
+@pytest.fixture
+def make_enrolment(make_user: Callable[..., User], make_module: Callable[..., Any]) -> Any:
+    """One person enrolled in a module through an assignment to them; completed if `answer`."""
+    from datetime import timedelta
+
+    from serviceideas.database import utcnow
+    from serviceideas.training import services as training
+    from serviceideas.training.models import Audience, Enrolment
+
+    def make(
+        kind: str = "reading",
+        *,
+        learner: User | None = None,
+        module: Any = None,
+        answer: str | None = None,
+        due_days: int = 14,
+        today: Any = None,
+    ) -> Enrolment:
+        learner = learner or make_user()
+        module = module or make_module(kind)
+        today = today or utcnow().date()
+        assignment = training.create_assignment(
+            module.author,
+            module,
+            training.AssignmentDraft(Audience.PEOPLE, people=[learner], due_days=due_days),
+            today=today,
+        )
+        enrolment = db.session.scalar(
+            sa.select(Enrolment).where(Enrolment.assignment_id == assignment.id)
+        )
+        if answer is not None:  # "" completes a reading
+            training.complete(learner, enrolment, answer, now=utcnow() + timedelta(seconds=1))
+        db.session.commit()
+        return enrolment
+
+    return make
+
+
+@pytest.fixture
 def people(make_user: Callable[..., User]) -> dict[str, User]:
     """One person per role, keyed by role name."""
     return {role.value: make_user(role) for role in Role}
@@ -239,6 +311,7 @@ def url_values(
     make_user: Callable[..., User],
     make_department: Callable[..., Department],
     make_idea: Callable[..., Any],
+    make_enrolment: Callable[..., Any],
 ) -> dict[str, Any]:
     """A real object for each kind of URL parameter."""
     from serviceideas.ideas import services as ideas
@@ -246,8 +319,12 @@ def url_values(
     target = make_user(password=None)
     idea = make_idea(author=target)
     comment = ideas.add_comment(make_user(), idea, "Someone else's comment")
+    enrolment = make_enrolment(kind="reflection", answer="A" * 60)
     db.session.commit()
     return {
+        "enrolment_id": enrolment.id,
+        "module_id": enrolment.assignment.module_id,
+        "assignment_id": enrolment.assignment_id,
         "user_id": target.id,
         "idea_id": idea.id,
         "comment_id": comment.id,

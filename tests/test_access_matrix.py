@@ -18,6 +18,10 @@ PUBLIC = dict.fromkeys(WHO, "ok")
 SIGNED_IN = {"anonymous": "login", **dict.fromkeys(WHO[1:], "ok")}
 ADMINS = {"anonymous": "login", "employee": 403, "trainer": 403, "manager": 403, "admin": "ok"}
 REVIEWERS = {"anonymous": "login", "employee": 403, "trainer": 403, "manager": "ok", "admin": "ok"}
+TRAINERS = {"anonymous": "login", "employee": 403, "trainer": "ok", "manager": 403, "admin": "ok"}
+# Reflection text: the trainer role itself, not an admin's blanket powers (SPEC §4).
+REFLECTION_READERS = {**TRAINERS, "admin": 403}
+COVERAGE = {"anonymous": "login", "employee": 403, "trainer": "ok", "manager": "ok", "admin": "ok"}
 # The object belongs to someone else: only its author may (tested in tests/ideas).
 OWNER_ONLY = {"anonymous": "login", **dict.fromkeys(WHO[1:], 403)}
 
@@ -59,6 +63,26 @@ MATRIX: dict[tuple[str, str], dict[str, Any]] = {
     ("ideas.remove_comment", "POST"): REVIEWERS,
     ("ideas.change_status", "POST"): REVIEWERS,
     ("ideas.set_owner", "POST"): REVIEWERS,
+    ("training.mine", "GET"): SIGNED_IN,
+    ("training.enrolment", "GET"): OWNER_ONLY,
+    ("training.complete", "POST"): OWNER_ONLY,
+    ("training.modules", "GET"): TRAINERS,
+    ("training.new_module", "GET"): TRAINERS,
+    ("training.new_module", "POST"): TRAINERS,
+    ("training.module", "GET"): TRAINERS,
+    ("training.edit_module", "GET"): TRAINERS,
+    ("training.edit_module", "POST"): TRAINERS,
+    ("training.publish_module", "POST"): TRAINERS,
+    ("training.archive_module", "POST"): TRAINERS,
+    ("training.assign", "GET"): TRAINERS,
+    ("training.assign", "POST"): TRAINERS,
+    ("training.assignments", "GET"): TRAINERS,
+    ("training.withdraw", "POST"): TRAINERS,
+    ("training.reflections", "GET"): REFLECTION_READERS,
+    ("training.feedback", "POST"): REFLECTION_READERS,
+    ("training.coverage", "GET"): COVERAGE,
+    ("training.department_coverage", "GET"): COVERAGE,
+    ("training.coverage_csv", "GET"): COVERAGE,
 }
 
 

@@ -42,6 +42,8 @@ class IdeaForm(FlaskForm):
     )
     lens = RadioField("Lens", choices=LENS_CHOICES, validators=[InputRequired("Choose a lens.")])
     beneficiary = SelectField("Who benefits", validators=[InputRequired()])
+    # Where the idea came from, e.g. "module:12" (training). Kept through validation errors.
+    origin = HiddenField(validators=[Optional(), Length(max=40)])
     submit = SubmitField("Submit idea")
 
 

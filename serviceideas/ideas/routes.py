@@ -37,6 +37,7 @@ from serviceideas.ideas.forms import (
 from serviceideas.ideas.models import OPEN_STATUSES, TRANSITIONS, Comment, Idea, Lens, Status
 from serviceideas.ideas.policies import can_change_comment, can_remove_comment, can_review
 from serviceideas.ideas.queries import EXTERNAL, IdeaFilters, Sort
+from serviceideas.ideas.signals import idea_submitted
 from serviceideas.people.forms import department_choices
 from serviceideas.people.models import Department, DepartmentKind, User
 from serviceideas.people.policies import requires
@@ -170,6 +171,7 @@ def new() -> Response | Rendered:
         )
         try:
             idea = services.submit_idea(current_user, draft)
+            idea_submitted.send(idea, origin=form.origin.data or None)
         except RuleViolation as error:
             db.session.rollback()
             _attach(form, error, "title")

@@ -1,0 +1,12 @@
+"""Signals that let other features react to ideas without `ideas` importing them.
+
+Receivers run inside the sender's transaction and must only flush, never commit.
+"""
+
+from blinker import Namespace
+
+_signals = Namespace()
+
+#: Sent with `sender=idea` and `origin=` what the submit form said the idea grew from
+#: (for example "module:12" when started from a training reflection), or None.
+idea_submitted = _signals.signal("idea-submitted")

@@ -1,0 +1,129 @@
+"""Forms for modules, assignments, completing training, feedback and the inbox filters."""
+
+from __future__ import annotations
+
+from flask_wtf import FlaskForm
+from wtforms import (
+    DateField,
+    IntegerField,
+    RadioField,
+    SelectField,
+    StringField,
+    SubmitField,
+    TextAreaField,
+)
+from wtforms.fields import SelectChoice
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
+
+from serviceideas.people.forms import CheckboxesField
+from serviceideas.training.models import (
+    ANSWER_MAX,
+    BODY_MAX,
+    FEEDBACK_MAX,
+    PROMPT_MAX,
+    SUMMARY_MAX,
+    TITLE_MAX,
+    Audience,
+    ModuleKind,
+    Repeat,
+)
+
+
+class ModuleForm(FlaskForm):
+    title = StringField("Title", validators=[DataRequired(), Length(max=TITLE_MAX)])
+    summary = TextAreaField(
+        "Summary", validators=[DataRequired(), Length(max=SUMMARY_MAX)], render_kw={"rows": 2}
+    )
+    body = TextAreaField(
+        "Text (Markdown)", validators=[DataRequired(), Length(max=BODY_MAX)], render_kw={"rows": 14}
+    )
+    kind = RadioField(
+        "Kind",
+        choices=[
+            SelectChoice(ModuleKind.READING.value, "Reading — the learner confirms they read it"),
+            SelectChoice(
+                ModuleKind.REFLECTION.value, "Reflection — a written answer to the prompt"
+            ),
+            SelectChoice(
+                ModuleKind.ACTIVITY.value,
+                "Activity — do something real, then write what you learnt",
+            ),
+        ],
+        validators=[InputRequired("Choose what kind of module this is.")],
+    )
+    prompt = TextAreaField(
+        "Prompt for the written answer",
+        validators=[Optional(), Length(max=PROMPT_MAX)],
+        render_kw={"rows": 3},
+    )
+    minutes = IntegerField(
+        "Estimated minutes",
+        validators=[InputRequired("Estimate the minutes it takes."), NumberRange(min=1, max=600)],
+    )
+    submit = SubmitField("Save module")
+
+
+class AssignmentForm(FlaskForm):
+    audience = RadioField(
+        "Who",
+        choices=[
+            SelectChoice(Audience.EVERYONE.value, "Everyone, including people who join later"),
+            SelectChoice(Audience.DEPARTMENTS.value, "These departments (and who joins them)"),
+            SelectChoice(Audience.PEOPLE.value, "These people"),
+        ],
+        validators=[InputRequired("Choose who this is for.")],
+    )
+    departments = CheckboxesField("Departments", coerce=int)
+    people = TextAreaField(
+        "People's emails",
+        validators=[Optional(), Length(max=20_000)],
+        description="One per line, or separated by commas.",
+        render_kw={"rows": 3},
+    )
+    due_kind = RadioField(
+        "Due",
+        choices=[
+            SelectChoice("relative", "A number of days after each person is enrolled"),
+            SelectChoice("fixed", "On a fixed date"),
+        ],
+        validators=[InputRequired("Choose how the due date is set.")],
+    )
+    due_days = IntegerField("Days after enrolment", validators=[Optional(), NumberRange(1, 365)])
+    due_on = DateField("Due date", validators=[Optional()])
+    repeat = SelectField(
+        "Repeat",
+        choices=[SelectChoice(r.value, r.label) for r in Repeat],
+        default=Repeat.NONE.value,
+        validators=[InputRequired()],
+    )
+    submit = SubmitField("Assign")
+
+
+class CompleteForm(FlaskForm):
+    answer = TextAreaField(
+        "Your answer", validators=[Optional(), Length(max=ANSWER_MAX)], render_kw={"rows": 8}
+    )
+    submit = SubmitField("Complete")
+
+
+class FeedbackForm(FlaskForm):
+    feedback = TextAreaField(
+        "Your feedback",
+        validators=[DataRequired(), Length(max=FEEDBACK_MAX)],
+        render_kw={"rows": 3},
+    )
+    submit = SubmitField("Send feedback")
+
+
+class InboxFilterForm(FlaskForm):
+    class Meta:
+        csrf = False
+
+    module = SelectField("Module", validators=[Optional()])
+    department = SelectField("Department", validators=[Optional()])
+    show = SelectField(
+        "Show",
+        choices=[SelectChoice("waiting", "Waiting for feedback"), SelectChoice("all", "All")],
+        default="waiting",
+        validators=[Optional()],
+    )

@@ -1,0 +1,240 @@
+"""Training modules, who they are assigned to, each person's enrolment, and reflections."""
+
+from __future__ import annotations
+
+import enum
+from datetime import date, datetime
+from typing import TYPE_CHECKING
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from serviceideas.database import UTCDateTime, enum_column_type, utcnow
+from serviceideas.extensions import db
+
+if TYPE_CHECKING:
+    from serviceideas.people.models import Department, User
+
+TITLE_MAX = 120
+SUMMARY_MAX = 300
+BODY_MAX = 20_000
+PROMPT_MAX = 1000
+ANSWER_MIN = 50
+ANSWER_MAX = 10_000
+FEEDBACK_MAX = 4000
+
+
+class ModuleKind(enum.StrEnum):
+    READING = "reading"  # read it, and say so
+    REFLECTION = "reflection"  # answer the prompt in writing
+    ACTIVITY = "activity"  # do something in the real world, then write what you learnt
+
+    @property
+    def label(self) -> str:
+        return self.value.capitalize()
+
+    @property
+    def needs_answer(self) -> bool:
+        return self is not ModuleKind.READING
+
+
+class ModuleStatus(enum.StrEnum):
+    DRAFT = "draft"
+    PUBLISHED = "published"
+    ARCHIVED = "archived"
+
+    @property
+    def label(self) -> str:
+        return self.value.capitalize()
+
+
+class Audience(enum.StrEnum):
+    EVERYONE = "everyone"
+    DEPARTMENTS = "departments"
+    PEOPLE = "people"
+
+
+class Repeat(enum.StrEnum):
+    NONE = "none"
+    MONTHLY = "monthly"
+    QUARTERLY = "quarterly"
+
+    @property
+    def label(self) -> str:
+        return {"none": "Once", "monthly": "Every month", "quarterly": "Every quarter"}[self.value]
+
+
+class Module(db.Model):
+    __tablename__ = "modules"
+    __table_args__ = (
+        sa.CheckConstraint("minutes BETWEEN 1 AND 600", name="minutes_sensible"),
+        sa.CheckConstraint("kind = 'reading' OR prompt IS NOT NULL", name="answer_has_prompt"),
+        sa.CheckConstraint("version >= 1", name="version_positive"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    title: Mapped[str] = mapped_column(sa.String(TITLE_MAX))
+    summary: Mapped[str] = mapped_column(sa.String(SUMMARY_MAX))
+    body: Mapped[str] = mapped_column(sa.Text)  # Markdown, rendered and sanitised on display
+    kind: Mapped[ModuleKind] = mapped_column(enum_column_type(ModuleKind, "kind"))
+    prompt: Mapped[str | None] = mapped_column(sa.Text)
+    minutes: Mapped[int]
+    status: Mapped[ModuleStatus] = mapped_column(
+        enum_column_type(ModuleStatus, "status"), default=ModuleStatus.DRAFT, index=True
+    )
+    # Raised when the body or prompt of a published module changes; completions keep theirs.
+    version: Mapped[int] = mapped_column(default=1)
+    author_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="RESTRICT"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
+    published_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+    # Eager: the module list and pages show who wrote it.
+    author: Mapped[User] = relationship(lazy="joined", innerjoin=True)
+
+
+assignment_departments = sa.Table(
+    "assignment_departments",
+    db.metadata,
+    sa.Column(
+        "assignment_id", sa.ForeignKey("assignments.id", ondelete="CASCADE"), primary_key=True
+    ),
+    sa.Column(
+        "department_id",
+        sa.ForeignKey("departments.id", ondelete="RESTRICT"),
+        primary_key=True,
+        index=True,
+    ),
+)
+
+assignment_people = sa.Table(
+    "assignment_people",
+    db.metadata,
+    sa.Column(
+        "assignment_id", sa.ForeignKey("assignments.id", ondelete="CASCADE"), primary_key=True
+    ),
+    sa.Column(
+        "user_id", sa.ForeignKey("users.id", ondelete="RESTRICT"), primary_key=True, index=True
+    ),
+)
+
+
+class Assignment(db.Model):
+    """A published module given to an audience, due on a date or N days after enrolment."""
+
+    __tablename__ = "assignments"
+    __table_args__ = (
+        sa.CheckConstraint(
+            "(due_on IS NULL) <> (due_days IS NULL)", name="fixed_or_relative_due_date"
+        ),
+        sa.CheckConstraint(
+            "due_days IS NULL OR due_days BETWEEN 1 AND 365", name="due_days_sensible"
+        ),
+        sa.CheckConstraint("repeat = 'none' OR due_days IS NOT NULL", name="repeats_are_relative"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    module_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("modules.id", ondelete="RESTRICT"), index=True
+    )
+    audience: Mapped[Audience] = mapped_column(enum_column_type(Audience, "audience"))
+    due_on: Mapped[date | None] = mapped_column(sa.Date)
+    due_days: Mapped[int | None]
+    repeat: Mapped[Repeat] = mapped_column(enum_column_type(Repeat, "repeat"), default=Repeat.NONE)
+    starts_on: Mapped[date] = mapped_column(sa.Date)
+    assigned_by_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="RESTRICT"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    withdrawn_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), index=True)
+
+    # Eager: an assignment is shown with its module's title.
+    module: Mapped[Module] = relationship(lazy="joined", innerjoin=True)
+    # Select-in: one extra query for a whole list of assignments.
+    departments: Mapped[list[Department]] = relationship(
+        secondary=assignment_departments, lazy="selectin", order_by="Department.name"
+    )
+    people: Mapped[list[User]] = relationship(secondary=assignment_people, lazy="selectin")
+
+    @property
+    def is_active(self) -> bool:
+        return self.withdrawn_at is None
+
+    @property
+    def due_label(self) -> str:
+        if self.due_on is not None:
+            return f"due {self.due_on.strftime('%-d %b %Y')}"
+        return f"due {self.due_days} days after enrolment"
+
+
+class Enrolment(db.Model):
+    """One person's part of an assignment, for one period (a repeat makes one per period)."""
+
+    __tablename__ = "enrolments"
+    __table_args__ = (
+        # The rule that enrolment can run twice at once and still enrol a person once.
+        sa.UniqueConstraint("assignment_id", "user_id", "period_start", name="uq_enrolments_once"),
+        sa.Index("ix_enrolments_user_due", "user_id", "due_on"),
+        sa.Index("ix_enrolments_due_completed", "due_on", "completed_at"),
+        sa.CheckConstraint(
+            "(completed_at IS NULL) = (completed_version IS NULL)", name="completion_has_version"
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    assignment_id: Mapped[int] = mapped_column(sa.ForeignKey("assignments.id", ondelete="CASCADE"))
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="RESTRICT"))
+    period_start: Mapped[date] = mapped_column(sa.Date)
+    enrolled_on: Mapped[date] = mapped_column(sa.Date)
+    due_on: Mapped[date] = mapped_column(sa.Date)
+    completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    completed_version: Mapped[int | None]
+
+    # Eager: an enrolment is always shown with its assignment and module.
+    assignment: Mapped[Assignment] = relationship(lazy="joined", innerjoin=True)
+    user: Mapped[User] = relationship(lazy="joined", innerjoin=True)
+
+    @property
+    def is_done(self) -> bool:
+        return self.completed_at is not None
+
+    @property
+    def was_late(self) -> bool:
+        return self.completed_at is not None and self.completed_at.date() > self.due_on
+
+    def is_overdue(self, today: date) -> bool:
+        return self.completed_at is None and self.due_on < today
+
+
+class Reflection(db.Model):
+    """What a person wrote to complete a reflection or activity. Private: its author and
+    trainers read it; nobody else, not even managers or admins (SPEC §4)."""
+
+    __tablename__ = "reflections"
+    __table_args__ = (sa.Index("ix_reflections_written", "written_at"),)
+
+    enrolment_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("enrolments.id", ondelete="CASCADE"), primary_key=True
+    )
+    text: Mapped[str] = mapped_column(sa.Text)
+    written_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    feedback: Mapped[str | None] = mapped_column(sa.Text)
+    feedback_by_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("users.id", ondelete="RESTRICT")
+    )
+    feedback_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+    enrolment: Mapped[Enrolment] = relationship(lazy="joined", innerjoin=True)
+    feedback_by: Mapped[User | None] = relationship(lazy="joined")
+
+
+class ModuleIdea(db.Model):
+    """An idea someone started from what they learnt in a module."""
+
+    __tablename__ = "module_ideas"
+
+    module_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("modules.id", ondelete="CASCADE"), primary_key=True
+    )
+    idea_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("ideas.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="RESTRICT"))

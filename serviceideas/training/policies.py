@@ -1,0 +1,44 @@
+"""Who may do what with training. Reflection text is private to its author and trainers."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, TypeGuard
+
+from serviceideas.people.models import Role, User
+from serviceideas.people.policies import Someone
+
+if TYPE_CHECKING:
+    from serviceideas.training.models import Enrolment
+
+
+def _active(user: Someone) -> TypeGuard[User]:
+    return isinstance(user, User) and user.is_active
+
+
+def can_train(user: Someone) -> bool:
+    """Trainers (and admins) write modules, assign them, read reflections and give feedback."""
+    return _active(user) and user.has_role(Role.TRAINER)
+
+
+def can_see_coverage(user: Someone) -> bool:
+    """Trainers and managers see who is up to date — completion, never reflection text."""
+    return _active(user) and (user.has_role(Role.TRAINER) or user.has_role(Role.MANAGER))
+
+
+def can_read_reflections(user: Someone) -> bool:
+    """Only people who hold the trainer role itself. An admin's powers stop here: candour
+    is the point of a reflection, so admins and managers who are not trainers see whether
+    it was done, never what was written (SPEC §4)."""
+    return _active(user) and user.is_trainer
+
+
+def can_work_on(user: Someone, enrolment: Enrolment) -> bool:
+    """Only the learner opens and completes their own enrolment."""
+    return _active(user) and enrolment.user_id == user.id
+
+
+TEMPLATE_POLICIES = {
+    "can_train": can_train,
+    "can_see_coverage": can_see_coverage,
+    "can_read_reflections": can_read_reflections,
+}

@@ -1,0 +1,350 @@
+"""What can be done with training: write and publish modules, assign them, enrol people,
+complete, and give feedback. Functions flush, never commit; `today`/`now` may be passed."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+
+import sqlalchemy as sa
+
+from serviceideas.database import insert_ignoring_duplicates, utcnow
+from serviceideas.errors import RuleViolation
+from serviceideas.extensions import db
+from serviceideas.people.models import Department, User
+from serviceideas.training.models import (
+    ANSWER_MAX,
+    ANSWER_MIN,
+    BODY_MAX,
+    FEEDBACK_MAX,
+    PROMPT_MAX,
+    SUMMARY_MAX,
+    TITLE_MAX,
+    Assignment,
+    Audience,
+    Enrolment,
+    Module,
+    ModuleIdea,
+    ModuleKind,
+    ModuleStatus,
+    Reflection,
+    Repeat,
+    assignment_departments,
+    assignment_people,
+)
+from serviceideas.training.policies import can_read_reflections, can_train
+
+# Someone enrolled after a fixed due date has passed gets this long instead.
+LATE_JOINER_DAYS = 14
+
+
+def _text(value: str | None, field: str, label: str, maximum: int) -> str:
+    value = (value or "").strip()
+    if not value:
+        raise RuleViolation(f"Please fill in {label}.", field)
+    if len(value) > maximum:
+        raise RuleViolation(f"Keep {label} to {maximum} characters (it has {len(value)}).", field)
+    return value
+
+
+def _require_trainer(user: User) -> None:
+    if not can_train(user):
+        raise RuleViolation("Only trainers can do this.")
+
+
+# Modules
+
+
+@dataclass(frozen=True)
+class ModuleDraft:
+    title: str
+    summary: str
+    body: str
+    kind: ModuleKind
+    prompt: str | None
+    minutes: int
+
+
+def _apply(module: Module, draft: ModuleDraft) -> None:
+    module.title = " ".join(_text(draft.title, "title", "the title", TITLE_MAX).split())
+    module.summary = _text(draft.summary, "summary", "the summary", SUMMARY_MAX)
+    module.body = _text(draft.body, "body", "the text", BODY_MAX)
+    module.kind = draft.kind
+    if draft.kind.needs_answer:
+        module.prompt = _text(draft.prompt, "prompt", "the prompt learners answer", PROMPT_MAX)
+    else:
+        module.prompt = (draft.prompt or "").strip()[:PROMPT_MAX] or None
+    if not 1 <= draft.minutes <= 600:
+        raise RuleViolation("Estimate between 1 and 600 minutes.", "minutes")
+    module.minutes = draft.minutes
+
+
+def create_module(author: User, draft: ModuleDraft) -> Module:
+    """A new module, as a draft: nobody but trainers sees it until it is published."""
+    _require_trainer(author)
+    module = Module(author=author, status=ModuleStatus.DRAFT, version=1)
+    _apply(module, draft)
+    db.session.add(module)
+    db.session.flush()
+    return module
+
+
+def update_module(editor: User, module: Module, draft: ModuleDraft) -> None:
+    """Edit a module. Changing what learners read or answer in a published module raises its
+    version, so each completion says which text it was made against."""
+    _require_trainer(editor)
+    before = (module.body, module.prompt, module.kind)
+    _apply(module, draft)
+    if (
+        module.status is not ModuleStatus.DRAFT
+        and (module.body, module.prompt, module.kind) != before
+    ):
+        module.version += 1
+    db.session.flush()
+
+
+def publish(editor: User, module: Module, *, now: datetime | None = None) -> None:
+    _require_trainer(editor)
+    if module.status is ModuleStatus.PUBLISHED:
+        raise RuleViolation("This module is already published.")
+    module.status = ModuleStatus.PUBLISHED
+    module.published_at = module.published_at or now or utcnow()
+    db.session.flush()
+
+
+def archive(editor: User, module: Module) -> None:
+    """Stop assigning a module. Existing enrolments stay, so nobody's record changes."""
+    _require_trainer(editor)
+    if module.status is not ModuleStatus.PUBLISHED:
+        raise RuleViolation("Only a published module can be archived.")
+    module.status = ModuleStatus.ARCHIVED
+    db.session.flush()
+
+
+# Assignments and enrolment
+
+
+@dataclass(frozen=True)
+class AssignmentDraft:
+    audience: Audience
+    departments: list[Department] = field(default_factory=list)
+    people: list[User] = field(default_factory=list)
+    due_on: date | None = None
+    due_days: int | None = None
+    repeat: Repeat = Repeat.NONE
+
+
+def period_start(assignment: Assignment, today: date) -> date:
+    """The first day of the period `today` falls in (the start, for a one-off assignment)."""
+    if assignment.repeat is Repeat.MONTHLY:
+        return today.replace(day=1)
+    if assignment.repeat is Repeat.QUARTERLY:
+        return date(today.year, 3 * ((today.month - 1) // 3) + 1, 1)
+    return assignment.starts_on
+
+
+def due_date(assignment: Assignment, today: date) -> date:
+    """When someone enrolled `today` is due."""
+    if assignment.due_days is not None:
+        return today + timedelta(days=assignment.due_days)
+    assert assignment.due_on is not None
+    return assignment.due_on if today <= assignment.due_on else today + timedelta(LATE_JOINER_DAYS)
+
+
+def create_assignment(
+    trainer: User, module: Module, draft: AssignmentDraft, *, today: date | None = None
+) -> Assignment:
+    """Assign a published module and enrol everyone in its audience now."""
+    _require_trainer(trainer)
+    today = today or utcnow().date()
+    if module.status is not ModuleStatus.PUBLISHED:
+        raise RuleViolation("Only a published module can be assigned. Publish it first.")
+    if draft.audience is Audience.DEPARTMENTS and not draft.departments:
+        raise RuleViolation("Choose at least one department.", "departments")
+    if draft.audience is Audience.PEOPLE and not draft.people:
+        raise RuleViolation("Name at least one person.", "people")
+    if (draft.due_on is None) == (draft.due_days is None):
+        raise RuleViolation("Give either a due date or a number of days.", "due_kind")
+    if draft.due_on is not None and draft.due_on < today:
+        raise RuleViolation("The due date has passed: choose today or later.", "due_on")
+    if draft.due_days is not None and not 1 <= draft.due_days <= 365:
+        raise RuleViolation("Give between 1 and 365 days.", "due_days")
+    if draft.repeat is not Repeat.NONE and draft.due_days is None:
+        raise RuleViolation(
+            "A repeating assignment is due a number of days after each enrolment.", "due_kind"
+        )
+    inactive = [person.name for person in draft.people if not person.active]
+    if inactive:
+        raise RuleViolation(f"Deactivated: {', '.join(inactive)}.", "people")
+
+    assignment = Assignment(
+        module=module,
+        audience=draft.audience,
+        due_on=draft.due_on,
+        due_days=draft.due_days,
+        repeat=draft.repeat,
+        starts_on=today,
+        assigned_by_id=trainer.id,
+        departments=list(draft.departments) if draft.audience is Audience.DEPARTMENTS else [],
+        people=list(draft.people) if draft.audience is Audience.PEOPLE else [],
+    )
+    db.session.add(assignment)
+    db.session.flush()
+    enrol(assignment, today)
+    return assignment
+
+
+def _audience(assignment: Assignment) -> sa.ColumnElement[bool]:
+    """Which active people the assignment is for, as a condition on User."""
+    if assignment.audience is Audience.DEPARTMENTS:
+        return User.department_id.in_(
+            sa.select(assignment_departments.c.department_id).where(
+                assignment_departments.c.assignment_id == assignment.id
+            )
+        )
+    if assignment.audience is Audience.PEOPLE:
+        return User.id.in_(
+            sa.select(assignment_people.c.user_id).where(
+                assignment_people.c.assignment_id == assignment.id
+            )
+        )
+    return sa.true()
+
+
+def enrol(assignment: Assignment, today: date, *, only: User | None = None) -> int:
+    """Enrol the audience (or just `only`, if in it) for the current period, in one statement.
+
+    Safe to run any number of times, even at once: the unique constraint on (assignment,
+    person, period) turns a second enrolment into nothing. Returns how many were added.
+    """
+    if assignment.withdrawn_at is not None or today < assignment.starts_on:
+        return 0
+    period = period_start(assignment, today)
+    people = sa.select(
+        sa.literal(assignment.id),
+        User.id,
+        sa.literal(period, sa.Date),
+        sa.literal(today, sa.Date),
+        sa.literal(due_date(assignment, today), sa.Date),
+    ).where(User.active.is_(True), _audience(assignment))
+    if only is not None:
+        people = people.where(User.id == only.id)
+    statement = insert_ignoring_duplicates(
+        Enrolment.__table__, db.session.get_bind().dialect.name
+    ).from_select(["assignment_id", "user_id", "period_start", "enrolled_on", "due_on"], people)
+    return db.session.execute(statement).rowcount or 0
+
+
+def active_assignments() -> sa.Select[tuple[Assignment]]:
+    return sa.select(Assignment).where(Assignment.withdrawn_at.is_(None))
+
+
+def enrol_new_member(user: User, department: Department, *, today: date | None = None) -> int:
+    """Someone joined `department` (or the company): enrol them where their audience now
+    includes them. Runs on the people feature's `joined_department` signal."""
+    today = today or utcnow().date()
+    for_them = active_assignments().where(
+        sa.or_(
+            Assignment.audience == Audience.EVERYONE,
+            sa.and_(
+                Assignment.audience == Audience.DEPARTMENTS,
+                Assignment.id.in_(
+                    sa.select(assignment_departments.c.assignment_id).where(
+                        assignment_departments.c.department_id == department.id
+                    )
+                ),
+            ),
+        )
+    )
+    return sum(enrol(a, today, only=user) for a in db.session.scalars(for_them))
+
+
+def enrol_current_periods(*, today: date | None = None, only: User | None = None) -> int:
+    """Start the new period of every repeating assignment (and catch up anyone missed).
+
+    Run daily by `flask --app wsgi enrol-training`; idempotent.
+    """
+    today = today or utcnow().date()
+    return sum(enrol(a, today, only=only) for a in db.session.scalars(active_assignments()))
+
+
+def withdraw(trainer: User, assignment: Assignment, *, now: datetime | None = None) -> None:
+    """Stop an assignment. Unfinished enrolments leave people's lists; completed ones stay."""
+    _require_trainer(trainer)
+    if assignment.withdrawn_at is not None:
+        raise RuleViolation("This assignment was already withdrawn.")
+    assignment.withdrawn_at = now or utcnow()
+    db.session.flush()
+
+
+# Learning
+
+
+def complete(
+    learner: User, enrolment: Enrolment, answer: str | None, *, now: datetime | None = None
+) -> None:
+    """Mark an enrolment done. Reflections and activities need the written answer.
+
+    Late work is welcome: it is labelled late, never refused.
+    """
+    now = now or utcnow()
+    if enrolment.user_id != learner.id:
+        raise RuleViolation("You can only complete your own training.")
+    if enrolment.assignment.withdrawn_at is not None:
+        raise RuleViolation("This training was withdrawn; there is nothing to complete.")
+    module = enrolment.assignment.module
+    text = (answer or "").strip()
+    if module.kind.needs_answer:
+        if len(text) < ANSWER_MIN:
+            raise RuleViolation(
+                f"Write at least {ANSWER_MIN} characters: a few honest sentences are enough "
+                f"(you have {len(text)}).",
+                "answer",
+            )
+        if len(text) > ANSWER_MAX:
+            raise RuleViolation(f"Keep it to {ANSWER_MAX} characters.", "answer")
+    # Conditional update: finishing twice at once records one completion.
+    done = db.session.execute(
+        sa.update(Enrolment)
+        .where(Enrolment.id == enrolment.id, Enrolment.completed_at.is_(None))
+        .values(completed_at=now, completed_version=module.version)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    if not done:
+        raise RuleViolation("You have already completed this.")
+    if module.kind.needs_answer:
+        db.session.add(Reflection(enrolment_id=enrolment.id, text=text, written_at=now))
+    db.session.flush()
+    db.session.refresh(enrolment)
+
+
+def give_feedback(
+    trainer: User, reflection: Reflection, text: str, *, now: datetime | None = None
+) -> None:
+    """Written feedback the learner reads on their training page. May be revised."""
+    if not can_read_reflections(trainer):
+        raise RuleViolation("Only trainers read reflections and give feedback.")
+    reflection.feedback = _text(text, "feedback", "your feedback", FEEDBACK_MAX)
+    reflection.feedback_by = trainer
+    reflection.feedback_at = now or utcnow()
+    db.session.flush()
+
+
+def record_idea_from_module(user: User, module_id: int, idea_id: int) -> bool:
+    """Link an idea to the module it grew from, if `user` completed that module."""
+    completed = db.session.scalar(
+        sa.select(sa.literal(True))
+        .select_from(Enrolment)
+        .join(Assignment)
+        .where(
+            Enrolment.user_id == user.id,
+            Enrolment.completed_at.is_not(None),
+            Assignment.module_id == module_id,
+        )
+        .limit(1)
+    )
+    if not completed:
+        return False
+    db.session.add(ModuleIdea(module_id=module_id, idea_id=idea_id, user_id=user.id))
+    db.session.flush()
+    return True
