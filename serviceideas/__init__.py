@@ -57,8 +57,15 @@ def load_config(app: Flask, test_config: dict[str, Any] | None) -> None:
 
 
 def register_extensions(app: Flask) -> None:
-    from serviceideas import database, htmx, security
+    from serviceideas import database, htmx, security, urls
     from serviceideas.people.services import load_signed_in_user
+
+    app.url_map.converters["id"] = urls.IdConverter
+    if app.config["PROXY_HOPS"]:
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        hops = app.config["PROXY_HOPS"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)  # type: ignore[method-assign]
 
     db.init_app(app)
     with app.app_context():
@@ -72,6 +79,7 @@ def register_extensions(app: Flask) -> None:
     login_manager.login_message = "Please sign in to see that page."
     login_manager.login_message_category = "info"
     login_manager.user_loader(load_signed_in_user)
+    login_manager.unauthorized_handler(htmx.send_to_sign_in)
     htmx.init_app(app)
     security.init_app(app)
 
@@ -103,7 +111,7 @@ def register_errorhandlers(app: Flask) -> None:
 
 
 def register_template_context(app: Flask) -> None:
-    from serviceideas import assets, markdown
+    from serviceideas import assets, markdown, urls
     from serviceideas.ideas import policies as idea_policies
     from serviceideas.people import policies as people_policies
     from serviceideas.training import policies as training_policies
@@ -111,6 +119,7 @@ def register_template_context(app: Flask) -> None:
     for policies in (people_policies, idea_policies, training_policies):
         app.jinja_env.globals.update(policies.TEMPLATE_POLICIES)
     app.jinja_env.globals["vendor_asset"] = assets.vendor_asset
+    app.jinja_env.globals["this_page_with"] = urls.this_page_with
     app.jinja_env.filters["markdown"] = markdown.render
 
 

@@ -16,6 +16,8 @@ from serviceideas.ideas.demo import seed_ideas
 from serviceideas.people import services, staff_import
 from serviceideas.people.demo import DEMO_PASSWORD, seed_people
 from serviceideas.people.models import GRANTABLE_ROLES, Role, User
+from serviceideas.training.demo import seed_training
+from serviceideas.training.services import enrol_current_periods
 
 
 @click.command("seed-demo")
@@ -27,6 +29,7 @@ def seed_demo() -> None:
         return
     sign_ins = seed_people()
     seed_ideas()
+    seed_training()
     db.session.commit()
     click.echo(f"Demo company created. Sign in with any of these, password {DEMO_PASSWORD!r}:")
     for email in sign_ins:
@@ -96,6 +99,15 @@ def import_staff(csv_file: Path, dry_run: bool) -> None:
         sys.exit(1)
 
 
+@click.command("enrol-training")
+@with_appcontext
+def enrol_training() -> None:
+    """Start new periods of repeating assignments and enrol anyone missed. Run daily; idempotent."""
+    added = enrol_current_periods()
+    db.session.commit()
+    click.echo(f"{added} new enrolment{'' if added == 1 else 's'}.")
+
+
 def register(app: Flask) -> None:
-    for command in (seed_demo, create_user, import_staff):
+    for command in (seed_demo, create_user, import_staff, enrol_training):
         app.cli.add_command(command)

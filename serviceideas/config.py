@@ -53,6 +53,7 @@ class Config:
 
     # Uploads (staff CSV) and forms: anything larger is refused with a 413 page.
     MAX_CONTENT_LENGTH = 4 * 1024 * 1024
+    MAX_FORM_MEMORY_SIZE = MAX_CONTENT_LENGTH  # a pasted CSV is a form field, not a file
     WTF_CSRF_TIME_LIMIT = None  # the token lives as long as the session
 
     # Rate limits. Use a shared store (redis://…, memcached://…) when several servers run.
@@ -65,6 +66,10 @@ class Config:
     # Passwords: werkzeug's default (scrypt). Tests choose a cheaper method.
     PASSWORD_HASH_METHOD = "scrypt"  # noqa: S105 - a method name, not a password
     PASSWORD_MIN_LENGTH = 10
+
+    # Behind a reverse proxy: how many proxies set X-Forwarded-For/-Proto/-Host. Needed for
+    # per-person rate limits and correct links (password-set links) behind a proxy.
+    PROXY_HOPS = 0
 
     # Lists
     PAGE_SIZE = 25
@@ -82,6 +87,7 @@ ENVIRONMENT_SETTINGS = {
     "SESSION_COOKIE_SECURE": ("SESSION_COOKIE_SECURE", lambda v: v.lower() in {"1", "true", "yes"}),
     "RATELIMIT_STORAGE_URI": ("RATELIMIT_STORAGE_URI", str),
     "SERVICEIDEAS_STALLED_AFTER_DAYS": ("STALLED_AFTER_DAYS", int),
+    "SERVICEIDEAS_PROXY_HOPS": ("PROXY_HOPS", int),
 }
 
 

@@ -53,6 +53,15 @@ def enum_column_type(enum_class: type[enum.Enum], name: str) -> sa.Enum:
     )
 
 
+def contains_pattern(text: str) -> str:
+    """A LIKE pattern (escape character: backslash) matching `text` anywhere, lower-cased.
+
+    The visitor's %, _ and backslash are escaped: they are characters, not wildcards.
+    """
+    escaped = text.strip().lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
 def insert_ignoring_duplicates(table: sa.Table, dialect_name: str) -> Any:
     """INSERT … ON CONFLICT DO NOTHING, on SQLite and PostgreSQL alike.
 

@@ -25,6 +25,7 @@ EXPLANATIONS = {
     403: ("You do not have access to this", "Your roles do not include this page or action."),
     404: ("Not found", "There is nothing here. It may have been removed, or the link is wrong."),
     405: ("Not allowed", "This page cannot be used that way."),
+    409: ("Someone else got there first", "The page you acted on has changed. Reload it."),
     413: ("Too large", "What you sent is larger than this server accepts (4 MB)."),
     422: ("Please check your input", "Something you entered could not be used."),
     429: ("Too many attempts", "Please wait a minute before trying again."),
@@ -49,7 +50,7 @@ def register_errorhandlers(app: Flask) -> None:
     @app.errorhandler(HTTPException)
     def http_error(error: HTTPException) -> tuple[str, int]:
         status = error.code or 500
-        detail = error.description if status in {400, 422, 429} else None
+        detail = error.description if status in {400, 409, 422, 429} else None
         return render_error(status, detail)
 
     @app.errorhandler(500)

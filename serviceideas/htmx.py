@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from flask import Flask, Response, request
+from flask import Flask, Response, flash, redirect, request
+from flask_login import login_url
 
 
 def is_htmx_request() -> bool:
@@ -23,6 +24,16 @@ def hx_redirect(url: str) -> Response:
     response = Response(status=204)
     response.headers["HX-Redirect"] = url
     return response
+
+
+def send_to_sign_in() -> Response:
+    """Flask-Login's answer to a signed-out request. An htmx request would otherwise follow
+    the redirect and swap the whole sign-in page into a fragment: send the browser instead."""
+    url = login_url("auth.login", next_url=request.full_path.rstrip("?"))
+    if is_htmx_request():
+        return hx_redirect(url)
+    flash("Please sign in to see that page.", "info")
+    return redirect(url)
 
 
 def init_app(app: Flask) -> None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Flask, Response
+from flask import Flask, Response, abort, request
 
 from serviceideas.assets import cdn_origin
 
@@ -25,7 +25,17 @@ def content_security_policy() -> str:
     )
 
 
+def refuse_nul_characters() -> None:
+    """No text anyone types contains NUL; PostgreSQL cannot store it. Refuse it at the door."""
+    for source in (request.args, request.form):
+        for key, value in source.items(multi=True):
+            if "\x00" in key or "\x00" in value:
+                abort(400, "The request contains a NUL character, which no text field accepts.")
+
+
 def init_app(app: Flask) -> None:
+    app.before_request(refuse_nul_characters)
+
     @app.after_request
     def security_headers(response: Response) -> Response:
         response.headers.setdefault("Content-Security-Policy", content_security_policy())

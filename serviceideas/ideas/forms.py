@@ -16,6 +16,7 @@ from wtforms import (
 )
 from wtforms.fields import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
+from wtforms.widgets import HiddenInput
 
 from serviceideas.ideas.models import COMMENT_MAX, NOTE_MAX, TEXT_MAX, TITLE_MAX, Lens, Status
 from serviceideas.ideas.queries import EXTERNAL, Sort
@@ -70,6 +71,8 @@ class StatusForm(FlaskForm):
     merge_into = IntegerField(
         "Merge into idea number", validators=[Optional(), NumberRange(min=1, max=2**31 - 1)]
     )
+    # The idea's version when the page was shown: a change made since then wins, not this.
+    version = IntegerField(widget=HiddenInput(), validators=[InputRequired()])
     submit = SubmitField("Change status")
 
 
@@ -79,6 +82,7 @@ class OwnerForm(FlaskForm):
         validators=[Optional(), Length(max=254)],
         description="Leave empty for nobody.",
     )
+    version = IntegerField(widget=HiddenInput(), validators=[InputRequired()])
     submit = SubmitField("Set owner")
 
 

@@ -16,10 +16,12 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from serviceideas.database import contains_pattern
 from serviceideas.errors import RuleViolation
 from serviceideas.extensions import db
 from serviceideas.ideas.models import OPEN_STATUSES, Comment, Idea, Lens, Status, StatusChange, Vote
 from serviceideas.people.models import Department, DepartmentKind, User
+from serviceideas.urls import DATABASE_INT_MAX
 
 EXTERNAL = "external"
 
@@ -77,11 +79,6 @@ class IdeaPage:
     filters: IdeaFilters = field(default_factory=IdeaFilters)
 
 
-def _like(text: str) -> str:
-    escaped = text.strip().lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    return f"%{escaped}%"
-
-
 def _where(filters: IdeaFilters) -> list[sa.ColumnElement[bool]]:
     conditions: list[sa.ColumnElement[bool]] = []
     if filters.status is not None:
@@ -106,7 +103,7 @@ def _where(filters: IdeaFilters) -> list[sa.ColumnElement[bool]]:
         conditions.append(Idea.author_id == filters.author_id)
     if filters.q and filters.q.strip():
         # Plain LIKE on both databases: one code path. Fine at the sizes a company reaches.
-        pattern = _like(filters.q)
+        pattern = contains_pattern(filters.q)
         conditions.append(
             sa.or_(
                 *(
@@ -131,7 +128,12 @@ def _after(sort: Sort, cursor: str) -> sa.ColumnElement[bool]:
         raw, last_id = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
         value: Any = datetime.fromisoformat(raw) if sort is not Sort.VOTES else int(raw)
         last_id = int(last_id)
-    except (ValueError, TypeError, binascii.Error, json.JSONDecodeError):
+        if isinstance(value, datetime) and value.tzinfo is None:
+            raise ValueError("a cursor's time has its zone")
+        numbers = [last_id, value] if sort is Sort.VOTES else [last_id]
+        if not all(0 <= number <= DATABASE_INT_MAX for number in numbers):
+            raise ValueError("out of range")
+    except (ValueError, TypeError, OverflowError, binascii.Error, json.JSONDecodeError):
         raise RuleViolation(
             "That page link is broken; start from the first page.", "after"
         ) from None

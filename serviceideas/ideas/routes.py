@@ -15,6 +15,7 @@ from flask import (
     url_for,
 )
 from flask_login import current_user, login_required
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.datastructures import MultiDict
 from wtforms.fields import SelectChoice
@@ -196,7 +197,7 @@ def _story_page(idea: Idea, status: int = 200, **forms: object) -> Rendered:
     story = queries.idea_story(idea, current_user)
     status_form = forms.pop("status_form", None) or _status_form(idea)
     owner_form = forms.pop("owner_form", None) or OwnerForm(
-        data={"owner": idea.owner.email if idea.owner else ""}
+        data={"owner": idea.owner.email if idea.owner else "", "version": idea.version}
     )
     return render_template(
         "ideas/show.html",
@@ -211,18 +212,18 @@ def _story_page(idea: Idea, status: int = 200, **forms: object) -> Rendered:
 
 
 def _status_form(idea: Idea, formdata: MultiDict | None = None) -> StatusForm:
-    form = StatusForm(formdata)
+    form = StatusForm(formdata, data={"version": idea.version})
     form.to.choices = [SelectChoice(s.value, s.label) for s in sorted(TRANSITIONS[idea.status])]
     return form
 
 
-@bp.route("/<int:idea_id>")
+@bp.route("/<id:idea_id>")
 @login_required
 def show(idea_id: int) -> Rendered:
     return _story_page(_load(idea_id))
 
 
-@bp.route("/<int:idea_id>/vote", methods=["POST"])
+@bp.route("/<id:idea_id>/vote", methods=["POST"])
 @login_required
 def vote(idea_id: int) -> Response | Rendered:
     idea = _load(idea_id)
@@ -255,7 +256,7 @@ def _comments_fragment(idea: Idea, form: CommentForm | None = None, status: int 
     ), status
 
 
-@bp.route("/<int:idea_id>/comments", methods=["POST"])
+@bp.route("/<id:idea_id>/comments", methods=["POST"])
 @login_required
 def comment(idea_id: int) -> Response | Rendered:
     idea = _load(idea_id)
@@ -283,7 +284,7 @@ def _load_comment(idea_id: int, comment_id: int) -> Comment:
     return comment
 
 
-@bp.route("/<int:idea_id>/comments/<int:comment_id>/edit", methods=["GET", "POST"])
+@bp.route("/<id:idea_id>/comments/<id:comment_id>/edit", methods=["GET", "POST"])
 @login_required
 def edit_comment(idea_id: int, comment_id: int) -> Response | Rendered:
     comment = _load_comment(idea_id, comment_id)
@@ -308,7 +309,7 @@ def edit_comment(idea_id: int, comment_id: int) -> Response | Rendered:
     return render_template(template, form=form, comment=comment, idea_id=idea_id), status
 
 
-@bp.route("/<int:idea_id>/comments/<int:comment_id>/remove", methods=["POST"])
+@bp.route("/<id:idea_id>/comments/<id:comment_id>/remove", methods=["POST"])
 @login_required
 def remove_comment(idea_id: int, comment_id: int) -> Response | Rendered:
     comment = _load_comment(idea_id, comment_id)
@@ -326,12 +327,22 @@ def remove_comment(idea_id: int, comment_id: int) -> Response | Rendered:
 # Review
 
 
-@bp.route("/<int:idea_id>/status", methods=["POST"])
+def _changed_meanwhile() -> Rendered:
+    return render_error(
+        409,
+        "Someone else changed this idea since you opened it. Reload it to see what changed, "
+        "then decide again.",
+    )
+
+
+@bp.route("/<id:idea_id>/status", methods=["POST"])
 @requires(can_review)
 def change_status(idea_id: int) -> Response | Rendered:
     idea = _load(idea_id)
     form = _status_form(idea, request.form)
     if form.validate_on_submit():
+        if form.version.data != idea.version:
+            return _changed_meanwhile()
         merge_into = None
         if form.to.data == Status.MERGED and form.merge_into.data:
             merge_into = db.session.get(Idea, form.merge_into.data)
@@ -350,11 +361,9 @@ def change_status(idea_id: int) -> Response | Rendered:
             except RuleViolation as error:
                 db.session.rollback()
                 _attach(form, error, "to")
-            except StaleDataError:
+            except (StaleDataError, IntegrityError):
                 db.session.rollback()
-                return render_error(
-                    409, "Someone else changed this idea a moment ago. Reload it and try again."
-                )
+                return _changed_meanwhile()
             else:
                 flash(f"Idea #{idea.id} is now {idea.status.label.lower()}.", "success")
                 return redirect(url_for("ideas.show", idea_id=idea.id, _anchor="history"), code=303)
@@ -362,12 +371,14 @@ def change_status(idea_id: int) -> Response | Rendered:
     return _story_page(_load(idea_id), 422, status_form=form)
 
 
-@bp.route("/<int:idea_id>/owner", methods=["POST"])
+@bp.route("/<id:idea_id>/owner", methods=["POST"])
 @requires(can_review)
 def set_owner(idea_id: int) -> Response | Rendered:
     idea = _load(idea_id)
     form = OwnerForm()
     if form.validate_on_submit():
+        if form.version.data != idea.version:
+            return _changed_meanwhile()
         owner: User | None = None
         if form.owner.data and form.owner.data.strip():
             owner = find_user(form.owner.data)
@@ -382,7 +393,7 @@ def set_owner(idea_id: int) -> Response | Rendered:
                 _attach(form, error, "owner")
             except StaleDataError:
                 db.session.rollback()
-                return render_error(409, "Someone else changed this idea a moment ago. Reload it.")
+                return _changed_meanwhile()
             else:
                 flash(f"Owner set to {owner.name}." if owner else "Owner cleared.", "success")
                 return redirect(url_for("ideas.show", idea_id=idea.id), code=303)

@@ -12,7 +12,7 @@ from datetime import date, datetime, timedelta
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 
-from serviceideas.database import utcnow
+from serviceideas.database import insert_ignoring_duplicates, utcnow
 from serviceideas.errors import RuleViolation
 from serviceideas.extensions import db
 from serviceideas.ideas.models import (
@@ -251,17 +251,25 @@ def _merge(idea: Idea, target: Idea | None) -> None:
             f"Idea #{target.id} is {target.status.label.lower()}: merge into an open idea.",
             "merge_into",
         )
-    already = sa.select(Vote.user_id).where(Vote.idea_id == target.id)
-    db.session.execute(
-        sa.insert(Vote).from_select(
-            ["idea_id", "user_id", "created_at"],
-            sa.select(sa.literal(target.id), Vote.user_id, Vote.created_at).where(
-                Vote.idea_id == idea.id,
-                Vote.user_id.not_in(already),
-                Vote.user_id != target.author_id,
-            ),
-        )
+    # Lock the target while checking it is still open, so a decline racing this merge
+    # cannot leave votes on a closed idea.
+    still_open = db.session.execute(
+        sa.update(Idea)
+        .where(Idea.id == target.id, Idea.status.in_(OPEN_STATUSES))
+        .values(vote_count=Idea.vote_count)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    if not still_open:
+        raise RuleViolation(f"Idea #{target.id} was closed a moment ago.", "merge_into")
+    moved = insert_ignoring_duplicates(
+        Vote.__table__, db.session.get_bind().dialect.name
+    ).from_select(
+        ["idea_id", "user_id", "created_at"],
+        sa.select(sa.literal(target.id), Vote.user_id, Vote.created_at).where(
+            Vote.idea_id == idea.id, Vote.user_id != target.author_id
+        ),
     )
+    db.session.execute(moved)  # people who voted on both are counted once: the key says so
     db.session.execute(sa.delete(Vote).where(Vote.idea_id == idea.id))
     for changed in (idea, target):
         db.session.execute(

@@ -14,8 +14,10 @@ from flask import (
     url_for,
 )
 from flask_login import current_user
+from sqlalchemy.exc import IntegrityError
 from wtforms.fields import SelectChoice
 
+from serviceideas.database import contains_pattern
 from serviceideas.errors import RuleViolation
 from serviceideas.extensions import db
 from serviceideas.forms import EmptyForm
@@ -52,10 +54,14 @@ def departments() -> Response | Rendered:
     if form.validate_on_submit():
         try:
             department = services.create_department(form.name.data, DepartmentKind(form.kind.data))
-        except RuleViolation as error:
-            _attach(form, error, "name")
-        else:
             db.session.commit()
+        except RuleViolation as error:
+            db.session.rollback()
+            _attach(form, error, "name")
+        except IntegrityError:  # the same name, added by someone else a moment ago
+            db.session.rollback()
+            form.name.errors.append("There is already a department with this name.")
+        else:
             flash(f"Department {department.name} added.", "success")
             return redirect(url_for("admin.departments"), code=303)
     return render_template(
@@ -65,7 +71,7 @@ def departments() -> Response | Rendered:
     ), 422 if form.errors else 200
 
 
-@bp.route("/departments/<int:department_id>", methods=["GET", "POST"])
+@bp.route("/departments/<id:department_id>", methods=["GET", "POST"])
 @requires(can_administer)
 def edit_department(department_id: int) -> Response | Rendered:
     department = db.get_or_404(Department, department_id)
@@ -99,7 +105,7 @@ def users() -> Rendered:
 
     query = sa.select(User).order_by(User.name, User.id)
     if filters.q.data:
-        pattern = "%" + filters.q.data.strip().lower().replace("%", r"\%").replace("_", r"\_") + "%"
+        pattern = contains_pattern(filters.q.data)
         query = query.where(
             sa.or_(
                 sa.func.lower(User.name).like(pattern, escape="\\"),
@@ -129,16 +135,20 @@ def new_user() -> Response | Rendered:
                 department=db.session.get_one(Department, form.department.data),
                 roles=form.chosen_roles(),
             )
-        except RuleViolation as error:
-            _attach(form, error, "email")
-        else:
             db.session.commit()
+        except RuleViolation as error:
+            db.session.rollback()
+            _attach(form, error, "email")
+        except IntegrityError:  # the same email, added by someone else a moment ago
+            db.session.rollback()
+            form.email.errors.append("Someone with this email address already exists.")
+        else:
             flash(f"{user.name} added. Give them a password-set link to sign in.", "success")
             return redirect(url_for("admin.edit_user", user_id=user.id), code=303)
     return render_template("admin/user_new.html", form=form), 422 if form.errors else 200
 
 
-@bp.route("/users/<int:user_id>", methods=["GET", "POST"])
+@bp.route("/users/<id:user_id>", methods=["GET", "POST"])
 @requires(can_administer)
 def edit_user(user_id: int) -> Response | Rendered:
     user = db.get_or_404(User, user_id)
@@ -174,13 +184,13 @@ def edit_user(user_id: int) -> Response | Rendered:
     ), 422 if form.errors else 200
 
 
-@bp.route("/users/<int:user_id>/deactivate", methods=["POST"])
+@bp.route("/users/<id:user_id>/deactivate", methods=["POST"])
 @requires(can_administer)
 def deactivate_user(user_id: int) -> Response:
     return _set_active(user_id, False)
 
 
-@bp.route("/users/<int:user_id>/reactivate", methods=["POST"])
+@bp.route("/users/<id:user_id>/reactivate", methods=["POST"])
 @requires(can_administer)
 def reactivate_user(user_id: int) -> Response:
     return _set_active(user_id, True)
@@ -200,7 +210,7 @@ def _set_active(user_id: int, active: bool) -> Response:
     return redirect(url_for("admin.edit_user", user_id=user.id), code=303)
 
 
-@bp.route("/users/<int:user_id>/password-link", methods=["POST"])
+@bp.route("/users/<id:user_id>/password-link", methods=["POST"])
 @requires(can_administer)
 def password_link(user_id: int) -> Response | Rendered:
     user = db.get_or_404(User, user_id)

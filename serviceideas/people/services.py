@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterable
+from functools import cache
 
 import sqlalchemy as sa
 from email_validator import EmailNotValidError, validate_email
@@ -24,9 +25,13 @@ from serviceideas.people.models import (
 )
 from serviceideas.people.signals import joined_department
 
-# Compared against when the email is unknown, so a wrong email costs as much time as a
-# wrong password and sign-in does not reveal who has an account.
-_UNKNOWN_USER_HASH = generate_password_hash("not a real password", method="pbkdf2:sha256:600000")
+
+@cache
+def _unknown_user_hash(method: str) -> str:
+    """Compared against when the email is unknown, with the method real hashes use, so a
+    wrong email costs as much time as a wrong password: sign-in does not reveal who has an
+    account."""
+    return generate_password_hash("not a real password", method=method)
 
 
 # Departments
@@ -179,7 +184,9 @@ def authenticate(email: str, password: str) -> User | None:
     """The person with this email and password, active or not; None if either is wrong."""
     user = find_user(email)
     if user is None or user.password_hash is None:
-        check_password_hash(_UNKNOWN_USER_HASH, password)
+        check_password_hash(
+            _unknown_user_hash(current_app.config["PASSWORD_HASH_METHOD"]), password
+        )
         return None
     return user if check_password_hash(user.password_hash, password) else None
 
@@ -189,8 +196,10 @@ def _password_serializer() -> URLSafeTimedSerializer:
 
 
 def _password_fingerprint(user: User) -> str:
-    # Changes as soon as the password does, which uses the link up.
-    return hashlib.sha256((user.password_hash or "unset").encode()).hexdigest()[:16]
+    # Changes as soon as the password does (which uses the link up) and when the person is
+    # deactivated (so an old link does not come back to life on reactivation).
+    secret = f"{user.password_hash or 'unset'}:{user.session_token}"
+    return hashlib.sha256(secret.encode()).hexdigest()[:16]
 
 
 def password_set_token(user: User) -> str:

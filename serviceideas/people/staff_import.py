@@ -93,13 +93,18 @@ def import_staff(text: str, *, acting: User | None = None, apply: bool = True) -
     `apply=False` still runs every step, so the report is exact; the caller rolls back.
     """
     report = ImportReport(applied=apply)
-    reader = csv.reader(io.StringIO(text, newline=""))
+    # strict: an unbalanced quote is an error, not a field that swallows the rest of the file
+    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
     try:
         header = [column.strip().lower() for column in next(reader, [])]
     except csv.Error as error:
         report.problems.append(f"The header line is not valid CSV ({error}).")
         return report
     missing = [column for column in COLUMNS if column not in header]
+    doubled = sorted({column for column in COLUMNS if header.count(column) > 1})
+    if doubled:
+        report.problems.append(f"The first line names {', '.join(doubled)} more than once.")
+        return report
     if missing:
         report.problems.append(
             f"The first line must name the columns {','.join(COLUMNS)}; "
@@ -117,8 +122,11 @@ def import_staff(text: str, *, acting: User | None = None, apply: bool = True) -
         except StopIteration:
             break
         except csv.Error as error:
-            report.rows.append(RowReport(line, "", Outcome.ERROR, [f"Not valid CSV: {error}."]))
-            continue
+            # The reader cannot find where the next row starts: stop rather than guess.
+            report.problems.append(
+                f"Line {line} is not valid CSV ({error}); nothing after it was read."
+            )
+            break
         if not any(cell.strip() for cell in cells):
             continue  # blank lines are harmless
         if len(report.rows) >= MAX_ROWS:
@@ -142,6 +150,9 @@ def _import_row(
     row = RowReport(line, values["email"][:MAX_FIELD], Outcome.ERROR)
     if any(len(value) > MAX_FIELD for value in values.values()):
         row.messages.append(f"A value is longer than {MAX_FIELD} characters.")
+        return row
+    if any("\x00" in value or "\r" in value or "\n" in value for value in values.values()):
+        row.messages.append("A value contains a line break or a NUL character.")
         return row
 
     # Check everything first, so a bad row is refused whole.

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from serviceideas.ideas.signals import idea_submitted
@@ -14,8 +15,9 @@ def enrol_joiner(user: Any, department: Any, **_: Any) -> None:
 
 
 def link_idea_to_module(idea: Any, origin: str | None = None, **_: Any) -> None:
-    if origin and origin.startswith("module:") and origin[len("module:") :].isdigit():
-        services.record_idea_from_module(idea.author, int(origin[len("module:") :]), idea.id)
+    found = re.fullmatch(r"module:([0-9]{1,9})", origin or "")
+    if found:
+        services.record_idea_from_module(idea.author, int(found.group(1)), idea.id)
 
 
 def connect() -> None:

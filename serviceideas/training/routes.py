@@ -108,13 +108,13 @@ def _enrolment_page(enrolment: Enrolment, form: CompleteForm, status: int = 200)
     ), status
 
 
-@bp.route("/enrolments/<int:enrolment_id>")
+@bp.route("/enrolments/<id:enrolment_id>")
 @login_required
 def enrolment(enrolment_id: int) -> Rendered:
     return _enrolment_page(_load_enrolment(enrolment_id), CompleteForm())
 
 
-@bp.route("/enrolments/<int:enrolment_id>/complete", methods=["POST"])
+@bp.route("/enrolments/<id:enrolment_id>/complete", methods=["POST"])
 @login_required
 def complete(enrolment_id: int) -> Response | Rendered:
     enrolment = _load_enrolment(enrolment_id)
@@ -180,7 +180,7 @@ def new_module() -> Response | Rendered:
     )
 
 
-@bp.route("/modules/<int:module_id>")
+@bp.route("/modules/<id:module_id>")
 @requires(can_train)
 def module(module_id: int) -> str:
     """The module as learners will see it: the preview before publishing."""
@@ -188,7 +188,7 @@ def module(module_id: int) -> str:
     return render_template("training/module.html", module=module, button=EmptyForm())
 
 
-@bp.route("/modules/<int:module_id>/edit", methods=["GET", "POST"])
+@bp.route("/modules/<id:module_id>/edit", methods=["GET", "POST"])
 @requires(can_train)
 def edit_module(module_id: int) -> Response | Rendered:
     module = db.get_or_404(Module, module_id)
@@ -219,13 +219,13 @@ def edit_module(module_id: int) -> Response | Rendered:
     )
 
 
-@bp.route("/modules/<int:module_id>/publish", methods=["POST"])
+@bp.route("/modules/<id:module_id>/publish", methods=["POST"])
 @requires(can_train)
 def publish_module(module_id: int) -> Response:
     return _module_action(module_id, services.publish, "published: you can assign it now")
 
 
-@bp.route("/modules/<int:module_id>/archive", methods=["POST"])
+@bp.route("/modules/<id:module_id>/archive", methods=["POST"])
 @requires(can_train)
 def archive_module(module_id: int) -> Response:
     return _module_action(module_id, services.archive, "archived")
@@ -265,7 +265,7 @@ def _people_from(text: str | None) -> tuple[list[User], list[str]]:
     return found, unknown
 
 
-@bp.route("/modules/<int:module_id>/assign", methods=["GET", "POST"])
+@bp.route("/modules/<id:module_id>/assign", methods=["GET", "POST"])
 @requires(can_train)
 def assign(module_id: int) -> Response | Rendered:
     module = db.get_or_404(Module, module_id)
@@ -334,7 +334,7 @@ def assignments() -> str:
     )
 
 
-@bp.route("/assignments/<int:assignment_id>/withdraw", methods=["POST"])
+@bp.route("/assignments/<id:assignment_id>/withdraw", methods=["POST"])
 @requires(can_train)
 def withdraw(assignment_id: int) -> Response:
     assignment = db.get_or_404(Assignment, assignment_id)
@@ -383,7 +383,7 @@ def reflections() -> Rendered:
     )
 
 
-@bp.route("/reflections/<int:enrolment_id>/feedback", methods=["POST"])
+@bp.route("/reflections/<id:enrolment_id>/feedback", methods=["POST"])
 @requires(can_read_reflections)
 def feedback(enrolment_id: int) -> Response | Rendered:
     reflection = db.get_or_404(Reflection, enrolment_id)
@@ -426,7 +426,7 @@ def coverage() -> str:
     )
 
 
-@bp.route("/coverage/departments/<int:department_id>")
+@bp.route("/coverage/departments/<id:department_id>")
 @requires(can_see_coverage)
 def department_coverage(department_id: int) -> str:
     department = db.get_or_404(Department, department_id)

@@ -8,6 +8,7 @@ request answers 500.
 from __future__ import annotations
 
 import random
+import re
 from concurrent.futures import ThreadPoolExecutor
 from itertools import pairwise
 
@@ -40,7 +41,13 @@ def test_racing_votes_and_status_changes_leave_consistent_data(
     def review(manager_index: int) -> None:
         client = manager_clients[manager_index]
         for step in ("under_review", "approved", "in_progress"):
-            response = client.post(f"/ideas/{idea_id}/status", data={"to": step, "note": "Go"})
+            # As a person would: open the page, then decide on what it showed.
+            page = client.get(f"/ideas/{idea_id}").get_data(as_text=True)
+            version = re.search(r'id="version" name="version" type="hidden" value="(\d+)"', page)
+            response = client.post(
+                f"/ideas/{idea_id}/status",
+                data={"to": step, "note": "Go", "version": version.group(1)},
+            )
             statuses.append(response.status_code)
 
     # Two threads per voter, so the same person also races themselves.

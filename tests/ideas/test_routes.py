@@ -26,6 +26,12 @@ def count(model):
     return db.session.scalar(sa.select(sa.func.count()).select_from(model))
 
 
+def review(client, idea, action, **data):
+    """Post a review form as the page would: with the idea's version as it stands now."""
+    version = db.session.scalar(sa.select(Idea.version).where(Idea.id == idea.id))
+    return client.post(f"/ideas/{idea.id}/{action}", data={"version": version, **data})
+
+
 @pytest.fixture
 def employee(make_user):
     return make_user(name="Emma Employee")
@@ -410,12 +416,16 @@ def test_a_manager_takes_an_idea_from_submitted_to_implemented(client_as, manage
     idea = make_idea()
     client = client_as(manager)
     for step in ("under_review", "approved", "in_progress"):
-        response = client.post(f"/ideas/{idea.id}/status", data={"to": step, "note": f"To {step}"})
+        response = review(client, idea, "status", to=step, note=f"To {step}")
         assert response.status_code == 303, text(response)
     today = utcnow().date().isoformat()
-    response = client.post(
-        f"/ideas/{idea.id}/status",
-        data={"to": "implemented", "note": "Calls fell by a third.", "implemented_on": today},
+    response = review(
+        client,
+        idea,
+        "status",
+        to="implemented",
+        note="Calls fell by a third.",
+        implemented_on=today,
     )
     assert response.status_code == 303
     page = text(client.get(f"/ideas/{idea.id}"))
@@ -450,7 +460,7 @@ def test_bad_status_changes_are_refused_with_a_message(
     client_as, manager, make_idea, data, message
 ):
     idea = make_idea()
-    response = client_as(manager).post(f"/ideas/{idea.id}/status", data=data)
+    response = review(client_as(manager), idea, "status", **data)
     assert response.status_code == 422
     assert message in text(response)
     assert db.session.get(Idea, idea.id).status is Status.SUBMITTED
@@ -459,14 +469,30 @@ def test_bad_status_changes_are_refused_with_a_message(
 def test_a_future_implementation_date_is_refused(client_as, manager, make_idea):
     idea = make_idea(Status.IN_PROGRESS, reviewer=manager)
     day_after_tomorrow = (utcnow().date() + timedelta(days=2)).isoformat()
-    response = client_as(manager).post(
-        f"/ideas/{idea.id}/status",
-        data={"to": "implemented", "note": "Done", "implemented_on": day_after_tomorrow},
+    response = review(
+        client_as(manager),
+        idea,
+        "status",
+        to="implemented",
+        note="Done",
+        implemented_on=day_after_tomorrow,
     )
     assert response.status_code == 422
     assert "cannot be in the future" in text(response)
     assert "Done</textarea>" in text(response)  # the note is kept
     assert f'value="{day_after_tomorrow}"' in text(response)
+
+
+def test_a_decision_on_a_page_that_changed_meanwhile_is_a_409(client_as, manager, make_idea):
+    idea = make_idea()
+    opened = db.session.scalar(sa.select(Idea.version).where(Idea.id == idea.id))
+    review(client_as(manager), idea, "status", to="under_review")  # another manager, first
+    late = client_as(manager).post(
+        f"/ideas/{idea.id}/status", data={"to": "declined", "note": "No", "version": opened}
+    )
+    assert late.status_code == 409
+    assert "Someone else changed this idea since you opened it" in text(late)
+    assert db.session.get(Idea, idea.id).status is Status.UNDER_REVIEW
 
 
 def test_employees_cannot_change_status(client_as, employee, make_idea):
@@ -481,9 +507,7 @@ def test_merge_through_the_page(client_as, manager, make_idea, make_user):
     services.set_vote(make_user(), duplicate, True)
     db.session.commit()
     client = client_as(manager)
-    response = client.post(
-        f"/ideas/{duplicate.id}/status", data={"to": "merged", "merge_into": str(target.id)}
-    )
+    response = review(client, duplicate, "status", to="merged", merge_into=str(target.id))
     assert response.status_code == 303
     assert "was merged into" in text(client.get(f"/ideas/{duplicate.id}"))
     assert "The copy" in text(client.get(f"/ideas/{target.id}"))
@@ -495,12 +519,9 @@ def test_owner_is_set_by_email(client_as, manager, make_idea, make_user):
     idea = make_idea()
     owner = make_user(email="owner@example.com", name="Olive Owner")
     client = client_as(manager)
-    assert (
-        client.post(f"/ideas/{idea.id}/owner", data={"owner": "OWNER@example.com"}).status_code
-        == 303
-    )
+    assert review(client, idea, "owner", owner="OWNER@example.com").status_code == 303
     assert "Olive Owner" in text(client.get(f"/ideas/{idea.id}"))
-    unknown = client.post(f"/ideas/{idea.id}/owner", data={"owner": "ghost@example.com"})
+    unknown = review(client, idea, "owner", owner="ghost@example.com")
     assert unknown.status_code == 422 and "Nobody has the email address" in text(unknown)
     db.session.refresh(idea)
     assert idea.owner_id == owner.id

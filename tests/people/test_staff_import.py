@@ -121,6 +121,17 @@ def test_updating_a_deactivated_person_says_so(app, departments, make_user):
     assert "deactivated" in row.messages[0]
 
 
-def test_broken_quoting_is_reported_not_raised(app, departments):
-    report = import_staff(HEADER + 'ann@example.com,"Ann\n')
-    assert report.rows and report.rows[0].outcome is Outcome.ERROR
+def test_broken_quoting_stops_the_file_with_a_message(app, departments):
+    report = import_staff(HEADER + '"ann@example.com,Ann,Stores,\nbo@example.com,Bo,IT,\n')
+    assert report.problems and "not valid CSV" in report.problems[0]
+    assert not report.ok
+
+
+def test_a_column_named_twice_is_a_problem_with_the_file(app, departments):
+    report = import_staff("email,email,name,department,roles\na@x.com,b@x.com,A,IT,\n")
+    assert report.problems == ["The first line names email more than once."]
+
+
+def test_values_with_line_breaks_are_refused(app, departments):
+    (row,) = import_staff(HEADER + 'ann@example.com,"Ann\nLee",Stores,\n').rows
+    assert row.outcome is Outcome.ERROR and "line break" in row.messages[0]

@@ -1,0 +1,34 @@
+"""URL pieces shared by every feature: the id converter and links that keep the filters."""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import urlencode
+
+from flask import request, url_for
+from werkzeug.routing import IntegerConverter
+
+DATABASE_INT_MAX = 2**31 - 1
+
+
+class IdConverter(IntegerConverter):
+    """`<id:idea_id>`: a positive integer that fits the database's id column, else 404."""
+
+    def __init__(self, map: Any) -> None:
+        super().__init__(map, min=1, max=DATABASE_INT_MAX)
+
+
+def this_page_with(**changes: Any) -> str:
+    """The current page's address with some query parameters changed (None drops one).
+
+    Query parameters never reach url_for as keyword arguments, so a visitor's `?_external=`
+    or `?endpoint=` cannot change where links point.
+    """
+    args = request.args.to_dict()
+    for key, value in changes.items():
+        if value is None:
+            args.pop(key, None)
+        else:
+            args[key] = value
+    base = url_for(request.endpoint or "home.index", **(request.view_args or {}))
+    return f"{base}?{urlencode(args)}" if args else base
