@@ -197,6 +197,16 @@ class Enrolment(db.Model):
         return self.completed_at is not None
 
     @property
+    def period_label(self) -> str | None:
+        """"October 2026" or "Q4 2026" for a repeating assignment; None for a one-off."""
+        repeat = self.assignment.repeat
+        if repeat is Repeat.MONTHLY:
+            return self.period_start.strftime("%B %Y")
+        if repeat is Repeat.QUARTERLY:
+            return f"Q{(self.period_start.month - 1) // 3 + 1} {self.period_start.year}"
+        return None
+
+    @property
     def was_late(self) -> bool:
         return self.completed_at is not None and self.completed_at.date() > self.due_on
 

@@ -27,7 +27,8 @@ def test_an_idea_from_submission_to_practice(page: Page, live_server, demo_compa
     # An employee submits an idea and sees it listed.
     sign_in(page, base, "backoffice@example.com")
     nav = page.get_by_role("navigation", name="Main")
-    nav.get_by_role("link", name="Submit an idea").click()
+    nav.get_by_role("link", name="Ideas", exact=True).click()
+    page.get_by_role("button", name="Submit an idea").click()
     page.get_by_label("Title").fill("Tell stores which deliveries are late")
     page.get_by_label("The problem, as the customer (or the colleague) experiences it").fill(
         "Store staff learn about a late delivery when the customer is at the counter."
