@@ -198,7 +198,7 @@ class Enrolment(db.Model):
 
     @property
     def period_label(self) -> str | None:
-        """"October 2026" or "Q4 2026" for a repeating assignment; None for a one-off."""
+        """ "October 2026" or "Q4 2026" for a repeating assignment; None for a one-off."""
         repeat = self.assignment.repeat
         if repeat is Repeat.MONTHLY:
             return self.period_start.strftime("%B %Y")

@@ -262,10 +262,51 @@ def enrol_new_member(user: User, department: Department, *, today: date | None =
 def enrol_current_periods(*, today: date | None = None, only: User | None = None) -> int:
     """Start the new period of every repeating assignment (and catch up anyone missed).
 
-    Run daily by `flask --app wsgi enrol-training`; idempotent.
+    Run daily by `flask --app wsgi enrol-training`; idempotent. With `only`, just that
+    person's repeating assignments whose current period they lack: one query when there
+    is nothing to do, which is nearly always.
     """
     today = today or utcnow().date()
-    return sum(enrol(a, today, only=only) for a in db.session.scalars(active_assignments()))
+    if only is None:
+        return sum(enrol(a, today) for a in db.session.scalars(active_assignments()))
+    return sum(
+        enrol(a, today, only=only) for a in db.session.scalars(_missing_periods(only, today))
+    )
+
+
+def _missing_periods(user: User, today: date) -> sa.Select[tuple[Assignment]]:
+    """Active repeating assignments for `user` without an enrolment for today's period."""
+    month = today.replace(day=1)
+    quarter = date(today.year, 3 * ((today.month - 1) // 3) + 1, 1)
+    current_period = sa.case(
+        (Assignment.repeat == Repeat.MONTHLY, sa.literal(month, sa.Date)),
+        else_=sa.literal(quarter, sa.Date),
+    )
+    has_period = sa.exists().where(
+        Enrolment.assignment_id == Assignment.id,
+        Enrolment.user_id == user.id,
+        Enrolment.period_start == current_period,
+    )
+    for_them = sa.or_(
+        Assignment.audience == Audience.EVERYONE,
+        sa.and_(
+            Assignment.audience == Audience.DEPARTMENTS,
+            sa.exists().where(
+                assignment_departments.c.assignment_id == Assignment.id,
+                assignment_departments.c.department_id == user.department_id,
+            ),
+        ),
+        sa.and_(
+            Assignment.audience == Audience.PEOPLE,
+            sa.exists().where(
+                assignment_people.c.assignment_id == Assignment.id,
+                assignment_people.c.user_id == user.id,
+            ),
+        ),
+    )
+    return active_assignments().where(
+        Assignment.repeat != Repeat.NONE, Assignment.starts_on <= today, for_them, ~has_period
+    )
 
 
 def withdraw(trainer: User, assignment: Assignment, *, now: datetime | None = None) -> None:
