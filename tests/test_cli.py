@@ -163,3 +163,29 @@ def idea_votes(idea):
     from serviceideas.ideas.models import Vote
 
     return db.session.scalars(sa.select(Vote).where(Vote.idea_id == idea.id)).all()
+
+
+def test_seed_demo_adds_training_with_done_due_and_overdue_work(app):
+    from serviceideas.training.models import Assignment, Audience, Enrolment, Module, Reflection
+
+    assert run(app, "seed-demo").exit_code == 0
+    assert count(Module) == 8
+    audiences = set(db.session.scalars(sa.select(Assignment.audience)))
+    assert audiences == {Audience.EVERYONE, Audience.DEPARTMENTS}
+    today = utcnow().date()
+    enrolments = db.session.scalars(sa.select(Enrolment)).all()
+    done = [e for e in enrolments if e.is_done]
+    overdue = [e for e in enrolments if e.is_overdue(today)]
+    assert done and overdue and len(done) > len(enrolments) / 3
+    reflections = db.session.scalars(sa.select(Reflection)).all()
+    assert any(r.feedback for r in reflections) and any(not r.feedback for r in reflections)
+    bo = [e for e in enrolments if e.user.email == "backoffice@example.com"]
+    assert any(e.is_done for e in bo) and any(not e.is_done for e in bo)
+
+
+def test_enrol_training_is_idempotent(app):
+    run(app, "seed-demo")
+    first = run(app, "enrol-training")
+    second = run(app, "enrol-training")
+    assert first.exit_code == second.exit_code == 0
+    assert second.output.strip() == "0 new enrolments."

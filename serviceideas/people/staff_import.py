@@ -11,6 +11,7 @@ import csv
 import enum
 import io
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 import sqlalchemy as sa
@@ -19,7 +20,7 @@ from sqlalchemy.exc import IntegrityError
 from serviceideas.errors import RuleViolation
 from serviceideas.extensions import db
 from serviceideas.people import services
-from serviceideas.people.models import Department, Role, User
+from serviceideas.people.models import Department, Role, User, normalise_email
 
 COLUMNS = ("email", "name", "department", "roles")
 MAX_ROWS = 20_000
@@ -113,8 +114,7 @@ def import_staff(text: str, *, acting: User | None = None, apply: bool = True) -
         return report
     position = {column: header.index(column) for column in COLUMNS}
 
-    departments = {d.name.lower(): d for d in db.session.scalars(sa.select(Department))}
-    seen: set[str] = set()
+    lines: list[tuple[int, list[str]]] = []
     while True:
         line = reader.line_num + 1
         try:
@@ -129,21 +129,47 @@ def import_staff(text: str, *, acting: User | None = None, apply: bool = True) -
             break
         if not any(cell.strip() for cell in cells):
             continue  # blank lines are harmless
-        if len(report.rows) >= MAX_ROWS:
+        if len(lines) >= MAX_ROWS:
             report.problems.append(f"The file has more than {MAX_ROWS} rows; split it.")
             break
-        report.rows.append(_import_row(line, cells, position, departments, seen, acting))
+        lines.append((line, cells))
+
+    context = _RowContext(
+        position=position,
+        departments={d.name.lower(): d for d in db.session.scalars(sa.select(Department))},
+        people=_people_by_email(
+            cells[position["email"]] for _, cells in lines if len(cells) > position["email"]
+        ),
+        acting=acting,
+    )
+    report.rows = [_import_row(line, cells, context) for line, cells in lines]
     return report
 
 
-def _import_row(
-    line: int,
-    cells: list[str],
-    position: dict[str, int],
-    departments: dict[str, Department],
-    seen: set[str],
-    acting: User | None,
-) -> RowReport:
+@dataclass
+class _RowContext:
+    """What every row needs, loaded once for the whole file."""
+
+    position: dict[str, int]
+    departments: dict[str, Department]
+    people: dict[str, User]  # the people the file names who exist already, by email
+    acting: User | None
+    seen: set[str] = field(default_factory=set)
+
+
+def _people_by_email(emails: Iterable[str]) -> dict[str, User]:
+    wanted = sorted({normalise_email(email) for email in emails if email.strip()})
+    found: dict[str, User] = {}
+    for start in range(0, len(wanted), 500):  # keep each IN list a sensible size
+        chunk = wanted[start : start + 500]
+        found.update(
+            (u.email, u) for u in db.session.scalars(sa.select(User).where(User.email.in_(chunk)))
+        )
+    return found
+
+
+def _import_row(line: int, cells: list[str], context: _RowContext) -> RowReport:
+    position, seen = context.position, context.seen
     if len(cells) < len(position) or len(cells) < max(position.values()) + 1:
         return RowReport(line, "", Outcome.ERROR, [f"Expected {len(COLUMNS)} columns."])
     values = {column: cells[index].strip() for column, index in position.items()}
@@ -165,7 +191,7 @@ def _import_row(
         name = services.check_name(values["name"])
     except RuleViolation as error:
         row.messages.append(error.message)
-    department = departments.get(" ".join(values["department"].split()).lower())
+    department = context.departments.get(" ".join(values["department"].split()).lower())
     if department is None:
         row.messages.append(
             f"No department called {values['department']!r}; create it first."
@@ -186,9 +212,11 @@ def _import_row(
 
     try:
         with db.session.begin_nested():
-            user = services.find_user(email)
+            user = context.people.get(email)
             if user is None:
-                services.create_user(email=email, name=name, department=department, roles=roles)
+                context.people[email] = services.create_user(
+                    email=email, name=name, department=department, roles=roles
+                )
                 row.outcome = Outcome.CREATED
             elif (user.name, user.department_id, user.granted_roles) == (
                 name,
@@ -198,7 +226,7 @@ def _import_row(
                 row.outcome = Outcome.UNCHANGED
             else:
                 services.update_user(
-                    user, name=name, department=department, roles=roles, acting=acting
+                    user, name=name, department=department, roles=roles, acting=context.acting
                 )
                 row.outcome = Outcome.UPDATED
                 if not user.active:

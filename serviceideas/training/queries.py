@@ -1,9 +1,10 @@
 """Reading training for pages: a person's list, the trainers' inbox, and coverage.
 
 Coverage is defined once here — the page, its CSV and the dashboard use these functions:
-an enrolment is *due so far* when its due date is today or earlier, *completed* when done
-(on time or late), *overdue* when due so far and not done; *up to date* is completed ÷ due
-so far. Only active people and assignments that were not withdrawn count.
+an enrolment is *assigned* once it exists; *due so far* when its due date has passed
+(before today); *completed* when done, early, on time or late; *overdue* when due so far
+and not done. *Up to date* is the share of enrolments due so far that are done. Only active
+people and assignments that were not withdrawn count.
 """
 
 from __future__ import annotations
@@ -109,6 +110,7 @@ class CoverageRow:
     label: str
     kind: DepartmentKind | None
     people: int
+    assigned: int
     due: int
     completed: int
     overdue: int
@@ -116,30 +118,34 @@ class CoverageRow:
 
     @property
     def percent_up_to_date(self) -> int | None:
-        return round(100 * self.completed / self.due) if self.due else None
+        return round(100 * (self.due - self.overdue) / self.due) if self.due else None
 
 
-def _due_so_far(today: date) -> list[sa.ColumnElement[bool]]:
+Figures = tuple[int, int, int, int]  # assigned, due so far, completed, overdue
+
+
+def _figures(today: date) -> list[Any]:
+    due = Enrolment.due_on < today
     return [
-        Enrolment.due_on <= today,
-        Assignment.withdrawn_at.is_(None),
-        User.active.is_(True),
+        sa.func.count(Enrolment.id),
+        sa.func.count(Enrolment.id).filter(due),
+        sa.func.count(Enrolment.completed_at),
+        sa.func.count(Enrolment.id).filter(due, Enrolment.completed_at.is_(None)),
     ]
 
 
-def _coverage(group: Any, today: date) -> dict[Any, tuple[int, int]]:
-    """(due so far, completed) per group value, aggregated in the database."""
-    completed = sa.func.count(Enrolment.completed_at)
+def _coverage(group: Any, today: date) -> dict[Any, Figures]:
+    """The figures per group value, aggregated in the database (one query)."""
     rows = db.session.execute(
-        sa.select(group, sa.func.count(Enrolment.id), completed)
+        sa.select(group, *_figures(today))
         .select_from(Enrolment)
         .join(Assignment, Enrolment.assignment_id == Assignment.id)
         .join(User, Enrolment.user_id == User.id)
         .join(Department, User.department_id == Department.id)
-        .where(*_due_so_far(today))
+        .where(Assignment.withdrawn_at.is_(None), User.active.is_(True))
         .group_by(group)
     )
-    return {key: (due, done) for key, due, done in rows}
+    return {key: tuple(numbers) for key, *numbers in rows}  # type: ignore[misc]
 
 
 def _headcount(group: Any) -> dict[Any, int]:
@@ -153,62 +159,68 @@ def _headcount(group: Any) -> dict[Any, int]:
     return dict(rows.all())
 
 
+NO_FIGURES: Figures = (0, 0, 0, 0)
+
+
 def coverage_by_department(today: date) -> list[CoverageRow]:
     """One row per department, by name (three queries whatever the size of the company)."""
     figures = _coverage(Department.id, today)
     people = _headcount(Department.id)
-    rows = []
-    for department in db.session.scalars(sa.select(Department).order_by(Department.name)):
-        due, done = figures.get(department.id, (0, 0))
-        rows.append(
-            CoverageRow(
-                department.name,
-                department.kind,
-                people.get(department.id, 0),
-                due,
-                done,
-                due - done,
-                department.id,
-            )
+    return [
+        CoverageRow(
+            department.name,
+            department.kind,
+            people.get(department.id, 0),
+            *figures.get(department.id, NO_FIGURES),
+            key=department.id,
         )
-    return rows
+        for department in db.session.scalars(sa.select(Department).order_by(Department.name))
+    ]
 
 
 def coverage_by_kind(today: date) -> list[CoverageRow]:
     """Front line and back office, side by side, then everyone (two queries)."""
     figures = _coverage(Department.kind, today)
     people = _headcount(Department.kind)
-    rows = []
-    for kind in DepartmentKind:
-        due, done = figures.get(kind, (0, 0))
-        rows.append(CoverageRow(kind.label, kind, people.get(kind, 0), due, done, due - done))
-    total = [
-        sum(values) for values in zip(*[(r.people, r.due, r.completed) for r in rows], strict=True)
+    rows = [
+        CoverageRow(kind.label, kind, people.get(kind, 0), *figures.get(kind, NO_FIGURES))
+        for kind in DepartmentKind
     ]
-    rows.append(CoverageRow("Everyone", None, total[0], total[1], total[2], total[1] - total[2]))
+    totals = [sum(column) for column in zip(*(_numbers(row) for row in rows), strict=True)]
+    rows.append(CoverageRow("Everyone", None, *totals))
     return rows
 
 
-def people_coverage(department_id: int, today: date) -> list[tuple[User, int, int, int]]:
-    """Each active person of a department: (person, due so far, completed, overdue)."""
+def _numbers(row: CoverageRow) -> tuple[int, int, int, int, int]:
+    return (row.people, row.assigned, row.due, row.completed, row.overdue)
+
+
+def people_coverage(department_id: int, today: date) -> list[tuple[User, Figures]]:
+    """Each active person of a department with their figures (one query)."""
+    assigned, due, completed, overdue = _figures(today)
     stats = (
         sa.select(
             Enrolment.user_id,
-            sa.func.count(Enrolment.id).label("due"),
-            sa.func.count(Enrolment.completed_at).label("done"),
+            assigned.label("assigned"),
+            due.label("due"),
+            completed.label("completed"),
+            overdue.label("overdue"),
         )
         .join(Assignment, Enrolment.assignment_id == Assignment.id)
-        .where(Enrolment.due_on <= today, Assignment.withdrawn_at.is_(None))
+        .where(Assignment.withdrawn_at.is_(None))
         .group_by(Enrolment.user_id)
         .subquery()
     )
+    columns = [
+        sa.func.coalesce(stats.c[name], 0) for name in ("assigned", "due", "completed", "overdue")
+    ]
     rows = db.session.execute(
-        sa.select(User, sa.func.coalesce(stats.c.due, 0), sa.func.coalesce(stats.c.done, 0))
+        sa.select(User, *columns)
         .outerjoin(stats, stats.c.user_id == User.id)
         .where(User.department_id == department_id, User.active.is_(True))
         .order_by(User.name, User.id)
     )
-    return [(user, due, done, due - done) for user, due, done in rows]
+    return [(user, tuple(numbers)) for user, *numbers in rows]  # type: ignore[misc]
 
 
 def enrolment_rows(today: date) -> sa.Select[Any]:

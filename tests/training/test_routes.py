@@ -401,8 +401,9 @@ def test_coverage_counts_due_completed_and_overdue_by_department_and_kind(
         if f"department_id={it.id}" in page
         else page.split(">IT</a>", 1)[1]
     )
-    cells = re.findall(r'<td class="number">([^<]+)</td>', row)[:5]
-    assert cells == ["3", "2", "1", "1", "50%"]
+    cells = re.findall(r'<td class="number">([^<]+)</td>', row)[:6]
+    # people, assigned, due so far, completed, overdue, up to date
+    assert cells == ["3", "3", "2", "1", "1", "50%"]
     drill = text(client_as(trainer).get(f"/training/coverage/departments/{it.id}"))
     assert "IT 0" in drill and "IT 1" in drill and "<strong>1</strong>" in drill
 
