@@ -87,6 +87,7 @@ def register_extensions(app: Flask) -> None:
 def register_blueprints(app: Flask) -> None:
     from serviceideas import home
     from serviceideas.ideas import routes as ideas
+    from serviceideas.insights import routes as insights
     from serviceideas.people import admin_routes, routes
     from serviceideas.training import routes as training
 
@@ -95,6 +96,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(admin_routes.bp)
     app.register_blueprint(ideas.bp)
     app.register_blueprint(training.bp)
+    app.register_blueprint(insights.bp)
 
 
 def register_signals() -> None:

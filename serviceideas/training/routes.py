@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-import csv
-import io
 import re
+from collections.abc import Iterator
 from datetime import date
 
 import sqlalchemy as sa
@@ -24,6 +23,7 @@ from sqlalchemy.exc import OperationalError
 from wtforms.fields import SelectChoice
 
 from serviceideas.database import utcnow
+from serviceideas.downloads import csv_download
 from serviceideas.errors import RuleViolation
 from serviceideas.extensions import db
 from serviceideas.forms import EmptyForm
@@ -441,31 +441,21 @@ def department_coverage(department_id: int) -> str:
 @requires(can_see_coverage)
 def coverage_csv() -> Response:
     today = _today()
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(["name", "department", "kind", "module", "period", "due", "completed", "late"])
-    for row in db.session.execute(queries.enrolment_rows(today)):
-        completed = row.completed_at.date() if row.completed_at else None
-        late = (completed or today) > row.due_on if (completed or row.due_on < today) else False
-        writer.writerow(
-            [
-                _csv_safe(row.name),
-                _csv_safe(row.department),
+
+    def rows() -> Iterator[list[object]]:
+        yield ["name", "department", "kind", "module", "period", "due", "completed", "late"]
+        for row in db.session.execute(queries.enrolment_rows(today)):
+            completed = row.completed_at.date() if row.completed_at else None
+            late = (completed or today) > row.due_on
+            yield [
+                row.name,
+                row.department,
                 row.kind.value,
-                _csv_safe(row.title),
+                row.title,
                 row.period_start.isoformat(),
                 row.due_on.isoformat(),
                 completed.isoformat() if completed else "",
                 "yes" if late else "no",
             ]
-        )
-    return Response(
-        out.getvalue(),
-        mimetype="text/csv",
-        headers={"Content-Disposition": f"attachment; filename=training-coverage-{today}.csv"},
-    )
 
-
-def _csv_safe(value: str) -> str:
-    """Keep spreadsheet apps from running text that starts like a formula."""
-    return "'" + value if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value
+    return csv_download(rows(), f"training-coverage-{today}.csv")

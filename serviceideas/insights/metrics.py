@@ -1,0 +1,392 @@
+"""Every figure of the dashboard and leaderboard, defined once, in SQL.
+
+The pages, the CSV downloads and the tests all call these functions, so a number can only
+mean one thing. Days are UTC days; a period includes its first and last day.
+
+*Put into practice in a period*: the idea's current status is implemented and its
+implementation date lies in the period. Merged and declined ideas never count. An idea is
+credited to the department its author was in when submitting it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
+
+import sqlalchemy as sa
+
+from serviceideas.extensions import db
+from serviceideas.ideas.models import OPEN_STATUSES, Comment, Idea, Status, Vote
+from serviceideas.insights.periods import Period
+from serviceideas.people.models import Department, DepartmentKind, User
+
+
+def _moment(day: date) -> datetime:
+    return datetime.combine(day, time.min, tzinfo=UTC)
+
+
+def _within(column: Any, period: Period) -> sa.ColumnElement[bool]:
+    """A timestamp column inside the period's days."""
+    return sa.and_(column >= _moment(period.start), column < _moment(period.end + timedelta(1)))
+
+
+def implemented_in(period: Period) -> sa.ColumnElement[bool]:
+    """The one definition of an idea put into practice in `period`."""
+    return sa.and_(
+        Idea.status == Status.IMPLEMENTED,
+        Idea.implemented_on >= period.start,
+        Idea.implemented_on <= period.end,
+    )
+
+
+def _dialect() -> str:
+    return db.session.get_bind().dialect.name
+
+
+def _month_key(column: Any) -> Any:
+    """'2026-10' for a date column, on either database."""
+    if _dialect() == "postgresql":
+        return sa.func.to_char(column, "YYYY-MM")
+    return sa.func.strftime("%Y-%m", column)
+
+
+def _days_to_practice() -> Any:
+    """Whole days from submission (UTC day) to the implementation date."""
+    if _dialect() == "postgresql":
+        return Idea.implemented_on - sa.cast(sa.func.timezone("UTC", Idea.created_at), sa.Date)
+    return sa.cast(
+        sa.func.julianday(Idea.implemented_on) - sa.func.julianday(sa.func.date(Idea.created_at)),
+        sa.Integer,
+    )
+
+
+# Headline
+
+
+def count_implemented(period: Period) -> int:
+    return db.session.scalar(sa.select(sa.func.count(Idea.id)).where(implemented_in(period))) or 0
+
+
+@dataclass(frozen=True)
+class Headline:
+    implemented: int
+    implemented_before: int
+    all_time: int
+    submitted: int
+    submitted_before: int
+
+    @property
+    def change(self) -> int:
+        return self.implemented - self.implemented_before
+
+
+def headline(period: Period) -> Headline:
+    """The headline figures for the period and the one before it (one query)."""
+    before = period.previous()
+    row = db.session.execute(
+        sa.select(
+            sa.func.count(Idea.id).filter(implemented_in(period)),
+            sa.func.count(Idea.id).filter(implemented_in(before)),
+            sa.func.count(Idea.id).filter(Idea.status == Status.IMPLEMENTED),
+            sa.func.count(Idea.id).filter(_within(Idea.created_at, period)),
+            sa.func.count(Idea.id).filter(_within(Idea.created_at, before)),
+        )
+    ).one()
+    return Headline(*row)
+
+
+# Trend
+
+
+def trend(period: Period) -> list[tuple[date, int]]:
+    """Ideas put into practice per calendar month: the last 12 months up to the period's end
+    (or, for a longer custom period, each of its months). One query."""
+    months = period.months()
+    if len(months) < 12:
+        last = period.end.replace(day=1)
+        months = []
+        for back in range(11, -1, -1):
+            year, month = divmod(last.year * 12 + last.month - 1 - back, 12)
+            months.append(date(year, month + 1, 1))
+    first, final = months[0], (months[-1] + timedelta(days=32)).replace(day=1) - timedelta(1)
+    key = _month_key(Idea.implemented_on)
+    counts = dict(
+        db.session.execute(
+            sa.select(key, sa.func.count(Idea.id))
+            .where(
+                Idea.status == Status.IMPLEMENTED,
+                Idea.implemented_on >= first,
+                Idea.implemented_on <= final,
+            )
+            .group_by(key)
+        ).all()
+    )
+    return [(month, counts.get(month.strftime("%Y-%m"), 0)) for month in months]
+
+
+# Departments and kinds
+
+
+@dataclass(frozen=True)
+class TeamFigures:
+    name: str
+    kind: DepartmentKind | None
+    staff: int  # active people now
+    submitted: int
+    implemented: int
+    department_id: int | None = None
+
+    @property
+    def per_100_staff(self) -> float | None:
+        """Ideas put into practice per 100 active staff (None for a team with nobody)."""
+        return round(100 * self.implemented / self.staff, 1) if self.staff else None
+
+
+def _staff_by(group: Any) -> dict[Any, int]:
+    return dict(
+        db.session.execute(
+            sa.select(group, sa.func.count(User.id))
+            .select_from(User)
+            .join(Department, User.department_id == Department.id)
+            .where(User.active.is_(True))
+            .group_by(group)
+        ).all()
+    )
+
+
+def _ideas_by(group: Any, period: Period) -> dict[Any, tuple[int, int]]:
+    rows = db.session.execute(
+        sa.select(
+            group,
+            sa.func.count(Idea.id).filter(_within(Idea.created_at, period)),
+            sa.func.count(Idea.id).filter(implemented_in(period)),
+        )
+        .select_from(Idea)
+        .join(Department, Idea.author_department_id == Department.id)
+        .group_by(group)
+    )
+    return {key: (submitted, implemented) for key, submitted, implemented in rows}
+
+
+def by_department(period: Period) -> list[TeamFigures]:
+    """Every department, by name, with its figures (three queries)."""
+    staff, ideas = _staff_by(Department.id), _ideas_by(Department.id, period)
+    return [
+        TeamFigures(
+            d.name, d.kind, staff.get(d.id, 0), *ideas.get(d.id, (0, 0)), department_id=d.id
+        )
+        for d in db.session.scalars(sa.select(Department).order_by(Department.name))
+    ]
+
+
+def by_kind(period: Period) -> list[TeamFigures]:
+    """Front line and back office, then everyone (two queries)."""
+    staff, ideas = _staff_by(Department.kind), _ideas_by(Department.kind, period)
+    rows = [
+        TeamFigures(kind.label, kind, staff.get(kind, 0), *ideas.get(kind, (0, 0)))
+        for kind in DepartmentKind
+    ]
+    total = TeamFigures(
+        "Everyone",
+        None,
+        sum(r.staff for r in rows),
+        sum(r.submitted for r in rows),
+        sum(r.implemented for r in rows),
+    )
+    return [*rows, total]
+
+
+# Time to practice
+
+
+@dataclass(frozen=True)
+class TimeToPractice:
+    ideas: int
+    median_days: float | None
+    p90_days: int | None
+
+
+def time_to_practice(period: Period) -> TimeToPractice:
+    """Median and 90th percentile (nearest rank) of days from submission to implementation,
+    for ideas put into practice in the period — computed by the database (one query)."""
+    days = _days_to_practice().label("days")
+    ranked = (
+        sa.select(
+            days,
+            sa.func.row_number().over(order_by=days).label("rank"),
+            sa.func.count().over().label("n"),
+        )
+        .where(implemented_in(period))
+        .subquery()
+    )
+    n, r, d = ranked.c.n, ranked.c.rank, ranked.c.days
+    row = db.session.execute(
+        sa.select(
+            sa.func.max(n),
+            sa.func.avg(d).filter(r.in_([(n + 1) // 2, (n + 2) // 2])),
+            sa.func.max(d).filter(r == (9 * n + 9) // 10),
+        )
+    ).one()
+    count, median, p90 = row
+    if not count:
+        return TimeToPractice(0, None, None)
+    return TimeToPractice(count, round(float(median), 1), int(p90))
+
+
+# Funnel
+
+
+def funnel(stalled_since: datetime) -> tuple[dict[Status, int], int]:
+    """How many ideas stand in each status now, and how many open ones are stalled (one query)."""
+    counts = dict(
+        db.session.execute(
+            sa.select(Idea.status, sa.func.count(Idea.id)).group_by(Idea.status)
+        ).all()
+    )
+    stalled = db.session.scalar(
+        sa.select(sa.func.count(Idea.id)).where(
+            Idea.status.in_(OPEN_STATUSES), Idea.status_changed_at < stalled_since
+        )
+    )
+    return {status: counts.get(status, 0) for status in Status}, stalled or 0
+
+
+# Participation
+
+
+@dataclass(frozen=True)
+class Participation:
+    kind: DepartmentKind | None
+    label: str
+    staff: int
+    taking_part: int
+
+    @property
+    def percent(self) -> int | None:
+        return round(100 * self.taking_part / self.staff) if self.staff else None
+
+
+def participation(period: Period) -> list[Participation]:
+    """Share of active staff who submitted, voted or commented in the period, by kind (two
+    queries). People count in the department they are in now."""
+    active = sa.union(
+        sa.select(Idea.author_id.label("user_id")).where(_within(Idea.created_at, period)),
+        sa.select(Vote.user_id).where(_within(Vote.created_at, period)),
+        sa.select(Comment.author_id).where(_within(Comment.created_at, period)),
+    ).subquery()
+    taking_part = dict(
+        db.session.execute(
+            sa.select(Department.kind, sa.func.count(sa.distinct(User.id)))
+            .select_from(User)
+            .join(active, active.c.user_id == User.id)
+            .join(Department, User.department_id == Department.id)
+            .where(User.active.is_(True))
+            .group_by(Department.kind)
+        ).all()
+    )
+    staff = _staff_by(Department.kind)
+    rows = [
+        Participation(kind, kind.label, staff.get(kind, 0), taking_part.get(kind, 0))
+        for kind in DepartmentKind
+    ]
+    rows.append(
+        Participation(
+            None, "Everyone", sum(r.staff for r in rows), sum(r.taking_part for r in rows)
+        )
+    )
+    return rows
+
+
+# Leaderboard
+
+
+@dataclass(frozen=True)
+class Leader:
+    rank: int
+    user_id: int
+    name: str
+    department: str
+    kind: DepartmentKind
+    active: bool
+    implemented: int
+    first_on: date
+
+
+LEADERBOARD_SIZE = 25
+
+
+def people_leaderboard(period: Period, limit: int = LEADERBOARD_SIZE) -> list[Leader]:
+    """People by ideas they authored that were put into practice in the period.
+
+    Ties: whoever had an idea put into practice first in the period ranks higher; then by
+    name, then by account number, so the order never changes between two looks (one query).
+    """
+    implemented = sa.func.count(Idea.id)
+    first_on = sa.func.min(Idea.implemented_on)
+    rows = db.session.execute(
+        sa.select(
+            User.id, User.name, Department.name, Department.kind, User.active, implemented, first_on
+        )
+        .select_from(Idea)
+        .join(User, Idea.author_id == User.id)
+        .join(Department, User.department_id == Department.id)  # where they work now
+        .where(implemented_in(period))
+        .group_by(User.id, User.name, Department.name, Department.kind, User.active)
+        .order_by(implemented.desc(), first_on, User.name, User.id)
+        .limit(limit)
+    ).all()
+    return [Leader(rank, *row) for rank, row in enumerate(rows, start=1)]
+
+
+def department_leaderboards(period: Period) -> tuple[list[TeamFigures], list[TeamFigures]]:
+    """Departments by ideas put into practice, and by the same per 100 active staff.
+
+    Ties: more ideas submitted in the period ranks higher, then the name. A department with
+    no active staff has no per-100 figure and comes last in that table.
+    """
+    departments = by_department(period)
+    by_count = sorted(departments, key=lambda t: (-t.implemented, -t.submitted, t.name))
+    by_rate = sorted(
+        departments,
+        key=lambda t: (t.per_100_staff is None, -(t.per_100_staff or 0), -t.implemented, t.name),
+    )
+    return by_count, by_rate
+
+
+# Per person, for managers
+
+
+@dataclass(frozen=True)
+class PersonActivity:
+    name: str
+    department: str
+    kind: DepartmentKind
+    submitted: int
+    implemented: int
+    votes: int
+    comments: int
+
+
+def people_activity(period: Period) -> list[PersonActivity]:
+    """Each active person's part in the period (one query): for managers and admins."""
+
+    def counted(column: Any, where: Any) -> Any:
+        return sa.select(sa.func.count()).where(column == User.id, where).scalar_subquery()
+
+    rows = db.session.execute(
+        sa.select(
+            User.name,
+            Department.name,
+            Department.kind,
+            counted(Idea.author_id, _within(Idea.created_at, period)),
+            counted(Idea.author_id, implemented_in(period)),
+            counted(Vote.user_id, _within(Vote.created_at, period)),
+            counted(Comment.author_id, _within(Comment.created_at, period)),
+        )
+        .select_from(User)
+        .join(Department, User.department_id == Department.id)
+        .where(User.active.is_(True))
+        .order_by(Department.name, User.name, User.id)
+    ).all()
+    return [PersonActivity(*row) for row in rows]

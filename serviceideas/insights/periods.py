@@ -1,0 +1,108 @@
+"""The periods the dashboard reports on: this quarter, month or year, or custom dates."""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+from serviceideas.errors import RuleViolation
+
+LONGEST_CUSTOM_DAYS = 5 * 366
+
+
+class PeriodKind(enum.StrEnum):
+    QUARTER = "quarter"
+    MONTH = "month"
+    YEAR = "year"
+    CUSTOM = "custom"
+
+
+@dataclass(frozen=True)
+class Period:
+    """From `start` to `end`, both days included."""
+
+    kind: PeriodKind
+    start: date
+    end: date
+
+    @property
+    def days(self) -> int:
+        return (self.end - self.start).days + 1
+
+    @property
+    def label(self) -> str:
+        if self.kind is PeriodKind.QUARTER:
+            return f"Q{(self.start.month - 1) // 3 + 1} {self.start.year}"
+        if self.kind is PeriodKind.MONTH:
+            return self.start.strftime("%B %Y")
+        if self.kind is PeriodKind.YEAR:
+            return str(self.start.year)
+        return f"{self.start:%-d %b %Y} – {self.end:%-d %b %Y}"
+
+    @property
+    def slug(self) -> str:
+        """For file names: `2026-10-01_2026-12-31`."""
+        return f"{self.start.isoformat()}_{self.end.isoformat()}"
+
+    def previous(self) -> Period:
+        """The period of the same length just before this one (the same kind, for calendars)."""
+        if self.kind is PeriodKind.QUARTER:
+            return calendar_period(PeriodKind.QUARTER, self.start - timedelta(days=1))
+        if self.kind is PeriodKind.MONTH:
+            return calendar_period(PeriodKind.MONTH, self.start - timedelta(days=1))
+        if self.kind is PeriodKind.YEAR:
+            return calendar_period(PeriodKind.YEAR, self.start - timedelta(days=1))
+        return Period(
+            PeriodKind.CUSTOM, self.start - timedelta(self.days), self.start - timedelta(1)
+        )
+
+    def months(self) -> list[date]:
+        """The first day of each calendar month the period touches."""
+        month, months = self.start.replace(day=1), []
+        while month <= self.end:
+            months.append(month)
+            month = (month + timedelta(days=32)).replace(day=1)
+        return months
+
+
+def calendar_period(kind: PeriodKind, day: date) -> Period:
+    """The quarter, month or year that contains `day`."""
+    if kind is PeriodKind.MONTH:
+        start = day.replace(day=1)
+        end = (start + timedelta(days=32)).replace(day=1) - timedelta(days=1)
+    elif kind is PeriodKind.YEAR:
+        start, end = date(day.year, 1, 1), date(day.year, 12, 31)
+    else:
+        start = date(day.year, 3 * ((day.month - 1) // 3) + 1, 1)
+        end = (start + timedelta(days=93)).replace(day=1) - timedelta(days=1)
+    return Period(kind, start, end)
+
+
+def parse_period(kind: str | None, start: str | None, end: str | None, *, today: date) -> Period:
+    """The period a request asks for; RuleViolation (naming the field) when it makes no sense."""
+    try:
+        chosen = PeriodKind(kind or PeriodKind.QUARTER)
+    except ValueError:
+        raise RuleViolation(
+            "Choose a quarter, a month, a year or custom dates.", "period"
+        ) from None
+    if chosen is not PeriodKind.CUSTOM:
+        return calendar_period(chosen, today)
+    try:
+        first = date.fromisoformat(start or "")
+    except ValueError:
+        raise RuleViolation("Give the first day as a date (YYYY-MM-DD).", "start") from None
+    try:
+        last = date.fromisoformat(end or "")
+    except ValueError:
+        raise RuleViolation("Give the last day as a date (YYYY-MM-DD).", "end") from None
+    if last < first:
+        raise RuleViolation("The last day comes before the first: swap them.", "end")
+    if first > today:
+        raise RuleViolation("That period has not begun yet: nothing can have happened.", "start")
+    if (last - first).days + 1 > LONGEST_CUSTOM_DAYS:
+        raise RuleViolation("Choose at most five years.", "start")
+    if first.year < 2000:
+        raise RuleViolation("Choose a period from the year 2000 on.", "start")
+    return Period(PeriodKind.CUSTOM, first, last)

@@ -1,0 +1,188 @@
+"""The dashboard and the leaderboard, with a CSV for every table.
+
+Everyone signed in sees both (transparency is part of the culture); the per-person activity
+table is for managers and admins. Figures come from `metrics`, never computed here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator
+from datetime import date
+from typing import Any
+
+from flask import Blueprint, Response, abort, current_app, render_template, request
+from flask_login import current_user, login_required
+
+from serviceideas.database import utcnow
+from serviceideas.downloads import csv_download
+from serviceideas.errors import RuleViolation
+from serviceideas.ideas.models import Status
+from serviceideas.ideas.policies import can_review
+from serviceideas.ideas.services import stalled_before
+from serviceideas.insights import metrics
+from serviceideas.insights.periods import Period, PeriodKind, parse_period
+from serviceideas.people.policies import requires
+from serviceideas.training.queries import coverage_by_kind
+
+bp = Blueprint("insights", __name__)
+
+Rendered = tuple[str, int] | str
+
+
+def _today() -> date:
+    return utcnow().date()
+
+
+def _period() -> Period:
+    args = request.args
+    return parse_period(args.get("period"), args.get("start"), args.get("end"), today=_today())
+
+
+def _statuses() -> tuple[dict[Status, int], int]:
+    return metrics.funnel(stalled_before(utcnow(), current_app.config["STALLED_AFTER_DAYS"]))
+
+
+def _period_or_error(template: str) -> Period | tuple[str, int]:
+    try:
+        return _period()
+    except RuleViolation as error:
+        return render_template(
+            template, period=None, error=error, kinds=list(PeriodKind), args=request.args
+        ), 400
+
+
+@bp.route("/dashboard")
+@login_required
+def dashboard() -> Rendered:
+    period = _period_or_error("insights/dashboard.html")
+    if not isinstance(period, Period):
+        return period
+    statuses, stalled = _statuses()
+    return render_template(
+        "insights/dashboard.html",
+        period=period,
+        previous=period.previous(),
+        kinds=list(PeriodKind),
+        args=request.args,
+        headline=metrics.headline(period),
+        trend=metrics.trend(period),
+        teams=metrics.by_kind(period),
+        departments=metrics.by_department(period),
+        speed=metrics.time_to_practice(period),
+        speed_before=metrics.time_to_practice(period.previous()),
+        statuses=statuses,
+        stalled=stalled,
+        participation=metrics.participation(period),
+        coverage=coverage_by_kind(_today()),
+        Status=Status,
+    )
+
+
+@bp.route("/leaderboard")
+@login_required
+def leaderboard() -> Rendered:
+    period = _period_or_error("insights/leaderboard.html")
+    if not isinstance(period, Period):
+        return period
+    by_count, by_rate = metrics.department_leaderboards(period)
+    return render_template(
+        "insights/leaderboard.html",
+        period=period,
+        kinds=list(PeriodKind),
+        args=request.args,
+        people=metrics.people_leaderboard(period),
+        by_count=by_count,
+        by_rate=by_rate,
+    )
+
+
+@bp.route("/dashboard/people")
+@requires(can_review)
+def people() -> Rendered:
+    period = _period_or_error("insights/people.html")
+    if not isinstance(period, Period):
+        return period
+    return render_template(
+        "insights/people.html",
+        period=period,
+        kinds=list(PeriodKind),
+        args=request.args,
+        rows=metrics.people_activity(period),
+    )
+
+
+# CSV: one table each, the period in the file name
+
+
+Rows = Iterator[list[Any]]
+
+
+def _teams(teams: Iterable[metrics.TeamFigures]) -> Rows:
+    yield ["team", "kind", "active staff", "submitted", "put into practice", "per 100 staff"]
+    for t in teams:
+        kind = t.kind.value if t.kind else "all"
+        yield [t.name, kind, t.staff, t.submitted, t.implemented, t.per_100_staff or ""]
+
+
+def _trend(period: Period) -> Rows:
+    yield ["month", "put into practice"]
+    for month, count in metrics.trend(period):
+        yield [month.strftime("%Y-%m"), count]
+
+
+def _funnel(_period: Period) -> Rows:
+    yield ["status", "ideas"]
+    for status, count in _statuses()[0].items():
+        yield [status.value, count]
+
+
+def _participation(period: Period) -> Rows:
+    yield ["kind", "active staff", "taking part", "percent"]
+    for row in metrics.participation(period):
+        yield [row.label, row.staff, row.taking_part, row.percent or 0]
+
+
+def _speed(period: Period) -> Rows:
+    speed = metrics.time_to_practice(period)
+    yield ["ideas put into practice", "median days", "90th percentile days"]
+    yield [speed.ideas, speed.median_days or "", speed.p90_days or ""]
+
+
+def _leaders(period: Period) -> Rows:
+    yield ["rank", "name", "department", "kind", "put into practice", "first on"]
+    for x in metrics.people_leaderboard(period):
+        yield [x.rank, x.name, x.department, x.kind.value, x.implemented, x.first_on.isoformat()]
+
+
+def _people_rows(period: Period) -> Rows:
+    yield ["name", "department", "kind", "submitted", "put into practice", "votes", "comments"]
+    for r in metrics.people_activity(period):
+        yield [r.name, r.department, r.kind.value, r.submitted, r.implemented, r.votes, r.comments]
+
+
+TABLES: dict[str, Callable[[Period], Rows]] = {
+    "trend": _trend,
+    "kinds": lambda period: _teams(metrics.by_kind(period)),
+    "departments": lambda period: _teams(metrics.by_department(period)),
+    "funnel": _funnel,
+    "participation": _participation,
+    "speed": _speed,
+    "leaders": _leaders,
+    "departments-by-count": lambda period: _teams(metrics.department_leaderboards(period)[0]),
+    "departments-per-100": lambda period: _teams(metrics.department_leaderboards(period)[1]),
+}
+
+
+@bp.route("/insights/<table>.csv")
+@login_required
+def table_csv(table: str) -> Response:
+    if table not in TABLES and table != "people":
+        abort(404)
+    if table == "people" and not can_review(current_user):
+        abort(403)
+    try:
+        period = _period()
+    except RuleViolation as error:
+        abort(400, error.message)
+    rows = _people_rows(period) if table == "people" else TABLES[table](period)
+    return csv_download(rows, f"serviceideas-{table}-{period.slug}.csv")
