@@ -331,6 +331,7 @@ def url_values(
         "department_id": make_department().id,
         "token": password_set_token(target),
         "filename": "css/app.css",
+        "table": "departments",
     }
 
 

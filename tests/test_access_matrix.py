@@ -83,6 +83,10 @@ MATRIX: dict[tuple[str, str], dict[str, Any]] = {
     ("training.coverage", "GET"): COVERAGE,
     ("training.department_coverage", "GET"): COVERAGE,
     ("training.coverage_csv", "GET"): COVERAGE,
+    ("insights.dashboard", "GET"): SIGNED_IN,
+    ("insights.leaderboard", "GET"): SIGNED_IN,
+    ("insights.people", "GET"): REVIEWERS,
+    ("insights.table_csv", "GET"): SIGNED_IN,
 }
 
 

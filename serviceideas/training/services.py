@@ -232,7 +232,8 @@ def enrol(assignment: Assignment, today: date, *, only: User | None = None) -> i
     statement = insert_ignoring_duplicates(
         Enrolment.__table__, db.session.get_bind().dialect.name
     ).from_select(["assignment_id", "user_id", "period_start", "enrolled_on", "due_on"], people)
-    return db.session.execute(statement).rowcount or 0
+    # preserve_rowcount: SQLAlchemy only keeps the count of INSERTs when asked.
+    return db.session.execute(statement.execution_options(preserve_rowcount=True)).rowcount
 
 
 def active_assignments() -> sa.Select[tuple[Assignment]]:
