@@ -88,6 +88,7 @@ def register_blueprints(app: Flask) -> None:
     from serviceideas import home
     from serviceideas.ideas import routes as ideas
     from serviceideas.insights import routes as insights
+    from serviceideas.notifications import routes as notifications
     from serviceideas.people import admin_routes, routes
     from serviceideas.training import routes as training
 
@@ -97,13 +98,16 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(ideas.bp)
     app.register_blueprint(training.bp)
     app.register_blueprint(insights.bp)
+    app.register_blueprint(notifications.bp)
 
 
 def register_signals() -> None:
     """Higher features subscribe to the signals of lower ones (see people/signals.py)."""
-    from serviceideas.training import receivers
+    from serviceideas.notifications import receivers as notifications
+    from serviceideas.training import receivers as training
 
-    receivers.connect()
+    training.connect()
+    notifications.connect()
 
 
 def register_errorhandlers(app: Flask) -> None:

@@ -10,6 +10,7 @@ import sqlalchemy as sa
 from flask import Flask
 from flask.cli import with_appcontext
 
+from serviceideas.database import utcnow
 from serviceideas.errors import RuleViolation
 from serviceideas.extensions import db
 from serviceideas.ideas.demo import seed_ideas
@@ -108,6 +109,53 @@ def enrol_training() -> None:
     click.echo(f"{added} new enrolment{'' if added == 1 else 's'}.")
 
 
+@click.command("send-reminders")
+@with_appcontext
+def send_reminders() -> None:
+    """Training due soon and overdue, e-mail for what just happened, and delivery. Run every
+    few minutes; idempotent — a second run, or two at once, sends nothing twice."""
+    from serviceideas.notifications import services as notifications
+
+    added = notifications.create_reminders(utcnow().date())
+    queued = notifications.queue_immediate()
+    db.session.commit()
+    sent, failed = notifications.deliver()
+    mail = (
+        "e-mail is off (no SMTP_HOST)"
+        if not notifications.mail_enabled()
+        else (f"{queued} e-mail(s) queued, {sent} sent, {failed} failed (retried next run)")
+    )
+    click.echo(f"{added} reminder(s); {mail}.")
+    if failed:
+        sys.exit(1)
+
+
+@click.command("send-digests")
+@with_appcontext
+def send_digests() -> None:
+    """Daily and weekly digests (the weekly ones once per ISO week). Run once a day."""
+    from flask import current_app
+
+    from serviceideas.notifications import services as notifications
+
+    today = utcnow().date()
+    queued = notifications.send_daily_digests(today)
+    queued += notifications.send_role_digests(today, current_app.config["STALLED_AFTER_DAYS"])
+    queued += notifications.send_overdue_digests(today)
+    db.session.commit()
+    sent, failed = notifications.deliver()
+    click.echo(f"{queued} digest(s) queued; {sent} e-mail(s) sent, {failed} failed.")
+    if failed:
+        sys.exit(1)
+
+
 def register(app: Flask) -> None:
-    for command in (seed_demo, create_user, import_staff, enrol_training):
+    for command in (
+        seed_demo,
+        create_user,
+        import_staff,
+        enrol_training,
+        send_reminders,
+        send_digests,
+    ):
         app.cli.add_command(command)

@@ -71,6 +71,16 @@ class Config:
     # per-person rate limits and correct links (password-set links) behind a proxy.
     PROXY_HOPS = 0
 
+    # E-mail: off unless SMTP_HOST is set; in-app notifications work either way.
+    SMTP_HOST: str | None = None
+    SMTP_PORT = 587
+    SMTP_SECURITY = "starttls"  # starttls | ssl | none
+    SMTP_USER: str | None = None
+    SMTP_PASSWORD: str | None = None
+    MAIL_SENDER = "serviceideas <serviceideas@localhost>"
+    # Where people reach the app: links in e-mails and calendar feeds start with this.
+    BASE_URL = "http://127.0.0.1:5000"
+
     # Lists
     PAGE_SIZE = 25
 
@@ -88,6 +98,13 @@ ENVIRONMENT_SETTINGS = {
     "RATELIMIT_STORAGE_URI": ("RATELIMIT_STORAGE_URI", str),
     "SERVICEIDEAS_STALLED_AFTER_DAYS": ("STALLED_AFTER_DAYS", int),
     "SERVICEIDEAS_PROXY_HOPS": ("PROXY_HOPS", int),
+    "SERVICEIDEAS_BASE_URL": ("BASE_URL", str),
+    "SMTP_HOST": ("SMTP_HOST", str),
+    "SMTP_PORT": ("SMTP_PORT", int),
+    "SMTP_SECURITY": ("SMTP_SECURITY", str),
+    "SMTP_USER": ("SMTP_USER", str),
+    "SMTP_PASSWORD": ("SMTP_PASSWORD", str),
+    "MAIL_SENDER": ("MAIL_SENDER", str),
 }
 
 
@@ -121,6 +138,8 @@ def check(config: dict[str, Any]) -> None:
             f"SERVICEIDEAS_ASSETS must be one of {', '.join(ASSET_SOURCES)}, "
             f"not {config['SERVICEIDEAS_ASSETS']!r}."
         )
+    if config["SMTP_SECURITY"] not in {"starttls", "ssl", "none"}:
+        raise ConfigurationError("SMTP_SECURITY must be starttls, ssl or none.")
     relaxed = config["ENV_NAME"] in {"development", "testing"} or config.get("TESTING")
     if not relaxed and (config.get("SECRET_KEY") or "") in KNOWN_DEFAULT_SECRETS:
         raise ConfigurationError(

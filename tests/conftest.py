@@ -320,7 +320,12 @@ def url_values(
     idea = make_idea(author=target)
     comment = ideas.add_comment(make_user(), idea, "Someone else's comment")
     enrolment = make_enrolment(kind="reflection", answer="A" * 60)
+    from serviceideas.notifications.models import Category
+    from serviceideas.notifications.services import notify
+
+    notify(target.id, Category.IDEAS, "someone-elses", "For someone else", "/ideas")
     db.session.commit()
+    notification_id = db.session.scalar(sa.text("SELECT max(id) FROM notifications"))
     return {
         "enrolment_id": enrolment.id,
         "module_id": enrolment.assignment.module_id,
@@ -332,6 +337,7 @@ def url_values(
         "token": password_set_token(target),
         "filename": "css/app.css",
         "table": "departments",
+        "notification_id": notification_id,
     }
 
 

@@ -31,6 +31,7 @@ from serviceideas.ideas.models import (
     Vote,
 )
 from serviceideas.ideas.policies import can_change_comment, can_remove_comment, can_review
+from serviceideas.ideas.signals import comment_added, status_changed
 from serviceideas.people.models import Department, User
 
 
@@ -145,6 +146,7 @@ def add_comment(author: User, idea: Idea, body: str, *, now: datetime | None = N
     )
     db.session.add(comment)
     db.session.flush()
+    comment_added.send(comment, idea=idea)
     return comment
 
 
@@ -237,6 +239,7 @@ def change_status(
     )
     db.session.add(change)
     db.session.flush()
+    status_changed.send(change, idea=idea)
     return change
 
 

@@ -10,3 +10,9 @@ _signals = Namespace()
 #: Sent with `sender=idea` and `origin=` what the submit form said the idea grew from
 #: (for example "module:12" when started from a training reflection), or None.
 idea_submitted = _signals.signal("idea-submitted")
+
+#: Sent with `sender=change` (a StatusChange, flushed) and `idea=` after every status change.
+status_changed = _signals.signal("status-changed")
+
+#: Sent with `sender=comment` (flushed) and `idea=` when someone comments on an idea.
+comment_added = _signals.signal("comment-added")

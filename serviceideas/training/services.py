@@ -33,6 +33,7 @@ from serviceideas.training.models import (
     assignment_people,
 )
 from serviceideas.training.policies import can_read_reflections, can_train
+from serviceideas.training.signals import enrolled, feedback_given
 
 # Someone enrolled after a fixed due date has passed gets this long instead.
 LATE_JOINER_DAYS = 14
@@ -233,7 +234,10 @@ def enrol(assignment: Assignment, today: date, *, only: User | None = None) -> i
         Enrolment.__table__, db.session.get_bind().dialect.name
     ).from_select(["assignment_id", "user_id", "period_start", "enrolled_on", "due_on"], people)
     # preserve_rowcount: SQLAlchemy only keeps the count of INSERTs when asked.
-    return db.session.execute(statement.execution_options(preserve_rowcount=True)).rowcount
+    added = db.session.execute(statement.execution_options(preserve_rowcount=True)).rowcount
+    if added:
+        enrolled.send(assignment, today=today)
+    return added
 
 
 def active_assignments() -> sa.Select[tuple[Assignment]]:
@@ -370,6 +374,7 @@ def give_feedback(
     reflection.feedback_by = trainer
     reflection.feedback_at = now or utcnow()
     db.session.flush()
+    feedback_given.send(reflection)
 
 
 def record_idea_from_module(user: User, module_id: int, idea_id: int) -> bool:

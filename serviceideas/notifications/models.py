@@ -1,0 +1,120 @@
+"""What people are told, how they want to hear it, and every e-mail we send (or will)."""
+
+from __future__ import annotations
+
+import enum
+import secrets
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column
+
+from serviceideas.database import UTCDateTime, enum_column_type, utcnow
+from serviceideas.extensions import db
+
+KEY_MAX = 120
+
+
+class Category(enum.StrEnum):
+    """What a notification is about; each person chooses how to hear of each."""
+
+    IDEAS = "ideas"  # your idea moved, or someone commented on it
+    FEEDBACK = "feedback"  # a trainer answered your reflection
+    TRAINING = "training"  # assigned, due in 3 days, overdue
+    DIGESTS = "digests"  # managers' weekly and trainers' daily round-ups
+
+    @property
+    def label(self) -> str:
+        return {
+            "ideas": "News about your ideas",
+            "feedback": "Feedback on your reflections",
+            "training": "Training assigned, due and overdue",
+            "digests": "Round-ups for managers and trainers",
+        }[self.value]
+
+
+class Delivery(enum.StrEnum):
+    IMMEDIATELY = "immediately"
+    DAILY = "daily"
+    OFF = "off"
+
+    @property
+    def label(self) -> str:
+        return {
+            "immediately": "E-mail right away",
+            "daily": "In a daily e-mail",
+            "off": "In the app only",
+        }[self.value]
+
+
+class Notification(db.Model):
+    __tablename__ = "notifications"
+    __table_args__ = (
+        # One notification per person per event: a second run of any job adds nothing.
+        sa.UniqueConstraint("user_id", "key", name="uq_notifications_once"),
+        sa.Index("ix_notifications_user_unread", "user_id", "read_at", "created_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"))
+    category: Mapped[Category] = mapped_column(enum_column_type(Category, "category"))
+    key: Mapped[str] = mapped_column(sa.String(KEY_MAX))
+    title: Mapped[str] = mapped_column(sa.String(300))
+    body: Mapped[str] = mapped_column(sa.Text, default="")
+    link: Mapped[str] = mapped_column(sa.String(300))  # a path on this site
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    read_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class Preference(db.Model):
+    """How a person wants to hear about one category. No row: e-mail right away."""
+
+    __tablename__ = "notification_preferences"
+
+    user_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
+    )
+    category: Mapped[Category] = mapped_column(
+        enum_column_type(Category, "category"), primary_key=True
+    )
+    delivery: Mapped[Delivery] = mapped_column(enum_column_type(Delivery, "delivery"))
+
+
+class Email(db.Model):
+    """The send log and queue: one row per person per event (or digest period), ever.
+
+    The unique key makes a second run of a job — or two at once — queue nothing new; a row
+    is claimed before sending so two senders never send it twice; a failure is kept and the
+    next run retries it.
+    """
+
+    __tablename__ = "emails"
+    __table_args__ = (
+        sa.UniqueConstraint("user_id", "key", name="uq_emails_once"),
+        sa.Index("ix_emails_pending", "sent_at", "attempts"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"))
+    key: Mapped[str] = mapped_column(sa.String(KEY_MAX))
+    category: Mapped[Category] = mapped_column(enum_column_type(Category, "category"))
+    to_address: Mapped[str] = mapped_column(sa.String(254))
+    subject: Mapped[str] = mapped_column(sa.String(300))
+    text_body: Mapped[str] = mapped_column(sa.Text)
+    html_body: Mapped[str] = mapped_column(sa.Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    attempts: Mapped[int] = mapped_column(default=0)
+    last_error: Mapped[str | None] = mapped_column(sa.String(500))
+
+
+class CalendarFeed(db.Model):
+    """The secret in a person's calendar link; a new one retires the old link."""
+
+    __tablename__ = "calendar_feeds"
+
+    user_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
+    )
+    secret: Mapped[str] = mapped_column(sa.String(64), default=lambda: secrets.token_hex(16))
