@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
+from functools import wraps
 from pathlib import Path
+from typing import Any
 
 import click
 import sqlalchemy as sa
 from flask import Flask
 from flask.cli import with_appcontext
 
-from serviceideas.database import utcnow
+from serviceideas.database import utcnow, writing
 from serviceideas.errors import RuleViolation
 from serviceideas.extensions import db
 from serviceideas.ideas.demo import seed_ideas
@@ -21,8 +24,21 @@ from serviceideas.training.demo import seed_training
 from serviceideas.training.services import enrol_current_periods
 
 
+def writer(command: Callable[..., None]) -> Callable[..., None]:
+    """Every command here writes: on SQLite, take the write lock at the start of each
+    transaction so commands and requests running at once queue instead of failing."""
+
+    @wraps(command)
+    def run(*args: Any, **kwargs: Any) -> None:
+        with writing():
+            command(*args, **kwargs)
+
+    return run
+
+
 @click.command("seed-demo")
 @with_appcontext
+@writer
 def seed_demo() -> None:
     """Fill an empty database with a demo company. Does nothing if anyone exists already."""
     if db.session.scalar(sa.select(sa.func.count(User.id))):
@@ -39,6 +55,7 @@ def seed_demo() -> None:
 
 @click.command("create-user")
 @with_appcontext
+@writer
 @click.argument("email")
 @click.option("--name", required=True, help="The person's full name.")
 @click.option("--department", required=True, help="An existing department's name.")
@@ -77,6 +94,7 @@ def create_user(
 
 @click.command("import-staff")
 @with_appcontext
+@writer
 @click.argument("csv_file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--dry-run", is_flag=True, help="Report what would change, change nothing.")
 def import_staff(csv_file: Path, dry_run: bool) -> None:
@@ -102,6 +120,7 @@ def import_staff(csv_file: Path, dry_run: bool) -> None:
 
 @click.command("enrol-training")
 @with_appcontext
+@writer
 def enrol_training() -> None:
     """Start new periods of repeating assignments and enrol anyone missed. Run daily; idempotent."""
     added = enrol_current_periods()
@@ -111,6 +130,7 @@ def enrol_training() -> None:
 
 @click.command("send-reminders")
 @with_appcontext
+@writer
 def send_reminders() -> None:
     """Training due soon and overdue, e-mail for what just happened, and delivery. Run every
     few minutes; idempotent — a second run, or two at once, sends nothing twice."""
@@ -132,6 +152,7 @@ def send_reminders() -> None:
 
 @click.command("send-digests")
 @with_appcontext
+@writer
 def send_digests() -> None:
     """Daily and weekly digests (the weekly ones once per ISO week). Run once a day."""
     from flask import current_app

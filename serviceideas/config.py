@@ -81,6 +81,9 @@ class Config:
     # Where people reach the app: links in e-mails and calendar feeds start with this.
     BASE_URL = "http://127.0.0.1:5000"
 
+    # How often an open page asks for the unread count (seconds): cheap, but not chatty.
+    BELL_REFRESH_SECONDS = 60
+
     # Lists
     PAGE_SIZE = 25
 

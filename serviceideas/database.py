@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import enum
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from datetime import UTC, datetime
 from typing import Any
 
@@ -75,6 +78,20 @@ def insert_ignoring_duplicates(table: sa.Table, dialect_name: str) -> Any:
     return insert(table).on_conflict_do_nothing()
 
 
+_writes_expected: ContextVar[bool] = ContextVar("writes_expected", default=False)
+
+
+@contextmanager
+def writing() -> Iterator[None]:
+    """Mark work outside a request (a scheduled job) that writes: on SQLite its transactions
+    then take the write lock up front and wait their turn, as writing requests do."""
+    token = _writes_expected.set(True)
+    try:
+        yield
+    finally:
+        _writes_expected.reset(token)
+
+
 def configure_sqlite(engine: Engine) -> None:
     """Foreign keys on, write-ahead log, a busy timeout instead of 'database is locked', and
     transactions begun by SQLAlchemy rather than by the sqlite3 module, whose own handling
@@ -95,5 +112,7 @@ def configure_sqlite(engine: Engine) -> None:
         # A request that may write takes the write lock up front (waiting up to the busy
         # timeout). A deferred transaction that reads and then writes can instead fail at
         # once with "database is locked" when another writer got in between.
-        writing = has_request_context() and request.method not in {"GET", "HEAD", "OPTIONS"}
+        writing = _writes_expected.get() or (
+            has_request_context() and request.method not in {"GET", "HEAD", "OPTIONS"}
+        )
         connection.exec_driver_sql("BEGIN IMMEDIATE" if writing else "BEGIN")

@@ -14,15 +14,16 @@ import secrets
 import smtplib
 import ssl
 from collections.abc import Iterable
+from contextlib import AbstractContextManager, nullcontext
 from datetime import date, datetime, timedelta
 from email.message import EmailMessage
 from typing import Any
 
 import sqlalchemy as sa
-from flask import current_app, render_template
+from flask import current_app, has_request_context, render_template
 from itsdangerous import BadSignature, URLSafeSerializer
 
-from serviceideas.database import insert_ignoring_duplicates, utcnow
+from serviceideas.database import insert_ignoring_duplicates, utcnow, writing
 from serviceideas.extensions import db
 from serviceideas.notifications.models import (
     CalendarFeed,
@@ -188,6 +189,13 @@ def absolute(path: str) -> str:
     return current_app.config["BASE_URL"].rstrip("/") + path
 
 
+def _url_context() -> AbstractContextManager[object]:
+    """Templates build links with url_for; the scheduled commands run outside any request."""
+    if has_request_context():
+        return nullcontext()
+    return current_app.test_request_context(base_url=current_app.config["BASE_URL"])
+
+
 def queue_email(
     user: User, key: str, category: Category, subject: str, template: str, **context: Any
 ) -> bool:
@@ -196,6 +204,9 @@ def queue_email(
         return False
     unsubscribe = absolute(f"/unsubscribe/{unsubscribe_token(user.id, category)}")
     context = {"person": user, "unsubscribe": unsubscribe, "absolute": absolute, **context}
+    with _url_context():
+        text = render_template(f"email/{template}.txt", **context)
+        html = render_template(f"email/{template}.html", **context)
     return bool(
         _count(
             _insert(Email.__table__).values(
@@ -204,8 +215,8 @@ def queue_email(
                 category=category,
                 to_address=user.email,
                 subject=subject[:300],
-                text_body=render_template(f"email/{template}.txt", **context),
-                html_body=render_template(f"email/{template}.html", **context),
+                text_body=text,
+                html_body=html,
                 created_at=utcnow(),
                 attempts=0,
             )
@@ -250,6 +261,11 @@ def deliver(now: datetime | None = None, limit: int = 1000) -> tuple[int, int]:
     now = now or utcnow()
     if not mail_enabled():
         return 0, 0
+    with writing():
+        return _deliver(now, limit)
+
+
+def _deliver(now: datetime, limit: int) -> tuple[int, int]:
     pending = db.session.scalars(
         sa.select(Email.id)
         .where(
