@@ -25,6 +25,12 @@ test: setup
 
 setup: $(VENV)/.installed static/vendor/.copied
 
+# The benchmark (README, "Benchmark"): SQLite and a throwaway PostgreSQL, about 10 minutes.
+bench: setup
+	@command -v wrk >/dev/null || { [ "$$(id -u)" = 0 ] && apt-get install -y -qq wrk >/dev/null; } \
+		|| { echo "the benchmark needs wrk: apt-get install -y wrk"; exit 1; }
+	scripts/bench
+
 lint: setup
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .

@@ -1,0 +1,269 @@
+"""The benchmark: seed, serve with gunicorn (2 workers) on 127.0.0.1, drive each main page with
+wrk for a fixed time, and compare with a trivial route served the same way.
+
+    python -m bench.run [--databases sqlite,postgresql] [--seconds 6] [--postgres-url URL]
+
+Prints one table per database and writes bench/results/<time>.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.cookiejar
+import json
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from bench.seed import BENCH_EMAIL, BENCH_PASSWORD, SCALES, seed
+
+ROOT = Path(__file__).resolve().parent.parent
+RESULTS = ROOT / "bench" / "results"
+CONNECTIONS = 10
+TARGETS = {  # page: share of the trivial route's requests per second
+    "/ideas": 0.15,
+    "/ideas?status=implemented&q=customer": 0.15,
+    "/ideas/1": 0.15,
+    "vote": 0.20,
+    "/training": 0.15,
+    "/training/coverage": 0.10,
+    "/dashboard": 0.25,
+    "/leaderboard": 0.25,
+}
+VOTE_SCRIPT = """
+local n = 0
+request = function()
+  n = n + 1
+  local body = "vote=" .. (n % 2)
+  return wrk.format("POST", "/ideas/2/vote", {
+    ["Content-Type"] = "application/x-www-form-urlencoded",
+    ["Cookie"] = os.getenv("BENCH_COOKIE"),
+    ["X-CSRFToken"] = os.getenv("BENCH_CSRF"),
+    ["HX-Request"] = "true",
+  }, body)
+end
+"""
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Server:
+    """gunicorn serving bench.app with two sync workers."""
+
+    def __init__(self, url: str) -> None:
+        self.port = free_port()
+        env = {
+            **os.environ,
+            "DATABASE_URL": url,
+            "SECRET_KEY": "bench-" + "x" * 40,
+            "SERVICEIDEAS_ASSETS": "local",
+        }
+        env.pop("SERVICEIDEAS_ENV", None)
+        self.process = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "gunicorn",
+                "--workers",
+                "2",
+                "--bind",
+                f"127.0.0.1:{self.port}",
+                "bench.app:app",
+            ],
+            cwd=ROOT,
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            start_new_session=True,
+        )
+        self.base = f"http://127.0.0.1:{self.port}"
+        for _ in range(100):
+            try:
+                urllib.request.urlopen(self.base + "/healthz", timeout=1)
+                return
+            except OSError:
+                time.sleep(0.1)
+        raise RuntimeError("gunicorn did not start")
+
+    def worker_rss_mb(self) -> list[float]:
+        children = subprocess.run(
+            ["pgrep", "-P", str(self.process.pid)], capture_output=True, text=True
+        ).stdout.split()
+        sizes = []
+        for pid in children:
+            status = Path(f"/proc/{pid}/status").read_text()
+            sizes.append(int(re.search(r"VmRSS:\s+(\d+)", status).group(1)) / 1024)
+        return sizes
+
+    def stop(self) -> None:
+        os.killpg(self.process.pid, signal.SIGTERM)
+        self.process.wait(timeout=10)
+
+
+def sign_in(base: str) -> tuple[str, str]:
+    """The session cookie and a CSRF token, as a browser would get them."""
+    jar = http.cookiejar.CookieJar()
+    opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
+    page = opener.open(base + "/login").read().decode()
+    token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)
+    data = urllib.parse.urlencode(
+        {"email": BENCH_EMAIL, "password": BENCH_PASSWORD, "csrf_token": token}
+    ).encode()
+    opener.open(base + "/login", data)
+    page = opener.open(base + "/ideas").read().decode()
+    csrf = re.search(r'"X-CSRFToken": "([^"]+)"', page).group(1)
+    cookie = "; ".join(f"{c.name}={c.value}" for c in jar)
+    return cookie, csrf
+
+
+def queries_per_request(base: str, path: str, cookie: str, csrf: str) -> int:
+    if path == "vote":
+        request = urllib.request.Request(
+            base + "/ideas/2/vote",
+            data=b"vote=1",
+            headers={"Cookie": cookie, "X-CSRFToken": csrf, "HX-Request": "true"},
+        )
+    else:
+        request = urllib.request.Request(base + path, headers={"Cookie": cookie})
+    with urllib.request.urlopen(request) as response:
+        return int(response.headers["X-Query-Count"])
+
+
+def wrk(base: str, path: str, seconds: int, cookie: str, csrf: str) -> dict[str, float]:
+    env = {**os.environ, "BENCH_COOKIE": cookie, "BENCH_CSRF": csrf}
+    command = ["wrk", "-t", "2", "-c", str(CONNECTIONS), "-d", f"{seconds}s", "--latency"]
+    script = None
+    if path == "vote":
+        script = tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False)  # noqa: SIM115
+        script.write(VOTE_SCRIPT)
+        script.close()
+        command += ["-s", script.name, base + "/"]
+    else:
+        command += ["-H", f"Cookie: {cookie}", base + path]
+    output = subprocess.run(command, capture_output=True, text=True, env=env, check=True).stdout
+    if script:
+        os.unlink(script.name)
+
+    def latency(label: str) -> float:
+        value, unit = re.search(rf"{label}%\s+([\d.]+)(us|ms|s)", output).groups()
+        return float(value) * {"us": 0.001, "ms": 1, "s": 1000}[unit]
+
+    errors = re.search(r"Non-2xx or 3xx responses: (\d+)", output)
+    return {
+        "rps": float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1)),
+        "p50_ms": latency("50"),
+        "p99_ms": latency("99"),
+        "errors": int(errors.group(1)) if errors else 0,
+    }
+
+
+def measure(url: str, scale: str, seconds: int) -> dict[str, Any]:
+    staff, ideas = SCALES[scale]
+    counts = seed(url, staff, ideas)
+    print(f"  seeded {scale}: {counts}", flush=True)
+    server = Server(url)
+    try:
+        cookie, csrf = sign_in(server.base)
+        pages: dict[str, Any] = {}
+        for path in ["/bench/trivial", *TARGETS]:
+            figures = wrk(server.base, path, seconds, cookie, csrf)
+            figures["queries"] = (
+                0
+                if path == "/bench/trivial"
+                else queries_per_request(server.base, path, cookie, csrf)
+            )
+            figures["rss_mb"] = max(server.worker_rss_mb())
+            pages[path] = figures
+            print(
+                f"    {path:40} {figures['rps']:8.0f} req/s  p50 {figures['p50_ms']:6.1f} ms  p99 {figures['p99_ms']:6.1f} ms",
+                flush=True,
+            )
+    finally:
+        server.stop()
+    return {"seed": counts, "pages": pages}
+
+
+def table(database: str, full: dict[str, Any], small: dict[str, Any]) -> str:
+    trivial = full["pages"]["/bench/trivial"]["rps"]
+    lines = [
+        f"{database}: {full['seed']['staff']} staff, {full['seed']['ideas']} ideas, {full['seed']['votes']} votes, "
+        f"{full['seed']['comments']} comments, {full['seed']['enrolments']} enrolments (seeded in {full['seed']['seconds']} s)",
+        f"{'page':40} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8} {'queries':>8} {'vs trivial':>11} {'target':>7} {'p50 full/small':>15}",
+    ]
+    for path, figures in full["pages"].items():
+        ratio = figures["rps"] / trivial
+        target = TARGETS.get(path)
+        flat = figures["p50_ms"] / max(small["pages"][path]["p50_ms"], 0.001)
+        lines.append(
+            f"{path:40} {figures['rps']:8.0f} {figures['p50_ms']:8.1f} {figures['p99_ms']:8.1f} {figures['queries']:8d} "
+            f"{ratio:10.0%} {'' if target is None else f'{target:.0%}':>7} {flat:14.2f}x"
+        )
+    worst = max(p["rss_mb"] for p in full["pages"].values())
+    lines.append(f"largest worker: {worst:.0f} MB resident")
+    return "\n".join(lines)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--databases", default="sqlite,postgresql")
+    parser.add_argument("--seconds", type=int, default=6)
+    parser.add_argument("--postgres-url", default=os.environ.get("SERVICEIDEAS_BENCH_POSTGRES_URL"))
+    args = parser.parse_args()
+    if not shutil.which("wrk"):
+        sys.exit("wrk is needed: apt-get install -y wrk")
+    results: dict[str, Any] = {
+        "when": datetime.now(UTC).isoformat(timespec="seconds"),
+        "machine": machine(),
+    }
+    work = Path(tempfile.mkdtemp(prefix="serviceideas-bench-"))
+    for database in args.databases.split(","):
+        if database == "sqlite":
+            url = f"sqlite:///{work / 'bench.sqlite'}"
+        elif args.postgres_url:
+            url = args.postgres_url
+        else:
+            print("postgresql: no --postgres-url given; skipped", flush=True)
+            continue
+        print(f"{database}:", flush=True)
+        small = measure(url, "small", args.seconds)
+        full = measure(url, "full", args.seconds)
+        results[database] = {"small": small, "full": full}
+        print("\n" + table(database, full, small) + "\n", flush=True)
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    out = RESULTS / f"{results['when'].replace(':', '-')}.json"
+    out.write_text(json.dumps(results, indent=2))
+    print(f"written {out.relative_to(ROOT)}")
+
+
+def machine() -> str:
+    cpu = next(
+        (
+            line.split(":", 1)[1].strip()
+            for line in Path("/proc/cpuinfo").read_text().splitlines()
+            if line.startswith("model name")
+        ),
+        "unknown CPU",
+    )
+    return f"{os.cpu_count()} cores, {cpu}"
+
+
+if __name__ == "__main__":
+    main()
