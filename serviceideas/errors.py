@@ -19,6 +19,16 @@ class RuleViolation(ValueError):
         self.field = field
 
 
+def required_text(value: str | None, field: str, label: str, maximum: int) -> str:
+    """`value` stripped, or a RuleViolation naming the field when it is empty or too long."""
+    value = (value or "").strip()
+    if not value:
+        raise RuleViolation(f"Please fill in {label}.", field)
+    if len(value) > maximum:
+        raise RuleViolation(f"Keep {label} to {maximum} characters (it has {len(value)}).", field)
+    return value
+
+
 # What a person should read for each status; the handler adds the specific reason.
 EXPLANATIONS = {
     400: ("Something in that request was not right", "Go back, check what you sent and try again."),

@@ -23,6 +23,7 @@ from wtforms.fields import SelectChoice
 from serviceideas.database import utcnow
 from serviceideas.errors import RuleViolation, render_error
 from serviceideas.extensions import db
+from serviceideas.forms import show_refusal
 from serviceideas.htmx import hx_redirect, is_fragment_request, is_htmx_request
 from serviceideas.ideas import queries, services
 from serviceideas.ideas.forms import (
@@ -47,12 +48,6 @@ from serviceideas.people.services import find_user
 bp = Blueprint("ideas", __name__, url_prefix="/ideas")
 
 Rendered = tuple[str, int] | str
-
-
-def _attach(form: object, error: RuleViolation, default_field: str) -> None:
-    getattr(form, error.field or default_field, getattr(form, default_field)).errors.append(
-        error.message
-    )
 
 
 def stalled_days() -> int:
@@ -175,7 +170,7 @@ def new() -> Response | Rendered:
             idea_submitted.send(idea, origin=form.origin.data or None)
         except RuleViolation as error:
             db.session.rollback()
-            _attach(form, error, "title")
+            show_refusal(form, error, "title")
         else:
             db.session.commit()
             flash("Thank you — your idea is in. Managers review every idea.", "success")
@@ -266,7 +261,7 @@ def comment(idea_id: int) -> Response | Rendered:
             services.add_comment(current_user, idea, form.body.data)
         except RuleViolation as error:
             db.session.rollback()
-            _attach(form, error, "body")
+            show_refusal(form, error, "body")
         else:
             db.session.commit()
             if is_fragment_request():
@@ -296,7 +291,7 @@ def edit_comment(idea_id: int, comment_id: int) -> Response | Rendered:
             services.edit_comment(current_user, comment, form.body.data)
         except RuleViolation as error:
             db.session.rollback()
-            _attach(form, error, "body")
+            show_refusal(form, error, "body")
         else:
             db.session.commit()
             if is_fragment_request():
@@ -360,7 +355,7 @@ def change_status(idea_id: int) -> Response | Rendered:
                 db.session.commit()
             except RuleViolation as error:
                 db.session.rollback()
-                _attach(form, error, "to")
+                show_refusal(form, error, "to")
             except (StaleDataError, IntegrityError):
                 db.session.rollback()
                 return _changed_meanwhile()
@@ -390,7 +385,7 @@ def set_owner(idea_id: int) -> Response | Rendered:
                 db.session.commit()
             except RuleViolation as error:
                 db.session.rollback()
-                _attach(form, error, "owner")
+                show_refusal(form, error, "owner")
             except StaleDataError:
                 db.session.rollback()
                 return _changed_meanwhile()

@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 
 from serviceideas.database import insert_ignoring_duplicates, utcnow
-from serviceideas.errors import RuleViolation
+from serviceideas.errors import RuleViolation, required_text
 from serviceideas.extensions import db
 from serviceideas.ideas.models import (
     COMMENT_MAX,
@@ -34,16 +34,6 @@ from serviceideas.ideas.policies import can_change_comment, can_remove_comment, 
 from serviceideas.ideas.signals import comment_added, status_changed
 from serviceideas.people.models import Department, User
 
-
-def _text(value: str | None, field: str, label: str, maximum: int) -> str:
-    value = (value or "").strip()
-    if not value:
-        raise RuleViolation(f"Please fill in {label}.", field)
-    if len(value) > maximum:
-        raise RuleViolation(f"Keep {label} to {maximum} characters (it has {len(value)}).", field)
-    return value
-
-
 # Submitting
 
 
@@ -60,9 +50,9 @@ def submit_idea(author: User, draft: IdeaDraft, *, now: datetime | None = None) 
     """Record a new idea from `author`, credited to the department they are in today."""
     now = now or utcnow()
     idea = Idea(
-        title=" ".join(_text(draft.title, "title", "the title", TITLE_MAX).split()),
-        problem=_text(draft.problem, "problem", "the problem", TEXT_MAX),
-        proposal=_text(draft.proposal, "proposal", "the proposed change", TEXT_MAX),
+        title=" ".join(required_text(draft.title, "title", "the title", TITLE_MAX).split()),
+        problem=required_text(draft.problem, "problem", "the problem", TEXT_MAX),
+        proposal=required_text(draft.proposal, "proposal", "the proposed change", TEXT_MAX),
         lens=draft.lens,
         beneficiary_department=draft.beneficiary,
         author=author,
@@ -141,7 +131,7 @@ def add_comment(author: User, idea: Idea, body: str, *, now: datetime | None = N
     comment = Comment(
         idea_id=idea.id,
         author=author,
-        body=_text(body, "body", "your comment", COMMENT_MAX),
+        body=required_text(body, "body", "your comment", COMMENT_MAX),
         created_at=now or utcnow(),
     )
     db.session.add(comment)
@@ -153,7 +143,7 @@ def add_comment(author: User, idea: Idea, body: str, *, now: datetime | None = N
 def edit_comment(editor: User, comment: Comment, body: str) -> None:
     if not can_change_comment(editor, comment):
         raise RuleViolation("Only its author can edit a comment.")
-    comment.body = _text(body, "body", "your comment", COMMENT_MAX)
+    comment.body = required_text(body, "body", "your comment", COMMENT_MAX)
     comment.edited_at = utcnow()
     db.session.flush()
 

@@ -20,7 +20,7 @@ from wtforms.fields import SelectChoice
 from serviceideas.database import contains_pattern
 from serviceideas.errors import RuleViolation
 from serviceideas.extensions import db
-from serviceideas.forms import EmptyForm
+from serviceideas.forms import EmptyForm, show_refusal
 from serviceideas.pagination import Page
 from serviceideas.people import services, staff_import
 from serviceideas.people.forms import (
@@ -39,11 +39,6 @@ bp = Blueprint("admin", __name__, url_prefix="/admin")
 Rendered = tuple[str, int] | str
 
 
-def _attach(form: object, error: RuleViolation, default_field: str) -> None:
-    """Show a rule's refusal beside the field it is about."""
-    getattr(form, error.field or default_field).errors.append(error.message)
-
-
 # Departments
 
 
@@ -57,7 +52,7 @@ def departments() -> Response | Rendered:
             db.session.commit()
         except RuleViolation as error:
             db.session.rollback()
-            _attach(form, error, "name")
+            show_refusal(form, error, "name")
         except IntegrityError:  # the same name, added by someone else a moment ago
             db.session.rollback()
             form.name.errors.append("There is already a department with this name.")
@@ -80,7 +75,7 @@ def edit_department(department_id: int) -> Response | Rendered:
         try:
             services.update_department(department, form.name.data, DepartmentKind(form.kind.data))
         except RuleViolation as error:
-            _attach(form, error, "name")
+            show_refusal(form, error, "name")
         else:
             db.session.commit()
             flash(f"Department {department.name} saved.", "success")
@@ -138,7 +133,7 @@ def new_user() -> Response | Rendered:
             db.session.commit()
         except RuleViolation as error:
             db.session.rollback()
-            _attach(form, error, "email")
+            show_refusal(form, error, "email")
         except IntegrityError:  # the same email, added by someone else a moment ago
             db.session.rollback()
             form.email.errors.append("Someone with this email address already exists.")
@@ -170,7 +165,7 @@ def edit_user(user_id: int) -> Response | Rendered:
                 acting=current_user,
             )
         except RuleViolation as error:
-            _attach(form, error, "name")
+            show_refusal(form, error, "name")
         else:
             db.session.commit()
             flash(f"{user.name} saved.", "success")

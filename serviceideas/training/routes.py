@@ -26,7 +26,7 @@ from serviceideas.database import utcnow
 from serviceideas.downloads import csv_download
 from serviceideas.errors import RuleViolation
 from serviceideas.extensions import db
-from serviceideas.forms import EmptyForm
+from serviceideas.forms import EmptyForm, show_refusal
 from serviceideas.htmx import is_fragment_request
 from serviceideas.pagination import Page
 from serviceideas.people.forms import department_choices
@@ -64,12 +64,6 @@ Rendered = tuple[str, int] | str
 
 def _today() -> date:
     return utcnow().date()
-
-
-def _attach(form: object, error: RuleViolation, default_field: str) -> None:
-    getattr(form, error.field or default_field, getattr(form, default_field)).errors.append(
-        error.message
-    )
 
 
 # My training
@@ -124,7 +118,7 @@ def complete(enrolment_id: int) -> Response | Rendered:
             services.complete(current_user, enrolment, form.answer.data)
         except RuleViolation as error:
             db.session.rollback()
-            _attach(form, error, "answer")
+            show_refusal(form, error, "answer")
         else:
             db.session.commit()
             late = " It was late, and that is fine: it counts." if enrolment.was_late else ""
@@ -170,7 +164,7 @@ def new_module() -> Response | Rendered:
             module = services.create_module(current_user, _draft(form))
         except RuleViolation as error:
             db.session.rollback()
-            _attach(form, error, "title")
+            show_refusal(form, error, "title")
         else:
             db.session.commit()
             flash("Draft saved. Check the preview, then publish it.", "success")
@@ -208,7 +202,7 @@ def edit_module(module_id: int) -> Response | Rendered:
             services.update_module(current_user, module, _draft(form))
         except RuleViolation as error:
             db.session.rollback()
-            _attach(form, error, "title")
+            show_refusal(form, error, "title")
         else:
             db.session.commit()
             raised = f" It is now version {module.version}." if module.version != version else ""
@@ -300,7 +294,7 @@ def assign(module_id: int) -> Response | Rendered:
                 assignment = services.create_assignment(current_user, module, draft)
             except RuleViolation as error:
                 db.session.rollback()
-                _attach(form, error, "audience")
+                show_refusal(form, error, "audience")
             else:
                 db.session.commit()
                 enrolled = db.session.scalar(
@@ -394,7 +388,7 @@ def feedback(enrolment_id: int) -> Response | Rendered:
             services.give_feedback(current_user, reflection, form.feedback.data)
         except RuleViolation as error:
             db.session.rollback()
-            _attach(form, error, "feedback")
+            show_refusal(form, error, "feedback")
         else:
             db.session.commit()
             if not is_fragment_request():

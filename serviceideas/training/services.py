@@ -9,7 +9,7 @@ from datetime import date, datetime, timedelta
 import sqlalchemy as sa
 
 from serviceideas.database import insert_ignoring_duplicates, utcnow
-from serviceideas.errors import RuleViolation
+from serviceideas.errors import RuleViolation, required_text
 from serviceideas.extensions import db
 from serviceideas.people.models import Department, User
 from serviceideas.training.models import (
@@ -39,15 +39,6 @@ from serviceideas.training.signals import enrolled, feedback_given
 LATE_JOINER_DAYS = 14
 
 
-def _text(value: str | None, field: str, label: str, maximum: int) -> str:
-    value = (value or "").strip()
-    if not value:
-        raise RuleViolation(f"Please fill in {label}.", field)
-    if len(value) > maximum:
-        raise RuleViolation(f"Keep {label} to {maximum} characters (it has {len(value)}).", field)
-    return value
-
-
 def _require_trainer(user: User) -> None:
     if not can_train(user):
         raise RuleViolation("Only trainers can do this.")
@@ -67,12 +58,14 @@ class ModuleDraft:
 
 
 def _apply(module: Module, draft: ModuleDraft) -> None:
-    module.title = " ".join(_text(draft.title, "title", "the title", TITLE_MAX).split())
-    module.summary = _text(draft.summary, "summary", "the summary", SUMMARY_MAX)
-    module.body = _text(draft.body, "body", "the text", BODY_MAX)
+    module.title = " ".join(required_text(draft.title, "title", "the title", TITLE_MAX).split())
+    module.summary = required_text(draft.summary, "summary", "the summary", SUMMARY_MAX)
+    module.body = required_text(draft.body, "body", "the text", BODY_MAX)
     module.kind = draft.kind
     if draft.kind.needs_answer:
-        module.prompt = _text(draft.prompt, "prompt", "the prompt learners answer", PROMPT_MAX)
+        module.prompt = required_text(
+            draft.prompt, "prompt", "the prompt learners answer", PROMPT_MAX
+        )
     else:
         module.prompt = (draft.prompt or "").strip()[:PROMPT_MAX] or None
     if not 1 <= draft.minutes <= 600:
@@ -370,7 +363,7 @@ def give_feedback(
     """Written feedback the learner reads on their training page. May be revised."""
     if not can_read_reflections(trainer):
         raise RuleViolation("Only trainers read reflections and give feedback.")
-    reflection.feedback = _text(text, "feedback", "your feedback", FEEDBACK_MAX)
+    reflection.feedback = required_text(text, "feedback", "your feedback", FEEDBACK_MAX)
     reflection.feedback_by = trainer
     reflection.feedback_at = now or utcnow()
     db.session.flush()
