@@ -84,6 +84,9 @@ class Config:
     # How often an open page asks for the unread count (seconds): cheap, but not chatty.
     BELL_REFRESH_SECONDS = 60
 
+    # Dashboard, leaderboard and coverage figures may be this many seconds old (0: never).
+    FIGURES_CACHE_SECONDS = 60
+
     # Lists
     PAGE_SIZE = 25
 

@@ -43,6 +43,7 @@ def settings_for_tests(database_url: str, **overrides: Any) -> dict[str, Any]:
         "SERVICEIDEAS_ASSETS": "local",
         "WTF_CSRF_ENABLED": False,  # tests of CSRF itself turn it back on
         "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",  # fast; production uses scrypt
+        "FIGURES_CACHE_SECONDS": 0,  # tests read figures fresh (test_figures.py tests the cache)
         **overrides,
     }
 

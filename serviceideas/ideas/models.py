@@ -164,7 +164,9 @@ class Idea(db.Model):
     beneficiary_department: Mapped[Department | None] = relationship(
         foreign_keys=[beneficiary_department_id], lazy="joined"
     )
-    owner: Mapped[User | None] = relationship(foreign_keys=[owner_id], lazy="joined")
+    # Not joined: an outer join to a person (and their department) makes SQLite materialise
+    # every user for each list query. Only the idea page shows the owner: one query there.
+    owner: Mapped[User | None] = relationship(foreign_keys=[owner_id], lazy="select")
     merged_into: Mapped[Idea | None] = relationship(remote_side=[id], lazy="select")
 
     @property
@@ -179,6 +181,8 @@ class Idea(db.Model):
 
 class Vote(db.Model):
     __tablename__ = "votes"
+    # Participation in a period reads votes by time.
+    __table_args__ = (sa.Index("ix_votes_created", "created_at"),)
 
     # The primary key is the rule: one vote per person per idea, even when requests race.
     idea_id: Mapped[int] = mapped_column(
@@ -192,7 +196,10 @@ class Vote(db.Model):
 
 class Comment(db.Model):
     __tablename__ = "comments"
-    __table_args__ = (sa.Index("ix_comments_idea_created", "idea_id", "created_at"),)
+    __table_args__ = (
+        sa.Index("ix_comments_idea_created", "idea_id", "created_at"),
+        sa.Index("ix_comments_created", "created_at"),  # participation in a period
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     idea_id: Mapped[int] = mapped_column(sa.ForeignKey("ideas.id", ondelete="CASCADE"))

@@ -24,6 +24,7 @@ from serviceideas.people.models import Department, DepartmentKind, User
 from serviceideas.urls import DATABASE_INT_MAX
 
 EXTERNAL = "external"
+COUNT_UP_TO = 1000
 
 
 class Sort(enum.StrEnum):
@@ -74,9 +75,15 @@ class IdeaCard:
 @dataclass
 class IdeaPage:
     cards: list[IdeaCard]
-    total: int
+    total: int  # at most COUNT_UP_TO + 1
     next_cursor: str | None = None
     filters: IdeaFilters = field(default_factory=IdeaFilters)
+
+    @property
+    def total_label(self) -> str:
+        if self.total > COUNT_UP_TO:
+            return f"More than {COUNT_UP_TO:,} ideas"
+        return f"{self.total} idea{'' if self.total == 1 else 's'}"
 
 
 def _where(filters: IdeaFilters) -> list[sa.ColumnElement[bool]]:
@@ -148,7 +155,10 @@ def list_ideas(
 ) -> IdeaPage:
     """One page of ideas (two queries: the total, and the page with its counts and flags)."""
     conditions = _where(filters)
-    total = db.session.scalar(sa.select(sa.func.count(Idea.id)).where(*conditions)) or 0
+    # Counted up to a point: past it the page says "more than"; an exact count of a broad
+    # search would read every matching idea on each page view.
+    matching = sa.select(Idea.id).where(*conditions).limit(COUNT_UP_TO + 1).subquery()
+    total = db.session.scalar(sa.select(sa.func.count()).select_from(matching)) or 0
 
     column, descending = _ORDER[filters.sort]
     comment_count = (

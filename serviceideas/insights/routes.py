@@ -16,6 +16,7 @@ from flask_login import current_user, login_required
 from serviceideas.database import utcnow
 from serviceideas.downloads import csv_download
 from serviceideas.errors import RuleViolation
+from serviceideas.figures import remembered
 from serviceideas.ideas.models import Status
 from serviceideas.ideas.policies import can_review
 from serviceideas.ideas.services import stalled_before
@@ -39,7 +40,12 @@ def _period() -> Period:
 
 
 def _statuses() -> tuple[dict[Status, int], int]:
-    return metrics.funnel(stalled_before(utcnow(), current_app.config["STALLED_AFTER_DAYS"]))
+    days = current_app.config["STALLED_AFTER_DAYS"]
+    return remembered(_funnel_today, utcnow().date(), days)
+
+
+def _funnel_today(_today: date, days: int) -> tuple[dict[Status, int], int]:
+    return metrics.funnel(stalled_before(utcnow(), days))
 
 
 def _period_or_error(template: str) -> Period | tuple[str, int]:
@@ -64,16 +70,16 @@ def dashboard() -> Rendered:
         previous=period.previous(),
         kinds=list(PeriodKind),
         args=request.args,
-        headline=metrics.headline(period),
-        trend=metrics.trend(period),
-        teams=metrics.by_kind(period),
-        departments=metrics.by_department(period),
-        speed=metrics.time_to_practice(period),
-        speed_before=metrics.time_to_practice(period.previous()),
+        headline=remembered(metrics.headline, period),
+        trend=remembered(metrics.trend, period),
+        teams=remembered(metrics.by_kind, period),
+        departments=remembered(metrics.by_department, period),
+        speed=remembered(metrics.time_to_practice, period),
+        speed_before=remembered(metrics.time_to_practice, period.previous()),
         statuses=statuses,
         stalled=stalled,
-        participation=metrics.participation(period),
-        coverage=coverage_by_kind(_today()),
+        participation=remembered(metrics.participation, period),
+        coverage=remembered(coverage_by_kind, _today()),
         Status=Status,
     )
 
@@ -84,13 +90,13 @@ def leaderboard() -> Rendered:
     period = _period_or_error("insights/leaderboard.html")
     if not isinstance(period, Period):
         return period
-    by_count, by_rate = metrics.department_leaderboards(period)
+    by_count, by_rate = remembered(metrics.department_leaderboards, period)
     return render_template(
         "insights/leaderboard.html",
         period=period,
         kinds=list(PeriodKind),
         args=request.args,
-        people=metrics.people_leaderboard(period),
+        people=remembered(metrics.people_leaderboard, period),
         by_count=by_count,
         by_rate=by_rate,
     )
@@ -126,7 +132,7 @@ def _teams(teams: Iterable[metrics.TeamFigures]) -> Rows:
 
 def _trend(period: Period) -> Rows:
     yield ["month", "put into practice"]
-    for month, count in metrics.trend(period):
+    for month, count in remembered(metrics.trend, period):
         yield [month.strftime("%Y-%m"), count]
 
 
@@ -138,19 +144,19 @@ def _funnel(_period: Period) -> Rows:
 
 def _participation(period: Period) -> Rows:
     yield ["kind", "active staff", "taking part", "percent"]
-    for row in metrics.participation(period):
+    for row in remembered(metrics.participation, period):
         yield [row.label, row.staff, row.taking_part, row.percent or 0]
 
 
 def _speed(period: Period) -> Rows:
-    speed = metrics.time_to_practice(period)
+    speed = remembered(metrics.time_to_practice, period)
     yield ["ideas put into practice", "median days", "90th percentile days"]
     yield [speed.ideas, speed.median_days or "", speed.p90_days or ""]
 
 
 def _leaders(period: Period) -> Rows:
     yield ["rank", "name", "department", "kind", "put into practice", "first on"]
-    for x in metrics.people_leaderboard(period):
+    for x in remembered(metrics.people_leaderboard, period):
         yield [x.rank, x.name, x.department, x.kind.value, x.implemented, x.first_on.isoformat()]
 
 
@@ -162,14 +168,18 @@ def _people_rows(period: Period) -> Rows:
 
 TABLES: dict[str, Callable[[Period], Rows]] = {
     "trend": _trend,
-    "kinds": lambda period: _teams(metrics.by_kind(period)),
-    "departments": lambda period: _teams(metrics.by_department(period)),
+    "kinds": lambda period: _teams(remembered(metrics.by_kind, period)),
+    "departments": lambda period: _teams(remembered(metrics.by_department, period)),
     "funnel": _funnel,
     "participation": _participation,
     "speed": _speed,
     "leaders": _leaders,
-    "departments-by-count": lambda period: _teams(metrics.department_leaderboards(period)[0]),
-    "departments-per-100": lambda period: _teams(metrics.department_leaderboards(period)[1]),
+    "departments-by-count": lambda period: _teams(
+        remembered(metrics.department_leaderboards, period)[0]
+    ),
+    "departments-per-100": lambda period: _teams(
+        remembered(metrics.department_leaderboards, period)[1]
+    ),
 }
 
 

@@ -81,8 +81,10 @@ class User(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
 
-    # Eager: a person is almost never shown without their department.
-    department: Mapped[Department] = relationship(lazy="joined", innerjoin=True)
+    # Eager: a person is almost never shown without their department. "unnested": when the
+    # person is itself an outer join (an idea's owner), chain a plain outer join rather than
+    # a parenthesised inner one, which SQLite would materialise for every user.
+    department: Mapped[Department] = relationship(lazy="joined", innerjoin="unnested")
 
     @validates("email")
     def _lower_email(self, _key: str, value: str) -> str:

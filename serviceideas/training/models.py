@@ -148,11 +148,12 @@ class Assignment(db.Model):
 
     # Eager: an assignment is shown with its module's title.
     module: Mapped[Module] = relationship(lazy="joined", innerjoin=True)
-    # Select-in: one extra query for a whole list of assignments.
+    # Loaded on request (selectinload) by the assignments page only: a learner's list would
+    # otherwise fetch every targeted department and person of every assignment it shows.
     departments: Mapped[list[Department]] = relationship(
-        secondary=assignment_departments, lazy="selectin", order_by="Department.name"
+        secondary=assignment_departments, order_by="Department.name"
     )
-    people: Mapped[list[User]] = relationship(secondary=assignment_people, lazy="selectin")
+    people: Mapped[list[User]] = relationship(secondary=assignment_people)
 
     @property
     def is_active(self) -> bool:

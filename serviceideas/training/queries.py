@@ -14,6 +14,7 @@ from datetime import date
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.orm import lazyload
 
 from serviceideas.extensions import db
 from serviceideas.people.models import Department, DepartmentKind, User
@@ -53,10 +54,13 @@ def my_training(user: User, today: date) -> MyTraining:
         )
         .order_by(Enrolment.due_on, Enrolment.id)
     ).all()
+    mine = sa.select(Enrolment.id).where(Enrolment.user_id == user.id)
     reflections = {
         r.enrolment_id: r
         for r in db.session.scalars(
-            sa.select(Reflection).join(Reflection.enrolment).where(Enrolment.user_id == user.id)
+            sa.select(Reflection)
+            .where(Reflection.enrolment_id.in_(mine))  # driven by the person's enrolments
+            .options(lazyload(Reflection.enrolment))  # already loaded just above
         )
     }
     soon = date.fromordinal(today.toordinal() + DUE_SOON_DAYS)

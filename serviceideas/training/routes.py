@@ -20,12 +20,14 @@ from flask import (
 )
 from flask_login import current_user, login_required
 from sqlalchemy.exc import OperationalError
+from sqlalchemy.orm import selectinload
 from wtforms.fields import SelectChoice
 
 from serviceideas.database import utcnow
 from serviceideas.downloads import csv_download
 from serviceideas.errors import RuleViolation
 from serviceideas.extensions import db
+from serviceideas.figures import remembered
 from serviceideas.forms import EmptyForm, show_refusal
 from serviceideas.htmx import is_fragment_request
 from serviceideas.pagination import Page
@@ -321,7 +323,9 @@ def assignments() -> str:
         )
     )
     rows = db.session.scalars(
-        sa.select(Assignment).order_by(Assignment.withdrawn_at.is_not(None), Assignment.id.desc())
+        sa.select(Assignment)
+        .options(selectinload(Assignment.departments), selectinload(Assignment.people))
+        .order_by(Assignment.withdrawn_at.is_not(None), Assignment.id.desc())
     ).all()
     return render_template(
         "training/assignments.html", rows=rows, counts=counts, button=EmptyForm()
@@ -414,8 +418,8 @@ def coverage() -> str:
     today = _today()
     return render_template(
         "training/coverage.html",
-        departments=queries.coverage_by_department(today),
-        kinds=queries.coverage_by_kind(today),
+        departments=remembered(queries.coverage_by_department, today),
+        kinds=remembered(queries.coverage_by_kind, today),
         today=today,
     )
 

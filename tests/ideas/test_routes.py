@@ -545,3 +545,12 @@ def test_my_ideas_lists_only_mine(client_as, employee, make_idea):
     make_idea(title="Not mine")
     page = text(client_as(employee).get("/ideas/mine"))
     assert "Mine" in page and "Not mine" not in page
+
+
+def test_a_broad_list_is_counted_up_to_a_point(client_as, employee, make_idea, monkeypatch):
+    from serviceideas.ideas import queries
+
+    monkeypatch.setattr(queries, "COUNT_UP_TO", 2)
+    for _ in range(3):
+        make_idea()
+    assert "More than 2 ideas" in text(client_as(employee).get("/ideas"))
