@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Iterable
 from functools import cache
+from pathlib import Path
 
 import sqlalchemy as sa
 from email_validator import EmailNotValidError, validate_email
@@ -104,12 +105,30 @@ def check_name(name: str) -> str:
     return name
 
 
-def check_password(password: str) -> None:
+@cache
+def _common_passwords() -> frozenset[str]:
+    text = (Path(__file__).parent / "data" / "common-passwords.txt").read_text(encoding="utf-8")
+    return frozenset(
+        line.strip().lower()
+        for line in text.splitlines()
+        if line.strip() and not line.startswith("#")
+    )
+
+
+def check_password(password: str, *, email: str | None = None) -> None:
+    """Long enough, not one of the first passwords an attacker tries, not the email."""
     minimum = current_app.config["PASSWORD_MIN_LENGTH"]
     if len(password) < minimum:
         raise RuleViolation(f"Use at least {minimum} characters.", "password")
     if len(password) > 256:
         raise RuleViolation("Use at most 256 characters.", "password")
+    lowered = password.lower()
+    if lowered in _common_passwords() or len(set(lowered)) <= 2:
+        raise RuleViolation(
+            "That password is one of the first an attacker would try. Choose another.", "password"
+        )
+    if email and email.split("@")[0].lower() in lowered and len(email.split("@")[0]) >= 4:
+        raise RuleViolation("Don't build the password from your email address.", "password")
 
 
 def find_user(email: str) -> User | None:
@@ -173,7 +192,7 @@ def set_active(acting: User, user: User, active: bool) -> None:
 
 
 def set_password(user: User, password: str) -> None:
-    check_password(password)
+    check_password(password, email=user.email)
     user.password_hash = generate_password_hash(
         password, method=current_app.config["PASSWORD_HASH_METHOD"]
     )

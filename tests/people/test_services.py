@@ -182,3 +182,18 @@ def test_headcount_counts_active_people_in_one_query(app, make_department, make_
         rows = services.departments_with_headcount()
     assert ("Finance", 1) in [(d.name, n) for d, n in rows]
     assert queries.count == 1
+
+
+@pytest.mark.parametrize(
+    "password", ["password123", "QWERTYUIOP", "aaaaaaaaaaaa", "abababababab", "serviceideas123"]
+)
+def test_common_passwords_are_refused(app, make_user, password):
+    with pytest.raises(RuleViolation, match="first an attacker would try"):
+        services.set_password(make_user(), password)
+
+
+def test_a_password_built_from_the_email_is_refused(app, make_user):
+    person = make_user(email="margaret.hamilton@example.com")
+    with pytest.raises(RuleViolation, match="email address"):
+        services.set_password(person, "margaret.hamilton!2026")
+    services.set_password(person, "a sentence nobody guesses")
