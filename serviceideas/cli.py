@@ -170,6 +170,32 @@ def send_digests() -> None:
         sys.exit(1)
 
 
+@click.command("export")
+@click.argument("dump", type=click.File("w", encoding="utf-8"))
+@with_appcontext
+def export_data(dump: Any) -> None:
+    """Write a complete, re-importable dump of the data (JSON lines) to DUMP ('-': stdout)."""
+    from serviceideas.backup import export
+
+    counts = export(dump)
+    click.echo(f"Exported {sum(counts.values())} rows from {len(counts)} tables.", err=True)
+
+
+@click.command("restore")
+@click.argument("dump", type=click.File("r", encoding="utf-8"))
+@with_appcontext
+@writer
+def restore_data(dump: Any) -> None:
+    """Load a dump written by `export` into an empty, migrated database."""
+    from serviceideas.backup import RestoreError, restore
+
+    try:
+        counts = restore(dump)
+    except RestoreError as error:
+        raise click.ClickException(str(error)) from None
+    click.echo(f"Restored {sum(counts.values())} rows into {len(counts)} tables.")
+
+
 def register(app: Flask) -> None:
     for command in (
         seed_demo,
@@ -178,5 +204,7 @@ def register(app: Flask) -> None:
         enrol_training,
         send_reminders,
         send_digests,
+        export_data,
+        restore_data,
     ):
         app.cli.add_command(command)
