@@ -18,6 +18,7 @@ from wtforms.fields import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 from wtforms.widgets import HiddenInput
 
+from serviceideas.forms import stripped
 from serviceideas.ideas.models import COMMENT_MAX, NOTE_MAX, TEXT_MAX, TITLE_MAX, Lens, Status
 from serviceideas.ideas.queries import EXTERNAL, Sort
 from serviceideas.people.models import DepartmentKind
@@ -97,25 +98,29 @@ class IdeaFilterForm(FlaskForm):
         "Status",
         choices=[SelectChoice("", "Any status")] + [SelectChoice(s.value, s.label) for s in Status],
         validators=[Optional()],
+        filters=[stripped],
     )
     lens = SelectField(
         "Lens",
         choices=[SelectChoice("", "Any lens")] + [SelectChoice(x.value, x.label) for x in Lens],
         validators=[Optional()],
+        filters=[stripped],
     )
-    department = SelectField("Department", validators=[Optional()])
+    department = SelectField("Department", validators=[Optional()], filters=[stripped])
     kind = SelectField(
         "Kind",
         choices=[SelectChoice("", "Front line and back office")]
         + [SelectChoice(k.value, k.label) for k in DepartmentKind],
         validators=[Optional()],
+        filters=[stripped],
     )
-    beneficiary = SelectField("Who benefits", validators=[Optional()])
+    beneficiary = SelectField("Who benefits", validators=[Optional()], filters=[stripped])
     sort = SelectField(
         "Sort",
         choices=[SelectChoice(s.value, s.label) for s in (Sort.VOTES, Sort.NEWEST, Sort.WAITING)],
         default=Sort.VOTES.value,
         validators=[Optional()],
+        filters=[stripped],
     )
 
 

@@ -23,6 +23,7 @@ from wtforms.validators import DataRequired, EqualTo, InputRequired, Length, Opt
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from serviceideas.extensions import db
+from serviceideas.forms import stripped
 from serviceideas.people.models import (
     DEPARTMENT_NAME_MAX,
     EMAIL_MAX,
@@ -97,11 +98,12 @@ class PeopleFilterForm(FlaskForm):
         csrf = False
 
     q = SearchField("Search name or email", validators=[Optional(), Length(max=200)])
-    department = SelectField("Department", validators=[Optional()])
+    department = SelectField("Department", validators=[Optional()], filters=[stripped])
     role = SelectField(
         "Role",
         choices=[SelectChoice("", "Any role"), *ROLE_CHOICES],
         validators=[Optional()],
+        filters=[stripped],
     )
     status = SelectField(
         "Status",
@@ -112,6 +114,7 @@ class PeopleFilterForm(FlaskForm):
         ],
         default="active",
         validators=[Optional()],
+        filters=[stripped],
     )
 
 

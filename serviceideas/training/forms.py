@@ -15,6 +15,7 @@ from wtforms import (
 from wtforms.fields import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
+from serviceideas.forms import stripped
 from serviceideas.people.forms import CheckboxesField
 from serviceideas.training.models import (
     ANSWER_MAX,
@@ -119,11 +120,12 @@ class InboxFilterForm(FlaskForm):
     class Meta:
         csrf = False
 
-    module = SelectField("Module", validators=[Optional()])
-    department = SelectField("Department", validators=[Optional()])
+    module = SelectField("Module", validators=[Optional()], filters=[stripped])
+    department = SelectField("Department", validators=[Optional()], filters=[stripped])
     show = SelectField(
         "Show",
         choices=[SelectChoice("waiting", "Waiting for feedback"), SelectChoice("all", "All")],
         default="waiting",
         validators=[Optional()],
+        filters=[stripped],
     )
