@@ -70,7 +70,13 @@ def test_query_parameters_cannot_steer_generated_links(client_as, make_user, mak
     app.config["PAGE_SIZE"] = 1
     make_idea(), make_idea()
     client = client_as(make_user(Role.ADMIN))
-    for url in ("/ideas?endpoint=x&_external=1&_anchor=y", "/admin/users?endpoint=x&_method=POST"):
+    for url in (
+        "/ideas?endpoint=x&_external=1&_anchor=y",
+        "/admin/users?endpoint=x&_method=POST",
+        "/dashboard?endpoint=x&table=y&_method=POST&_external=1",
+        "/leaderboard?endpoint=x&_external=1",
+        "/dashboard/people?endpoint=x&_scheme=https",
+    ):
         response = client.get(url)
         assert response.status_code == 200
         page = response.get_data(as_text=True)

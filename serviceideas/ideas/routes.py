@@ -150,7 +150,9 @@ def _idea_form() -> IdeaForm:
 @login_required
 def new() -> Response | Rendered:
     form = _idea_form()
-    if request.method == "GET":
+    if request.method == "GET" or request.form.get("prefill") == "1":
+        # A form to fill in, started empty or from fields another page posted (a reflection
+        # posts its text rather than putting it in a URL); nothing is checked or saved yet.
         return render_template("ideas/new.html", form=form)
     if form.validate():
         beneficiary = (

@@ -39,6 +39,12 @@ def _period() -> Period:
     return parse_period(args.get("period"), args.get("start"), args.get("end"), today=_today())
 
 
+def _period_args() -> dict[str, str]:
+    """The period's own query parameters, and nothing else a visitor added: these go into
+    url_for, where keys like `_external` or `endpoint` would change or break the links."""
+    return {k: v for k, v in request.args.items() if k in ("period", "start", "end")}
+
+
 def _statuses() -> tuple[dict[Status, int], int]:
     days = current_app.config["STALLED_AFTER_DAYS"]
     return remembered(_funnel_today, utcnow().date(), days)
@@ -53,7 +59,7 @@ def _period_or_error(template: str) -> Period | tuple[str, int]:
         return _period()
     except RuleViolation as error:
         return render_template(
-            template, period=None, error=error, kinds=list(PeriodKind), args=request.args
+            template, period=None, error=error, kinds=list(PeriodKind), args=_period_args()
         ), 400
 
 
@@ -69,7 +75,7 @@ def dashboard() -> Rendered:
         period=period,
         previous=period.previous(),
         kinds=list(PeriodKind),
-        args=request.args,
+        args=_period_args(),
         headline=remembered(metrics.headline, period),
         trend=remembered(metrics.trend, period),
         teams=remembered(metrics.by_kind, period),
@@ -95,7 +101,7 @@ def leaderboard() -> Rendered:
         "insights/leaderboard.html",
         period=period,
         kinds=list(PeriodKind),
-        args=request.args,
+        args=_period_args(),
         people=remembered(metrics.people_leaderboard, period),
         by_count=by_count,
         by_rate=by_rate,
@@ -112,7 +118,7 @@ def people() -> Rendered:
         "insights/people.html",
         period=period,
         kinds=list(PeriodKind),
-        args=request.args,
+        args=_period_args(),
         rows=metrics.people_activity(period),
     )
 
@@ -127,7 +133,8 @@ def _teams(teams: Iterable[metrics.TeamFigures]) -> Rows:
     yield ["team", "kind", "active staff", "submitted", "put into practice", "per 100 staff"]
     for t in teams:
         kind = t.kind.value if t.kind else "all"
-        yield [t.name, kind, t.staff, t.submitted, t.implemented, t.per_100_staff or ""]
+        rate = "" if t.per_100_staff is None else t.per_100_staff  # "" only for nobody there
+        yield [t.name, kind, t.staff, t.submitted, t.implemented, rate]
 
 
 def _trend(period: Period) -> Rows:
@@ -145,13 +152,14 @@ def _funnel(_period: Period) -> Rows:
 def _participation(period: Period) -> Rows:
     yield ["kind", "active staff", "taking part", "percent"]
     for row in remembered(metrics.participation, period):
-        yield [row.label, row.staff, row.taking_part, row.percent or 0]
+        yield [row.label, row.staff, row.taking_part, "" if row.percent is None else row.percent]
 
 
 def _speed(period: Period) -> Rows:
     speed = remembered(metrics.time_to_practice, period)
     yield ["ideas put into practice", "median days", "90th percentile days"]
-    yield [speed.ideas, speed.median_days or "", speed.p90_days or ""]
+    median = "" if speed.median_days is None else speed.median_days
+    yield [speed.ideas, median, "" if speed.p90_days is None else speed.p90_days]
 
 
 def _leaders(period: Period) -> Rows:

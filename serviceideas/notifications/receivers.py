@@ -43,7 +43,6 @@ def someone_commented(comment: Any, idea: Any, **_: Any) -> None:
         f"comment:{comment.id}",
         title,
         f"/ideas/{idea.id}#comment-{comment.id}",
-        comment.body[:500],
     )
 
 

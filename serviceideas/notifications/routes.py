@@ -151,6 +151,18 @@ def _ics_text(value: str) -> str:
     ).replace("\n", "\\n")
 
 
+def _fold(line: str, limit: int = 75) -> str:
+    """RFC 5545 3.1: lines longer than 75 octets continue on lines that start with a space."""
+    parts, current = [], ""
+    for char in line:
+        if len((current + char).encode()) > limit:
+            parts.append(current)
+            current = " " + char
+        else:
+            current += char
+    return "\r\n".join([*parts, current])
+
+
 @bp.route("/calendar/<token>.ics")
 def calendar(token: str) -> Response:
     from serviceideas.training.models import Assignment, Enrolment, Module
@@ -188,6 +200,7 @@ def calendar(token: str) -> Response:
             "END:VEVENT",
         ]
     lines.append("END:VCALENDAR")
-    response = Response("\r\n".join(lines) + "\r\n", mimetype="text/calendar")
+    body = "".join(_fold(line) + "\r\n" for line in lines)
+    response = Response(body, mimetype="text/calendar")
     response.headers["Cache-Control"] = "private, max-age=300"
     return response

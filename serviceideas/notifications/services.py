@@ -117,12 +117,17 @@ def preferences(user: User) -> dict[Category, Delivery]:
 
 
 def set_preference(user_id: int, category: Category, delivery: Delivery) -> None:
-    preference = db.session.get(Preference, (user_id, category))
-    if preference is None:
-        db.session.add(Preference(user_id=user_id, category=category, delivery=delivery))
-    else:
-        preference.delivery = delivery
-    db.session.flush()
+    # Insert-or-nothing, then update: two requests at once (two tabs, a mail app's one-click
+    # unsubscribe) cannot both insert the same row.
+    db.session.execute(
+        _insert(Preference.__table__).values(user_id=user_id, category=category, delivery=delivery)
+    )
+    db.session.execute(
+        sa.update(Preference)
+        .where(Preference.user_id == user_id, Preference.category == category)
+        .values(delivery=delivery)
+        .execution_options(synchronize_session=False)
+    )
 
 
 def _delivery_is(delivery: Delivery) -> sa.ColumnElement[bool]:
@@ -156,11 +161,11 @@ def read_unsubscribe_token(token: str) -> tuple[User, Category] | None:
 
 
 def calendar_token(user: User, *, reset: bool = False) -> str:
-    feed = db.session.get(CalendarFeed, user.id)
-    if feed is None:
-        feed = CalendarFeed(user_id=user.id)
-        db.session.add(feed)
-    elif reset:
+    db.session.execute(
+        _insert(CalendarFeed.__table__).values(user_id=user.id, secret=secrets.token_hex(16))
+    )  # nothing if the person has one already (or another request just made it)
+    feed = db.session.get_one(CalendarFeed, user.id, populate_existing=True)
+    if reset:
         feed.secret = secrets.token_hex(16)
     db.session.flush()
     return _signer("calendar").dumps([user.id, feed.secret])
@@ -279,14 +284,15 @@ def _deliver(now: datetime, limit: int) -> tuple[int, int]:
     db.session.commit()
     sent = failed = 0
     for email_id in pending:
+        claiming = utcnow()  # the moment of this claim, not of the run's start
         claimed = db.session.execute(
             sa.update(Email)
             .where(
                 Email.id == email_id,
                 Email.sent_at.is_(None),
-                sa.or_(Email.claimed_at.is_(None), Email.claimed_at < now - CLAIM_EXPIRES),
+                sa.or_(Email.claimed_at.is_(None), Email.claimed_at < claiming - CLAIM_EXPIRES),
             )
-            .values(claimed_at=now, attempts=Email.attempts + 1)
+            .values(claimed_at=claiming, attempts=Email.attempts + 1)
             .execution_options(synchronize_session=False)
         ).rowcount
         db.session.commit()  # the claim is visible to any other sender before we send
@@ -352,7 +358,10 @@ def create_reminders(today: date) -> int:
             Enrolment.completed_at.is_(None),
             Assignment.withdrawn_at.is_(None),
             User.active.is_(True),
-            sa.or_(Enrolment.due_on == today + timedelta(days=3), Enrolment.due_on < today),
+            sa.or_(
+                sa.and_(Enrolment.due_on > today, Enrolment.due_on <= today + timedelta(days=3)),
+                Enrolment.due_on < today,
+            ),
         )
     ).all()
     added = 0
@@ -372,7 +381,7 @@ def create_reminders(today: date) -> int:
                 user_id,
                 Category.TRAINING,
                 f"due:{enrolment_id}",
-                f"Due in 3 days: {title}",
+                f"Due soon: {title}",
                 link,
                 f"Due on {due_on:%-d %B}.",
             )
@@ -381,13 +390,16 @@ def create_reminders(today: date) -> int:
 
 def send_daily_digests(today: date) -> int:
     """One e-mail per person who chose 'daily', with what they were told since yesterday."""
-    since = datetime.combine(today - timedelta(days=1), datetime.min.time(), tzinfo=utcnow().tzinfo)
+    # Yesterday, whole: each notification is in exactly one day's digest.
+    until = datetime.combine(today, datetime.min.time(), tzinfo=utcnow().tzinfo)
+    since = until - timedelta(days=1)
     rows = db.session.execute(
         sa.select(Notification, User)
         .join(User, Notification.user_id == User.id)
         .where(
             User.active.is_(True),
             Notification.created_at >= since,
+            Notification.created_at < until,
             Notification.category != Category.DIGESTS,
             _delivery_is(Delivery.DAILY),
         )
@@ -407,6 +419,7 @@ def send_daily_digests(today: date) -> int:
             items=items,
         )
         for user, items in by_person.values()
+        if _wants_digests(user)  # the daily e-mail's own unsubscribe link turns this off
     )
 
 

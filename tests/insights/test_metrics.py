@@ -190,7 +190,7 @@ def test_the_pages_and_csv_show_the_same_numbers(company, client_as, make_user):
     )
     assert csv.get_data(as_text=True).splitlines() == [
         "team,kind,active staff,submitted,put into practice,per 100 staff",
-        "Finance,back_office,1,1,0,",
+        "Finance,back_office,1,1,0,0.0",
         "Head office,back_office,0,0,0,",
         "IT,back_office,2,3,2,100.0",
         "Stores,front_line,3,2,1,33.3",

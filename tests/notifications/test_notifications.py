@@ -108,6 +108,9 @@ def test_preferences_decide_between_now_daily_and_off(app, smtp, make_idea, make
     db.session.commit()
     run(app, "send-reminders")
     assert [len(smtp.to(f"{n}@example.com")) for n in ("now", "daily", "off")] == [1, 0, 0]
+    # The daily digest covers yesterday: move what happened there.
+    db.session.execute(sa.update(Notification).values(created_at=utcnow() - timedelta(days=1)))
+    db.session.commit()
     run(app, "send-digests")
     run(app, "send-digests")
     assert [len(smtp.to(f"{n}@example.com")) for n in ("now", "daily", "off")] == [1, 1, 0]
@@ -124,9 +127,9 @@ def test_reminders_for_due_soon_and_overdue_come_once(app, smtp, make_enrolment,
     run(app, "send-reminders")
     subjects = sorted(m["Subject"] for m in smtp.to("learner@example.com"))
     module_soon, module_late = soon.assignment.module.title, late.assignment.module.title
-    assert f"Due in 3 days: {module_soon}" in subjects
+    assert f"Due soon: {module_soon}" in subjects
     assert f"Overdue: {module_late}" in subjects
-    assert len([s for s in subjects if s.startswith(("Due in", "Overdue"))]) == 2
+    assert len([s for s in subjects if s.startswith(("Due soon", "Overdue"))]) == 2
     run(app, "send-digests")
     run(app, "send-digests")
     weekly = [
@@ -224,6 +227,17 @@ def test_unsubscribe_link_switches_one_category_off(client, make_user):
     assert (
         prefs[Category.TRAINING] is Delivery.OFF and prefs[Category.IDEAS] is Delivery.IMMEDIATELY
     )
+
+
+def test_unsubscribing_from_digests_stops_the_daily_email(app, smtp, make_idea, make_user, manager):
+    person = make_user(email="daily@example.com")
+    services.set_preference(person.id, Category.IDEAS, Delivery.DAILY)
+    services.set_preference(person.id, Category.DIGESTS, Delivery.OFF)
+    ideas.change_status(manager, make_idea(author=person), ideas.Decision(Status.UNDER_REVIEW))
+    db.session.execute(sa.update(Notification).values(created_at=utcnow() - timedelta(days=1)))
+    db.session.commit()
+    run(app, "send-digests")
+    assert smtp.to("daily@example.com") == []
 
 
 @pytest.mark.parametrize("token", ["forged", "eyJhIjoxfQ.abc"])
@@ -352,3 +366,20 @@ def test_two_whole_runs_at_once_send_each_message_once(
         subjects = sorted(m["Subject"] for m in smtp.to(f"l{n}@example.com"))
         assert len(subjects) == 3, subjects  # assigned, due in 3 days, idea under review
         assert len(set(subjects)) == 3
+
+
+def test_short_deadlines_get_their_due_soon_reminder_too(app, make_enrolment):
+    enrolment = make_enrolment(due_days=1)
+    services.create_reminders(utcnow().date())
+    db.session.commit()
+    assert titles(enrolment.user)[-1].startswith("Due soon: ")
+
+
+def test_long_calendar_lines_are_folded(client, client_as, make_user, make_module, make_enrolment):
+    learner = make_user()
+    make_enrolment(learner=learner, module=make_module(title="A very long module title " * 4))
+    settings = client_as(learner).get("/notifications/settings").get_data(as_text=True)
+    url = re.search(r'value="https://ideas.example.com(/calendar/[^"]+)"', settings).group(1)
+    body = client.get(url).get_data()
+    assert all(len(line) <= 75 for line in body.split(b"\r\n"))
+    assert b"\r\n " in body  # a continued line

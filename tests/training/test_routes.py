@@ -268,11 +268,14 @@ def test_a_reflection_becomes_an_idea_linked_to_its_module(client_as, make_enrol
     enrolment = make_enrolment("reflection", answer=SECRET)
     client = client_as(enrolment.user)
     page = text(client.get(f"/training/enrolments/{enrolment.id}"))
-    link = re.search(r'href="(/ideas/new\?[^"]+)">Turn this into a service idea', page).group(1)
-    form = text(client.get(link.replace("&amp;", "&")))
-    assert "I was rude to a caller on Tuesday" in form
     origin = f"module:{enrolment.assignment.module_id}"
-    assert f'value="{origin}"' in form
+    assert "/ideas/new?" not in page  # the private text never goes into a URL
+    assert f'name="origin" value="{origin}"' in page
+    form = client.post("/ideas/new", data={"prefill": "1", "problem": SECRET, "origin": origin})
+    assert form.status_code == 200
+    assert "I was rude to a caller on Tuesday" in text(form)
+    assert "This field is required." not in text(form)
+    assert f'value="{origin}"' in text(form)
     response = client.post(
         "/ideas/new",
         data={
@@ -286,10 +289,8 @@ def test_a_reflection_becomes_an_idea_linked_to_its_module(client_as, make_enrol
     )
     assert response.status_code == 303
     idea = db.session.scalar(sa.select(Idea))
-    assert (
-        db.session.scalar(sa.select(ModuleIdea.module_id).where(ModuleIdea.idea_id == idea.id))
-        == enrolment.assignment.module_id
-    )
+    linked = sa.select(ModuleIdea.module_id).where(ModuleIdea.idea_id == idea.id)
+    assert db.session.scalar(linked) == enrolment.assignment.module_id
 
 
 # The inbox and feedback
