@@ -87,6 +87,9 @@ class Config:
     # Dashboard, leaderboard and coverage figures may be this many seconds old (0: never).
     FIGURES_CACHE_SECONDS = 60
 
+    # Off only in the test that checks escaping in a browser without this second fence.
+    CONTENT_SECURITY_POLICY = True
+
     # Lists
     PAGE_SIZE = 25
 
