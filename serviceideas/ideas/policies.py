@@ -2,31 +2,27 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, TypeGuard
+from typing import TYPE_CHECKING
 
-from serviceideas.people.models import Role, User
-from serviceideas.people.policies import Someone
+from serviceideas.people.models import Role
+from serviceideas.people.policies import Someone, is_active_person
 
 if TYPE_CHECKING:
     from serviceideas.ideas.models import Comment, Idea
 
 
-def _active(user: Someone) -> TypeGuard[User]:
-    return isinstance(user, User) and user.is_active
-
-
 def can_review(user: Someone) -> bool:
     """Managers (and admins) move ideas through the pipeline, choose owners and merge."""
-    return _active(user) and user.has_role(Role.MANAGER)
+    return is_active_person(user) and user.has_role(Role.MANAGER)
 
 
 def can_vote(user: Someone, idea: Idea) -> bool:
-    return _active(user) and user.id != idea.author_id and idea.status.accepts_votes
+    return is_active_person(user) and user.id != idea.author_id and idea.status.accepts_votes
 
 
 def can_change_comment(user: Someone, comment: Comment) -> bool:
     """Authors edit their own comments while they stand."""
-    return _active(user) and user.id == comment.author_id and not comment.is_removed
+    return is_active_person(user) and user.id == comment.author_id and not comment.is_removed
 
 
 def can_remove_comment(user: Someone, comment: Comment) -> bool:

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from functools import wraps
-from typing import Any, TypeVar
+from typing import Any, TypeGuard, TypeVar
 
 from flask import abort
 from flask_login import AnonymousUserMixin, current_user, login_required
@@ -21,9 +21,14 @@ F = TypeVar("F", bound=Callable[..., Any])
 Someone = User | AnonymousUserMixin
 
 
+def is_active_person(user: Someone) -> TypeGuard[User]:
+    """Signed in with an account that is not deactivated: where every power starts."""
+    return isinstance(user, User) and user.is_active
+
+
 def can_administer(user: Someone) -> bool:
     """Admins manage departments, people and roles, and import staff."""
-    return isinstance(user, User) and user.is_active and user.has_role(Role.ADMIN)
+    return is_active_person(user) and user.has_role(Role.ADMIN)
 
 
 def can_change_roles_of(acting: User, person: User) -> bool:

@@ -2,39 +2,35 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, TypeGuard
+from typing import TYPE_CHECKING
 
-from serviceideas.people.models import Role, User
-from serviceideas.people.policies import Someone
+from serviceideas.people.models import Role
+from serviceideas.people.policies import Someone, is_active_person
 
 if TYPE_CHECKING:
     from serviceideas.training.models import Enrolment
 
 
-def _active(user: Someone) -> TypeGuard[User]:
-    return isinstance(user, User) and user.is_active
-
-
 def can_train(user: Someone) -> bool:
     """Trainers (and admins) write modules, assign them, read reflections and give feedback."""
-    return _active(user) and user.has_role(Role.TRAINER)
+    return is_active_person(user) and user.has_role(Role.TRAINER)
 
 
 def can_see_coverage(user: Someone) -> bool:
     """Trainers and managers see who is up to date — completion, never reflection text."""
-    return _active(user) and (user.has_role(Role.TRAINER) or user.has_role(Role.MANAGER))
+    return is_active_person(user) and (user.has_role(Role.TRAINER) or user.has_role(Role.MANAGER))
 
 
 def can_read_reflections(user: Someone) -> bool:
     """Only people who hold the trainer role itself. An admin's powers stop here: candour
     is the point of a reflection, so admins and managers who are not trainers see whether
     it was done, never what was written (SPEC §4)."""
-    return _active(user) and user.is_trainer
+    return is_active_person(user) and user.is_trainer
 
 
 def can_work_on(user: Someone, enrolment: Enrolment) -> bool:
     """Only the learner opens and completes their own enrolment."""
-    return _active(user) and enrolment.user_id == user.id
+    return is_active_person(user) and enrolment.user_id == user.id
 
 
 TEMPLATE_POLICIES = {
