@@ -25,6 +25,7 @@ from serviceideas.urls import DATABASE_INT_MAX
 
 EXTERNAL = "external"
 COUNT_UP_TO = 1000
+PROBLEM_PREVIEW = 240
 
 
 class Sort(enum.StrEnum):
@@ -65,11 +66,31 @@ class IdeaFilters:
     author_id: int | None = None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class IdeaCard:
-    idea: Idea
+    """What a card in a list shows: plain values read as columns, not an Idea with its people.
+
+    Lists are the busiest pages; reading columns skips building and tracking ORM objects.
+    """
+
+    id: int
+    title: str
+    status: Status
+    lens: Lens
+    problem_start: str  # the first PROBLEM_PREVIEW characters: the card shows less
+    vote_count: int
     comment_count: int
     voted: bool
+    created_at: datetime
+    status_changed_at: datetime
+    author_name: str
+    department_name: str
+    department_kind: DepartmentKind
+    beneficiary_name: str | None  # None: external customers
+
+    @property
+    def beneficiary_label(self) -> str:
+        return self.beneficiary_name or "External customers"
 
 
 @dataclass
@@ -122,7 +143,7 @@ def _where(filters: IdeaFilters) -> list[sa.ColumnElement[bool]]:
     return conditions
 
 
-def encode_cursor(sort: Sort, idea: Idea) -> str:
+def encode_cursor(sort: Sort, idea: Idea | IdeaCard) -> str:
     column, _ = _ORDER[sort]
     value = getattr(idea, column.key)
     raw = value.isoformat() if isinstance(value, datetime) else value
@@ -177,14 +198,33 @@ def list_ideas(
         .scalar_subquery()
     )
     voted = sa.exists().where(Vote.idea_id == Idea.id, Vote.user_id == viewer.id)
+    beneficiary = sa.orm.aliased(Department)
     query = (
-        sa.select(Idea, comment_count, voted)
+        sa.select(
+            Idea.id,
+            Idea.title,
+            Idea.status,
+            Idea.lens,
+            sa.func.substr(Idea.problem, 1, PROBLEM_PREVIEW),
+            Idea.vote_count,
+            comment_count,
+            voted,
+            Idea.created_at,
+            Idea.status_changed_at,
+            User.name,
+            Department.name,
+            Department.kind,
+            beneficiary.name,
+        )
+        .join(User, User.id == Idea.author_id)
+        .join(Department, Department.id == Idea.author_department_id)
+        .outerjoin(beneficiary, beneficiary.id == Idea.beneficiary_department_id)
         .where(Idea.id.in_(page.scalar_subquery()))
         .order_by(*order)
     )
     rows = db.session.execute(query).all()
-    cards = [IdeaCard(idea, count, bool(flag)) for idea, count, flag in rows[:limit]]
-    next_cursor = encode_cursor(filters.sort, cards[-1].idea) if len(rows) > limit else None
+    cards = [IdeaCard(*row) for row in rows[:limit]]
+    next_cursor = encode_cursor(filters.sort, cards[-1]) if len(rows) > limit else None
     return IdeaPage(cards=cards, total=total, next_cursor=next_cursor, filters=filters)
 
 

@@ -60,10 +60,10 @@ def idea_template_context() -> dict[str, object]:
     now = utcnow()
     days = stalled_days()
 
-    def is_stalled(idea: Idea) -> bool:
+    def is_stalled(idea: services.Waiting) -> bool:
         return services.is_stalled(idea, now, days)
 
-    def days_waiting(idea: Idea) -> int:
+    def days_waiting(idea: services.Waiting) -> int:
         return (now - idea.status_changed_at).days
 
     return {

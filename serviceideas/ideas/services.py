@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from typing import Protocol
 
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
@@ -302,5 +303,12 @@ def stalled_before(now: datetime, days: int) -> datetime:
     return now - timedelta(days=days)
 
 
-def is_stalled(idea: Idea, now: datetime, days: int) -> bool:
+class Waiting(Protocol):
+    """An idea, or a list's card of one: enough to tell whether it has stalled."""
+
+    status: Status
+    status_changed_at: datetime
+
+
+def is_stalled(idea: Waiting, now: datetime, days: int) -> bool:
     return idea.status.is_open and idea.status_changed_at < stalled_before(now, days)

@@ -41,6 +41,8 @@ class Role(enum.StrEnum):
 
 # Roles that are granted (employee is implicit), in the order they are shown.
 GRANTABLE_ROLES = (Role.TRAINER, Role.MANAGER, Role.ADMIN)
+# The column that holds each grantable role (asked on every page, so looked up, not built).
+ROLE_FLAGS = {role: f"is_{role}" for role in GRANTABLE_ROLES}
 
 
 class Department(db.Model):
@@ -113,16 +115,17 @@ class User(db.Model):
     @property
     def granted_roles(self) -> frozenset[Role]:
         """The roles given on top of employee."""
-        return frozenset(role for role in GRANTABLE_ROLES if getattr(self, f"is_{role}"))
+        return frozenset(role for role in GRANTABLE_ROLES if getattr(self, ROLE_FLAGS[role]))
 
     @property
     def roles(self) -> tuple[Role, ...]:
         """Every role this person holds, employee first, in the usual order."""
-        return (Role.EMPLOYEE, *(role for role in GRANTABLE_ROLES if role in self.granted_roles))
+        held = (role for role in GRANTABLE_ROLES if getattr(self, ROLE_FLAGS[role]))
+        return (Role.EMPLOYEE, *held)
 
     def has_role(self, role: Role) -> bool:
         """Whether this person holds the powers of `role`: admins hold every role's powers."""
-        return role is Role.EMPLOYEE or self.is_admin or role in self.granted_roles
+        return role is Role.EMPLOYEE or self.is_admin or getattr(self, ROLE_FLAGS[role])
 
     def set_roles(self, roles: set[Role]) -> None:
         self.is_trainer = Role.TRAINER in roles
