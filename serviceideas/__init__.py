@@ -127,6 +127,7 @@ def register_template_context(app: Flask) -> None:
         app.jinja_env.globals.update(policies.TEMPLATE_POLICIES)
     app.jinja_env.globals["vendor_asset"] = assets.vendor_asset
     app.jinja_env.globals["this_page_with"] = urls.this_page_with
+    app.jinja_env.globals["url_for_each"] = urls.url_for_each
     app.jinja_env.filters["markdown"] = markdown.render
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import sqlalchemy as sa
 from flask import (
     Blueprint,
@@ -44,6 +46,7 @@ from serviceideas.people.forms import department_choices
 from serviceideas.people.models import Department, DepartmentKind, User
 from serviceideas.people.policies import requires
 from serviceideas.people.services import find_user
+from serviceideas.urls import url_for_each
 
 bp = Blueprint("ideas", __name__, url_prefix="/ideas")
 
@@ -66,9 +69,16 @@ def idea_template_context() -> dict[str, object]:
     def days_waiting(idea: services.Waiting) -> int:
         return (now - idea.status_changed_at).days
 
+    def comment_links(idea_id: int) -> dict[str, Callable[[int], str]]:
+        return {
+            "edit": url_for_each("ideas.edit_comment", "comment_id", idea_id=idea_id),
+            "remove": url_for_each("ideas.remove_comment", "comment_id", idea_id=idea_id),
+        }
+
     return {
         "is_stalled": is_stalled,
         "days_waiting": days_waiting,
+        "comment_links": comment_links,
         "stalled_days": days,
         "lens_help": {lens.value: lens.explanation for lens in Lens},
     }
