@@ -4,25 +4,64 @@ The dashboard, leaderboard and training coverage aggregate over every idea, vote
 enrolment; at company scale that costs a second of database time. Their figures may be up to
 FIGURES_CACHE_SECONDS old (60 by default, said on each page); everything a person changes
 themselves — their ideas, votes, comments, training — is always read fresh. Each server
-process keeps its own copy; only plain values are kept, never database objects.
+process keeps its own copy; only plain values (and rendered HTML) are kept, never database
+objects.
+
+No visitor waits for a recomputation while figures are being read: once a figure is half its
+allowed age, the request that notices starts recomputing it in the background and is answered
+from memory. Only a figure nobody asked for during the last minute is computed while its
+visitor waits, and nothing shown is ever older than the allowed age.
 """
 
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
+import time
+from collections.abc import Callable, Hashable
+from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from cachetools import TTLCache
-from flask import Flask, current_app
+from flask import Flask, copy_current_request_context, current_app, has_request_context
 
 T = TypeVar("T")
 
+MAX_FIGURES = 2048  # periods are few; custom ranges could be many: the oldest are dropped
+
+
+@dataclass(frozen=True, slots=True)
+class _Entry:
+    value: Any
+    computed_at: float
+
+
+def in_background(job: Callable[[], None]) -> None:
+    """Run `job` in a thread of its own, inside a copy of this request (or app) context."""
+    if has_request_context():
+        job = copy_current_request_context(job)
+    else:
+        app = current_app._get_current_object()  # type: ignore[attr-defined]
+
+        def with_app(work: Callable[[], None] = job) -> None:
+            with app.app_context():
+                work()
+
+        job = with_app
+    threading.Thread(target=job, name="figures-refresh", daemon=True).start()
+
 
 class Figures:
-    def __init__(self, seconds: int) -> None:
+    def __init__(
+        self,
+        seconds: int,
+        *,
+        clock: Callable[[], float] = time.monotonic,
+        start: Callable[[Callable[[], None]], None] = in_background,
+    ) -> None:
         self.seconds = seconds
-        self._cache: TTLCache[Any, Any] = TTLCache(maxsize=2048, ttl=max(seconds, 1))
+        self._clock = clock
+        self._start = start
+        self._entries: dict[Hashable, _Entry] = {}
+        self._refreshing: set[Hashable] = set()
         self._lock = threading.Lock()
 
     def get(self, function: Callable[..., T], *args: Any) -> T:
@@ -30,12 +69,46 @@ class Figures:
             return function(*args)
         key = (function.__module__, function.__qualname__, args)
         with self._lock:
-            if key in self._cache:
-                return self._cache[key]
-        value = function(*args)  # computed outside the lock: two at once both compute, fine
+            entry = self._entries.get(key)
+            age = self._clock() - entry.computed_at if entry else None
+            if entry is not None and age is not None and age < self.seconds:
+                if age >= self.seconds / 2 and key not in self._refreshing:
+                    self._refreshing.add(key)
+                    refresh = True
+                else:
+                    refresh = False
+            else:
+                entry = None
+        if entry is None:
+            return self._compute(key, function, args)  # two at once both compute: fine
+        if refresh:
+            self._start(lambda: self._refresh(key, function, args))
+        return entry.value
+
+    def clear(self) -> None:
         with self._lock:
-            self._cache[key] = value
+            self._entries.clear()
+
+    def _compute(self, key: Hashable, function: Callable[..., T], args: tuple[Any, ...]) -> T:
+        started = self._clock()  # the figure is as old as the moment its reading began
+        value = function(*args)
+        with self._lock:
+            if len(self._entries) >= MAX_FIGURES:
+                oldest = min(self._entries, key=lambda k: self._entries[k].computed_at)
+                del self._entries[oldest]
+            self._entries[key] = _Entry(value, started)
         return value
+
+    def _refresh(self, key: Hashable, function: Callable[..., Any], args: tuple[Any, ...]) -> None:
+        try:
+            self._compute(key, function, args)
+        except Exception:
+            # The figure stays as it was; once too old, a visitor's request computes it
+            # (and sees the error page if the database is really down).
+            current_app.logger.exception("recomputing %s in the background failed", key[1])
+        finally:
+            with self._lock:
+                self._refreshing.discard(key)
 
 
 def init_app(app: Flask) -> None:

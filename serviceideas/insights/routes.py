@@ -12,6 +12,7 @@ from typing import Any
 
 from flask import Blueprint, Response, abort, current_app, render_template, request
 from flask_login import current_user, login_required
+from markupsafe import Markup
 
 from serviceideas.database import utcnow
 from serviceideas.downloads import csv_download
@@ -23,6 +24,7 @@ from serviceideas.ideas.services import stalled_before
 from serviceideas.insights import metrics
 from serviceideas.insights.periods import Period, PeriodKind, parse_period
 from serviceideas.people.policies import requires
+from serviceideas.training.policies import can_see_coverage
 from serviceideas.training.queries import coverage_by_kind
 
 bp = Blueprint("insights", __name__)
@@ -69,24 +71,46 @@ def dashboard() -> Rendered:
     period = _period_or_error("insights/dashboard.html")
     if not isinstance(period, Period):
         return period
-    statuses, stalled = _statuses()
+    args = _period_args()
+    figures = remembered(
+        _dashboard_figures,
+        period,
+        tuple(sorted(args.items())),
+        can_review(current_user),
+        can_see_coverage(current_user),
+    )
     return render_template(
-        "insights/dashboard.html",
-        period=period,
-        previous=period.previous(),
-        kinds=list(PeriodKind),
-        args=_period_args(),
-        headline=remembered(metrics.headline, period),
-        trend=remembered(metrics.trend, period),
-        teams=remembered(metrics.by_kind, period),
-        departments=remembered(metrics.by_department, period),
-        speed=remembered(metrics.time_to_practice, period),
-        speed_before=remembered(metrics.time_to_practice, period.previous()),
-        statuses=statuses,
-        stalled=stalled,
-        participation=remembered(metrics.participation, period),
-        coverage=remembered(coverage_by_kind, _today()),
-        Status=Status,
+        "insights/dashboard.html", period=period, kinds=list(PeriodKind), args=args, figures=figures
+    )
+
+
+def _dashboard_figures(
+    period: Period, args: tuple[tuple[str, str], ...], reviewer: bool, sees_coverage: bool
+) -> Markup:
+    """The dashboard's figures as HTML: remembered whole, so a visit renders only the frame."""
+    statuses, stalled = metrics.funnel(
+        stalled_before(utcnow(), current_app.config["STALLED_AFTER_DAYS"])
+    )
+    return Markup(  # noqa: S704 - a template rendered with autoescaping
+        render_template(
+            "insights/_dashboard_figures.html",
+            period=period,
+            previous=period.previous(),
+            args=dict(args),
+            reviewer=reviewer,
+            sees_coverage=sees_coverage,
+            headline=metrics.headline(period),
+            trend=metrics.trend(period),
+            teams=metrics.by_kind(period),
+            departments=metrics.by_department(period),
+            speed=metrics.time_to_practice(period),
+            speed_before=metrics.time_to_practice(period.previous()),
+            statuses=statuses,
+            stalled=stalled,
+            participation=metrics.participation(period),
+            coverage=coverage_by_kind(_today()),
+            Status=Status,
+        )
     )
 
 
@@ -96,15 +120,27 @@ def leaderboard() -> Rendered:
     period = _period_or_error("insights/leaderboard.html")
     if not isinstance(period, Period):
         return period
-    by_count, by_rate = remembered(metrics.department_leaderboards, period)
+    args = _period_args()
     return render_template(
         "insights/leaderboard.html",
         period=period,
         kinds=list(PeriodKind),
-        args=_period_args(),
-        people=remembered(metrics.people_leaderboard, period),
-        by_count=by_count,
-        by_rate=by_rate,
+        args=args,
+        people=remembered(metrics.people_leaderboard, period),  # marks "you": rendered here
+        departments=remembered(_department_tables, period, tuple(sorted(args.items()))),
+    )
+
+
+def _department_tables(period: Period, args: tuple[tuple[str, str], ...]) -> Markup:
+    by_count, by_rate = metrics.department_leaderboards(period)
+    return Markup(  # noqa: S704 - a template rendered with autoescaping
+        render_template(
+            "insights/_leaderboard_departments.html",
+            period=period,
+            args=dict(args),
+            by_count=by_count,
+            by_rate=by_rate,
+        )
     )
 
 
