@@ -23,6 +23,7 @@ import time
 import urllib.error
 import urllib.parse
 import urllib.request
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -132,6 +133,15 @@ def sign_in(base: str) -> tuple[str, str]:
     return cookie, csrf
 
 
+def warm_up(base: str, path: str, cookie: str, csrf: str) -> int:
+    """A few requests at once before measuring, so that each worker has compiled the page's
+    templates and read its remembered figures once, as on a server that has been running.
+    Returns the page's queries per request."""
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        counts = list(pool.map(lambda _: queries_per_request(base, path, cookie, csrf), range(8)))
+    return counts[-1]
+
+
 def queries_per_request(base: str, path: str, cookie: str, csrf: str) -> int:
     if path == "vote":
         request = urllib.request.Request(
@@ -181,22 +191,34 @@ def measure(url: str, scale: str, seconds: int) -> dict[str, Any]:
     try:
         cookie, csrf = sign_in(server.base)
         pages: dict[str, Any] = {}
-        for path in ["/bench/trivial", *TARGETS]:
+        # The trivial route last: each worker's first 10,000 requests are then the app's own
+        # pages, and its memory after them is compared with its memory at the end.
+        for path in [*TARGETS, "/bench/trivial"]:
+            queries = warm_up(server.base, path, cookie, csrf)
             figures = wrk(server.base, path, seconds, cookie, csrf)
-            figures["queries"] = (
-                0
-                if path == "/bench/trivial"
-                else queries_per_request(server.base, path, cookie, csrf)
-            )
+            figures["queries"] = queries
             figures["rss_mb"] = max(server.worker_rss_mb())
             pages[path] = figures
             print(
                 f"    {path:40} {figures['rps']:8.0f} req/s  p50 {figures['p50_ms']:6.1f} ms  p99 {figures['p99_ms']:6.1f} ms",
                 flush=True,
             )
+        memory = worker_memory(server.base)
     finally:
         server.stop()
-    return {"seed": counts, "pages": pages}
+    return {"seed": counts, "pages": pages, "memory": memory}
+
+
+def worker_memory(base: str) -> list[dict[str, Any]]:
+    """Each worker's requests served and resident memory after its first 10,000 and now."""
+    seen: dict[int, dict[str, Any]] = {}
+    for _ in range(50):
+        with urllib.request.urlopen(base + "/bench/memory") as response:
+            worker = json.load(response)
+        seen[worker["pid"]] = worker
+        if len(seen) == 2:
+            break
+    return sorted(seen.values(), key=lambda w: w["pid"])
 
 
 def table(database: str, full: dict[str, Any], small: dict[str, Any]) -> str:
@@ -216,6 +238,13 @@ def table(database: str, full: dict[str, Any], small: dict[str, Any]) -> str:
         )
     worst = max(p["rss_mb"] for p in full["pages"].values())
     lines.append(f"largest worker: {worst:.0f} MB resident")
+    for worker in full.get("memory", []):
+        first = worker["rss_mb_after_first"]
+        growth = f"{worker['now_mb'] / first - 1:+.1%}" if first else "n/a (fewer than 10,000)"
+        lines.append(
+            f"worker {worker['pid']}: {worker['requests']} requests, {first or 0:.0f} MB after the first 10,000, "
+            f"{worker['now_mb']:.0f} MB at the end ({growth})"
+        )
     return "\n".join(lines)
 
 
