@@ -11,7 +11,7 @@ from datetime import date, datetime, timedelta
 from typing import Protocol
 
 import sqlalchemy as sa
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm.attributes import set_committed_value
 
 from serviceideas.database import insert_ignoring_duplicates, utcnow
 from serviceideas.errors import RuleViolation, required_text
@@ -88,41 +88,33 @@ def set_vote(voter: User, idea: Idea, wanted: bool, *, now: datetime | None = No
     if not idea.status.accepts_votes:
         raise RuleViolation(f"Voting has closed: this idea is {idea.status.label.lower()}.")
     if wanted:
-        try:
-            with db.session.begin_nested():
-                db.session.add(Vote(idea_id=idea.id, user_id=voter.id, created_at=now or utcnow()))
-                db.session.flush()
-                _move_count(idea, +1)
-        except IntegrityError:
-            pass  # already voted: the primary key said so
+        added = db.session.execute(
+            insert_ignoring_duplicates(Vote.__table__, db.session.get_bind().dialect.name)
+            .values(idea_id=idea.id, user_id=voter.id, created_at=now or utcnow())
+            .returning(Vote.idea_id)  # no row: already voted, the primary key said so
+        ).first()
+        if added:
+            _move_count(idea, +1)
     else:
         removed = db.session.execute(
             sa.delete(Vote).where(Vote.idea_id == idea.id, Vote.user_id == voter.id)
         ).rowcount
         if removed:
             _move_count(idea, -1)
-    db.session.refresh(idea, ["vote_count"])
-    return has_voted(voter, idea)
+    return wanted
 
 
 def _move_count(idea: Idea, step: int) -> None:
-    moved = db.session.execute(
+    count = db.session.scalar(
         sa.update(Idea)
         .where(Idea.id == idea.id, Idea.status.in_(VOTABLE_STATUSES))
         .values(vote_count=Idea.vote_count + step)
+        .returning(Idea.vote_count)
         .execution_options(synchronize_session=False)
-    ).rowcount
-    if not moved:
-        raise RuleViolation("Voting on this idea has closed.")
-
-
-def has_voted(user: User, idea: Idea) -> bool:
-    return (
-        db.session.scalar(
-            sa.select(sa.literal(True)).where(Vote.idea_id == idea.id, Vote.user_id == user.id)
-        )
-        is not None
     )
+    if count is None:
+        raise RuleViolation("Voting on this idea has closed.")
+    set_committed_value(idea, "vote_count", count)  # as read: not a change to write back
 
 
 # Comments
