@@ -60,7 +60,7 @@ class Status(enum.StrEnum):
 
     @property
     def label(self) -> str:
-        return self.value.replace("_", " ").capitalize()
+        return self.replace("_", " ").capitalize()  # str methods: no enum lookups
 
     @property
     def is_open(self) -> bool:

@@ -23,7 +23,7 @@ class DepartmentKind(enum.StrEnum):
 
     @property
     def label(self) -> str:
-        return {"front_line": "Front line", "back_office": "Back office"}[self.value]
+        return "Front line" if self is DepartmentKind.FRONT_LINE else "Back office"
 
 
 class Role(enum.StrEnum):
@@ -36,7 +36,7 @@ class Role(enum.StrEnum):
 
     @property
     def label(self) -> str:
-        return self.value.capitalize()
+        return self.capitalize()  # str methods: no enum lookups
 
 
 # Roles that are granted (employee is implicit), in the order they are shown.

@@ -31,7 +31,7 @@ class ModuleKind(enum.StrEnum):
 
     @property
     def label(self) -> str:
-        return self.value.capitalize()
+        return self.capitalize()  # str methods: no enum lookups
 
     @property
     def needs_answer(self) -> bool:
@@ -45,7 +45,7 @@ class ModuleStatus(enum.StrEnum):
 
     @property
     def label(self) -> str:
-        return self.value.capitalize()
+        return self.capitalize()  # str methods: no enum lookups
 
 
 class Audience(enum.StrEnum):
@@ -166,6 +166,15 @@ class Assignment(db.Model):
         return f"due {self.due_days} days after enrolment"
 
 
+def period_label(repeat: Repeat, period_start: date) -> str | None:
+    """ "October 2026" or "Q4 2026" for a repeating assignment; None for a one-off."""
+    if repeat is Repeat.MONTHLY:
+        return period_start.strftime("%B %Y")
+    if repeat is Repeat.QUARTERLY:
+        return f"Q{(period_start.month - 1) // 3 + 1} {period_start.year}"
+    return None
+
+
 class Enrolment(db.Model):
     """One person's part of an assignment, for one period (a repeat makes one per period)."""
 
@@ -199,13 +208,7 @@ class Enrolment(db.Model):
 
     @property
     def period_label(self) -> str | None:
-        """ "October 2026" or "Q4 2026" for a repeating assignment; None for a one-off."""
-        repeat = self.assignment.repeat
-        if repeat is Repeat.MONTHLY:
-            return self.period_start.strftime("%B %Y")
-        if repeat is Repeat.QUARTERLY:
-            return f"Q{(self.period_start.month - 1) // 3 + 1} {self.period_start.year}"
-        return None
+        return period_label(self.assignment.repeat, self.period_start)
 
     @property
     def was_late(self) -> bool:

@@ -10,15 +10,24 @@ people and assignments that were not withdrawn count.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
+from functools import cache
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.orm import lazyload
+from sqlalchemy.orm import aliased
 
 from serviceideas.extensions import db
 from serviceideas.people.models import Department, DepartmentKind, User
-from serviceideas.training.models import Assignment, Enrolment, Module, Reflection
+from serviceideas.training.models import (
+    Assignment,
+    Enrolment,
+    Module,
+    ModuleKind,
+    Reflection,
+    Repeat,
+    period_label,
+)
 
 DUE_SOON_DAYS = 7
 
@@ -26,13 +35,40 @@ DUE_SOON_DAYS = 7
 # A learner's own training
 
 
+@dataclass(frozen=True, slots=True)
+class TrainingItem:
+    """One line of a person's training: plain values read as columns of one query."""
+
+    id: int
+    due_on: date
+    completed_at: datetime | None
+    period_start: date
+    repeat: Repeat
+    title: str
+    kind: ModuleKind
+    minutes: int
+    summary: str
+    feedback_by: str | None  # who gave feedback on the reflection, if anyone has
+
+    @property
+    def is_done(self) -> bool:
+        return self.completed_at is not None
+
+    @property
+    def was_late(self) -> bool:
+        return self.completed_at is not None and self.completed_at.date() > self.due_on
+
+    @property
+    def period_label(self) -> str | None:
+        return period_label(self.repeat, self.period_start)
+
+
 @dataclass
 class MyTraining:
-    overdue: list[Enrolment]
-    due_soon: list[Enrolment]
-    later: list[Enrolment]
-    done: list[Enrolment]
-    feedback: dict[int, Reflection]  # enrolment id → their reflection, with any feedback
+    overdue: list[TrainingItem]
+    due_soon: list[TrainingItem]
+    later: list[TrainingItem]
+    done: list[TrainingItem]
 
     @property
     def total(self) -> int:
@@ -44,38 +80,53 @@ class MyTraining:
 
 
 def my_training(user: User, today: date) -> MyTraining:
-    """The person's enrolments, sorted: overdue, due soon, later, done (two queries)."""
-    enrolments = db.session.scalars(
-        sa.select(Enrolment)
-        .join(Enrolment.assignment)
+    """The person's training, sorted: overdue, due soon, later, done (one query)."""
+    rows = db.session.execute(_my_training_statement(), {"user_id": user.id}).all()
+    soon = date.fromordinal(today.toordinal() + DUE_SOON_DAYS)
+    result = MyTraining([], [], [], [])
+    for item in (TrainingItem(*row) for row in rows):
+        if item.is_done:
+            result.done.append(item)
+        elif item.due_on < today:
+            result.overdue.append(item)
+        elif item.due_on <= soon:
+            result.due_soon.append(item)
+        else:
+            result.later.append(item)
+    result.done.sort(key=lambda item: item.completed_at, reverse=True)  # type: ignore[arg-type,return-value]
+    return result
+
+
+@cache
+def _my_training_statement() -> sa.Select[Any]:
+    """Built once, with the person as a parameter: every visit to My training runs it."""
+    giver = aliased(User)
+    return (
+        sa.select(
+            Enrolment.id,
+            Enrolment.due_on,
+            Enrolment.completed_at,
+            Enrolment.period_start,
+            Assignment.repeat,
+            Module.title,
+            Module.kind,
+            Module.minutes,
+            Module.summary,
+            giver.name,
+        )
+        .join(Assignment, Assignment.id == Enrolment.assignment_id)
+        .join(Module, Module.id == Assignment.module_id)
+        .outerjoin(
+            Reflection,
+            sa.and_(Reflection.enrolment_id == Enrolment.id, Reflection.feedback != ""),
+        )
+        .outerjoin(giver, giver.id == Reflection.feedback_by_id)
         .where(
-            Enrolment.user_id == user.id,
+            Enrolment.user_id == sa.bindparam("user_id", type_=sa.Integer),
             sa.or_(Assignment.withdrawn_at.is_(None), Enrolment.completed_at.is_not(None)),
         )
         .order_by(Enrolment.due_on, Enrolment.id)
-    ).all()
-    mine = sa.select(Enrolment.id).where(Enrolment.user_id == user.id)
-    reflections = {
-        r.enrolment_id: r
-        for r in db.session.scalars(
-            sa.select(Reflection)
-            .where(Reflection.enrolment_id.in_(mine))  # driven by the person's enrolments
-            .options(lazyload(Reflection.enrolment))  # already loaded just above
-        )
-    }
-    soon = date.fromordinal(today.toordinal() + DUE_SOON_DAYS)
-    result = MyTraining([], [], [], [], reflections)
-    for enrolment in enrolments:
-        if enrolment.is_done:
-            result.done.append(enrolment)
-        elif enrolment.due_on < today:
-            result.overdue.append(enrolment)
-        elif enrolment.due_on <= soon:
-            result.due_soon.append(enrolment)
-        else:
-            result.later.append(enrolment)
-    result.done.sort(key=lambda e: e.completed_at, reverse=True)  # type: ignore[arg-type,return-value]
-    return result
+    )
 
 
 # The trainers' inbox

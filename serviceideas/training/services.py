@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from functools import cache
 
 import sqlalchemy as sa
 
@@ -268,21 +269,35 @@ def enrol_current_periods(*, today: date | None = None, only: User | None = None
     if only is None:
         return sum(enrol(a, today) for a in db.session.scalars(active_assignments()))
     return sum(
-        enrol(a, today, only=only) for a in db.session.scalars(_missing_periods(only, today))
+        enrol(a, today, only=only) for a in db.session.scalars(*_missing_periods(only, today))
     )
 
 
-def _missing_periods(user: User, today: date) -> sa.Select[tuple[Assignment]]:
+def _missing_periods(
+    user: User, today: date
+) -> tuple[sa.Select[tuple[Assignment]], dict[str, object]]:
     """Active repeating assignments for `user` without an enrolment for today's period."""
-    month = today.replace(day=1)
-    quarter = date(today.year, 3 * ((today.month - 1) // 3) + 1, 1)
+    parameters = {
+        "user_id": user.id,
+        "department_id": user.department_id,
+        "today": today,
+        "month": today.replace(day=1),
+        "quarter": date(today.year, 3 * ((today.month - 1) // 3) + 1, 1),
+    }
+    return _missing_periods_statement(), parameters
+
+
+@cache
+def _missing_periods_statement() -> sa.Select[tuple[Assignment]]:
+    """Built once, with parameters: every visit to a person's training page runs it."""
+    user_id = sa.bindparam("user_id", type_=sa.Integer)
     current_period = sa.case(
-        (Assignment.repeat == Repeat.MONTHLY, sa.literal(month, sa.Date)),
-        else_=sa.literal(quarter, sa.Date),
+        (Assignment.repeat == Repeat.MONTHLY, sa.bindparam("month", type_=sa.Date)),
+        else_=sa.bindparam("quarter", type_=sa.Date),
     )
     has_period = sa.exists().where(
         Enrolment.assignment_id == Assignment.id,
-        Enrolment.user_id == user.id,
+        Enrolment.user_id == user_id,
         Enrolment.period_start == current_period,
     )
     for_them = sa.or_(
@@ -291,19 +306,23 @@ def _missing_periods(user: User, today: date) -> sa.Select[tuple[Assignment]]:
             Assignment.audience == Audience.DEPARTMENTS,
             sa.exists().where(
                 assignment_departments.c.assignment_id == Assignment.id,
-                assignment_departments.c.department_id == user.department_id,
+                assignment_departments.c.department_id
+                == sa.bindparam("department_id", type_=sa.Integer),
             ),
         ),
         sa.and_(
             Assignment.audience == Audience.PEOPLE,
             sa.exists().where(
                 assignment_people.c.assignment_id == Assignment.id,
-                assignment_people.c.user_id == user.id,
+                assignment_people.c.user_id == user_id,
             ),
         ),
     )
     return active_assignments().where(
-        Assignment.repeat != Repeat.NONE, Assignment.starts_on <= today, for_them, ~has_period
+        Assignment.repeat != Repeat.NONE,
+        Assignment.starts_on <= sa.bindparam("today", type_=sa.Date),
+        for_them,
+        ~has_period,
     )
 
 
