@@ -334,6 +334,14 @@ def remove_comment(idea_id: int, comment_id: int) -> Response | Rendered:
 # Review
 
 
+def _without_version() -> Rendered:
+    """The review forms carry the idea's version in a hidden field; a form without it (or with
+    a broken one) was not sent by our page."""
+    return render_error(
+        400, "This form came without the idea's version. Reload the idea's page and try again."
+    )
+
+
 def _changed_meanwhile() -> Rendered:
     return render_error(
         409,
@@ -375,6 +383,8 @@ def change_status(idea_id: int) -> Response | Rendered:
                 flash(f"Idea #{idea.id} is now {idea.status.label.lower()}.", "success")
                 return redirect(url_for("ideas.show", idea_id=idea.id, _anchor="history"), code=303)
     db.session.rollback()
+    if form.version.errors:
+        return _without_version()
     return _story_page(_load(idea_id), 422, status_form=form)
 
 
@@ -404,4 +414,6 @@ def set_owner(idea_id: int) -> Response | Rendered:
             else:
                 flash(f"Owner set to {owner.name}." if owner else "Owner cleared.", "success")
                 return redirect(url_for("ideas.show", idea_id=idea.id), code=303)
+    if form.version.errors:
+        return _without_version()
     return _story_page(idea, 422, owner_form=form)

@@ -554,3 +554,20 @@ def test_a_broad_list_is_counted_up_to_a_point(client_as, employee, make_idea, m
     for _ in range(3):
         make_idea()
     assert "More than 2 ideas" in text(client_as(employee).get("/ideas"))
+
+
+@pytest.mark.parametrize("version", [None, "", "seven", "1.5"])
+@pytest.mark.parametrize(
+    ("action", "data"), [("owner", {"owner": ""}), ("status", {"to": "under_review"})]
+)
+def test_a_review_form_without_the_ideas_version_says_so(
+    client_as, make_user, make_idea, action, data, version
+):
+    idea = make_idea()
+    client = client_as(make_user(Role.MANAGER))
+    sent = data if version is None else {**data, "version": version}
+    response = client.post(f"/ideas/{idea.id}/{action}", data=sent)
+    assert response.status_code == 400
+    assert "came without the idea&#39;s version" in response.get_data(as_text=True)
+    db.session.refresh(idea)
+    assert idea.status is Status.SUBMITTED and idea.owner is None
