@@ -2,13 +2,22 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 from serviceideas.people.models import Role
 from serviceideas.people.policies import Someone, is_active_person
 
 if TYPE_CHECKING:
-    from serviceideas.ideas.models import Comment, Idea
+    from serviceideas.ideas.models import Idea
+
+
+class Commented(Protocol):
+    """A comment, or the idea page's plain copy of one."""
+
+    author_id: int
+
+    @property
+    def is_removed(self) -> bool: ...
 
 
 def can_review(user: Someone) -> bool:
@@ -20,12 +29,12 @@ def can_vote(user: Someone, idea: Idea) -> bool:
     return is_active_person(user) and user.id != idea.author_id and idea.status.accepts_votes
 
 
-def can_change_comment(user: Someone, comment: Comment) -> bool:
+def can_change_comment(user: Someone, comment: Commented) -> bool:
     """Authors edit their own comments while they stand."""
     return is_active_person(user) and user.id == comment.author_id and not comment.is_removed
 
 
-def can_remove_comment(user: Someone, comment: Comment) -> bool:
+def can_remove_comment(user: Someone, comment: Commented) -> bool:
     """Authors remove their own; managers remove anyone's."""
     return not comment.is_removed and (can_change_comment(user, comment) or can_review(user))
 

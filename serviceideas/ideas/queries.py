@@ -12,6 +12,7 @@ import enum
 import json
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import cache
 from typing import Any
 
 import sqlalchemy as sa
@@ -234,7 +235,7 @@ class IdeaStory:
 
     idea: Idea
     history: list[StatusChange]
-    comments: list[Comment]
+    comments: list[CommentItem]
     voted: bool
     merged_here: list[Idea]
 
@@ -245,18 +246,68 @@ def idea_story(idea: Idea, viewer: User) -> IdeaStory:
         .where(StatusChange.idea_id == idea.id)
         .order_by(StatusChange.changed_at, StatusChange.id)
     ).all()
-    comments = db.session.scalars(
-        sa.select(Comment)
-        .where(Comment.idea_id == idea.id)
-        .order_by(Comment.created_at, Comment.id)
-    ).all()
+    comments = [
+        CommentItem(*row) for row in db.session.execute(_comments_statement(), {"idea_id": idea.id})
+    ]
     voted = db.session.scalar(
         sa.select(sa.exists().where(Vote.idea_id == idea.id, Vote.user_id == viewer.id))
     )
     merged_here = db.session.scalars(
         sa.select(Idea).where(Idea.merged_into_id == idea.id).order_by(Idea.id)
     ).all()
-    return IdeaStory(idea, list(history), list(comments), bool(voted), list(merged_here))
+    return IdeaStory(idea, list(history), comments, bool(voted), list(merged_here))
+
+
+@dataclass(frozen=True, slots=True)
+class CommentItem:
+    """A comment as the idea page shows it: plain values (an idea may have hundreds)."""
+
+    id: int
+    author_id: int
+    author_name: str
+    department_name: str
+    body: str
+    created_at: datetime
+    edited_at: datetime | None
+    removed_at: datetime | None
+    removed_by_id: int | None
+
+    @property
+    def is_removed(self) -> bool:
+        return self.removed_at is not None
+
+    @property
+    def removed_by_author(self) -> bool:
+        return self.removed_by_id == self.author_id
+
+
+def comment_item(comment_id: int) -> CommentItem:
+    """One comment, as it is shown after an edit or a removal."""
+    row = db.session.execute(_comments_statement(by="id"), {"id": comment_id}).one()
+    return CommentItem(*row)
+
+
+@cache
+def _comments_statement(by: str = "idea_id") -> sa.Select[Any]:
+    """An idea's comments in order (or one comment), built once with a parameter."""
+    column = Comment.idea_id if by == "idea_id" else Comment.id
+    return (
+        sa.select(
+            Comment.id,
+            Comment.author_id,
+            User.name,
+            Department.name,
+            Comment.body,
+            Comment.created_at,
+            Comment.edited_at,
+            Comment.removed_at,
+            Comment.removed_by_id,
+        )
+        .join(User, User.id == Comment.author_id)
+        .join(Department, Department.id == User.department_id)
+        .where(column == sa.bindparam(by, type_=sa.Integer))
+        .order_by(Comment.created_at, Comment.id)
+    )
 
 
 def recently_implemented(limit: int = 5) -> list[Idea]:

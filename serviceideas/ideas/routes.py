@@ -307,7 +307,9 @@ def edit_comment(idea_id: int, comment_id: int) -> Response | Rendered:
         else:
             db.session.commit()
             if is_fragment_request():
-                return render_template("ideas/_comment.html", comment=comment, idea_id=idea_id)
+                return render_template(
+                    "ideas/_comment.html", comment=queries.comment_item(comment.id), idea_id=idea_id
+                )
             return redirect(
                 url_for("ideas.show", idea_id=idea_id, _anchor=f"comment-{comment.id}"), code=303
             )
@@ -325,7 +327,9 @@ def remove_comment(idea_id: int, comment_id: int) -> Response | Rendered:
     services.remove_comment(current_user, comment)
     db.session.commit()
     if is_fragment_request():
-        return render_template("ideas/_comment.html", comment=comment, idea_id=idea_id)
+        return render_template(
+            "ideas/_comment.html", comment=queries.comment_item(comment.id), idea_id=idea_id
+        )
     return redirect(
         url_for("ideas.show", idea_id=idea_id, _anchor=f"comment-{comment.id}"), code=303
     )
