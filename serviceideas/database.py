@@ -12,6 +12,7 @@ from typing import Any
 import sqlalchemy as sa
 from flask import has_request_context, request
 from sqlalchemy.engine import Dialect, Engine
+from sqlalchemy.ext.compiler import compiles
 
 
 def utcnow() -> datetime:
@@ -54,6 +55,34 @@ def enum_column_type(enum_class: type[enum.Enum], name: str) -> sa.Enum:
         values_callable=lambda members: [member.value for member in members],
         validate_strings=True,
     )
+
+
+class contains_text(sa.sql.functions.FunctionElement[bool]):
+    """`column` contains a contains_pattern() pattern, ignoring case, in each database's
+    cheapest way: SQLite's LIKE already ignores case (for ASCII, as its lower() does);
+    PostgreSQL's ILIKE saves lower-casing every row first."""
+
+    type = sa.Boolean()
+    inherit_cache = True
+    name = "contains_text"
+
+
+@compiles(contains_text)
+def _contains_text(element: contains_text, compiler: Any, **kw: Any) -> str:
+    column, pattern = (compiler.process(clause, **kw) for clause in element.clauses)
+    return f"lower({column}) LIKE {pattern} ESCAPE '\\'"
+
+
+@compiles(contains_text, "sqlite")
+def _contains_text_sqlite(element: contains_text, compiler: Any, **kw: Any) -> str:
+    column, pattern = (compiler.process(clause, **kw) for clause in element.clauses)
+    return f"{column} LIKE {pattern} ESCAPE '\\'"
+
+
+@compiles(contains_text, "postgresql")
+def _contains_text_postgresql(element: contains_text, compiler: Any, **kw: Any) -> str:
+    column, pattern = (compiler.process(clause, **kw) for clause in element.clauses)
+    return f"{column} ILIKE {pattern} ESCAPE '\\'"
 
 
 def contains_pattern(text: str) -> str:

@@ -17,7 +17,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from serviceideas.database import contains_pattern
+from serviceideas.database import contains_pattern, contains_text
 from serviceideas.errors import RuleViolation
 from serviceideas.extensions import db
 from serviceideas.ideas.models import OPEN_STATUSES, Comment, Idea, Lens, Status, StatusChange, Vote
@@ -131,12 +131,12 @@ def _where(filters: IdeaFilters) -> list[sa.ColumnElement[bool]]:
     if filters.author_id is not None:
         conditions.append(Idea.author_id == filters.author_id)
     if filters.q and filters.q.strip():
-        # Plain LIKE on both databases: one code path. Fine at the sizes a company reaches.
+        # A case-blind LIKE on both databases: one code path. Fine at a company's sizes.
         pattern = contains_pattern(filters.q)
         conditions.append(
             sa.or_(
                 *(
-                    sa.func.lower(column).like(pattern, escape="\\")
+                    contains_text(column, pattern)
                     for column in (Idea.title, Idea.problem, Idea.proposal)
                 )
             )

@@ -17,7 +17,7 @@ from flask_login import current_user
 from sqlalchemy.exc import IntegrityError
 from wtforms.fields import SelectChoice
 
-from serviceideas.database import contains_pattern
+from serviceideas.database import contains_pattern, contains_text
 from serviceideas.errors import RuleViolation
 from serviceideas.extensions import db
 from serviceideas.forms import EmptyForm, show_refusal
@@ -103,7 +103,7 @@ def users() -> Rendered:
         pattern = contains_pattern(filters.q.data)
         query = query.where(
             sa.or_(
-                sa.func.lower(User.name).like(pattern, escape="\\"),
+                contains_text(User.name, pattern),
                 User.email.like(pattern, escape="\\"),
             )
         )
