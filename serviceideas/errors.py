@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from flask import Flask, render_template
+from flask import Flask, Response, current_app, make_response, render_template, request
 from flask_wtf.csrf import CSRFError
+from sqlalchemy.exc import OperationalError, SQLAlchemyError
 from werkzeug.exceptions import HTTPException
 
 from serviceideas.extensions import db
@@ -40,7 +41,12 @@ EXPLANATIONS = {
     422: ("Please check your input", "Something you entered could not be used."),
     429: ("Too many attempts", "Please wait a minute before trying again."),
     500: ("Something went wrong on our side", "Nothing you did caused this; please try again."),
+    503: (
+        "The database is not answering",
+        "The database is not answering; try again in a moment. Nothing you did caused this.",
+    ),
 }
+RETRY_AFTER_SECONDS = 5  # how long a client is told to wait when the database is away
 
 
 def render_error(status: int, detail: str | None = None) -> tuple[str, int]:
@@ -50,7 +56,59 @@ def render_error(status: int, detail: str | None = None) -> tuple[str, int]:
     return render_template(template, **context), status
 
 
+def database_unavailable(error: OperationalError) -> Response:
+    """503 when the database cannot be reached (down, restarting, too busy, connection cut).
+
+    The page is drawn without touching the database: not from base.html, whose navigation
+    shows the signed-in person and their unread count, and without the context processors,
+    one of which (Flask-Login's) loads the signed-in person. What the request had written is
+    rolled back, so nothing it did counts; the connection pool tests every connection before
+    use (`pool_pre_ping`), so the next request after the database is back simply works.
+    """
+    current_app.logger.warning(
+        "Database unavailable on %s %s: %s",
+        request.method,
+        request.path,
+        str(getattr(error, "orig", None) or error).splitlines()[0],
+    )
+    try:
+        db.session.rollback()
+    except SQLAlchemyError:
+        db.session().invalidate()  # the connection died under the rollback: never reuse it
+    title, explanation = EXPLANATIONS[503]
+    template = "errors/_error.html" if is_fragment_request() else "errors/unavailable.html"
+    body = current_app.jinja_env.get_template(template).render(
+        status=503, title=title, explanation=explanation, detail=None
+    )
+    response = make_response(body, 503)
+    response.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def end_session_quietly(_error: BaseException | None) -> None:
+    """End the request's database session, even when the database has just gone away.
+
+    The session rolls back whatever transaction is still open when a request ends, often one
+    begun after the commit to draw the page. If the connection was cut in between, that
+    rollback fails, and raised from the teardown it would turn an answered request — one
+    whose commit had succeeded — into a bare 500. The connection is dropped instead.
+    Registered after Flask-SQLAlchemy, so it runs first; that one then finds nothing to do.
+    """
+    try:
+        db.session.close()
+    except SQLAlchemyError as error:
+        current_app.logger.warning(
+            "Database connection lost at the end of a request: %s",
+            str(getattr(error, "orig", None) or error).splitlines()[0],
+        )
+        db.session().invalidate()
+
+
 def register_errorhandlers(app: Flask) -> None:
+    app.register_error_handler(OperationalError, database_unavailable)
+    app.teardown_appcontext(end_session_quietly)
+
     @app.errorhandler(CSRFError)
     def csrf_error(error: CSRFError) -> tuple[str, int]:
         return render_error(
