@@ -56,6 +56,14 @@ def render_error(status: int, detail: str | None = None) -> tuple[str, int]:
     return render_template(template, **context), status
 
 
+def abandon_transaction() -> None:
+    """Roll back after a database error; if the connection died too, never reuse it."""
+    try:
+        db.session.rollback()
+    except SQLAlchemyError:
+        db.session().invalidate()
+
+
 def database_unavailable(error: OperationalError) -> Response:
     """503 when the database cannot be reached (down, restarting, too busy, connection cut).
 
@@ -71,10 +79,7 @@ def database_unavailable(error: OperationalError) -> Response:
         request.path,
         str(getattr(error, "orig", None) or error).splitlines()[0],
     )
-    try:
-        db.session.rollback()
-    except SQLAlchemyError:
-        db.session().invalidate()  # the connection died under the rollback: never reuse it
+    abandon_transaction()
     title, explanation = EXPLANATIONS[503]
     template = "errors/_error.html" if is_fragment_request() else "errors/unavailable.html"
     body = current_app.jinja_env.get_template(template).render(

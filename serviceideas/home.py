@@ -8,6 +8,7 @@ from flask.typing import ResponseReturnValue
 from flask_login import login_required
 from sqlalchemy.exc import SQLAlchemyError
 
+from serviceideas.errors import RETRY_AFTER_SECONDS, abandon_transaction
 from serviceideas.extensions import db
 from serviceideas.ideas.queries import recently_implemented
 
@@ -26,6 +27,7 @@ def healthz() -> ResponseReturnValue:
     try:
         db.session.execute(sa.text("SELECT 1"))
     except SQLAlchemyError:
-        db.session.rollback()
-        return jsonify(status="error", detail="database unavailable"), 503
+        abandon_transaction()
+        unavailable = jsonify(status="error", detail="database unavailable")
+        return unavailable, 503, {"Retry-After": str(RETRY_AFTER_SECONDS)}
     return jsonify(status="ok")

@@ -81,6 +81,7 @@ def test_healthz_answers_503_when_the_database_does_not(tmp_path):
     response = app.test_client().get("/healthz")
     assert response.status_code == 503
     assert response.get_json()["status"] == "error"
+    assert response.headers["Retry-After"] == "5"
 
 
 @pytest.mark.parametrize("name", sorted(VENDOR_ASSETS))
