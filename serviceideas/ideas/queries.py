@@ -25,7 +25,11 @@ from serviceideas.people.models import Department, DepartmentKind, User
 from serviceideas.urls import DATABASE_INT_MAX
 
 EXTERNAL = "external"
+# Lists count their ideas up to a point and then say "more than". A text search reads each
+# candidate's title, problem and proposal, so it stops counting sooner: counting 1,000
+# matches cost more than showing the page, and grew with the company.
 COUNT_UP_TO = 1000
+SEARCH_COUNT_UP_TO = 200
 PROBLEM_PREVIEW = 240
 
 
@@ -97,14 +101,15 @@ class IdeaCard:
 @dataclass
 class IdeaPage:
     cards: list[IdeaCard]
-    total: int  # at most COUNT_UP_TO + 1
+    total: int  # at most counted_up_to + 1
+    counted_up_to: int
     next_cursor: str | None = None
     filters: IdeaFilters = field(default_factory=IdeaFilters)
 
     @property
     def total_label(self) -> str:
-        if self.total > COUNT_UP_TO:
-            return f"More than {COUNT_UP_TO:,} ideas"
+        if self.total > self.counted_up_to:
+            return f"More than {self.counted_up_to:,} ideas"
         return f"{self.total} idea{'' if self.total == 1 else 's'}"
 
 
@@ -179,7 +184,8 @@ def list_ideas(
     conditions = _where(filters)
     # Counted up to a point: past it the page says "more than"; an exact count of a broad
     # search would read every matching idea on each page view.
-    matching = sa.select(Idea.id).where(*conditions).limit(COUNT_UP_TO + 1).subquery()
+    up_to = SEARCH_COUNT_UP_TO if filters.q and filters.q.strip() else COUNT_UP_TO
+    matching = sa.select(Idea.id).where(*conditions).limit(up_to + 1).subquery()
     total = db.session.scalar(sa.select(sa.func.count()).select_from(matching)) or 0
 
     column, descending = _ORDER[filters.sort]
@@ -226,7 +232,7 @@ def list_ideas(
     rows = db.session.execute(query).all()
     cards = [IdeaCard(*row) for row in rows[:limit]]
     next_cursor = encode_cursor(filters.sort, cards[-1]) if len(rows) > limit else None
-    return IdeaPage(cards=cards, total=total, next_cursor=next_cursor, filters=filters)
+    return IdeaPage(cards, total, up_to, next_cursor, filters)
 
 
 @dataclass

@@ -550,10 +550,13 @@ def test_my_ideas_lists_only_mine(client_as, employee, make_idea):
 def test_a_broad_list_is_counted_up_to_a_point(client_as, employee, make_idea, monkeypatch):
     from serviceideas.ideas import queries
 
-    monkeypatch.setattr(queries, "COUNT_UP_TO", 2)
-    for _ in range(3):
-        make_idea()
-    assert "More than 2 ideas" in text(client_as(employee).get("/ideas"))
+    monkeypatch.setattr(queries, "COUNT_UP_TO", 3)
+    monkeypatch.setattr(queries, "SEARCH_COUNT_UP_TO", 2)
+    for _ in range(4):
+        make_idea(title="Quicker refunds")
+    client = client_as(employee)
+    assert "More than 3 ideas" in text(client.get("/ideas"))
+    assert "More than 2 ideas" in text(client.get("/ideas?q=refunds"))  # a search stops sooner
 
 
 @pytest.mark.parametrize("version", [None, "", "seven", "1.5"])
