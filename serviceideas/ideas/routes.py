@@ -18,6 +18,7 @@ from flask import (
 )
 from flask_login import current_user, login_required
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import lazyload
 from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.datastructures import MultiDict
 from wtforms.fields import SelectChoice
@@ -196,8 +197,10 @@ def new() -> Response | Rendered:
 # One idea
 
 
-def _load(idea_id: int) -> Idea:
-    return db.get_or_404(Idea, idea_id)
+def _load(idea_id: int, *, with_people: bool = True) -> Idea:
+    """The idea or a 404; without its author and departments for a vote, which needs none."""
+    options = () if with_people else (lazyload("*"),)
+    return db.get_or_404(Idea, idea_id, options=options)
 
 
 def _story_page(idea: Idea, status: int = 200, **forms: object) -> Rendered:
@@ -233,7 +236,7 @@ def show(idea_id: int) -> Rendered:
 @bp.route("/<id:idea_id>/vote", methods=["POST"])
 @login_required
 def vote(idea_id: int) -> Response | Rendered:
-    idea = _load(idea_id)
+    idea = _load(idea_id, with_people=False)
     form = VoteForm()
     if not form.validate_on_submit() or form.vote.data not in {"1", "0"}:
         return render_error(400, "The vote must be 1 (vote) or 0 (take it back).")
@@ -247,9 +250,14 @@ def vote(idea_id: int) -> Response | Rendered:
             ), 409
         flash(error.message, "error")
         return redirect(url_for("ideas.show", idea_id=idea.id), code=303)
-    db.session.commit()
     if is_fragment_request():
-        return render_template("ideas/_vote.html", idea=idea, voted=voted, vote_form=VoteForm())
+        # Drawn before the commit, from what this transaction wrote: after it, the idea and
+        # the voter would be read again, in a second transaction that on SQLite queues for
+        # the write lock once more. If the commit fails, the error page replaces this.
+        fragment = render_template("ideas/_vote.html", idea=idea, voted=voted, vote_form=VoteForm())
+        db.session.commit()
+        return fragment
+    db.session.commit()
     return redirect(url_for("ideas.show", idea_id=idea.id, _anchor="vote"), code=303)
 
 
