@@ -12,7 +12,7 @@ import enum
 import json
 from dataclasses import dataclass, field
 from datetime import datetime
-from functools import cache
+from functools import cache, lru_cache
 from typing import Any
 
 import sqlalchemy as sa
@@ -113,31 +113,56 @@ class IdeaPage:
         return f"{self.total} idea{'' if self.total == 1 else 's'}"
 
 
-def _where(filters: IdeaFilters) -> list[sa.ColumnElement[bool]]:
-    conditions: list[sa.ColumnElement[bool]] = []
+def _filter_values(filters: IdeaFilters) -> dict[str, Any]:
+    """The filters that are set, as the statement's parameters; their names are its shape."""
+    values: dict[str, Any] = {}
     if filters.status is not None:
-        conditions.append(Idea.status == filters.status)
+        values["status"] = filters.status
     if filters.open_only or filters.sort is Sort.WAITING:
-        conditions.append(Idea.status.in_(OPEN_STATUSES))
+        values["open_only"] = True  # no parameter of its own: part of the shape
     if filters.lens is not None:
-        conditions.append(Idea.lens == filters.lens)
+        values["lens"] = filters.lens
     if filters.department_id is not None:
-        conditions.append(Idea.author_department_id == filters.department_id)
+        values["department_id"] = filters.department_id
     if filters.kind is not None:
+        values["kind"] = filters.kind
+    if filters.beneficiary == EXTERNAL:
+        values["external"] = True  # likewise
+    elif filters.beneficiary:
+        values["beneficiary_id"] = int(filters.beneficiary)
+    if filters.author_id is not None:
+        values["author_id"] = filters.author_id
+    if filters.q and filters.q.strip():
+        values["pattern"] = contains_pattern(filters.q)
+    return values
+
+
+def _where(shape: frozenset[str]) -> list[sa.ColumnElement[bool]]:
+    """The conditions for the filters named in `shape`, their values bound as parameters."""
+    conditions: list[sa.ColumnElement[bool]] = []
+    if "status" in shape:
+        conditions.append(Idea.status == sa.bindparam("status"))
+    if "open_only" in shape:
+        conditions.append(Idea.status.in_(OPEN_STATUSES))
+    if "lens" in shape:
+        conditions.append(Idea.lens == sa.bindparam("lens"))
+    if "department_id" in shape:
+        conditions.append(Idea.author_department_id == sa.bindparam("department_id"))
+    if "kind" in shape:
         conditions.append(
             Idea.author_department_id.in_(
-                sa.select(Department.id).where(Department.kind == filters.kind)
+                sa.select(Department.id).where(Department.kind == sa.bindparam("kind"))
             )
         )
-    if filters.beneficiary == EXTERNAL:
+    if "external" in shape:
         conditions.append(Idea.beneficiary_department_id.is_(None))
-    elif filters.beneficiary:
-        conditions.append(Idea.beneficiary_department_id == int(filters.beneficiary))
-    if filters.author_id is not None:
-        conditions.append(Idea.author_id == filters.author_id)
-    if filters.q and filters.q.strip():
+    if "beneficiary_id" in shape:
+        conditions.append(Idea.beneficiary_department_id == sa.bindparam("beneficiary_id"))
+    if "author_id" in shape:
+        conditions.append(Idea.author_id == sa.bindparam("author_id"))
+    if "pattern" in shape:
         # A case-blind LIKE on both databases: one code path. Fine at a company's sizes.
-        pattern = contains_pattern(filters.q)
+        pattern = sa.bindparam("pattern", type_=sa.String)
         conditions.append(
             sa.or_(
                 *(
@@ -156,8 +181,8 @@ def encode_cursor(sort: Sort, idea: Idea | IdeaCard) -> str:
     return base64.urlsafe_b64encode(json.dumps([raw, idea.id]).encode()).decode().rstrip("=")
 
 
-def _after(sort: Sort, cursor: str) -> sa.ColumnElement[bool]:
-    """The keyset condition: rows that come after the cursor in this sort order."""
+def _decode_cursor(sort: Sort, cursor: str) -> dict[str, Any]:
+    """The keyset position a "load more" link carries, checked: the statement's parameters."""
     try:
         raw, last_id = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
         value: Any = datetime.fromisoformat(raw) if sort is not Sort.VOTES else int(raw)
@@ -171,7 +196,13 @@ def _after(sort: Sort, cursor: str) -> sa.ColumnElement[bool]:
         raise RuleViolation(
             "That page link is broken; start from the first page.", "after"
         ) from None
+    return {"after_value": value, "after_id": last_id}
+
+
+def _after(sort: Sort) -> sa.ColumnElement[bool]:
+    """The keyset condition: rows that come after the cursor in this sort order."""
     column, descending = _ORDER[sort]
+    value, last_id = sa.bindparam("after_value"), sa.bindparam("after_id")
     if descending:
         return sa.or_(column < value, sa.and_(column == value, Idea.id < last_id))
     return sa.or_(column > value, sa.and_(column == value, Idea.id > last_id))
@@ -181,14 +212,37 @@ def list_ideas(
     filters: IdeaFilters, viewer: User, *, after: str | None = None, limit: int = 20
 ) -> IdeaPage:
     """One page of ideas (two queries: the total, and the page with its counts and flags)."""
-    conditions = _where(filters)
+    values = _filter_values(filters)
+    up_to = SEARCH_COUNT_UP_TO if "pattern" in values else COUNT_UP_TO
+    parameters = {**values, "viewer_id": viewer.id, "count_limit": up_to + 1, "limit": limit + 1}
+    if after:
+        parameters.update(_decode_cursor(filters.sort, after))
+    count, page = _list_statements(frozenset(values), filters.sort, bool(after))
+    total = db.session.scalar(count, parameters) or 0
+    rows = db.session.execute(page, parameters).all()
+    cards = [IdeaCard(*row) for row in rows[:limit]]
+    next_cursor = encode_cursor(filters.sort, cards[-1]) if len(rows) > limit else None
+    return IdeaPage(cards, total, up_to, next_cursor, filters)
+
+
+@lru_cache(maxsize=256)
+def _list_statements(
+    shape: frozenset[str], sort: Sort, after: bool
+) -> tuple[sa.Select[tuple[int]], sa.Select[Any]]:
+    """The count and the page for one combination of filters, built once with parameters:
+    the list pages are the busiest, and building a statement cost more than running it."""
+    conditions = _where(shape)
     # Counted up to a point: past it the page says "more than"; an exact count of a broad
     # search would read every matching idea on each page view.
-    up_to = SEARCH_COUNT_UP_TO if filters.q and filters.q.strip() else COUNT_UP_TO
-    matching = sa.select(Idea.id).where(*conditions).limit(up_to + 1).subquery()
-    total = db.session.scalar(sa.select(sa.func.count()).select_from(matching)) or 0
+    matching = (
+        sa.select(Idea.id)
+        .where(*conditions)
+        .limit(sa.bindparam("count_limit", type_=sa.Integer))
+        .subquery()
+    )
+    count = sa.select(sa.func.count()).select_from(matching)
 
-    column, descending = _ORDER[filters.sort]
+    column, descending = _ORDER[sort]
     order = [
         column.desc() if descending else column.asc(),
         Idea.id.desc() if descending else Idea.id.asc(),
@@ -196,17 +250,24 @@ def list_ideas(
     # First the page's ids, from the ideas table alone (an index walk that stops after one
     # page), then everything the cards show for just those ids. Asked in one statement,
     # PostgreSQL would join every matching idea to its people before sorting.
-    page = sa.select(Idea.id).where(*conditions).order_by(*order).limit(limit + 1)
+    page = (
+        sa.select(Idea.id)
+        .where(*conditions)
+        .order_by(*order)
+        .limit(sa.bindparam("limit", type_=sa.Integer))
+    )
     if after:
-        page = page.where(_after(filters.sort, after))
+        page = page.where(_after(sort))
     comment_count = (
         sa.select(sa.func.count(Comment.id))
         .where(Comment.idea_id == Idea.id, Comment.removed_at.is_(None))
         .scalar_subquery()
     )
-    voted = sa.exists().where(Vote.idea_id == Idea.id, Vote.user_id == viewer.id)
+    voted = sa.exists().where(
+        Vote.idea_id == Idea.id, Vote.user_id == sa.bindparam("viewer_id", type_=sa.Integer)
+    )
     beneficiary = sa.orm.aliased(Department)
-    query = (
+    cards = (
         sa.select(
             Idea.id,
             Idea.title,
@@ -229,10 +290,7 @@ def list_ideas(
         .where(Idea.id.in_(page.scalar_subquery()))
         .order_by(*order)
     )
-    rows = db.session.execute(query).all()
-    cards = [IdeaCard(*row) for row in rows[:limit]]
-    next_cursor = encode_cursor(filters.sort, cards[-1]) if len(rows) > limit else None
-    return IdeaPage(cards, total, up_to, next_cursor, filters)
+    return count, cards
 
 
 @dataclass
