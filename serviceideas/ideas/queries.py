@@ -298,6 +298,7 @@ class IdeaStory:
     """Everything the idea page shows, read in a fixed number of queries."""
 
     idea: Idea
+    viewer: User
     history: list[StatusChange]
     comments: list[CommentItem]
     voted: bool
@@ -305,21 +306,35 @@ class IdeaStory:
 
 
 def idea_story(idea: Idea, viewer: User) -> IdeaStory:
-    history = db.session.scalars(
-        sa.select(StatusChange)
-        .where(StatusChange.idea_id == idea.id)
-        .order_by(StatusChange.changed_at, StatusChange.id)
-    ).all()
-    comments = [
-        CommentItem(*row) for row in db.session.execute(_comments_statement(), {"idea_id": idea.id})
-    ]
-    voted = db.session.scalar(
-        sa.select(sa.exists().where(Vote.idea_id == idea.id, Vote.user_id == viewer.id))
+    history, voted, merged_here = _story_statements()
+    parameters = {"idea_id": idea.id, "viewer_id": viewer.id}
+    return IdeaStory(
+        idea,
+        viewer,
+        list(db.session.scalars(history, parameters)),
+        [CommentItem(*row) for row in db.session.execute(_comments_statement(), parameters)],
+        bool(db.session.scalar(voted, parameters)),
+        list(db.session.scalars(merged_here, parameters)),
     )
-    merged_here = db.session.scalars(
-        sa.select(Idea).where(Idea.merged_into_id == idea.id).order_by(Idea.id)
-    ).all()
-    return IdeaStory(idea, list(history), comments, bool(voted), list(merged_here))
+
+
+@cache
+def _story_statements() -> tuple[sa.Select[Any], sa.Select[Any], sa.Select[Any]]:
+    """The idea page's history, "voted by me" and merged ideas, built once with parameters."""
+    idea_id = sa.bindparam("idea_id", type_=sa.Integer)
+    history = (
+        sa.select(StatusChange)
+        .where(StatusChange.idea_id == idea_id)
+        .order_by(StatusChange.changed_at, StatusChange.id)
+    )
+    voted = sa.select(
+        sa.exists().where(
+            Vote.idea_id == idea_id,
+            Vote.user_id == sa.bindparam("viewer_id", type_=sa.Integer),
+        )
+    )
+    merged_here = sa.select(Idea).where(Idea.merged_into_id == idea_id).order_by(Idea.id)
+    return history, voted, merged_here
 
 
 @dataclass(frozen=True, slots=True)

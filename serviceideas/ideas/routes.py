@@ -204,7 +204,7 @@ def _load(idea_id: int, *, with_people: bool = True) -> Idea:
 
 
 def _story_page(idea: Idea, status: int = 200, **forms: object) -> Rendered:
-    story = queries.idea_story(idea, current_user)
+    story = queries.idea_story(idea, current_user._get_current_object())
     status_form = forms.pop("status_form", None) or _status_form(idea)
     owner_form = forms.pop("owner_form", None) or OwnerForm(
         data={"owner": idea.owner.email if idea.owner else "", "version": idea.version}
@@ -265,7 +265,7 @@ def vote(idea_id: int) -> Response | Rendered:
 
 
 def _comments_fragment(idea: Idea, form: CommentForm | None = None, status: int = 200) -> Rendered:
-    story = queries.idea_story(idea, current_user)
+    story = queries.idea_story(idea, current_user._get_current_object())
     return render_template(
         "ideas/_comments.html", idea=idea, story=story, comment_form=form or CommentForm()
     ), status
