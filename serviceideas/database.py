@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import sqlalchemy as sa
-from flask import has_request_context, request
+from flask import Flask, g, has_app_context, has_request_context, request
 from sqlalchemy.engine import Dialect, Engine
 from sqlalchemy.ext.compiler import compiles
 
@@ -182,3 +182,30 @@ def _begin_immediate(connection: sa.Connection) -> None:
         connection.exec_driver_sql("BEGIN IMMEDIATE")
     finally:
         raw.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+
+
+def configure_postgresql(app: Flask, engine: Engine) -> None:
+    """Requests that only read (GET, HEAD) run their statements without BEGIN and ROLLBACK.
+
+    Each is a round trip to the server; a page asks for two or three rows, so they were a
+    third of its trips. Every statement of a read still sees one committed state; the few
+    writes a GET makes (marking a followed notification read, starting a repeating
+    training's new period) are single statements, each committed at once. The connection
+    goes back to transactions before it returns to the pool; requests that write, jobs and
+    the test suite's own sessions never see this.
+    """
+
+    @app.before_request
+    def _reads_without_transaction() -> None:
+        if request.method in {"GET", "HEAD"}:
+            g.reads_without_transaction = True
+
+    @sa.event.listens_for(engine, "checkout")
+    def _on_checkout(dbapi_connection: Any, _record: Any, _proxy: Any) -> None:
+        if has_app_context() and g.get("reads_without_transaction"):
+            dbapi_connection.autocommit = True
+
+    @sa.event.listens_for(engine, "checkin")
+    def _on_checkin(dbapi_connection: Any, _record: Any) -> None:
+        if dbapi_connection is not None and not dbapi_connection.closed:
+            dbapi_connection.autocommit = False

@@ -119,3 +119,38 @@ def test_pages_load_assets_from_the_configured_source(database_url, source, _sch
 def test_htmx_requests_carry_the_csrf_token_in_a_header(client):
     page = client.get("/login").get_data(as_text=True)
     assert 'hx-headers=\'{"X-CSRFToken": "' in page
+
+
+def test_reads_on_postgresql_skip_begin_and_rollback_and_writes_keep_their_transaction(
+    client_as, make_user, make_idea
+):
+    """GET requests run each statement on its own (no BEGIN/ROLLBACK round trips) on
+    PostgreSQL; requests that write run in one transaction. SQLite always begins one."""
+    import sqlalchemy as sa
+    from flask import has_request_context, request
+
+    from serviceideas.extensions import db
+
+    idea, client = make_idea(), client_as(make_user())
+    seen: list[tuple[str, bool]] = []
+
+    def note(connection, _cursor, statement, *_):
+        if statement.startswith(("BEGIN", "PRAGMA")):  # SQLite's own transaction control
+            return
+        raw = connection.connection.dbapi_connection
+        outside = (
+            raw.autocommit if db.engine.dialect.name == "postgresql" else not raw.in_transaction
+        )
+        seen.append((request.method if has_request_context() else "test", outside))
+
+    sa.event.listen(db.engine, "before_cursor_execute", note)
+    try:
+        assert client.get(f"/ideas/{idea.id}").status_code == 200
+        assert client.post(f"/ideas/{idea.id}/vote", data={"vote": "1"}).status_code == 303
+        assert client.get("/ideas").status_code == 200  # the connection came back transactional
+    finally:
+        sa.event.remove(db.engine, "before_cursor_execute", note)
+    reads = {outside for method, outside in seen if method == "GET"}
+    writes = {outside for method, outside in seen if method == "POST"}
+    assert writes == {False}
+    assert reads == ({True} if db.engine.dialect.name == "postgresql" else {False})
