@@ -194,7 +194,22 @@ class Vote(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
 
-class Comment(db.Model):
+class Removable:
+    """What a comment's removal columns say: for the model, and for the idea page's plain
+    rows of comments (queries.CommentItem). Needs author_id, removed_at and removed_by_id."""
+
+    __slots__ = ()
+
+    @property
+    def is_removed(self) -> bool:
+        return self.removed_at is not None  # type: ignore[attr-defined]
+
+    @property
+    def removed_by_author(self) -> bool:
+        return self.removed_by_id == self.author_id  # type: ignore[attr-defined]
+
+
+class Comment(Removable, db.Model):
     __tablename__ = "comments"
     __table_args__ = (
         sa.Index("ix_comments_idea_created", "idea_id", "created_at"),
@@ -217,14 +232,6 @@ class Comment(db.Model):
 
     # Eager: a comment is always shown with its author's name.
     author: Mapped[User] = relationship(foreign_keys=[author_id], lazy="joined", innerjoin=True)
-
-    @property
-    def is_removed(self) -> bool:
-        return self.removed_at is not None
-
-    @property
-    def removed_by_author(self) -> bool:
-        return self.removed_by_id == self.author_id
 
 
 class StatusChange(db.Model):

@@ -20,7 +20,16 @@ import sqlalchemy as sa
 from serviceideas.database import contains_pattern, contains_text
 from serviceideas.errors import RuleViolation
 from serviceideas.extensions import db
-from serviceideas.ideas.models import OPEN_STATUSES, Comment, Idea, Lens, Status, StatusChange, Vote
+from serviceideas.ideas.models import (
+    OPEN_STATUSES,
+    Comment,
+    Idea,
+    Lens,
+    Removable,
+    Status,
+    StatusChange,
+    Vote,
+)
 from serviceideas.people.models import Department, DepartmentKind, User
 from serviceideas.urls import DATABASE_INT_MAX
 
@@ -338,7 +347,7 @@ def _story_statements() -> tuple[sa.Select[Any], sa.Select[Any], sa.Select[Any]]
 
 
 @dataclass(frozen=True, slots=True)
-class CommentItem:
+class CommentItem(Removable):
     """A comment as the idea page shows it: plain values (an idea may have hundreds)."""
 
     id: int
@@ -350,14 +359,6 @@ class CommentItem:
     edited_at: datetime | None
     removed_at: datetime | None
     removed_by_id: int | None
-
-    @property
-    def is_removed(self) -> bool:
-        return self.removed_at is not None
-
-    @property
-    def removed_by_author(self) -> bool:
-        return self.removed_by_id == self.author_id
 
 
 def comment_item(comment_id: int) -> CommentItem:
