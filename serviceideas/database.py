@@ -5,11 +5,11 @@ from __future__ import annotations
 import enum
 import sqlite3
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeVar
 
 import sqlalchemy as sa
 from flask import Flask, g, has_app_context, has_request_context, request
@@ -109,6 +109,8 @@ def insert_ignoring_duplicates(table: sa.Table, dialect_name: str) -> Any:
     return insert(table).on_conflict_do_nothing()
 
 
+V = TypeVar("V", bound=Callable[..., Any])
+
 _writes_expected: ContextVar[bool] = ContextVar("writes_expected", default=False)
 
 
@@ -153,6 +155,7 @@ def configure_sqlite(engine: Engine) -> None:
 
 
 SQLITE_BUSY_TIMEOUT_MS = 10_000
+SQLITE_BUSY_CODES = {sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED}
 
 
 def _begin_immediate(connection: sa.Connection) -> None:
@@ -166,44 +169,65 @@ def _begin_immediate(connection: sa.Connection) -> None:
     raw = connection.connection.driver_connection
     deadline = time.monotonic() + SQLITE_BUSY_TIMEOUT_MS / 1000
     pause = 0.0002
+    started = time.monotonic()
     raw.execute("PRAGMA busy_timeout=0")
     try:
         while time.monotonic() < deadline:
             try:
                 raw.execute("BEGIN IMMEDIATE")
                 return
-            except sqlite3.OperationalError as error:
-                if "locked" not in str(error):
-                    raise
+            except sqlite3.Error as error:
+                if getattr(error, "sqlite_errorcode", None) not in SQLITE_BUSY_CODES:
+                    break  # not a matter of waiting: fail below, as SQLAlchemy's error
             time.sleep(pause)
-            pause = min(pause * 1.5, 0.002)
-        # Time is up: one last try, whose "database is locked" comes as SQLAlchemy's error
-        # (a 503 for a request, see errors.py).
+            # Every 0.2-2 ms at first; after a tenth of a second, every 10 ms.
+            pause = min(pause * 1.5, 0.002 if time.monotonic() - started < 0.1 else 0.01)
+        # Time is up (or something else is wrong): one last try, whose error comes as
+        # SQLAlchemy's ("database is locked" is a 503 for a request, see errors.py).
         connection.exec_driver_sql("BEGIN IMMEDIATE")
     finally:
         raw.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
 
 
-def configure_postgresql(app: Flask, engine: Engine) -> None:
-    """Requests that only read (GET, HEAD) run their statements without BEGIN and ROLLBACK.
+def writes_on_get(view: V) -> V:
+    """Mark a view that writes when answering GET: on PostgreSQL it keeps its transaction
+    (configure_postgresql), so its writes stand or fall together."""
+    view.writes_on_get = True  # type: ignore[attr-defined]
+    return view
 
-    Each is a round trip to the server; a page asks for two or three rows, so they were a
-    third of its trips. Every statement of a read still sees one committed state; the few
-    writes a GET makes (marking a followed notification read, starting a repeating
-    training's new period) are single statements, each committed at once. The connection
-    goes back to transactions before it returns to the pool; requests that write, jobs and
-    the test suite's own sessions never see this.
+
+def configure_postgresql(app: Flask, engine: Engine) -> None:
+    """Requests that only read (GET and HEAD, but for views marked `writes_on_get`) run their
+    statements without BEGIN and ROLLBACK.
+
+    Each is a round trip to the server, and a page asks for two or three rows. Under
+    PostgreSQL's default READ COMMITTED every statement sees its own snapshot inside a
+    transaction too, so reads see the same. The connection goes back to transactions before it
+    returns to the pool; requests that write, marked views, jobs and the test suite's own
+    sessions never see this. A statement that writes in such a request is a bug (a view that
+    should be marked): tests fail on it, production logs it.
     """
 
     @app.before_request
     def _reads_without_transaction() -> None:
-        if request.method in {"GET", "HEAD"}:
+        view = app.view_functions.get(request.endpoint or "")
+        if request.method in {"GET", "HEAD"} and not getattr(view, "writes_on_get", False):
             g.reads_without_transaction = True
 
     @sa.event.listens_for(engine, "checkout")
-    def _on_checkout(dbapi_connection: Any, _record: Any, _proxy: Any) -> None:
+    def _on_checkout(dbapi_connection: Any, record: Any, _proxy: Any) -> None:
         if has_app_context() and g.get("reads_without_transaction"):
             dbapi_connection.autocommit = True
+
+    @sa.event.listens_for(engine, "before_cursor_execute")
+    def _only_reads(connection: sa.Connection, _cursor: Any, statement: str, *_: Any) -> None:
+        if not connection.connection.dbapi_connection.autocommit:
+            return
+        if statement.lstrip()[:6].upper() not in {"SELECT", "WITH", "SHOW"}:
+            message = f"{request.endpoint} writes on GET: mark it @writes_on_get"
+            if app.testing:
+                raise RuntimeError(message)
+            app.logger.warning(message)
 
     @sa.event.listens_for(engine, "checkin")
     def _on_checkin(dbapi_connection: Any, _record: Any) -> None:

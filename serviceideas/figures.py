@@ -25,7 +25,8 @@ from flask import Flask, copy_current_request_context, current_app, has_request_
 
 T = TypeVar("T")
 
-MAX_FIGURES = 2048  # periods are few; custom ranges could be many: the oldest are dropped
+MAX_FIGURES = 512  # periods are few; custom ranges could be many: the oldest are dropped
+MAX_REFRESHING = 2  # recomputations running at once in one process; more wait for a visitor
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,17 +73,24 @@ class Figures:
             entry = self._entries.get(key)
             age = self._clock() - entry.computed_at if entry else None
             if entry is not None and age is not None and age < self.seconds:
-                if age >= self.seconds / 2 and key not in self._refreshing:
+                refresh = (
+                    age >= self.seconds / 2
+                    and key not in self._refreshing
+                    and len(self._refreshing) < MAX_REFRESHING
+                )
+                if refresh:
                     self._refreshing.add(key)
-                    refresh = True
-                else:
-                    refresh = False
             else:
                 entry = None
         if entry is None:
             return self._compute(key, function, args)  # two at once both compute: fine
         if refresh:
-            self._start(lambda: self._refresh(key, function, args))
+            try:
+                self._start(lambda: self._refresh(key, function, args))
+            except Exception:  # no thread to be had: a visitor recomputes it once too old
+                current_app.logger.exception("could not start recomputing %s", key[1])
+                with self._lock:
+                    self._refreshing.discard(key)
         return entry.value
 
     def clear(self) -> None:
@@ -93,11 +101,18 @@ class Figures:
         started = self._clock()  # the figure is as old as the moment its reading began
         value = function(*args)
         with self._lock:
-            if len(self._entries) >= MAX_FIGURES:
-                oldest = min(self._entries, key=lambda k: self._entries[k].computed_at)
-                del self._entries[oldest]
+            if key not in self._entries and len(self._entries) >= MAX_FIGURES:
+                self._forget_old()
             self._entries[key] = _Entry(value, started)
         return value
+
+    def _forget_old(self) -> None:
+        """Drop what is too old to show; if nothing is, the oldest (called under the lock)."""
+        too_old = self._clock() - self.seconds
+        for stale in [k for k, e in self._entries.items() if e.computed_at <= too_old]:
+            del self._entries[stale]
+        if len(self._entries) >= MAX_FIGURES:
+            del self._entries[min(self._entries, key=lambda k: self._entries[k].computed_at)]
 
     def _refresh(self, key: Hashable, function: Callable[..., Any], args: tuple[Any, ...]) -> None:
         try:

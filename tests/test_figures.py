@@ -145,3 +145,54 @@ def test_the_dashboard_is_recomputed_in_a_real_background_thread(
     page = client.get("/dashboard").get_data(as_text=True)
     assert '<p class="big-number" id="headline-number">2</p>' in page
     assert 'href="/ideas/review"' in page  # rendered for a manager, links intact
+
+
+def test_only_a_few_recomputations_run_at_once_and_one_that_cannot_start_is_let_go(app):
+    from serviceideas import figures as module
+
+    clock, started = Clock(), []
+    figures = Figures(60, clock=clock, start=started.append)
+    figure = counting([])
+    for name in "abcd":
+        figures.get(figure, name)
+    clock.now += 40
+    for name in "abcd":
+        figures.get(figure, name)  # all past half their age
+    assert len(started) == module.MAX_REFRESHING  # the others wait for a visitor
+
+    def no_threads(job):
+        raise RuntimeError("can't start new thread")
+
+    figures = Figures(60, clock=clock, start=no_threads)
+    figures.get(figure, "e")
+    clock.now += 40
+    with app.app_context():
+        assert figures.get(figure, "e").startswith("e")  # answered from memory all the same
+    assert not figures._refreshing  # free to try again
+
+
+def test_figures_too_old_to_show_make_room_first(monkeypatch):
+    from serviceideas import figures as module
+
+    monkeypatch.setattr(module, "MAX_FIGURES", 3)
+    clock = Clock()
+    figures = Figures(60, clock=clock, start=lambda job: None)
+    figure = counting([])
+    figures.get(figure, "old")
+    clock.now += 61
+    for name in ("a", "b"):
+        figures.get(figure, name)
+    figures.get(figure, "c")  # full: the one too old to show goes, the fresh ones stay
+    assert {key[2] for key in figures._entries} == {("a",), ("b",), ("c",)}
+    figures.get(figure, "d")  # full of fresh ones: the oldest goes
+    assert ("a",) not in {key[2] for key in figures._entries}
+
+
+def test_odd_period_parameters_share_the_periods_figures(client_as, make_user, app):
+    client = client_as(make_user(Role.MANAGER))
+    client.get("/dashboard")
+    remembered = len(app.extensions["figures"]._entries)
+    with count_queries() as again:
+        client.get("/dashboard?period=quarter&start=zzz&end=yyy")  # start/end mean nothing here
+    assert len(app.extensions["figures"]._entries) == remembered
+    assert again.count <= 3  # the person, the bell: no figure read again

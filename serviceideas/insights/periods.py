@@ -41,6 +41,13 @@ class Period:
         return f"{self.start:%-d %b %Y} – {self.end:%-d %b %Y}"
 
     @property
+    def query_args(self) -> dict[str, str]:
+        """The address's parameters that name this period, and nothing else."""
+        if self.kind is PeriodKind.CUSTOM:
+            return {"period": "custom", "start": f"{self.start}", "end": f"{self.end}"}
+        return {"period": self.kind.value}
+
+    @property
     def slug(self) -> str:
         """For file names: `2026-10-01_2026-12-31`."""
         return f"{self.start.isoformat()}_{self.end.isoformat()}"

@@ -7,6 +7,7 @@ table is for managers and admins. Figures come from `metrics`, never computed he
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, fields
 from datetime import date
 from typing import Any
 
@@ -25,7 +26,7 @@ from serviceideas.insights import metrics
 from serviceideas.insights.periods import Period, PeriodKind, parse_period
 from serviceideas.people.policies import requires
 from serviceideas.training.policies import can_see_coverage
-from serviceideas.training.queries import coverage_by_kind
+from serviceideas.training.queries import CoverageRow, coverage_by_kind
 
 bp = Blueprint("insights", __name__)
 
@@ -71,44 +72,66 @@ def dashboard() -> Rendered:
     period = _period_or_error("insights/dashboard.html")
     if not isinstance(period, Period):
         return period
-    args = _period_args()
+    reading = remembered(_read_dashboard, period)
     figures = remembered(
-        _dashboard_figures,
-        period,
-        tuple(sorted(args.items())),
-        can_review(current_user),
-        can_see_coverage(current_user),
+        _draw_dashboard, reading, can_review(current_user), can_see_coverage(current_user)
     )
     return render_template(
-        "insights/dashboard.html", period=period, kinds=list(PeriodKind), args=args, figures=figures
+        "insights/dashboard.html",
+        period=period,
+        kinds=list(PeriodKind),
+        args=_period_args(),
+        figures=figures,
     )
 
 
-def _dashboard_figures(
-    period: Period, args: tuple[tuple[str, str], ...], reviewer: bool, sees_coverage: bool
-) -> Markup:
-    """The dashboard's figures as HTML: remembered whole, so a visit renders only the frame."""
+@dataclass(frozen=True, eq=False)  # remembered by identity: one reading of the figures
+class DashboardReading:
+    period: Period
+    headline: metrics.Headline
+    trend: list[tuple[date, int]]
+    teams: list[metrics.TeamFigures]
+    departments: list[metrics.TeamFigures]
+    speed: metrics.TimeToPractice
+    speed_before: metrics.TimeToPractice
+    statuses: dict[Status, int]
+    stalled: int
+    participation: list[metrics.Participation]
+    coverage: list[CoverageRow]
+
+
+def _read_dashboard(period: Period) -> DashboardReading:
+    """Every figure of the dashboard for one period: the second of database time a visit
+    would cost, remembered (figures.py)."""
     statuses, stalled = metrics.funnel(
         stalled_before(utcnow(), current_app.config["STALLED_AFTER_DAYS"])
     )
+    return DashboardReading(
+        period=period,
+        headline=metrics.headline(period),
+        trend=metrics.trend(period),
+        teams=metrics.by_kind(period),
+        departments=metrics.by_department(period),
+        speed=metrics.time_to_practice(period),
+        speed_before=metrics.time_to_practice(period.previous()),
+        statuses=statuses,
+        stalled=stalled,
+        participation=metrics.participation(period),
+        coverage=coverage_by_kind(_today()),
+    )
+
+
+def _draw_dashboard(reading: DashboardReading, reviewer: bool, sees_coverage: bool) -> Markup:
+    """A reading drawn as HTML, for each of the few ways a viewer's roles change it: remembered
+    with the reading, so a visit draws only the page around it."""
     return Markup(  # noqa: S704 - a template rendered with autoescaping
         render_template(
             "insights/_dashboard_figures.html",
-            period=period,
-            previous=period.previous(),
-            args=dict(args),
+            **{field.name: getattr(reading, field.name) for field in fields(reading)},
+            previous=reading.period.previous(),
+            args=reading.period.query_args,
             reviewer=reviewer,
             sees_coverage=sees_coverage,
-            headline=metrics.headline(period),
-            trend=metrics.trend(period),
-            teams=metrics.by_kind(period),
-            departments=metrics.by_department(period),
-            speed=metrics.time_to_practice(period),
-            speed_before=metrics.time_to_practice(period.previous()),
-            statuses=statuses,
-            stalled=stalled,
-            participation=metrics.participation(period),
-            coverage=coverage_by_kind(_today()),
             Status=Status,
         )
     )
@@ -120,24 +143,23 @@ def leaderboard() -> Rendered:
     period = _period_or_error("insights/leaderboard.html")
     if not isinstance(period, Period):
         return period
-    args = _period_args()
     return render_template(
         "insights/leaderboard.html",
         period=period,
         kinds=list(PeriodKind),
-        args=args,
-        people=remembered(metrics.people_leaderboard, period),  # marks "you": rendered here
-        departments=remembered(_department_tables, period, tuple(sorted(args.items()))),
+        args=_period_args(),
+        people=remembered(metrics.people_leaderboard, period),  # marks "you": drawn here
+        departments=remembered(_department_tables, period),
     )
 
 
-def _department_tables(period: Period, args: tuple[tuple[str, str], ...]) -> Markup:
+def _department_tables(period: Period) -> Markup:
     by_count, by_rate = metrics.department_leaderboards(period)
     return Markup(  # noqa: S704 - a template rendered with autoescaping
         render_template(
             "insights/_leaderboard_departments.html",
             period=period,
-            args=dict(args),
+            args=period.query_args,
             by_count=by_count,
             by_rate=by_rate,
         )

@@ -424,3 +424,31 @@ def test_coverage_csv_lists_person_by_assignment(
     assert rows[0]["name"] == "'=HYPERLINK(evil)"  # a spreadsheet will not run it
     assert (rows[0]["department"], rows[0]["kind"], rows[0]["late"]) == ("IT", "back_office", "yes")
     assert SECRET not in text(response)
+
+
+def test_my_training_starts_a_missing_period_and_says_so_in_one_transaction(
+    client_as, make_user, make_module
+):
+    """Opening My training enrols the person in a repeating assignment's current period they
+    lack, and notifies them: writes on a GET, which keep their transaction on every database."""
+    from serviceideas.notifications.models import Notification
+    from serviceideas.training import services
+    from serviceideas.training.models import Audience, Repeat
+
+    trainer, learner = make_user(Role.TRAINER), make_user()
+    draft = services.AssignmentDraft(audience=Audience.EVERYONE, due_days=14, repeat=Repeat.MONTHLY)
+    assignment = services.create_assignment(trainer, make_module(author=trainer), draft)
+    db.session.commit()
+    mine = sa.select(Enrolment).where(
+        Enrolment.assignment_id == assignment.id, Enrolment.user_id == learner.id
+    )
+    db.session.execute(sa.delete(Notification).where(Notification.user_id == learner.id))
+    db.session.execute(
+        sa.delete(Enrolment).where(Enrolment.id.in_(mine.with_only_columns(Enrolment.id)))
+    )
+    db.session.commit()  # as if the daily command had not run yet for them
+
+    assert client_as(learner).get("/training").status_code == 200
+    assert len(db.session.scalars(mine).all()) == 1
+    told = db.session.scalars(sa.select(Notification).where(Notification.user_id == learner.id))
+    assert len(told.all()) == 1
