@@ -5,11 +5,11 @@ from __future__ import annotations
 import enum
 import sqlite3
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from datetime import UTC, datetime
-from typing import Any, TypeVar
+from typing import Any
 
 import sqlalchemy as sa
 from flask import Flask, g, has_app_context, has_request_context, request
@@ -109,8 +109,6 @@ def insert_ignoring_duplicates(table: sa.Table, dialect_name: str) -> Any:
     return insert(table).on_conflict_do_nothing()
 
 
-V = TypeVar("V", bound=Callable[..., Any])
-
 _writes_expected: ContextVar[bool] = ContextVar("writes_expected", default=False)
 
 
@@ -189,45 +187,35 @@ def _begin_immediate(connection: sa.Connection) -> None:
         raw.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
 
 
-def writes_on_get(view: V) -> V:
-    """Mark a view that writes when answering GET: on PostgreSQL it keeps its transaction
-    (configure_postgresql), so its writes stand or fall together."""
-    view.writes_on_get = True  # type: ignore[attr-defined]
-    return view
-
-
 def configure_postgresql(app: Flask, engine: Engine) -> None:
-    """Requests that only read (GET and HEAD, but for views marked `writes_on_get`) run their
-    statements without BEGIN and ROLLBACK.
+    """Requests that only read (GET and HEAD) run their statements without BEGIN and ROLLBACK.
 
     Each is a round trip to the server, and a page asks for two or three rows. Under
     PostgreSQL's default READ COMMITTED every statement sees its own snapshot inside a
-    transaction too, so reads see the same. The connection goes back to transactions before it
-    returns to the pool; requests that write, marked views, jobs and the test suite's own
-    sessions never see this. A statement that writes in such a request is a bug (a view that
-    should be marked): tests fail on it, production logs it.
+    transaction too, so reads see the same. The first statement that is not a read begins a
+    transaction as usual, so the writes a GET makes (My training starting a new period and
+    saying so) stand or fall together. The connection goes back to transactions before it
+    returns to the pool; requests that write, jobs and the test suite's own sessions never
+    see this.
     """
 
     @app.before_request
     def _reads_without_transaction() -> None:
-        view = app.view_functions.get(request.endpoint or "")
-        if request.method in {"GET", "HEAD"} and not getattr(view, "writes_on_get", False):
+        if request.method in {"GET", "HEAD"}:
             g.reads_without_transaction = True
 
     @sa.event.listens_for(engine, "checkout")
-    def _on_checkout(dbapi_connection: Any, record: Any, _proxy: Any) -> None:
+    def _on_checkout(dbapi_connection: Any, _record: Any, _proxy: Any) -> None:
         if has_app_context() and g.get("reads_without_transaction"):
             dbapi_connection.autocommit = True
 
     @sa.event.listens_for(engine, "before_cursor_execute")
-    def _only_reads(connection: sa.Connection, _cursor: Any, statement: str, *_: Any) -> None:
-        if not connection.connection.dbapi_connection.autocommit:
-            return
-        if statement.lstrip()[:6].upper() not in {"SELECT", "WITH", "SHOW"}:
-            message = f"{request.endpoint} writes on GET: mark it @writes_on_get"
-            if app.testing:
-                raise RuntimeError(message)
-            app.logger.warning(message)
+    def _writes_begin_a_transaction(
+        connection: sa.Connection, _cursor: Any, statement: str, *_: Any
+    ) -> None:
+        raw = connection.connection.dbapi_connection
+        if raw.autocommit and statement.lstrip()[:6].upper() not in {"SELECT", "SHOW"}:
+            raw.autocommit = False  # psycopg sends BEGIN before this statement
 
     @sa.event.listens_for(engine, "checkin")
     def _on_checkin(dbapi_connection: Any, _record: Any) -> None:

@@ -12,7 +12,7 @@ from wtforms import SelectField, SubmitField
 from wtforms.fields import SelectChoice
 from wtforms.validators import InputRequired
 
-from serviceideas.database import utcnow, writes_on_get
+from serviceideas.database import utcnow
 from serviceideas.extensions import csrf, db
 from serviceideas.forms import EmptyForm
 from serviceideas.htmx import is_fragment_request
@@ -59,7 +59,6 @@ def read_all() -> Response | str:
 
 @bp.route("/notifications/<id:notification_id>")
 @login_required
-@writes_on_get  # marks it read
 def open_one(notification_id: int) -> Response:
     """Follow a notification: marked read on the way (a harmless change, so a plain link)."""
     notification = db.get_or_404(Notification, notification_id)
@@ -91,7 +90,6 @@ def _preferences_form(current: dict[Category, Delivery]) -> FlaskForm:
 
 @bp.route("/notifications/settings", methods=["GET", "POST"])
 @login_required
-@writes_on_get  # makes the calendar feed's token the first time
 def settings() -> Response | tuple[str, int] | str:
     form = _preferences_form(services.preferences(current_user))
     if form.validate_on_submit():

@@ -23,7 +23,7 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import selectinload
 from wtforms.fields import SelectChoice
 
-from serviceideas.database import utcnow, writes_on_get
+from serviceideas.database import utcnow
 from serviceideas.downloads import csv_download
 from serviceideas.errors import RuleViolation
 from serviceideas.extensions import db
@@ -73,7 +73,6 @@ def _today() -> date:
 
 @bp.route("")
 @login_required
-@writes_on_get  # starts a repeating assignment's new period, and says so
 def mine() -> str:
     try:
         # Best effort: the daily `enrol-training` command is what guarantees new periods.

@@ -452,3 +452,38 @@ def test_my_training_starts_a_missing_period_and_says_so_in_one_transaction(
     assert len(db.session.scalars(mine).all()) == 1
     told = db.session.scalars(sa.select(Notification).where(Notification.user_id == learner.id))
     assert len(told.all()) == 1
+
+
+def test_my_trainings_new_period_and_its_notice_stand_or_fall_together(
+    client_as, make_user, make_module, monkeypatch
+):
+    """If saying so fails, the new period is not started either, so the next visit does both
+    (on PostgreSQL, a GET's first write begins its transaction)."""
+    from serviceideas.notifications import receivers
+    from serviceideas.notifications.models import Notification
+    from serviceideas.training import services
+    from serviceideas.training.models import Audience, Repeat
+
+    trainer, learner = make_user(Role.TRAINER), make_user()
+    draft = services.AssignmentDraft(audience=Audience.EVERYONE, due_days=14, repeat=Repeat.MONTHLY)
+    assignment = services.create_assignment(trainer, make_module(author=trainer), draft)
+    db.session.commit()
+    mine = sa.select(Enrolment.id).where(
+        Enrolment.assignment_id == assignment.id, Enrolment.user_id == learner.id
+    )
+    db.session.execute(sa.delete(Notification).where(Notification.user_id == learner.id))
+    db.session.execute(sa.delete(Enrolment).where(Enrolment.id.in_(mine)))
+    db.session.commit()
+
+    def database_away(*_args, **_kwargs):
+        raise sa.exc.OperationalError("INSERT INTO notifications", {}, Exception("gone"))
+
+    client = client_as(learner)
+    monkeypatch.setattr(receivers, "notify", database_away)
+    assert client.get("/training").status_code == 200  # the page still shows
+    assert db.session.scalars(mine).all() == []  # nothing half done
+    monkeypatch.undo()
+    assert client.get("/training").status_code == 200
+    assert len(db.session.scalars(mine).all()) == 1
+    told = db.session.scalars(sa.select(Notification).where(Notification.user_id == learner.id))
+    assert len(told.all()) == 1
