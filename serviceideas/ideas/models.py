@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import enum
-from datetime import date, datetime
-from typing import TYPE_CHECKING
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from typing import TYPE_CHECKING, Protocol
 
 import sqlalchemy as sa
+from flask import current_app
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from serviceideas.database import UTCDateTime, enum_column_type, utcnow
@@ -255,3 +257,44 @@ class StatusChange(db.Model):
 
     # Eager: the history always shows who acted.
     actor: Mapped[User] = relationship(lazy="joined", innerjoin=True)
+
+
+# Momentum: the one definition of *stalled* (docs/product.md, "Stalled ideas").
+
+
+class Waiting(Protocol):
+    """An idea, or a list's card of one: enough to tell whether it has stalled."""
+
+    @property
+    def status(self) -> Status: ...
+
+    @property
+    def status_changed_at(self) -> datetime: ...
+
+
+@dataclass(frozen=True, slots=True)
+class Stalled:
+    """An open idea whose status has not changed for `days` days, as of `now`, is stalled.
+
+    The review queue, the idea cards, the dashboard's funnel and the managers' weekly digest
+    all ask this one rule: in Python (`rule(idea)`) or in SQL (`rule.clause()`).
+    """
+
+    now: datetime
+    days: int
+
+    @classmethod
+    def as_configured(cls, now: datetime) -> Stalled:
+        """The rule with the company's setting (`SERVICEIDEAS_STALLED_AFTER_DAYS`)."""
+        return cls(now, current_app.config["STALLED_AFTER_DAYS"])
+
+    @property
+    def since(self) -> datetime:
+        """Open ideas whose status has not changed since this moment are stalled."""
+        return self.now - timedelta(days=self.days)
+
+    def __call__(self, idea: Waiting) -> bool:
+        return idea.status.is_open and idea.status_changed_at < self.since
+
+    def clause(self) -> sa.ColumnElement[bool]:
+        return sa.and_(Idea.status.in_(OPEN_STATUSES), Idea.status_changed_at < self.since)

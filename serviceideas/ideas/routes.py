@@ -26,7 +26,6 @@ from wtforms.fields import SelectChoice
 from serviceideas.database import utcnow
 from serviceideas.errors import RuleViolation, render_error
 from serviceideas.extensions import db
-from serviceideas.forms import show_refusal
 from serviceideas.htmx import hx_redirect, is_fragment_request, is_htmx_request
 from serviceideas.ideas import queries, services
 from serviceideas.ideas.forms import (
@@ -48,6 +47,7 @@ from serviceideas.people.models import Department, DepartmentKind, User
 from serviceideas.people.policies import requires
 from serviceideas.people.services import find_user
 from serviceideas.urls import url_for_each
+from serviceideas.writes import show_refusal
 
 bp = Blueprint("ideas", __name__, url_prefix="/ideas")
 

@@ -20,7 +20,7 @@ from wtforms.fields import SelectChoice
 from serviceideas.database import contains_pattern, contains_text
 from serviceideas.errors import RuleViolation
 from serviceideas.extensions import db
-from serviceideas.forms import EmptyForm, show_refusal
+from serviceideas.forms import EmptyForm
 from serviceideas.pagination import Page
 from serviceideas.people import services, staff_import
 from serviceideas.people.forms import (
@@ -33,6 +33,7 @@ from serviceideas.people.forms import (
 )
 from serviceideas.people.models import Department, DepartmentKind, Role, User, role_column
 from serviceideas.people.policies import can_administer, can_change_roles_of, requires
+from serviceideas.writes import show_refusal
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 

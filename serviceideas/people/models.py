@@ -7,6 +7,7 @@ import secrets
 from datetime import datetime
 
 import sqlalchemy as sa
+from sqlalchemy.ext.hybrid import hybrid_property
 from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 
 from serviceideas.database import UTCDateTime, enum_column_type, utcnow
@@ -97,9 +98,18 @@ class User(db.Model):
     def is_authenticated(self) -> bool:
         return True
 
-    @property
+    @hybrid_property
     def is_active(self) -> bool:
+        """*Active staff*, the one definition (docs/product.md, "Active staff"): a person whose
+        account is active. Every headcount, per-100-staff figure, participation share and
+        coverage counts only them; Flask-Login refuses to sign in anyone else. In a query,
+        `User.is_active` is the same rule as SQL."""
         return self.active
+
+    @is_active.inplace.expression
+    @classmethod
+    def _is_active_sql(cls) -> sa.ColumnElement[bool]:
+        return cls.active.is_(True)
 
     @property
     def is_anonymous(self) -> bool:

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import enum
-from datetime import date, datetime
-from typing import TYPE_CHECKING
+from datetime import date, datetime, timedelta
+from typing import TYPE_CHECKING, Protocol
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -212,10 +212,10 @@ class Enrolment(db.Model):
 
     @property
     def was_late(self) -> bool:
-        return self.completed_at is not None and self.completed_at.date() > self.due_on
+        return was_late(self)
 
     def is_overdue(self, today: date) -> bool:
-        return self.completed_at is None and self.due_on < today
+        return is_overdue(self, today)
 
 
 class Reflection(db.Model):
@@ -252,3 +252,64 @@ class ModuleIdea(db.Model):
         sa.ForeignKey("ideas.id", ondelete="CASCADE"), primary_key=True, index=True
     )
     user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="RESTRICT"))
+
+
+# Deadlines: the one definition of *due so far*, *overdue*, *due soon* and *late* for an
+# enrolment (docs/product.md, "Training deadlines"). Each is a Python function, for an
+# Enrolment or a list's item of one, and, where queries need it, the same rule in SQL.
+# Due dates are advisory: late work is still done, and counts.
+
+DUE_SOON_DAYS = 7
+
+
+class HasDueDate(Protocol):
+    @property
+    def due_on(self) -> date: ...
+
+    @property
+    def completed_at(self) -> datetime | None: ...
+
+
+def is_due(enrolment: HasDueDate, today: date) -> bool:
+    """*Due so far*: the due date has passed (it is before today), done or not."""
+    return enrolment.due_on < today
+
+
+def is_overdue(enrolment: HasDueDate, today: date) -> bool:
+    """*Overdue*: due so far and not done."""
+    return enrolment.completed_at is None and is_due(enrolment, today)
+
+
+def is_due_soon(enrolment: HasDueDate, today: date) -> bool:
+    """*Due soon*: not done, and due today or within the next `DUE_SOON_DAYS` days."""
+    return enrolment.completed_at is None and today <= enrolment.due_on <= due_soon_until(today)
+
+
+def was_late(enrolment: HasDueDate) -> bool:
+    """*Late*: done after the day it was due."""
+    return enrolment.completed_at is not None and enrolment.completed_at.date() > enrolment.due_on
+
+
+def is_late(enrolment: HasDueDate, today: date) -> bool:
+    """Late by today: done late, or not done and overdue (the coverage CSV's "late")."""
+    return was_late(enrolment) or is_overdue(enrolment, today)
+
+
+def due_soon_until(today: date) -> date:
+    return today + timedelta(days=DUE_SOON_DAYS)
+
+
+def due_so_far_sql(today: date) -> sa.ColumnElement[bool]:
+    return Enrolment.due_on < today
+
+
+def overdue_sql(today: date) -> sa.ColumnElement[bool]:
+    return sa.and_(Enrolment.completed_at.is_(None), due_so_far_sql(today))
+
+
+def due_soon_sql(today: date) -> sa.ColumnElement[bool]:
+    return sa.and_(
+        Enrolment.completed_at.is_(None),
+        Enrolment.due_on >= today,
+        Enrolment.due_on <= due_soon_until(today),
+    )

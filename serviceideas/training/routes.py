@@ -28,7 +28,7 @@ from serviceideas.downloads import csv_download
 from serviceideas.errors import RuleViolation
 from serviceideas.extensions import db
 from serviceideas.figures import remembered
-from serviceideas.forms import EmptyForm, show_refusal
+from serviceideas.forms import EmptyForm
 from serviceideas.htmx import is_fragment_request
 from serviceideas.pagination import Page
 from serviceideas.people.forms import department_choices
@@ -58,6 +58,7 @@ from serviceideas.training.policies import (
     can_train,
     can_work_on,
 )
+from serviceideas.writes import show_refusal
 
 bp = Blueprint("training", __name__, url_prefix="/training")
 
