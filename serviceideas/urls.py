@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import urlencode, urlsplit
 
 from flask import request, url_for
 from werkzeug.routing import IntegerConverter
@@ -17,6 +17,21 @@ class IdConverter(IntegerConverter):
 
     def __init__(self, map: Any) -> None:
         super().__init__(map, min=1, max=DATABASE_INT_MAX)
+
+
+def safe_next(target: str | None) -> str | None:
+    """`target` if it is a path on this site; None for anything that could lead elsewhere.
+
+    The app's one check before redirecting to an address that came from outside the code
+    (a `next` parameter, a stored link): `//host`, `/\\host`, schemes and control characters
+    are refused, so no redirect can leave the site.
+    """
+    if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
+        return None
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or any(ord(ch) < 32 for ch in target):
+        return None
+    return target
 
 
 def this_page_with(**changes: Any) -> str:

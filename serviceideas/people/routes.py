@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from urllib.parse import urlsplit
-
 from flask import (
     Blueprint,
     Response,
@@ -21,18 +19,9 @@ from serviceideas.errors import RuleViolation
 from serviceideas.extensions import db, limiter
 from serviceideas.people import services
 from serviceideas.people.forms import LoginForm, SetPasswordForm
+from serviceideas.urls import safe_next
 
 bp = Blueprint("auth", __name__)
-
-
-def safe_next(target: str | None) -> str | None:
-    """`target` if it is a path on this site; None for anything that could lead elsewhere."""
-    if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
-        return None
-    parts = urlsplit(target)
-    if parts.scheme or parts.netloc or any(ord(ch) < 32 for ch in target):
-        return None
-    return target
 
 
 def _failed_sign_in(response: Response) -> bool:
