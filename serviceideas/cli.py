@@ -16,11 +16,8 @@ from flask.cli import with_appcontext
 from serviceideas.database import utcnow, writing
 from serviceideas.errors import RuleViolation
 from serviceideas.extensions import db
-from serviceideas.ideas.demo import seed_ideas
 from serviceideas.people import services, staff_import
-from serviceideas.people.demo import DEMO_PASSWORD, seed_people
 from serviceideas.people.models import GRANTABLE_ROLES, Role, User
-from serviceideas.training.demo import seed_training
 from serviceideas.training.services import enrol_current_periods
 
 
@@ -44,11 +41,11 @@ def seed_demo() -> None:
     if db.session.scalar(sa.select(sa.func.count(User.id))):
         click.echo("The database already has people in it; demo data not added.")
         return
-    sign_ins = seed_people()
-    seed_ideas()
-    seed_training()
+    from serviceideas import demo
+
+    sign_ins = demo.seed()
     db.session.commit()
-    click.echo(f"Demo company created. Sign in with any of these, password {DEMO_PASSWORD!r}:")
+    click.echo(f"Demo company created. Sign in with any of these, password {demo.DEMO_PASSWORD!r}:")
     for email in sign_ins:
         click.echo(f"  {email}")
 

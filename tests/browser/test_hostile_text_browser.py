@@ -9,10 +9,10 @@ import pytest
 import sqlalchemy as sa
 from playwright.sync_api import Page
 
+from serviceideas.demo.people import seed_people
 from serviceideas.extensions import db
 from serviceideas.ideas import services as ideas
 from serviceideas.ideas.models import Lens, Status
-from serviceideas.people.demo import seed_people
 from serviceideas.people.models import User
 from serviceideas.training import services as training
 from serviceideas.training.models import Audience, Enrolment, ModuleKind, Reflection

@@ -8,8 +8,8 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from serviceideas.database import utcnow
+from serviceideas.demo.people import seed_people
 from serviceideas.extensions import db
-from serviceideas.people.demo import seed_people
 from tests.browser.test_people_journeys import sign_in
 
 pytestmark = pytest.mark.browser

@@ -10,10 +10,10 @@ import sqlalchemy as sa
 from playwright.sync_api import Page, expect
 
 from serviceideas.database import utcnow
+from serviceideas.demo.people import seed_people
 from serviceideas.extensions import db
 from serviceideas.ideas import services as ideas
 from serviceideas.ideas.models import Lens, Status
-from serviceideas.people.demo import seed_people
 from serviceideas.people.models import User
 from tests.browser.test_people_journeys import sign_in
 

@@ -7,8 +7,8 @@ import re
 import pytest
 from playwright.sync_api import Page, expect
 
+from serviceideas.demo.people import DEMO_PASSWORD, seed_people
 from serviceideas.extensions import db
-from serviceideas.people.demo import DEMO_PASSWORD, seed_people
 
 pytestmark = pytest.mark.browser
 
