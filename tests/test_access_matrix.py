@@ -19,7 +19,8 @@ SIGNED_IN = {"anonymous": "login", **dict.fromkeys(WHO[1:], "ok")}
 ADMINS = {"anonymous": "login", "employee": 403, "trainer": 403, "manager": 403, "admin": "ok"}
 REVIEWERS = {"anonymous": "login", "employee": 403, "trainer": 403, "manager": "ok", "admin": "ok"}
 TRAINERS = {"anonymous": "login", "employee": 403, "trainer": "ok", "manager": 403, "admin": "ok"}
-# Reflection text: the trainer role itself, not an admin's blanket powers (SPEC §4).
+# Reflection text: the trainer role itself, not an admin's blanket powers
+# (docs/product.md, "Privacy of reflections").
 REFLECTION_READERS = {**TRAINERS, "admin": 403}
 COVERAGE = {"anonymous": "login", "employee": 403, "trainer": "ok", "manager": "ok", "admin": "ok"}
 # The object belongs to someone else: only its author may (tested in tests/ideas).

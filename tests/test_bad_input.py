@@ -1,4 +1,4 @@
-"""Odd input anywhere gets a clear 4xx, never a 500 (SPEC §7)."""
+"""Odd input anywhere gets a clear 4xx, never a 500 (SECURITY.md, "Bad input")."""
 
 from __future__ import annotations
 
