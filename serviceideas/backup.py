@@ -101,15 +101,15 @@ def restore(source: IO[str], batch: int = 5000) -> dict[str, int]:
         pending: list[dict[str, Any]] = []
         current: sa.Table | None = None
         for entry in lines:
-            table = tables.get(entry.get("table", ""))
-            if table is None:
+            target = tables.get(entry.get("table", ""))
+            if target is None:
                 raise RestoreError(f"Unknown table {entry.get('table')!r}.")
-            if current is not None and table is not current and pending:
+            if current is not None and target is not current and pending:
                 connection.execute(sa.insert(current), pending)
                 pending = []
-            current = table
-            pending.append({k: _typed(v, table.c[k]) for k, v in entry["row"].items()})
-            counts[table.name] += 1
+            current = target
+            pending.append({k: _typed(v, target.c[k]) for k, v in entry["row"].items()})
+            counts[target.name] += 1
             if len(pending) >= batch:
                 connection.execute(sa.insert(current), pending)
                 pending = []

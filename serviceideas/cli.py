@@ -1,4 +1,17 @@
-"""Commands for `flask --app wsgi …`: seed-demo, create-user, import-staff."""
+"""Commands for `flask --app wsgi …`.
+
+Setting up:
+    seed-demo        fill an empty database with the demo company (serviceideas/demo/)
+    create-user      add one person who can sign in straight away
+    import-staff     create or update people from a CSV file (--dry-run to preview)
+Run on a schedule:
+    enrol-training   daily: start new periods of repeating assignments, enrol anyone missed
+    send-reminders   every few minutes: training reminders, e-mail for what just happened
+    send-digests     daily: the daily and weekly digests
+Backups:
+    export           write every row as JSON lines, to a file or standard output
+    restore          load such a dump into an empty, migrated database
+"""
 
 from __future__ import annotations
 
@@ -6,7 +19,7 @@ import sys
 from collections.abc import Callable
 from functools import wraps
 from pathlib import Path
-from typing import Any
+from typing import ParamSpec, TextIO
 
 import click
 import sqlalchemy as sa
@@ -20,13 +33,15 @@ from serviceideas.people import services, staff_import
 from serviceideas.people.models import GRANTABLE_ROLES, Role, User
 from serviceideas.training.services import enrol_current_periods
 
+P = ParamSpec("P")
 
-def writer(command: Callable[..., None]) -> Callable[..., None]:
-    """Every command here writes: on SQLite, take the write lock at the start of each
-    transaction so commands and requests running at once queue instead of failing."""
+
+def writer(command: Callable[P, None]) -> Callable[P, None]:
+    """A command that writes: on SQLite, take the write lock at the start of each transaction
+    so commands and requests running at once queue instead of failing."""
 
     @wraps(command)
-    def run(*args: Any, **kwargs: Any) -> None:
+    def run(*args: P.args, **kwargs: P.kwargs) -> None:
         with writing():
             command(*args, **kwargs)
 
@@ -41,7 +56,7 @@ def seed_demo() -> None:
     if db.session.scalar(sa.select(sa.func.count(User.id))):
         click.echo("The database already has people in it; demo data not added.")
         return
-    from serviceideas import demo
+    from serviceideas import demo  # only here: the serving app never loads the demo data
 
     sign_ins = demo.seed()
     db.session.commit()
@@ -170,7 +185,7 @@ def send_digests() -> None:
 @click.command("export")
 @click.argument("dump", type=click.File("w", encoding="utf-8"))
 @with_appcontext
-def export_data(dump: Any) -> None:
+def export_data(dump: TextIO) -> None:
     """Write a complete, re-importable dump of the data (JSON lines) to DUMP ('-': stdout)."""
     from serviceideas.backup import export
 
@@ -182,7 +197,7 @@ def export_data(dump: Any) -> None:
 @click.argument("dump", type=click.File("r", encoding="utf-8"))
 @with_appcontext
 @writer
-def restore_data(dump: Any) -> None:
+def restore_data(dump: TextIO) -> None:
     """Load a dump written by `export` into an empty, migrated database."""
     from serviceideas.backup import RestoreError, restore
 

@@ -1,12 +1,12 @@
 """Configuration: defaults here, then the instance folder's config.py, then the environment.
 
 Everything a deployment changes is an environment variable; the names are part of the
-public interface (SPEC §6).
+public interface (README, "Configuration").
 """
 
 from __future__ import annotations
 
-import os
+from collections.abc import Callable, Mapping
 from typing import Any
 
 # Secrets that ship in public code or examples; a production server refuses them.
@@ -18,7 +18,7 @@ DEVELOPMENT_SECRET = "serviceideas-development-only"  # noqa: S105 - refused out
 ASSET_SOURCES = ("cdn", "local")
 
 # Front-end files: one place for the version, the CDN address and the SRI hash.
-# `tests/test_assets.py` checks that the copies in static/vendor hash to the same values.
+# tests/test_app.py checks that the copies in static/vendor hash to the same values.
 VENDOR_ASSETS: dict[str, dict[str, str]] = {
     "htmx": {
         "cdn": "https://cdn.jsdelivr.net/npm/htmx.org@2.0.11/dist/htmx.min.js",
@@ -98,13 +98,18 @@ class Config:
     STALLED_AFTER_DAYS = 30
 
 
-ENVIRONMENT_SETTINGS = {
-    # environment variable: (config key, parser)
+def is_yes(value: str) -> bool:
+    """An on/off environment variable: 1, true or yes (any case) is on; anything else off."""
+    return value.lower() in {"1", "true", "yes"}
+
+
+# environment variable: (config key, parser)
+ENVIRONMENT_SETTINGS: dict[str, tuple[str, Callable[[str], Any]]] = {
     "SERVICEIDEAS_ENV": ("ENV_NAME", str),
     "SECRET_KEY": ("SECRET_KEY", str),
     "DATABASE_URL": ("SQLALCHEMY_DATABASE_URI", str),
     "SERVICEIDEAS_ASSETS": ("SERVICEIDEAS_ASSETS", str),
-    "SESSION_COOKIE_SECURE": ("SESSION_COOKIE_SECURE", lambda v: v.lower() in {"1", "true", "yes"}),
+    "SESSION_COOKIE_SECURE": ("SESSION_COOKIE_SECURE", is_yes),
     "RATELIMIT_STORAGE_URI": ("RATELIMIT_STORAGE_URI", str),
     "SERVICEIDEAS_STALLED_AFTER_DAYS": ("STALLED_AFTER_DAYS", int),
     "SERVICEIDEAS_PROXY_HOPS": ("PROXY_HOPS", int),
@@ -119,7 +124,7 @@ ENVIRONMENT_SETTINGS = {
 }
 
 
-def environment_overrides(environ: os._Environ[str] | dict[str, str]) -> dict[str, Any]:
+def environment_overrides(environ: Mapping[str, str]) -> dict[str, Any]:
     """The settings given in the environment, parsed."""
     overrides: dict[str, Any] = {}
     for variable, (key, parse) in ENVIRONMENT_SETTINGS.items():

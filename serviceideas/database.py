@@ -13,6 +13,7 @@ from typing import Any
 
 import sqlalchemy as sa
 from flask import Flask, g, has_app_context, has_request_context, request
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Dialect, Engine
 from sqlalchemy.ext.compiler import compiles
 
@@ -91,17 +92,15 @@ def contains_pattern(text: str) -> str:
     return f"%{escaped}%"
 
 
-def insert_ignoring_duplicates(table: sa.Table, dialect_name: str) -> Any:
+def insert_ignoring_duplicates(table: sa.Table, dialect_name: str) -> sa.Insert:
     """INSERT … ON CONFLICT DO NOTHING, on SQLite and PostgreSQL alike.
 
     For rows that a unique constraint allows only once, when two requests may add the same
     row at the same moment: the second simply adds nothing.
     """
     if dialect_name == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert
-    return insert(table).on_conflict_do_nothing()
+        return postgresql.insert(table).on_conflict_do_nothing()
+    return sqlite.insert(table).on_conflict_do_nothing()
 
 
 _writes_expected: ContextVar[bool] = ContextVar("writes_expected", default=False)
@@ -160,6 +159,8 @@ def _begin_immediate(connection: sa.Connection) -> None:
     the tries come every 0.2-2 ms for the first tenth of a second, then every 10 ms.
     """
     raw = connection.connection.driver_connection
+    if not isinstance(raw, sqlite3.Connection):  # only the sqlite3 driver is configured here
+        raise TypeError(f"expected a sqlite3 connection, not {type(raw).__name__}")
     deadline = time.monotonic() + SQLITE_BUSY_TIMEOUT_MS / 1000
     pause = 0.0002
     started = time.monotonic()

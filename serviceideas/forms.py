@@ -9,5 +9,5 @@ def stripped(value: object) -> object:
     return value.strip() if isinstance(value, str) else value
 
 
-class EmptyForm(FlaskForm):
+class EmptyForm(FlaskForm):  # type: ignore[misc]  # Flask-WTF ships no types: FlaskForm is Any
     """No fields: a plain POST button that still carries its CSRF token."""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask import Flask, Response, flash, redirect, request
 from flask_login import login_url
+from werkzeug.wrappers import Response as WerkzeugResponse
 
 
 def is_htmx_request() -> bool:
@@ -26,10 +27,11 @@ def hx_redirect(url: str) -> Response:
     return response
 
 
-def send_to_sign_in() -> Response:
+def send_to_sign_in() -> WerkzeugResponse:
     """Flask-Login's answer to a signed-out request. An htmx request would otherwise follow
     the redirect and swap the whole sign-in page into a fragment: send the browser instead."""
-    url = login_url("auth.login", next_url=request.full_path.rstrip("?"))
+    # Flask-Login ships no types; login_url answers the sign-in page's address as text.
+    url: str = login_url("auth.login", next_url=request.full_path.rstrip("?"))
     if is_htmx_request():
         return hx_redirect(url)
     flash("Please sign in to see that page.", "info")

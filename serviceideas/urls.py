@@ -57,8 +57,8 @@ def url_for_each(endpoint: str, key: str, **values: Any) -> Callable[[int], str]
     marker's digits appear twice), each address is built the ordinary way.
     """
     marker = str(DATABASE_INT_MAX + 1)
-    parts = url_for(endpoint, **values, **{key: marker}).split(marker)
+    parts = url_for(endpoint, **{**values, key: marker}).split(marker)
     if len(parts) != 2:
-        return lambda id: url_for(endpoint, **values, **{key: id})
+        return lambda id: url_for(endpoint, **{**values, key: id})
     head, tail = parts
     return lambda id: f"{head}{id}{tail}"

@@ -1,4 +1,7 @@
-"""The command-line interface: seed-demo, create-user, import-staff."""
+"""The command-line interface: seed-demo, create-user, import-staff and enrol-training.
+
+send-reminders and send-digests are tested with notifications (tests/notifications), export
+and restore in tests/test_backup.py."""
 
 from __future__ import annotations
 

@@ -405,7 +405,7 @@ def seed_ideas(now: datetime | None = None) -> None:
     """Add the demo ideas, votes, comments and histories. Expects the demo company."""
     now = now or utcnow()
     rng = random.Random(7)
-    people = list(db.session.scalars(sa.select(User).where(User.active.is_(True))))
+    people = list(db.session.scalars(sa.select(User).where(User.is_active)))
     by_department: dict[str, list[User]] = {}
     for person in people:
         by_department.setdefault(person.department.name, []).append(person)

@@ -21,7 +21,8 @@ DEPARTMENTS = [
     ("People & Culture", DepartmentKind.BACK_OFFICE, 3),
 ]
 
-# The five sign-ins of SPEC §6: (email, name, department, roles)
+# The five sign-ins the README lists, one for each role (docs/product.md, "Roles"):
+# (email, name, department, roles)
 SIGN_INS = [
     ("employee@example.com", "Emma Employee", "Customer Service", ()),
     ("backoffice@example.com", "Bo Backoffice", "Logistics", ()),

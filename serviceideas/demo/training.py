@@ -4,7 +4,7 @@ back office in particular, with done, due and overdue work and some reflections 
 from __future__ import annotations
 
 import random
-from datetime import datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 
 import sqlalchemy as sa
 
@@ -12,7 +12,14 @@ from serviceideas.database import utcnow
 from serviceideas.extensions import db
 from serviceideas.people.models import Department, DepartmentKind, User
 from serviceideas.training import services
-from serviceideas.training.models import Audience, Enrolment, ModuleKind, Reflection, Repeat
+from serviceideas.training.models import (
+    Audience,
+    Enrolment,
+    Module,
+    ModuleKind,
+    Reflection,
+    Repeat,
+)
 
 R, F, A = ModuleKind.READING, ModuleKind.REFLECTION, ModuleKind.ACTIVITY
 
@@ -184,20 +191,32 @@ FEEDBACK = [
 def seed_training(now: datetime | None = None) -> None:
     """Add the demo modules, assignments and enrolments. Expects the demo company."""
     now = now or utcnow()
-    today = now.date()
-    rng = random.Random(11)
-    trainer = db.session.scalar(sa.select(User).where(User.email == "trainer@example.com"))
-    departments = list(db.session.scalars(sa.select(Department)))
-    back_office = [d for d in departments if d.kind is DepartmentKind.BACK_OFFICE]
-    by_name = {d.name: d for d in departments}
+    trainer = db.session.execute(
+        sa.select(User).where(User.email == "trainer@example.com")
+    ).scalar_one()
+    modules = _publish_modules(trainer, now)
+    _assign(trainer, modules, now.date())
+    _complete_some(trainer, now, random.Random(11))
+    db.session.flush()
 
+
+def _publish_modules(trainer: User, now: datetime) -> list[Module]:
+    """The eight modules, written and published a hundred days ago."""
     modules = []
     for title, summary, body, kind, prompt, minutes in MODULES:
         draft = services.ModuleDraft(title, summary, body, kind, prompt, minutes)
         module = services.create_module(trainer, draft)
         services.publish(trainer, module, now=now - timedelta(days=100))
         modules.append(module)
+    return modules
 
+
+def _assign(trainer: User, modules: list[Module], today: date) -> None:
+    """Assign the modules over the last three months: to everyone, to the back office, and to
+    the teams that meet customers, one of them repeating monthly."""
+    departments = list(db.session.scalars(sa.select(Department)))
+    back_office = [d for d in departments if d.kind is DepartmentKind.BACK_OFFICE]
+    by_name = {d.name: d for d in departments}
     # (module index, audience, departments, days ago, due days, repeat)
     plan = [
         (0, Audience.EVERYONE, [], 90, 21, Repeat.NONE),
@@ -227,7 +246,11 @@ def seed_training(now: datetime | None = None) -> None:
             while (month := (month + timedelta(days=32)).replace(day=1)) <= today:
                 services.enrol(assignment, month)
 
-    # Work done so far: most people keep up, some are late, some have not started.
+
+def _complete_some(trainer: User, now: datetime, rng: random.Random) -> None:
+    """Work done so far: most people keep up, some are late, some have not started; the
+    trainer has answered about half of the reflections."""
+    today = now.date()
     demo_learners = {"employee@example.com", "backoffice@example.com"}
     enrolments = db.session.scalars(sa.select(Enrolment).order_by(Enrolment.id)).all()
     for enrolment in enrolments:
@@ -246,8 +269,8 @@ def seed_training(now: datetime | None = None) -> None:
         answer = rng.choice(ANSWERS) if module.kind.needs_answer else None
         services.complete(enrolment.user, enrolment, answer, now=finished)
         if answer and rng.random() < 0.5:
-            reflection = db.session.get(Reflection, enrolment.id)
+            # complete() wrote the reflection, keyed by the enrolment's id.
+            reflection = db.session.get_one(Reflection, enrolment.id)
             services.give_feedback(
                 trainer, reflection, rng.choice(FEEDBACK), now=finished + timedelta(days=1)
             )
-    db.session.flush()
