@@ -2,27 +2,14 @@
 
 from __future__ import annotations
 
-import sqlalchemy as sa
-from flask import (
-    Blueprint,
-    Response,
-    current_app,
-    flash,
-    redirect,
-    render_template,
-    request,
-    url_for,
-)
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
-from sqlalchemy.exc import IntegrityError
-from wtforms.fields import SelectChoice
+from werkzeug.wrappers import Response
 
-from serviceideas.database import contains_pattern, contains_text
-from serviceideas.errors import RuleViolation
 from serviceideas.extensions import db
 from serviceideas.forms import EmptyForm
 from serviceideas.pagination import Page
-from serviceideas.people import services, staff_import
+from serviceideas.people import queries, services, staff_import
 from serviceideas.people.forms import (
     DepartmentForm,
     NewPersonForm,
@@ -30,10 +17,11 @@ from serviceideas.people.forms import (
     PersonForm,
     StaffImportForm,
     department_choices,
+    department_filter_choices,
 )
-from serviceideas.people.models import Department, DepartmentKind, Role, User, role_column
+from serviceideas.people.models import Department, DepartmentKind, User
 from serviceideas.people.policies import can_administer, can_change_roles_of, requires
-from serviceideas.writes import show_refusal
+from serviceideas.writes import commit_or_refuse
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
@@ -48,22 +36,20 @@ Rendered = tuple[str, int] | str
 def departments() -> Response | Rendered:
     form = DepartmentForm()
     if form.validate_on_submit():
-        try:
-            department = services.create_department(form.name.data, DepartmentKind(form.kind.data))
-            db.session.commit()
-        except RuleViolation as error:
-            db.session.rollback()
-            show_refusal(form, error, "name")
-        except IntegrityError:  # the same name, added by someone else a moment ago
-            db.session.rollback()
-            form.name.errors.append("There is already a department with this name.")
-        else:
-            flash(f"Department {department.name} added.", "success")
+        added = commit_or_refuse(
+            lambda: services.create_department(
+                form.name.data or "", DepartmentKind(form.kind.data)
+            ),
+            form=form,
+            field="name",
+        )
+        if added:
+            flash(f"Department {added.kept.name} added.", "success")
             return redirect(url_for("admin.departments"), code=303)
     return render_template(
         "admin/departments.html",
         form=form,
-        departments=services.departments_with_headcount(),
+        departments=queries.departments_with_headcount(),
     ), 422 if form.errors else 200
 
 
@@ -73,12 +59,14 @@ def edit_department(department_id: int) -> Response | Rendered:
     department = db.get_or_404(Department, department_id)
     form = DepartmentForm(data={"name": department.name, "kind": department.kind.value})
     if form.validate_on_submit():
-        try:
-            services.update_department(department, form.name.data, DepartmentKind(form.kind.data))
-        except RuleViolation as error:
-            show_refusal(form, error, "name")
-        else:
-            db.session.commit()
+        saved = commit_or_refuse(
+            lambda: services.update_department(
+                department, form.name.data or "", DepartmentKind(form.kind.data)
+            ),
+            form=form,
+            field="name",
+        )
+        if saved:
             flash(f"Department {department.name} saved.", "success")
             return redirect(url_for("admin.departments"), code=303)
     status = 422 if form.errors else 200
@@ -91,29 +79,16 @@ def edit_department(department_id: int) -> Response | Rendered:
 @bp.route("/users")
 @requires(can_administer)
 def users() -> Rendered:
-    departments = department_choices()
     filters = PeopleFilterForm(request.args)
-    filters.department.choices = [SelectChoice("", "All departments")] + [
-        SelectChoice(str(choice.value), choice.label) for choice in departments
-    ]
+    filters.department.choices = department_filter_choices()
     if not filters.validate():
         return render_template("admin/users.html", filters=filters, page=None), 400
-
-    query = sa.select(User).order_by(User.name, User.id)
-    if filters.q.data:
-        pattern = contains_pattern(filters.q.data)
-        query = query.where(
-            sa.or_(
-                contains_text(User.name, pattern),
-                User.email.like(pattern, escape="\\"),
-            )
-        )
-    if filters.department.data:
-        query = query.where(User.department_id == int(filters.department.data))
-    if filters.role.data:
-        query = query.where(role_column(Role(filters.role.data)).is_(True))
-    if filters.status.data != "all":
-        query = query.where(User.active.is_(filters.status.data != "inactive"))
+    query = queries.people_matching(
+        text=filters.q.data,
+        department_id=filters.department_id(),
+        role=filters.chosen_role(),
+        active=filters.wants_active(),
+    )
     page = Page.of(query, request.args.get("page"), current_app.config["PAGE_SIZE"])
     return render_template("admin/users.html", filters=filters, page=page)
 
@@ -124,21 +99,19 @@ def new_user() -> Response | Rendered:
     form = NewPersonForm()
     form.department.choices = department_choices()
     if form.validate_on_submit():
-        try:
-            user = services.create_user(
-                email=form.email.data,
-                name=form.name.data,
-                department=db.session.get_one(Department, form.department.data),
+        department = db.get_or_404(Department, form.department.data)
+        added = commit_or_refuse(
+            lambda: services.create_user(
+                email=form.email.data or "",
+                name=form.name.data or "",
+                department=department,
                 roles=form.chosen_roles(),
-            )
-            db.session.commit()
-        except RuleViolation as error:
-            db.session.rollback()
-            show_refusal(form, error, "email")
-        except IntegrityError:  # the same email, added by someone else a moment ago
-            db.session.rollback()
-            form.email.errors.append("Someone with this email address already exists.")
-        else:
+            ),
+            form=form,
+            field="email",
+        )
+        if added:
+            user = added.kept
             flash(f"{user.name} added. Give them a password-set link to sign in.", "success")
             return redirect(url_for("admin.edit_user", user_id=user.id), code=303)
     return render_template("admin/user_new.html", form=form), 422 if form.errors else 200
@@ -157,18 +130,19 @@ def edit_user(user_id: int) -> Response | Rendered:
     )
     form.department.choices = department_choices()
     if form.validate_on_submit():
-        try:
-            services.update_user(
+        department = db.get_or_404(Department, form.department.data)
+        saved = commit_or_refuse(
+            lambda: services.update_user(
                 user,
-                name=form.name.data,
-                department=db.session.get_one(Department, form.department.data),
+                name=form.name.data or "",
+                department=department,
                 roles=form.chosen_roles(),
                 acting=current_user,
-            )
-        except RuleViolation as error:
-            show_refusal(form, error, "name")
-        else:
-            db.session.commit()
+            ),
+            form=form,
+            field="name",
+        )
+        if saved:
             flash(f"{user.name} saved.", "success")
             return redirect(url_for("admin.edit_user", user_id=user.id), code=303)
     return render_template(
@@ -194,15 +168,11 @@ def reactivate_user(user_id: int) -> Response:
 
 def _set_active(user_id: int, active: bool) -> Response:
     user = db.get_or_404(User, user_id)
-    if EmptyForm().validate_on_submit():
-        try:
-            services.set_active(current_user, user, active)
-        except RuleViolation as error:
-            flash(error.message, "error")
-        else:
-            db.session.commit()
-            state = "reactivated: they can sign in again" if active else "deactivated"
-            flash(f"{user.name} is {state}. Nothing they wrote has been removed.", "success")
+    if EmptyForm().validate_on_submit() and commit_or_refuse(
+        lambda: services.set_active(current_user, user, active)
+    ):
+        state = "reactivated: they can sign in again" if active else "deactivated"
+        flash(f"{user.name} is {state}. Nothing they wrote has been removed.", "success")
     return redirect(url_for("admin.edit_user", user_id=user.id), code=303)
 
 
@@ -210,7 +180,7 @@ def _set_active(user_id: int, active: bool) -> Response:
 @requires(can_administer)
 def password_link(user_id: int) -> Response | Rendered:
     user = db.get_or_404(User, user_id)
-    if not user.active:
+    if not user.is_active:
         flash("Reactivate this person before giving them a password link.", "error")
         return redirect(url_for("admin.edit_user", user_id=user.id), code=303)
     if not EmptyForm().validate_on_submit():
@@ -229,25 +199,12 @@ def import_staff() -> Rendered:
     form = StaffImportForm()
     report = None
     if form.validate_on_submit():
-        try:
-            text = (
-                staff_import.decode(form.file.data.read())
-                if form.file.data and form.file.data.filename
-                else form.text.data or ""
-            )
-        except RuleViolation as error:
-            form.file.errors.append(error.message)
-        else:
-            if not text.strip():
-                form.file.errors.append("Choose a CSV file or paste its contents.")
-            else:
-                apply = bool(form.apply.data)
-                report = staff_import.import_staff(text, acting=current_user, apply=apply)
-                if apply and not report.problems:
-                    db.session.commit()
-                else:
-                    db.session.rollback()
-                    report.applied = False
-                form.text.data = text  # keep it on the page, ready to import after a preview
+        report = commit_or_refuse(
+            lambda: staff_import.import_staff(
+                form.csv_text(), acting=current_user, apply=bool(form.apply.data)
+            ),
+            form=form,
+            field="file",
+        ).value
     status = 422 if form.errors or (report and report.problems) else 200
     return render_template("admin/import.html", form=form, report=report), status

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-import sqlalchemy as sa
+from typing import Any
+
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileSize
 from wtforms import (
@@ -18,18 +19,18 @@ from wtforms import (
     SubmitField,
     TextAreaField,
 )
-from wtforms.fields import SelectChoice
+from wtforms.fields import SelectChoice  # type: ignore[attr-defined]  # new in WTForms 3.3
 from wtforms.validators import DataRequired, EqualTo, InputRequired, Length, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
-from serviceideas.extensions import db
+from serviceideas.errors import RuleViolation
 from serviceideas.forms import stripped
+from serviceideas.people import queries, staff_import
 from serviceideas.people.models import (
     DEPARTMENT_NAME_MAX,
     EMAIL_MAX,
     GRANTABLE_ROLES,
     NAME_MAX,
-    Department,
     DepartmentKind,
     Role,
 )
@@ -41,8 +42,15 @@ ROLE_CHOICES = [SelectChoice(role.value, role.label) for role in GRANTABLE_ROLES
 def department_choices() -> list[SelectChoice]:
     """Every department by name, for a select (values are ids)."""
     return [
-        SelectChoice(department.id, department.name)
-        for department in db.session.scalars(sa.select(Department).order_by(Department.name))
+        SelectChoice(department.id, department.name) for department in queries.departments_by_name()
+    ]
+
+
+def department_filter_choices() -> list[SelectChoice]:
+    """ "All departments", then every department by name, for a filter read from the address
+    (values are ids as text, as the address carries them)."""
+    return [SelectChoice("", "All departments")] + [
+        SelectChoice(str(choice.value), choice.label) for choice in department_choices()
     ]
 
 
@@ -51,7 +59,7 @@ class CheckboxesField(SelectMultipleField):
     option_widget = CheckboxInput()
 
 
-class LoginForm(FlaskForm):
+class LoginForm(FlaskForm):  # type: ignore[misc]  # Flask-WTF has no types
     email = EmailField("Email", validators=[DataRequired(), Length(max=EMAIL_MAX)])
     password = PasswordField("Password", validators=[DataRequired(), Length(max=256)])
     remember = BooleanField("Keep me signed in on this device")
@@ -59,7 +67,7 @@ class LoginForm(FlaskForm):
     submit = SubmitField("Sign in")
 
 
-class SetPasswordForm(FlaskForm):
+class SetPasswordForm(FlaskForm):  # type: ignore[misc]  # Flask-WTF has no types
     password = PasswordField("New password", validators=[DataRequired(), Length(max=256)])
     confirm = PasswordField(
         "Type it again",
@@ -68,13 +76,13 @@ class SetPasswordForm(FlaskForm):
     submit = SubmitField("Set password")
 
 
-class DepartmentForm(FlaskForm):
+class DepartmentForm(FlaskForm):  # type: ignore[misc]  # Flask-WTF has no types
     name = StringField("Name", validators=[DataRequired(), Length(max=DEPARTMENT_NAME_MAX)])
     kind = RadioField("Kind", choices=KIND_CHOICES, validators=[InputRequired()])
     submit = SubmitField("Save department")
 
 
-class PersonForm(FlaskForm):
+class PersonForm(FlaskForm):  # type: ignore[misc]  # Flask-WTF has no types
     """Name, department and roles: what an admin edits. The email is set once, at creation."""
 
     name = StringField("Name", validators=[DataRequired(), Length(max=NAME_MAX)])
@@ -91,7 +99,7 @@ class NewPersonForm(PersonForm):
     submit = SubmitField("Add person")
 
 
-class PeopleFilterForm(FlaskForm):
+class PeopleFilterForm(FlaskForm):  # type: ignore[misc]  # Flask-WTF has no types
     """The filters of the people list; read from the query string, so no CSRF token."""
 
     class Meta:
@@ -117,9 +125,40 @@ class PeopleFilterForm(FlaskForm):
         filters=[stripped],
     )
 
+    def department_id(self) -> int | None:
+        return int(self.department.data) if self.department.data else None
 
-class StaffImportForm(FlaskForm):
+    def chosen_role(self) -> Role | None:
+        return Role(self.role.data) if self.role.data else None
+
+    def wants_active(self) -> bool | None:
+        """True for active people, False for deactivated ones, None for everyone."""
+        return None if self.status.data == "all" else self.status.data != "inactive"
+
+
+class StaffImportForm(FlaskForm):  # type: ignore[misc]  # Flask-WTF has no types
     file = FileField("CSV file", validators=[FileSize(max_size=4 * 1024 * 1024)])
     text = TextAreaField("…or paste the CSV here", validators=[Optional()])
     preview = SubmitField("Preview")
     apply = SubmitField("Import")
+
+    def validate(self, extra_validators: Any = None) -> bool:
+        """Valid when there is CSV text to import: the uploaded file's (which must be UTF-8),
+        else what was pasted. The file's text goes into the text box, so that after a preview
+        the page holds it, ready to import."""
+        if not super().validate(extra_validators):
+            return False
+        upload = self.file.data
+        if upload and upload.filename:
+            try:
+                self.text.data = staff_import.decode(upload.read())
+            except RuleViolation as error:
+                self.file.errors.append(error.message)
+                return False
+        if not self.csv_text().strip():
+            self.file.errors.append("Choose a CSV file or paste its contents.")
+            return False
+        return True
+
+    def csv_text(self) -> str:
+        return self.text.data or ""

@@ -5,13 +5,19 @@ from __future__ import annotations
 import enum
 import secrets
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
 from sqlalchemy.ext.hybrid import hybrid_property
-from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
+from sqlalchemy.orm import Mapped, QueryableAttribute, mapped_column, relationship, validates
 
 from serviceideas.database import UTCDateTime, enum_column_type, utcnow
 from serviceideas.extensions import db
+
+if TYPE_CHECKING:
+    from serviceideas.extensions import Base as Model  # what db.Model is, to the type checker
+else:
+    Model = db.Model  # Flask-SQLAlchemy makes it at run time, out of mypy's sight
 
 EMAIL_MAX = 254
 NAME_MAX = 120
@@ -46,7 +52,7 @@ GRANTABLE_ROLES = (Role.TRAINER, Role.MANAGER, Role.ADMIN)
 ROLE_FLAGS = {role: f"is_{role}" for role in GRANTABLE_ROLES}
 
 
-class Department(db.Model):
+class Department(Model):
     __tablename__ = "departments"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -58,7 +64,7 @@ class Department(db.Model):
         return f"<Department {self.name!r} {self.kind.value}>"
 
 
-class User(db.Model):
+class User(Model):
     __tablename__ = "users"
     __table_args__ = (
         # Emails are stored lower-cased, so the unique constraint compares them
@@ -87,7 +93,10 @@ class User(db.Model):
     # Eager: a person is almost never shown without their department. "unnested": when the
     # person is itself an outer join (an idea's owner), chain a plain outer join rather than
     # a parenthesised inner one, which SQLite would materialise for every user.
-    department: Mapped[Department] = relationship(lazy="joined", innerjoin="unnested")
+    department: Mapped[Department] = relationship(
+        lazy="joined",
+        innerjoin="unnested",  # type: ignore[arg-type]  # documented, missing from the stubs
+    )
 
     @validates("email")
     def _lower_email(self, _key: str, value: str) -> str:
@@ -150,7 +159,7 @@ def normalise_email(value: str) -> str:
     return value.strip().lower()
 
 
-def role_column(role: Role) -> sa.ColumnElement[bool]:
+def role_column(role: Role) -> QueryableAttribute[bool]:
     """The column that grants `role`, for filtering lists of people."""
     return {
         Role.TRAINER: User.is_trainer,

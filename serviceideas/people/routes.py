@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from flask import (
     Blueprint,
-    Response,
     current_app,
     flash,
     redirect,
@@ -14,14 +13,22 @@ from flask import (
     url_for,
 )
 from flask_login import current_user, login_user, logout_user
+from werkzeug.wrappers import Response
 
 from serviceideas.errors import RuleViolation
-from serviceideas.extensions import db, limiter
+from serviceideas.extensions import limiter
 from serviceideas.people import services
 from serviceideas.people.forms import LoginForm, SetPasswordForm
+from serviceideas.people.models import normalise_email
 from serviceideas.urls import safe_next
+from serviceideas.writes import commit_or_refuse, show_refusal
 
 bp = Blueprint("auth", __name__)
+
+WRONG_PASSWORD = RuleViolation("That email and password do not match an account.", "password")
+DEACTIVATED = RuleViolation(
+    "This account has been deactivated. Ask an administrator if you need it back.", "email"
+)
 
 
 def _failed_sign_in(response: Response) -> bool:
@@ -29,7 +36,7 @@ def _failed_sign_in(response: Response) -> bool:
 
 
 def _submitted_email() -> str:
-    return "login:" + services.normalise_email(request.form.get("email", ""))[:254]
+    return "login:" + normalise_email(request.form.get("email", ""))[:254]
 
 
 @bp.route("/login", methods=["GET", "POST"])
@@ -49,14 +56,12 @@ def login() -> Response | tuple[str, int] | str:
     if not form.validate_on_submit():
         return render_template("people/login.html", form=form), 422 if form.errors else 200
 
-    user = services.authenticate(form.email.data, form.password.data)
+    user = services.authenticate(form.email.data or "", form.password.data or "")
     if user is None:
-        form.password.errors.append("That email and password do not match an account.")
+        show_refusal(form, WRONG_PASSWORD, None)
         return render_template("people/login.html", form=form), 422
     if not user.is_active:
-        form.email.errors.append(
-            "This account has been deactivated. Ask an administrator if you need it back."
-        )
+        show_refusal(form, DEACTIVATED, None)
         return render_template("people/login.html", form=form), 403
 
     session.clear()  # a fresh session at sign-in: nothing from before carries over
@@ -83,16 +88,12 @@ def set_password(token: str) -> Response | tuple[str, int] | str:
     if user is None:
         return render_template("people/password_link_invalid.html"), 404
     form = SetPasswordForm()
-    if form.validate_on_submit():
-        try:
-            services.set_password(user, form.password.data)
-        except RuleViolation as error:
-            form.password.errors.append(error.message)
-        else:
-            db.session.commit()
-            logout_user()
-            session.clear()
-            flash("Your password is set. Sign in with it now.", "success")
-            return redirect(url_for("auth.login", next=None), code=303)
+    if form.validate_on_submit() and commit_or_refuse(
+        lambda: services.set_password(user, form.password.data or ""), form=form, field="password"
+    ):
+        logout_user()
+        session.clear()
+        flash("Your password is set. Sign in with it now.", "success")
+        return redirect(url_for("auth.login", next=None), code=303)
     status = 422 if form.errors else 200
     return render_template("people/set_password.html", form=form, person=user), status

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from functools import cache
 from pathlib import Path
 
@@ -11,6 +12,7 @@ import sqlalchemy as sa
 from email_validator import EmailNotValidError, validate_email
 from flask import current_app
 from itsdangerous import BadSignature, URLSafeTimedSerializer
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import lazyload
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -60,26 +62,30 @@ def _check_department_name(name: str, department: Department | None = None) -> s
 
 def create_department(name: str, kind: DepartmentKind) -> Department:
     department = Department(name=_check_department_name(name), kind=kind)
-    db.session.add(department)
-    db.session.flush()
+    with _unique("There is already a department with this name.", "name"):
+        db.session.add(department)
+        db.session.flush()
     return department
 
 
 def update_department(department: Department, name: str, kind: DepartmentKind) -> None:
-    department.name = _check_department_name(name, department)
-    department.kind = kind
-    db.session.flush()
+    name = _check_department_name(name, department)
+    with _unique("There is already a department with this name.", "name"):
+        department.name = name
+        department.kind = kind
+        db.session.flush()
 
 
-def departments_with_headcount() -> list[tuple[Department, int]]:
-    """Every department, by name, with its number of active people, in one query."""
-    headcount = (
-        sa.select(sa.func.count(User.id))
-        .where(User.department_id == Department.id, User.active.is_(True))
-        .scalar_subquery()
-    )
-    rows = db.session.execute(sa.select(Department, headcount).order_by(Department.name))
-    return [(department, count) for department, count in rows]
+@contextmanager
+def _unique(message: str, field: str) -> Iterator[None]:
+    """The block's writes in a savepoint; if a unique constraint refuses them (the same name
+    or email, added by someone else since it was checked), only they are undone, and the
+    refusal names the field, as a rule checked beforehand would."""
+    try:
+        with db.session.begin_nested():
+            yield
+    except IntegrityError:
+        raise RuleViolation(message, field) from None
 
 
 # People
@@ -152,8 +158,9 @@ def create_user(
     user.set_roles(set(roles))
     if password is not None:
         set_password(user, password)
-    db.session.add(user)
-    db.session.flush()
+    with _unique("Someone with this email address already exists.", "email"):
+        db.session.add(user)
+        db.session.flush()
     joined_department.send(user, department=department)
     return user
 
@@ -236,7 +243,7 @@ def user_for_password_token(token: str) -> User | None:
     except (BadSignature, ValueError, TypeError):
         return None
     user = db.session.get(User, user_id) if isinstance(user_id, int) else None
-    if user is None or not user.active or fingerprint != _password_fingerprint(user):
+    if user is None or not user.is_active or fingerprint != _password_fingerprint(user):
         return None
     return user
 
@@ -247,13 +254,13 @@ def load_signed_in_user(session_id: str) -> User | None:
     if not user_id.isdigit() or not token:
         return None
     user = db.session.execute(_signed_in_user_statement(), {"id": int(user_id)}).scalar()
-    if user is None or not user.active or user.session_token != token:
+    if user is None or not user.is_active or user.session_token != token:
         return None
     return user
 
 
 @cache
-def _signed_in_user_statement() -> sa.Select[tuple[User]]:
+def _signed_in_user_statement() -> sa.Select[User]:
     """The person behind a request, on every request: built once, and without the join to
     their department, which few pages show (those read it when they do)."""
     return (

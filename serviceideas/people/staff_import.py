@@ -1,8 +1,8 @@
 """Staff import from CSV (`email,name,department,roles`): upsert by email, row by row.
 
 The admin page and the `import-staff` command share this. A dry run goes through exactly
-the same steps and the caller rolls the transaction back, so the preview cannot differ
-from what an import would do.
+the same steps and then undoes them, so the preview cannot differ from what an import
+would do.
 """
 
 from __future__ import annotations
@@ -91,9 +91,25 @@ def decode(data: bytes) -> str:
 def import_staff(text: str, *, acting: User | None = None, apply: bool = True) -> ImportReport:
     """Create or update one person per row. A bad row is reported and changes nothing.
 
-    `apply=False` still runs every step, so the report is exact; the caller rolls back.
+    `apply=False` (a preview) still runs every step, so the report is exact, then undoes them
+    all; so does an import of a file with a problem as a whole. The rest is only flushed.
     """
-    report = ImportReport(applied=apply)
+    attempt = db.session.begin_nested()
+    try:
+        report = _import_rows(text, acting)
+    except BaseException:
+        attempt.rollback()
+        raise
+    report.applied = apply and not report.problems
+    if report.applied:
+        attempt.commit()
+    else:
+        attempt.rollback()
+    return report
+
+
+def _import_rows(text: str, acting: User | None) -> ImportReport:
+    report = ImportReport()
     # strict: an unbalanced quote is an error, not a field that swallows the rest of the file
     reader = csv.reader(io.StringIO(text, newline=""), strict=True)
     try:
@@ -221,7 +237,7 @@ def _import_row(line: int, cells: list[str], context: _RowContext) -> RowReport:
             elif (user.name, user.department_id, user.granted_roles) == (
                 name,
                 department.id,
-                roles,
+                frozenset(roles),
             ):
                 row.outcome = Outcome.UNCHANGED
             else:

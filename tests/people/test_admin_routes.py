@@ -56,6 +56,21 @@ def test_bad_departments_are_refused_beside_the_field(as_admin, make_department,
     assert db.session.scalar(sa.select(sa.func.count(Department.id))) == before
 
 
+def test_a_department_added_by_someone_else_a_moment_ago_is_refused_beside_the_name(
+    as_admin, make_department, monkeypatch
+):
+    from serviceideas.people import services
+
+    make_department("Logistics")
+    before = db.session.scalar(sa.select(sa.func.count(Department.id)))
+    monkeypatch.setattr(services, "find_department", lambda name: None)  # not there when checked
+    response = as_admin.post("/admin/departments", data={"name": "Logistics", "kind": "front_line"})
+    assert response.status_code == 422
+    assert "There is already a department with this name." in text(response)
+    assert 'value="Logistics"' in text(response)
+    assert db.session.scalar(sa.select(sa.func.count(Department.id))) == before
+
+
 def test_admin_renames_a_department_and_changes_its_kind(as_admin, make_department):
     department = make_department("Stores")
     response = as_admin.post(

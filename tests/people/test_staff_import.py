@@ -51,9 +51,9 @@ def test_creates_then_updates_then_changes_nothing(app, departments):
     assert people()["ann@example.com"] == ("Ann Lee", "IT", {Role.ADMIN})
 
 
-def test_dry_run_reports_exactly_and_the_caller_rolls_back(app, departments):
+def test_dry_run_reports_exactly_and_undoes_what_it_did(app, departments):
     report = import_staff(HEADER + "ann@example.com,Ann,Stores,\n", apply=False)
-    db.session.rollback()
+    db.session.commit()
     assert outcomes(report) == [("ann@example.com", Outcome.CREATED)]
     assert not report.applied
     assert people() == {}
@@ -135,3 +135,11 @@ def test_a_column_named_twice_is_a_problem_with_the_file(app, departments):
 def test_values_with_line_breaks_are_refused(app, departments):
     (row,) = import_staff(HEADER + 'ann@example.com,"Ann\nLee",Stores,\n').rows
     assert row.outcome is Outcome.ERROR and "line break" in row.messages[0]
+
+
+def test_a_file_with_a_problem_imports_nothing_not_even_its_good_rows(app, departments):
+    report = import_staff(HEADER + 'bo@example.com,Bo,IT,\n"ann@example.com,Ann,Stores,\n')
+    db.session.commit()
+    assert outcomes(report) == [("bo@example.com", Outcome.CREATED)]
+    assert report.problems and not report.applied
+    assert people() == {}

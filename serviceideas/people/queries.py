@@ -1,0 +1,51 @@
+"""What the people pages ask of the database: departments, and lists of people."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+from serviceideas.database import contains_pattern, contains_text
+from serviceideas.extensions import db
+from serviceideas.people.models import Department, Role, User, role_column
+
+
+def departments_by_name() -> list[Department]:
+    """Every department, by name."""
+    return list(db.session.scalars(sa.select(Department).order_by(Department.name)))
+
+
+def departments_with_headcount() -> list[tuple[Department, int]]:
+    """Every department, by name, with its number of active staff (docs/product.md, "Active
+    staff"), in one query."""
+    headcount = (
+        sa.select(sa.func.count(User.id))
+        .where(User.department_id == Department.id, User.is_active)
+        .scalar_subquery()
+    )
+    rows = db.session.execute(sa.select(Department, headcount).order_by(Department.name))
+    return [(department, count) for department, count in rows]
+
+
+def people_matching(
+    *,
+    text: str | None = None,
+    department_id: int | None = None,
+    role: Role | None = None,
+    active: bool | None = True,
+) -> sa.Select[User]:
+    """People by name whose name or email contains `text`, in the department, holding the role
+    (granted, not implied), and active or deactivated (`None`: either): a statement, so the
+    list can be paged."""
+    query = sa.select(User).order_by(User.name, User.id)
+    if text:
+        pattern = contains_pattern(text)
+        query = query.where(
+            sa.or_(contains_text(User.name, pattern), User.email.like(pattern, escape="\\"))
+        )
+    if department_id is not None:
+        query = query.where(User.department_id == department_id)
+    if role is not None:
+        query = query.where(role_column(role).is_(True))
+    if active is not None:
+        query = query.where(User.is_active if active else sa.not_(User.is_active))
+    return query
