@@ -1,7 +1,9 @@
 """Every figure of the dashboard and leaderboard, defined once, in SQL.
 
 The pages, the CSV downloads and the tests all call these functions, so a number can only
-mean one thing. Days are UTC days; a period includes its first and last day.
+mean one thing (docs/product.md, "Metrics"). Days are UTC days; a period includes its first
+and last day. The rules they share are each written once: *put into practice in a period* is
+`implemented_in` below; *active staff* is `User.is_active`; *stalled* is `Stalled`.
 
 *Put into practice in a period*: the idea's current status is implemented and its
 implementation date lies in the period. Merged and declined ideas never count. An idea is
@@ -17,8 +19,8 @@ from typing import Any
 import sqlalchemy as sa
 
 from serviceideas.extensions import db
-from serviceideas.ideas.models import OPEN_STATUSES, Comment, Idea, Status, Vote
-from serviceideas.insights.periods import Period
+from serviceideas.ideas.models import Comment, Idea, Stalled, Status, Vote
+from serviceideas.insights.periods import Period, months_up_to, whole_months
 from serviceideas.people.models import Department, DepartmentKind, User
 
 
@@ -32,7 +34,9 @@ def _within(column: Any, period: Period) -> sa.ColumnElement[bool]:
 
 
 def implemented_in(period: Period) -> sa.ColumnElement[bool]:
-    """The one definition of an idea put into practice in `period`."""
+    """The one definition of an idea put into practice in `period` (docs/product.md, "Ideas
+    put into practice"): the headline, the trend, the teams, the leaderboards and the
+    per-person table all count with it."""
     return sa.and_(
         Idea.status == Status.IMPLEMENTED,
         Idea.implemented_on >= period.start,
@@ -100,28 +104,18 @@ def headline(period: Period) -> Headline:
 
 
 def trend(period: Period) -> list[tuple[date, int]]:
-    """Ideas put into practice per calendar month: the last 12 months up to the period's end
-    (or, for a longer custom period, each of its months). One query."""
+    """Ideas put into practice per calendar month, each month counted whole: the 12 months up
+    to the period's end (or, for a longer custom period, each of its months). One query."""
     months = period.months()
     if len(months) < 12:
-        last = period.end.replace(day=1)
-        months = []
-        for back in range(11, -1, -1):
-            year, month = divmod(last.year * 12 + last.month - 1 - back, 12)
-            months.append(date(year, month + 1, 1))
-    first, final = months[0], (months[-1] + timedelta(days=32)).replace(day=1) - timedelta(1)
+        months = months_up_to(period.end, 12)
     key = _month_key(Idea.implemented_on)
-    counts = dict(
-        db.session.execute(
-            sa.select(key, sa.func.count(Idea.id))
-            .where(
-                Idea.status == Status.IMPLEMENTED,
-                Idea.implemented_on >= first,
-                Idea.implemented_on <= final,
-            )
-            .group_by(key)
-        ).all()
+    rows = db.session.execute(
+        sa.select(key, sa.func.count(Idea.id))
+        .where(implemented_in(whole_months(months[0], months[-1])))
+        .group_by(key)
     )
+    counts: dict[str, int] = {month: count for month, count in rows}
     return [(month, counts.get(month.strftime("%Y-%m"), 0)) for month in months]
 
 
@@ -149,7 +143,7 @@ def _staff_by(group: Any) -> dict[Any, int]:
             sa.select(group, sa.func.count(User.id))
             .select_from(User)
             .join(Department, User.department_id == Department.id)
-            .where(User.active.is_(True))
+            .where(User.is_active)
             .group_by(group)
         ).all()
     )
@@ -237,19 +231,20 @@ def time_to_practice(period: Period) -> TimeToPractice:
 # Funnel
 
 
-def funnel(stalled_since: datetime) -> tuple[dict[Status, int], int]:
-    """How many ideas stand in each status now, and how many open ones are stalled (one query)."""
-    counts = dict(
-        db.session.execute(
-            sa.select(Idea.status, sa.func.count(Idea.id)).group_by(Idea.status)
-        ).all()
+def funnel(stalled: Stalled) -> tuple[dict[Status, int], int]:
+    """How many ideas stand in each status now, and how many of them have stalled by the
+    `stalled` rule (docs/product.md, "Stalled ideas"). One query."""
+    rows = db.session.execute(
+        sa.select(
+            Idea.status, sa.func.count(Idea.id), sa.func.count(Idea.id).filter(stalled.clause())
+        ).group_by(Idea.status)
     )
-    stalled = db.session.scalar(
-        sa.select(sa.func.count(Idea.id)).where(
-            Idea.status.in_(OPEN_STATUSES), Idea.status_changed_at < stalled_since
-        )
-    )
-    return {status: counts.get(status, 0) for status in Status}, stalled or 0
+    counts: dict[Status, int] = {}
+    stalled_count = 0
+    for status, ideas, stalled_ideas in rows:
+        counts[status] = ideas
+        stalled_count += stalled_ideas
+    return {status: counts.get(status, 0) for status in Status}, stalled_count
 
 
 # Participation
@@ -281,7 +276,7 @@ def participation(period: Period) -> list[Participation]:
             .select_from(User)
             .join(active, active.c.user_id == User.id)
             .join(Department, User.department_id == Department.id)
-            .where(User.active.is_(True))
+            .where(User.is_active)
             .group_by(Department.kind)
         ).all()
     )
@@ -326,7 +321,13 @@ def people_leaderboard(period: Period, limit: int = LEADERBOARD_SIZE) -> list[Le
     first_on = sa.func.min(Idea.implemented_on)
     rows = db.session.execute(
         sa.select(
-            User.id, User.name, Department.name, Department.kind, User.active, implemented, first_on
+            User.id,
+            User.name,
+            Department.name.label("department"),
+            Department.kind,
+            User.is_active.label("active"),
+            implemented.label("implemented"),
+            first_on.label("first_on"),
         )
         .select_from(Idea)
         .join(User, Idea.author_id == User.id)
@@ -335,8 +336,20 @@ def people_leaderboard(period: Period, limit: int = LEADERBOARD_SIZE) -> list[Le
         .group_by(User.id, User.name, Department.name, Department.kind, User.active)
         .order_by(implemented.desc(), first_on, User.name, User.id)
         .limit(limit)
-    ).all()
-    return [Leader(rank, *row) for rank, row in enumerate(rows, start=1)]
+    )
+    return [
+        Leader(
+            rank=rank,
+            user_id=row.id,
+            name=row.name,
+            department=row.department,
+            kind=row.kind,
+            active=row.active,
+            implemented=row.implemented,
+            first_on=row.first_on,
+        )
+        for rank, row in enumerate(rows, start=1)
+    ]
 
 
 def department_leaderboards(period: Period) -> tuple[list[TeamFigures], list[TeamFigures]]:
@@ -386,7 +399,7 @@ def people_activity(period: Period) -> list[PersonActivity]:
         )
         .select_from(User)
         .join(Department, User.department_id == Department.id)
-        .where(User.active.is_(True))
+        .where(User.is_active)
         .order_by(Department.name, User.name, User.id)
     ).all()
     return [PersonActivity(*row) for row in rows]

@@ -86,6 +86,21 @@ def calendar_period(kind: PeriodKind, day: date) -> Period:
     return Period(kind, start, end)
 
 
+def whole_months(first: date, last: date) -> Period:
+    """From the first day of `first`'s month to the last day of `last`'s month."""
+    return Period(PeriodKind.CUSTOM, first.replace(day=1), _month_end(last))
+
+
+def months_up_to(day: date, count: int) -> list[date]:
+    """The first day of each of the `count` calendar months that end with `day`'s month."""
+    index = day.year * 12 + day.month - 1
+    return [date(month // 12, month % 12 + 1, 1) for month in range(index - count + 1, index + 1)]
+
+
+def _month_end(day: date) -> date:
+    return (day.replace(day=1) + timedelta(days=32)).replace(day=1) - timedelta(days=1)
+
+
 def parse_period(kind: str | None, start: str | None, end: str | None, *, today: date) -> Period:
     """The period a request asks for; RuleViolation (naming the field) when it makes no sense."""
     try:

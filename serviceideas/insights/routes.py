@@ -12,19 +12,18 @@ from datetime import date
 from typing import Any
 
 from flask import Blueprint, Response, abort, current_app, render_template, request
-from flask_login import current_user, login_required
+from flask_login import current_user
 from markupsafe import Markup
 
 from serviceideas.database import utcnow
 from serviceideas.downloads import csv_download
 from serviceideas.errors import RuleViolation
 from serviceideas.figures import remembered
-from serviceideas.ideas.models import Status
+from serviceideas.ideas.models import Stalled, Status
 from serviceideas.ideas.policies import can_review
-from serviceideas.ideas.services import stalled_before
 from serviceideas.insights import metrics
 from serviceideas.insights.periods import Period, PeriodKind, parse_period
-from serviceideas.people.policies import requires
+from serviceideas.people.policies import requires, signed_in
 from serviceideas.training.policies import can_see_coverage
 from serviceideas.training.queries import CoverageRow, coverage_by_kind
 
@@ -49,12 +48,13 @@ def _period_args() -> dict[str, str]:
 
 
 def _statuses() -> tuple[dict[Status, int], int]:
-    days = current_app.config["STALLED_AFTER_DAYS"]
-    return remembered(_funnel_today, utcnow().date(), days)
+    """The funnel as of now (remembered under today's date, as every figure may be a little
+    stale; see docs/architecture.md, "Report figures")."""
+    return remembered(_funnel_today, _today(), current_app.config["STALLED_AFTER_DAYS"])
 
 
-def _funnel_today(_today: date, days: int) -> tuple[dict[Status, int], int]:
-    return metrics.funnel(stalled_before(utcnow(), days))
+def _funnel_today(_today: date, _days: int) -> tuple[dict[Status, int], int]:
+    return metrics.funnel(Stalled.as_configured(utcnow()))
 
 
 def _period_or_error(template: str) -> Period | tuple[str, int]:
@@ -67,7 +67,7 @@ def _period_or_error(template: str) -> Period | tuple[str, int]:
 
 
 @bp.route("/dashboard")
-@login_required
+@signed_in
 def dashboard() -> Rendered:
     period = _period_or_error("insights/dashboard.html")
     if not isinstance(period, Period):
@@ -103,9 +103,7 @@ class DashboardReading:
 def _read_dashboard(period: Period) -> DashboardReading:
     """Every figure of the dashboard for one period: the second of database time a visit
     would cost, remembered (figures.py)."""
-    statuses, stalled = metrics.funnel(
-        stalled_before(utcnow(), current_app.config["STALLED_AFTER_DAYS"])
-    )
+    statuses, stalled = metrics.funnel(Stalled.as_configured(utcnow()))
     return DashboardReading(
         period=period,
         headline=metrics.headline(period),
@@ -138,7 +136,7 @@ def _draw_dashboard(reading: DashboardReading, reviewer: bool, sees_coverage: bo
 
 
 @bp.route("/leaderboard")
-@login_required
+@signed_in
 def leaderboard() -> Rendered:
     period = _period_or_error("insights/leaderboard.html")
     if not isinstance(period, Period):
@@ -250,7 +248,7 @@ TABLES: dict[str, Callable[[Period], Rows]] = {
 
 
 @bp.route("/insights/<table>.csv")
-@login_required
+@signed_in
 def table_csv(table: str) -> Response:
     if table not in TABLES and table != "people":
         abort(404)

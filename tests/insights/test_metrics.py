@@ -24,11 +24,12 @@ import pytest
 
 from serviceideas.extensions import db
 from serviceideas.ideas import services as ideas
-from serviceideas.ideas.models import Lens, Status
+from serviceideas.ideas.models import Lens, Stalled, Status
 from serviceideas.insights import metrics
 from serviceideas.insights.periods import PeriodKind, calendar_period
 from serviceideas.people import services as people
 from serviceideas.people.models import DepartmentKind, Role
+from tests.conftest import count_queries
 
 Q2 = calendar_period(PeriodKind.QUARTER, date(2026, 5, 15))
 
@@ -107,6 +108,18 @@ def test_trend_is_the_twelve_months_to_the_end_of_the_period(company):
     assert [n for _, n in trend] == [0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1]
 
 
+def test_the_trend_counts_each_month_whole_and_a_long_period_month_by_month(company):
+    from serviceideas.insights.periods import parse_period
+
+    today = date(2026, 11, 1)
+    to_mid_june = parse_period("custom", "2026-04-01", "2026-06-15", today=today)
+    assert metrics.trend(to_mid_june)[-1] == (date(2026, 6, 1), 1)  # B, 30 June, counts
+    long = parse_period("custom", "2025-03-15", "2026-07-31", today=today)
+    trend = metrics.trend(long)
+    assert (trend[0][0], trend[-1][0], len(trend)) == (date(2025, 3, 1), date(2026, 7, 1), 17)
+    assert sum(n for _, n in trend) == 5
+
+
 def figures(rows):
     return [(r.name, r.staff, r.submitted, r.implemented, r.per_100_staff) for r in rows]
 
@@ -132,8 +145,10 @@ def test_time_to_practice(company):
     assert previous == metrics.TimeToPractice(1, 30.0, 30)
 
 
-def test_funnel(company):
-    statuses, stalled = metrics.funnel(stalled_since=at("2026-06-25"))
+def test_funnel_in_one_query(company):
+    with count_queries() as log:
+        statuses, stalled = metrics.funnel(Stalled(at("2026-07-25"), days=30))  # since 25 Jun
+    assert log.count == 1
     assert statuses == {
         Status.SUBMITTED: 1,
         Status.UNDER_REVIEW: 0,

@@ -7,7 +7,13 @@ from datetime import date
 import pytest
 
 from serviceideas.ideas.models import Status
-from serviceideas.insights.periods import PeriodKind, calendar_period, parse_period
+from serviceideas.insights.periods import (
+    PeriodKind,
+    calendar_period,
+    months_up_to,
+    parse_period,
+    whole_months,
+)
 from serviceideas.people.models import Role
 from tests.conftest import count_queries
 
@@ -31,6 +37,16 @@ def test_previous_calendar_periods():
     assert (q1.previous().start, q1.previous().end) == (date(2025, 10, 1), date(2025, 12, 31))
     march = calendar_period(PeriodKind.MONTH, date(2026, 3, 31))
     assert (march.previous().start, march.previous().end) == (date(2026, 2, 1), date(2026, 2, 28))
+
+
+def test_whole_months_and_the_months_up_to_a_day():
+    period = whole_months(date(2025, 12, 17), date(2026, 2, 3))
+    assert (period.start, period.end) == (date(2025, 12, 1), date(2026, 2, 28))
+    assert months_up_to(date(2026, 2, 3), 3) == [
+        date(2025, 12, 1),
+        date(2026, 1, 1),
+        date(2026, 2, 1),
+    ]
 
 
 @pytest.mark.parametrize(
