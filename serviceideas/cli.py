@@ -167,13 +167,13 @@ def send_reminders() -> None:
 @writer
 def send_digests() -> None:
     """Daily and weekly digests (the weekly ones once per ISO week). Run once a day."""
-    from flask import current_app
-
+    from serviceideas.ideas.models import Stalled
     from serviceideas.notifications import services as notifications
 
-    today = utcnow().date()
+    now = utcnow()
+    today = now.date()
     queued = notifications.send_daily_digests(today)
-    queued += notifications.send_role_digests(today, current_app.config["STALLED_AFTER_DAYS"])
+    queued += notifications.send_role_digests(today, Stalled.as_configured(now))
     queued += notifications.send_overdue_digests(today)
     db.session.commit()
     sent, failed = notifications.deliver()

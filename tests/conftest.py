@@ -321,10 +321,10 @@ def url_values(
     idea = make_idea(author=target)
     comment = ideas.add_comment(make_user(), idea, "Someone else's comment")
     enrolment = make_enrolment(kind="reflection", answer="A" * 60)
-    from serviceideas.notifications.models import Category
+    from serviceideas.notifications.models import Category, Target
     from serviceideas.notifications.services import notify
 
-    notify(target.id, Category.IDEAS, "someone-elses", "For someone else", "/ideas")
+    notify(target.id, Category.IDEAS, "someone-elses", "For someone else", Target.IDEA, idea.id)
     db.session.commit()
     notification_id = db.session.scalar(sa.text("SELECT max(id) FROM notifications"))
     return {

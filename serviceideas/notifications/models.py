@@ -5,12 +5,18 @@ from __future__ import annotations
 import enum
 import secrets
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
 
 from serviceideas.database import UTCDateTime, enum_column_type, utcnow
 from serviceideas.extensions import db
+
+if TYPE_CHECKING:
+    from serviceideas.extensions import Base as Model  # what db.Model is, to the type checker
+else:
+    Model = db.Model  # Flask-SQLAlchemy makes it at run time, out of mypy's sight
 
 KEY_MAX = 120
 
@@ -20,7 +26,7 @@ class Category(enum.StrEnum):
 
     IDEAS = "ideas"  # your idea moved, or someone commented on it
     FEEDBACK = "feedback"  # a trainer answered your reflection
-    TRAINING = "training"  # assigned, due in 3 days, overdue
+    TRAINING = "training"  # assigned, due soon, overdue
     DIGESTS = "digests"  # managers' weekly and trainers' daily round-ups
 
     @property
@@ -47,12 +53,46 @@ class Delivery(enum.StrEnum):
         }[self.value]
 
 
-class Notification(db.Model):
+class Target(enum.StrEnum):
+    """What a notification leads to. The address is built from this when the notification is
+    shown or sent, never stored, so a route that moves leaves no dead links in old rows."""
+
+    IDEA = "idea"  # an idea's history (target_id: the idea)
+    COMMENT = "comment"  # a comment, on its idea's page (target_id: the comment)
+    ENROLMENT = "enrolment"  # a person's training (target_id: the enrolment)
+    REVIEW_QUEUE = "review_queue"  # managers' queue of ideas waiting for review
+    REFLECTIONS = "reflections"  # trainers' reflections to read
+    NOTIFICATIONS = "notifications"  # the notifications page: for links nothing else fits
+
+    @property
+    def has_id(self) -> bool:
+        """Whether `target_id` names a row (an idea, a comment, an enrolment)."""
+        return self in TARGETS_WITH_ID
+
+
+TARGETS_WITH_ID = frozenset({Target.IDEA, Target.COMMENT, Target.ENROLMENT})
+
+
+class Notification(Model):
     __tablename__ = "notifications"
     __table_args__ = (
         # One notification per person per event: a second run of any job adds nothing.
         sa.UniqueConstraint("user_id", "key", name="uq_notifications_once"),
         sa.Index("ix_notifications_user_unread", "user_id", "read_at", "created_at"),
+        # A target that is a row names it; a page (the review queue) names nothing.
+        sa.CheckConstraint(
+            sa.or_(
+                sa.and_(
+                    sa.column("target").in_([t.value for t in TARGETS_WITH_ID]),
+                    sa.column("target_id").is_not(None),
+                ),
+                sa.and_(
+                    sa.column("target").not_in([t.value for t in TARGETS_WITH_ID]),
+                    sa.column("target_id").is_(None),
+                ),
+            ),
+            name="target_id_when_a_row",
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -61,12 +101,15 @@ class Notification(db.Model):
     key: Mapped[str] = mapped_column(sa.String(KEY_MAX))
     title: Mapped[str] = mapped_column(sa.String(300))
     body: Mapped[str] = mapped_column(sa.Text, default="")
-    link: Mapped[str] = mapped_column(sa.String(300))  # a path on this site
+    # What it leads to. The id can name a row in one of three tables, so no foreign key
+    # holds it: a notification whose row has gone leads to the notifications page instead.
+    target: Mapped[Target] = mapped_column(enum_column_type(Target, "notification_target"))
+    target_id: Mapped[int | None] = mapped_column()
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     read_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
 
-class Preference(db.Model):
+class Preference(Model):
     """How a person wants to hear about one category. No row: e-mail right away."""
 
     __tablename__ = "notification_preferences"
@@ -80,7 +123,7 @@ class Preference(db.Model):
     delivery: Mapped[Delivery] = mapped_column(enum_column_type(Delivery, "delivery"))
 
 
-class Email(db.Model):
+class Email(Model):
     """The send log and queue: one row per person per event (or digest period), ever.
 
     The unique key makes a second run of a job — or two at once — queue nothing new; a row
@@ -109,7 +152,7 @@ class Email(db.Model):
     last_error: Mapped[str | None] = mapped_column(sa.String(500))
 
 
-class CalendarFeed(db.Model):
+class CalendarFeed(Model):
     """The secret in a person's calendar link; a new one retires the old link."""
 
     __tablename__ = "calendar_feeds"

@@ -1,20 +1,27 @@
-"""How notifications react to ideas and training: each event becomes a notification."""
+"""How notifications react to ideas and training: each event becomes a notification.
+
+The receivers run inside the sender's transaction and only flush (docs/architecture.md,
+"Signals").
+"""
 
 from __future__ import annotations
 
-from typing import Any
+from datetime import date
+from typing import TYPE_CHECKING
 
-import sqlalchemy as sa
-
-from serviceideas.extensions import db
 from serviceideas.ideas.models import Status
 from serviceideas.ideas.signals import comment_added, status_changed
-from serviceideas.notifications.models import Category
+from serviceideas.notifications import queries
+from serviceideas.notifications.models import Category, Target
 from serviceideas.notifications.services import notify
 from serviceideas.training.signals import enrolled, feedback_given
 
+if TYPE_CHECKING:
+    from serviceideas.ideas.models import Comment, Idea, StatusChange
+    from serviceideas.training.models import Assignment, Reflection
 
-def idea_moved(change: Any, idea: Any, **_: Any) -> None:
+
+def idea_moved(change: StatusChange, *, idea: Idea, **_: object) -> None:
     if change.from_status is None or change.actor_id == idea.author_id:
         return
     if change.to_status is Status.IMPLEMENTED:
@@ -23,60 +30,46 @@ def idea_moved(change: Any, idea: Any, **_: Any) -> None:
     else:
         title = f"Your idea “{idea.title}” is now {change.to_status.label.lower()}"
         body = change.note or ""
-    notify(
-        idea.author_id,
-        Category.IDEAS,
-        f"status:{change.id}",
-        title,
-        f"/ideas/{idea.id}#history",
-        body,
-    )
+    notify(idea.author_id, Category.IDEAS, f"status:{change.id}", title, Target.IDEA, idea.id, body)
 
 
-def someone_commented(comment: Any, idea: Any, **_: Any) -> None:
+def someone_commented(comment: Comment, *, idea: Idea, **_: object) -> None:
     if comment.author_id == idea.author_id:
         return
     title = f"{comment.author.name} commented on “{idea.title}”"
     notify(
-        idea.author_id,
-        Category.IDEAS,
-        f"comment:{comment.id}",
-        title,
-        f"/ideas/{idea.id}#comment-{comment.id}",
+        idea.author_id, Category.IDEAS, f"comment:{comment.id}", title, Target.COMMENT, comment.id
     )
 
 
-def trainer_answered(reflection: Any, **_: Any) -> None:
+def trainer_answered(reflection: Reflection, **_: object) -> None:
     enrolment = reflection.enrolment
     module = enrolment.assignment.module
-    title = f"{reflection.feedback_by.name} answered your reflection on “{module.title}”"
+    trainer = reflection.feedback_by
+    assert trainer is not None  # the signal is sent once the trainer is recorded
+    title = f"{trainer.name} answered your reflection on “{module.title}”"
     notify(
         enrolment.user_id,
         Category.FEEDBACK,
         f"feedback:{enrolment.id}",
         title,
-        f"/training/enrolments/{enrolment.id}",
-        reflection.feedback[:500],
+        Target.ENROLMENT,
+        enrolment.id,
+        (reflection.feedback or "")[:500],
     )
 
 
-def training_assigned(assignment: Any, today: Any, **_: Any) -> None:
+def training_assigned(assignment: Assignment, *, today: date, **_: object) -> None:
     """Everyone enrolled today in this assignment hears of it (one query to find them)."""
-    from serviceideas.training.models import Enrolment
-
     title = f"New training for you: {assignment.module.title}"
-    rows = db.session.execute(
-        sa.select(Enrolment.id, Enrolment.user_id, Enrolment.due_on).where(
-            Enrolment.assignment_id == assignment.id, Enrolment.enrolled_on == today
-        )
-    )
-    for enrolment_id, user_id, due_on in rows:
+    for enrolment_id, user_id, due_on in queries.enrolled_today(assignment.id, today):
         notify(
             user_id,
             Category.TRAINING,
             f"assigned:{enrolment_id}",
             title,
-            f"/training/enrolments/{enrolment_id}",
+            Target.ENROLMENT,
+            enrolment_id,
             f"Due on {due_on:%-d %B %Y}.",
         )
 

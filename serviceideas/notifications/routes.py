@@ -16,8 +16,9 @@ from serviceideas.database import utcnow
 from serviceideas.extensions import csrf, db
 from serviceideas.forms import EmptyForm
 from serviceideas.htmx import is_fragment_request
-from serviceideas.notifications import services
+from serviceideas.notifications import queries, services
 from serviceideas.notifications.models import Category, Delivery, Notification
+from serviceideas.urls import safe_next
 
 bp = Blueprint("notifications", __name__)
 
@@ -27,7 +28,7 @@ def bell() -> dict[str, object]:
     """The unread count for the navigation's bell (one query, signed-in pages only)."""
 
     def unread() -> int:
-        return services.unread_count(current_user) if current_user.is_authenticated else 0
+        return queries.unread_count(current_user) if current_user.is_authenticated else 0
 
     return {"unread_notifications": unread}
 
@@ -36,7 +37,7 @@ def bell() -> dict[str, object]:
 @login_required
 def index() -> str:
     return render_template(
-        "notifications/index.html", items=services.recent(current_user), button=EmptyForm()
+        "notifications/index.html", items=queries.recent(current_user), button=EmptyForm()
     )
 
 
@@ -66,7 +67,7 @@ def open_one(notification_id: int) -> Response:
         abort(404)
     services.mark_read(current_user, notification.id)
     db.session.commit()
-    return redirect(notification.link if notification.link.startswith("/") else "/")
+    return redirect(safe_next(queries.link(notification)) or url_for("notifications.index"))
 
 
 class PreferencesForm(FlaskForm):
@@ -91,7 +92,7 @@ def _preferences_form(current: dict[Category, Delivery]) -> FlaskForm:
 @bp.route("/notifications/settings", methods=["GET", "POST"])
 @login_required
 def settings() -> Response | tuple[str, int] | str:
-    form = _preferences_form(services.preferences(current_user))
+    form = _preferences_form(queries.preferences(current_user))
     if form.validate_on_submit():
         for category in Category:
             services.set_preference(
@@ -196,7 +197,7 @@ def calendar(token: str) -> Response:
             f"DTSTART;VALUE=DATE:{due_on:%Y%m%d}",
             f"DTEND;VALUE=DATE:{date.fromordinal(due_on.toordinal() + 1):%Y%m%d}",
             f"SUMMARY:{_ics_text('Training due: ' + title)}",
-            f"URL:{services.absolute(f'/training/enrolments/{enrolment_id}')}",
+            f"URL:{services.absolute(url_for('training.enrolment', enrolment_id=enrolment_id))}",
             "END:VEVENT",
         ]
     lines.append("END:VCALENDAR")

@@ -2,10 +2,14 @@
 
 Events (an idea moved, a comment, feedback, training assigned) become `Notification` rows in
 the same transaction as the event — cheap, and nothing is lost if mail is down. The
-scheduled commands then do the rest: `send-reminders` (every few minutes) adds due and
+scheduled commands then do the rest: `send-reminders` (every few minutes) adds due-soon and
 overdue reminders, queues e-mail for people who want it right away, and delivers;
 `send-digests` (daily) sends the daily, weekly and role digests. Every e-mail has a unique
-(person, key) row in `emails` before it is sent, so nothing is ever sent twice.
+(person, key) row in `emails` before it is sent, so nothing is ever sent twice
+(docs/product.md, "Notifications").
+
+Reads live in queries.py; these functions write, and flush without committing — except
+`deliver`, which must (see there).
 """
 
 from __future__ import annotations
@@ -13,19 +17,19 @@ from __future__ import annotations
 import secrets
 import smtplib
 import ssl
-from collections.abc import Iterable
 from contextlib import AbstractContextManager, nullcontext
 from datetime import date, datetime, timedelta
 from email.message import EmailMessage
-from functools import cache
 from typing import Any
 
 import sqlalchemy as sa
-from flask import current_app, has_request_context, render_template
+from flask import current_app, has_request_context, render_template, url_for
 from itsdangerous import BadSignature, URLSafeSerializer
 
 from serviceideas.database import insert_ignoring_duplicates, utcnow, writing
 from serviceideas.extensions import db
+from serviceideas.ideas.models import Stalled
+from serviceideas.notifications import queries
 from serviceideas.notifications.models import (
     CalendarFeed,
     Category,
@@ -33,64 +37,56 @@ from serviceideas.notifications.models import (
     Email,
     Notification,
     Preference,
+    Target,
 )
 from serviceideas.people.models import User
+from serviceideas.training.models import is_overdue
 
 RECENT = timedelta(days=7)  # older unsent notifications are not e-mailed one by one
 CLAIM_EXPIRES = timedelta(minutes=10)
 MAX_ATTEMPTS = 8
 
 
-def _insert(table: Any) -> Any:
+def _insert(table: sa.Table) -> Any:
+    """INSERT that skips a row whose unique key exists (the dialect's own spelling)."""
     return insert_ignoring_duplicates(table, db.session.get_bind().dialect.name)
 
 
-def _count(statement: Any) -> int:
-    return db.session.execute(statement.execution_options(preserve_rowcount=True)).rowcount
+def _rows_changed(statement: sa.Executable) -> int:
+    result = db.session.execute(statement.execution_options(preserve_rowcount=True))
+    return int(result.rowcount)  # type: ignore[attr-defined]  # a CursorResult: DML
 
 
 # In the app
 
 
 def notify(
-    user_id: int, category: Category, key: str, title: str, link: str, body: str = ""
+    user_id: int,
+    category: Category,
+    key: str,
+    title: str,
+    target: Target,
+    target_id: int | None = None,
+    body: str = "",
 ) -> bool:
-    """Tell one person, once: a second call with the same key adds nothing."""
+    """Tell one person, once: a second call with the same key adds nothing. The notification
+    leads to `target` (and, for an idea, a comment or an enrolment, the row `target_id`)."""
+    if target.has_id != (target_id is not None):
+        raise ValueError(
+            f"a notification leading to {target} needs {'an' if target.has_id else 'no'} id"
+        )
     return bool(
-        _count(
+        _rows_changed(
             _insert(Notification.__table__).values(
                 user_id=user_id,
                 category=category,
                 key=key,
                 title=title[:300],
                 body=body,
-                link=link[:300],
+                target=target,
+                target_id=target_id,
                 created_at=utcnow(),
             )
-        )
-    )
-
-
-def unread_count(user: User) -> int:
-    return db.session.scalar(_unread_count_statement(), {"user_id": user.id}) or 0
-
-
-@cache
-def _unread_count_statement() -> sa.Select[tuple[int]]:
-    """Built once, with the person as a parameter: the bell asks on every page."""
-    return sa.select(sa.func.count(Notification.id)).where(
-        Notification.user_id == sa.bindparam("user_id", type_=sa.Integer),
-        Notification.read_at.is_(None),
-    )
-
-
-def recent(user: User, limit: int = 50) -> list[Notification]:
-    return list(
-        db.session.scalars(
-            sa.select(Notification)
-            .where(Notification.user_id == user.id)
-            .order_by(Notification.created_at.desc(), Notification.id.desc())
-            .limit(limit)
         )
     )
 
@@ -102,21 +98,12 @@ def mark_read(user: User, notification_id: int | None = None) -> int:
     )
     if notification_id is not None:
         statement = statement.where(Notification.id == notification_id)
-    return db.session.execute(
+    return _rows_changed(
         statement.values(read_at=utcnow()).execution_options(synchronize_session=False)
-    ).rowcount
+    )
 
 
 # Preferences
-
-
-def preferences(user: User) -> dict[Category, Delivery]:
-    chosen = dict(
-        db.session.execute(
-            sa.select(Preference.category, Preference.delivery).where(Preference.user_id == user.id)
-        ).all()
-    )
-    return {category: chosen.get(category, Delivery.IMMEDIATELY) for category in Category}
 
 
 def set_preference(user_id: int, category: Category, delivery: Delivery) -> None:
@@ -133,14 +120,9 @@ def set_preference(user_id: int, category: Category, delivery: Delivery) -> None
     )
 
 
-def _delivery_is(delivery: Delivery) -> sa.ColumnElement[bool]:
-    """For a query over Notification (or Email) joined to User: the person's choice."""
-    chosen = (
-        sa.select(Preference.delivery)
-        .where(Preference.user_id == User.id, Preference.category == Notification.category)
-        .scalar_subquery()
-    )
-    return sa.func.coalesce(chosen, Delivery.IMMEDIATELY.value) == delivery.value
+def set_preferences(user: User, choices: dict[Category, Delivery]) -> None:
+    for category, delivery in choices.items():
+        set_preference(user.id, category, delivery)
 
 
 # Signed links
@@ -151,7 +133,7 @@ def _signer(salt: str) -> URLSafeSerializer:
 
 
 def unsubscribe_token(user_id: int, category: Category) -> str:
-    return _signer("unsubscribe").dumps([user_id, category.value])
+    return str(_signer("unsubscribe").dumps([user_id, category.value]))
 
 
 def read_unsubscribe_token(token: str) -> tuple[User, Category] | None:
@@ -164,6 +146,8 @@ def read_unsubscribe_token(token: str) -> tuple[User, Category] | None:
 
 
 def calendar_token(user: User, *, reset: bool = False) -> str:
+    """The token of the person's calendar link, turning their feed on if it is off; with
+    `reset`, a new secret, so the old link stops working."""
     db.session.execute(
         _insert(CalendarFeed.__table__).values(user_id=user.id, secret=secrets.token_hex(16))
     )  # nothing if the person has one already (or another request just made it)
@@ -171,7 +155,11 @@ def calendar_token(user: User, *, reset: bool = False) -> str:
     if reset:
         feed.secret = secrets.token_hex(16)
     db.session.flush()
-    return _signer("calendar").dumps([user.id, feed.secret])
+    return signed_calendar_token(feed)
+
+
+def signed_calendar_token(feed: CalendarFeed) -> str:
+    return str(_signer("calendar").dumps([feed.user_id, feed.secret]))
 
 
 def read_calendar_token(token: str) -> User | None:
@@ -183,7 +171,7 @@ def read_calendar_token(token: str) -> User | None:
     if feed is None or feed.secret != secret:
         return None
     user = db.session.get(User, feed.user_id)
-    return user if user is not None and user.active else None
+    return user if user is not None and user.is_active else None
 
 
 # E-mail
@@ -194,14 +182,21 @@ def mail_enabled() -> bool:
 
 
 def absolute(path: str) -> str:
-    return current_app.config["BASE_URL"].rstrip("/") + path
+    """A path on this site as the address people reach it at (the configured BASE_URL)."""
+    return str(current_app.config["BASE_URL"]).rstrip("/") + path
 
 
 def _url_context() -> AbstractContextManager[object]:
-    """Templates build links with url_for; the scheduled commands run outside any request."""
+    """Links are built with url_for; the scheduled commands run outside any request."""
     if has_request_context():
         return nullcontext()
     return current_app.test_request_context(base_url=current_app.config["BASE_URL"])
+
+
+def unsubscribe_url(user_id: int, category: Category) -> str:
+    with _url_context():
+        token = unsubscribe_token(user_id, category)
+        return absolute(url_for("notifications.unsubscribe", token=token))
 
 
 def queue_email(
@@ -210,13 +205,13 @@ def queue_email(
     """Render and queue one e-mail; False when it was queued before (the send log's key)."""
     if not mail_enabled():
         return False
-    unsubscribe = absolute(f"/unsubscribe/{unsubscribe_token(user.id, category)}")
+    unsubscribe = unsubscribe_url(user.id, category)
     context = {"person": user, "unsubscribe": unsubscribe, "absolute": absolute, **context}
     with _url_context():
         text = render_template(f"email/{template}.txt", **context)
         html = render_template(f"email/{template}.html", **context)
     return bool(
-        _count(
+        _rows_changed(
             _insert(Email.__table__).values(
                 user_id=user.id,
                 key=key,
@@ -237,27 +232,21 @@ def queue_immediate(now: datetime | None = None) -> int:
     now = now or utcnow()
     if not mail_enabled():
         return 0
-    already = sa.exists().where(
-        Email.user_id == Notification.user_id,
-        Email.key == sa.literal("n:") + sa.cast(Notification.id, sa.String),
-    )
-    rows = db.session.execute(
-        sa.select(Notification, User)
-        .join(User, Notification.user_id == User.id)
-        .where(
-            User.active.is_(True),
-            Notification.read_at.is_(None),
-            Notification.created_at >= now - RECENT,
-            Notification.category != Category.DIGESTS,
-            _delivery_is(Delivery.IMMEDIATELY),
-            ~already,
+    rows = queries.to_email_now(since=now - RECENT)
+    with _url_context():
+        links = queries.links(notification for notification, _ in rows)
+        return sum(
+            queue_email(
+                user,
+                f"n:{n.id}",
+                n.category,
+                n.title,
+                "notification",
+                notification=n,
+                link=links[n.id],
+            )
+            for n, user in rows
         )
-        .order_by(Notification.id)
-    ).all()
-    return sum(
-        queue_email(user, f"n:{n.id}", n.category, n.title, "notification", notification=n)
-        for n, user in rows
-    )
 
 
 def deliver(now: datetime | None = None, limit: int = 1000) -> tuple[int, int]:
@@ -288,7 +277,7 @@ def _deliver(now: datetime, limit: int) -> tuple[int, int]:
     sent = failed = 0
     for email_id in pending:
         claiming = utcnow()  # the moment of this claim, not of the run's start
-        claimed = db.session.execute(
+        claimed = _rows_changed(
             sa.update(Email)
             .where(
                 Email.id == email_id,
@@ -297,7 +286,7 @@ def _deliver(now: datetime, limit: int) -> tuple[int, int]:
             )
             .values(claimed_at=claiming, attempts=Email.attempts + 1)
             .execution_options(synchronize_session=False)
-        ).rowcount
+        )
         db.session.commit()  # the claim is visible to any other sender before we send
         if not claimed:
             continue
@@ -317,13 +306,15 @@ def _deliver(now: datetime, limit: int) -> tuple[int, int]:
 
 
 def _send(email: Email) -> None:
+    """One message built with the standard library's `email` package (MIME structure, header
+    encoding, line lengths), sent over smtplib."""
     config = current_app.config
     message = EmailMessage()
     message["From"] = config["MAIL_SENDER"]
     message["To"] = email.to_address
     message["Subject"] = email.subject
-    unsubscribe = absolute(f"/unsubscribe/{unsubscribe_token(email.user_id, email.category)}")
-    message["List-Unsubscribe"] = f"<{unsubscribe}>"
+    # One-click unsubscribe (RFC 8058): the link, and the POST body mail apps send to it.
+    message["List-Unsubscribe"] = f"<{unsubscribe_url(email.user_id, email.category)}>"
     message["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
     message.set_content(email.text_body)
     message.add_alternative(email.html_body, subtype="html")
@@ -349,45 +340,20 @@ def _send(email: Email) -> None:
 
 
 def create_reminders(today: date) -> int:
-    """Training due in three days, and overdue (once; after that the weekly digest)."""
-    from serviceideas.training.models import Assignment, Enrolment, Module
-
-    rows = db.session.execute(
-        sa.select(Enrolment.id, Enrolment.user_id, Enrolment.due_on, Module.title)
-        .join(Assignment, Enrolment.assignment_id == Assignment.id)
-        .join(Module, Assignment.module_id == Module.id)
-        .join(User, Enrolment.user_id == User.id)
-        .where(
-            Enrolment.completed_at.is_(None),
-            Assignment.withdrawn_at.is_(None),
-            User.active.is_(True),
-            sa.or_(
-                sa.and_(Enrolment.due_on > today, Enrolment.due_on <= today + timedelta(days=3)),
-                Enrolment.due_on < today,
-            ),
-        )
-    ).all()
+    """Training due soon, and overdue, each said once (after that, the weekly digest). Both
+    by the one definition of each (docs/product.md, "Training deadlines")."""
     added = 0
-    for enrolment_id, user_id, due_on, title in rows:
-        link = f"/training/enrolments/{enrolment_id}"
-        if due_on < today:
-            added += notify(
-                user_id,
-                Category.TRAINING,
-                f"overdue:{enrolment_id}",
-                f"Overdue: {title}",
-                link,
-                f"It was due on {due_on:%-d %B}. Late work is welcome: it counts.",
-            )
+    for deadline in queries.due_soon_or_overdue(today):
+        enrolment_id, title = deadline.enrolment_id, deadline.module_title
+        if is_overdue(deadline, today):
+            key, heading = f"overdue:{enrolment_id}", f"Overdue: {title}"
+            body = f"It was due on {deadline.due_on:%-d %B}. Late work is welcome: it counts."
         else:
-            added += notify(
-                user_id,
-                Category.TRAINING,
-                f"due:{enrolment_id}",
-                f"Due soon: {title}",
-                link,
-                f"Due on {due_on:%-d %B}.",
-            )
+            key, heading = f"due:{enrolment_id}", f"Due soon: {title}"
+            body = f"Due on {deadline.due_on:%-d %B}."
+        added += notify(
+            deadline.user_id, Category.TRAINING, key, heading, Target.ENROLMENT, enrolment_id, body
+        )
     return added
 
 
@@ -396,77 +362,38 @@ def send_daily_digests(today: date) -> int:
     # Yesterday, whole: each notification is in exactly one day's digest.
     until = datetime.combine(today, datetime.min.time(), tzinfo=utcnow().tzinfo)
     since = until - timedelta(days=1)
-    rows = db.session.execute(
-        sa.select(Notification, User)
-        .join(User, Notification.user_id == User.id)
-        .where(
-            User.active.is_(True),
-            Notification.created_at >= since,
-            Notification.created_at < until,
-            Notification.category != Category.DIGESTS,
-            _delivery_is(Delivery.DAILY),
-        )
-        .order_by(User.id, Notification.created_at)
-    ).all()
-    by_person: dict[int, tuple[User, list[Notification]]] = {}
-    for notification, user in rows:
-        by_person.setdefault(user.id, (user, []))[1].append(notification)
-    return sum(
-        queue_email(
-            user,
-            f"daily:{today}",
-            Category.DIGESTS,
-            f"Your day in serviceideas: {len(items)} update(s)",
-            "digest",
-            heading="Since yesterday",
-            items=items,
-        )
-        for user, items in by_person.values()
-        if _wants_digests(user)  # the daily e-mail's own unsubscribe link turns this off
-    )
-
-
-def _digest_recipients(condition: Any) -> Iterable[User]:
-    return db.session.scalars(
-        sa.select(User).where(User.active.is_(True), condition).order_by(User.id)
-    )
-
-
-def send_role_digests(today: date, stalled_days: int) -> int:
-    """Managers, weekly: stalled ideas and ideas waiting for review. Trainers, daily: new
-    reflections. Also in the app. Off for whoever chose 'off' for digests."""
-    from serviceideas.ideas.models import Idea, Status
-    from serviceideas.training.models import Reflection
-
-    year, week, _ = today.isocalendar()
-    now = utcnow()
-    waiting = (
-        db.session.scalar(sa.select(sa.func.count(Idea.id)).where(Idea.status == Status.SUBMITTED))
-        or 0
-    )
-    stalled = list(
-        db.session.scalars(
-            sa.select(Idea)
-            .where(
-                Idea.status.in_([s for s in Status if s.is_open]),
-                Idea.status_changed_at < now - timedelta(days=stalled_days),
+    told = queries.told_daily_between(since, until)
+    with _url_context():
+        links = queries.links(n for _, items in told for n in items)
+        return sum(
+            queue_email(
+                user,
+                f"daily:{today}",
+                Category.DIGESTS,
+                f"Your day in serviceideas: {len(items)} update(s)",
+                "digest",
+                heading="Since yesterday",
+                items=items,
+                links=links,
             )
-            .order_by(Idea.status_changed_at)
-            .limit(20)
+            for user, items in told
+            if _wants_digests(user)  # the daily e-mail's own unsubscribe link turns this off
         )
-    )
-    since = now - timedelta(days=1)
-    reflections = (
-        db.session.scalar(
-            sa.select(sa.func.count(Reflection.enrolment_id)).where(Reflection.written_at >= since)
-        )
-        or 0
-    )
+
+
+def send_role_digests(today: date, stalled: Stalled) -> int:
+    """Managers, weekly: ideas waiting for review, and ideas `stalled` by the one rule
+    (docs/product.md, "Stalled ideas"). Trainers, daily: new reflections. Also in the app.
+    Off for whoever chose 'off' for digests."""
+    year, week, _ = today.isocalendar()
+    waiting = queries.waiting_for_review()
+    stalled_ideas = queries.stalled_ideas(stalled)
+    reflections = queries.reflections_written_since(utcnow() - timedelta(days=1))
     sent = 0
-    for manager in _digest_recipients(sa.or_(User.is_manager, User.is_admin)):
+    for manager in queries.active_managers():
         key = f"manager-digest:{year}-W{week:02d}"
-        title = f"This week: {waiting} idea(s) waiting for review, {len(stalled)} stalled"
-        notify(manager.id, Category.DIGESTS, key, title, "/ideas/review")
+        title = f"This week: {waiting} idea(s) waiting for review, {len(stalled_ideas)} stalled"
+        notify(manager.id, Category.DIGESTS, key, title, Target.REVIEW_QUEUE)
         if _wants_digests(manager):
             sent += queue_email(
                 manager,
@@ -475,13 +402,13 @@ def send_role_digests(today: date, stalled_days: int) -> int:
                 title,
                 "manager_digest",
                 waiting=waiting,
-                stalled=stalled,
+                stalled=stalled_ideas,
             )
     if reflections:
-        for trainer in _digest_recipients(User.is_trainer):
+        for trainer in queries.active_trainers():
             key = f"trainer-digest:{today}"
             title = f"{reflections} new reflection(s) to read"
-            notify(trainer.id, Category.DIGESTS, key, title, "/training/reflections")
+            notify(trainer.id, Category.DIGESTS, key, title, Target.REFLECTIONS)
             if _wants_digests(trainer):
                 sent += queue_email(
                     trainer, key, Category.DIGESTS, title, "trainer_digest", count=reflections
@@ -490,31 +417,12 @@ def send_role_digests(today: date, stalled_days: int) -> int:
 
 
 def _wants_digests(user: User) -> bool:
-    return preferences(user)[Category.DIGESTS] is not Delivery.OFF
+    return queries.preferences(user)[Category.DIGESTS] is not Delivery.OFF
 
 
 def send_overdue_digests(today: date) -> int:
     """Weekly, to each person with overdue training who wants training e-mail."""
-    from serviceideas.training.models import Assignment, Enrolment, Module
-
     year, week, _ = today.isocalendar()
-    rows = db.session.execute(
-        sa.select(User, Module.title, Enrolment.id, Enrolment.due_on)
-        .select_from(Enrolment)
-        .join(Assignment, Enrolment.assignment_id == Assignment.id)
-        .join(Module, Assignment.module_id == Module.id)
-        .join(User, Enrolment.user_id == User.id)
-        .where(
-            Enrolment.completed_at.is_(None),
-            Assignment.withdrawn_at.is_(None),
-            Enrolment.due_on < today,
-            User.active.is_(True),
-        )
-        .order_by(User.id, Enrolment.due_on)
-    ).all()
-    by_person: dict[int, tuple[User, list[tuple[str, int, date]]]] = {}
-    for user, title, enrolment_id, due_on in rows:
-        by_person.setdefault(user.id, (user, []))[1].append((title, enrolment_id, due_on))
     return sum(
         queue_email(
             user,
@@ -524,6 +432,6 @@ def send_overdue_digests(today: date) -> int:
             "overdue_digest",
             items=items,
         )
-        for user, items in by_person.values()
-        if preferences(user)[Category.TRAINING] is not Delivery.OFF
+        for user, items in queries.overdue_by_person(today)
+        if queries.preferences(user)[Category.TRAINING] is not Delivery.OFF
     )

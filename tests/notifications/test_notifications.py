@@ -14,8 +14,8 @@ from serviceideas.database import utcnow
 from serviceideas.extensions import db
 from serviceideas.ideas import services as ideas
 from serviceideas.ideas.models import Status
-from serviceideas.notifications import services
-from serviceideas.notifications.models import Category, Delivery, Email, Notification
+from serviceideas.notifications import queries, services
+from serviceideas.notifications.models import Category, Delivery, Email, Notification, Target
 from serviceideas.people.models import Role
 from tests.conftest import count_queries
 
@@ -221,9 +221,9 @@ def test_unsubscribe_link_switches_one_category_off(client, make_user):
     token = services.unsubscribe_token(person.id, Category.TRAINING)
     page = client.get(f"/unsubscribe/{token}").get_data(as_text=True)
     assert "Stop these e-mails?" in page
-    assert services.preferences(person)[Category.TRAINING] is Delivery.IMMEDIATELY
+    assert queries.preferences(person)[Category.TRAINING] is Delivery.IMMEDIATELY
     assert client.post(f"/unsubscribe/{token}").status_code == 200
-    prefs = services.preferences(person)
+    prefs = queries.preferences(person)
     assert (
         prefs[Category.TRAINING] is Delivery.OFF and prefs[Category.IDEAS] is Delivery.IMMEDIATELY
     )
@@ -296,7 +296,7 @@ def test_notifications_page_bell_and_mark_read(client_as, make_user, make_idea, 
 
 def test_someone_elses_notification_is_not_found(client_as, make_user):
     owner = make_user()
-    services.notify(owner.id, Category.IDEAS, "k", "Private", "/ideas")
+    services.notify(owner.id, Category.IDEAS, "k", "Private", Target.REVIEW_QUEUE)
     db.session.commit()
     notification = db.session.scalar(sa.select(Notification))
     assert client_as(make_user()).get(f"/notifications/{notification.id}").status_code == 404
@@ -307,7 +307,7 @@ def test_preferences_are_saved_and_bad_values_refused(client_as, make_user):
     client = client_as(person)
     data = {"ideas": "daily", "feedback": "off", "training": "immediately", "digests": "off"}
     assert client.post("/notifications/settings", data=data).status_code == 303
-    assert services.preferences(person)[Category.IDEAS] is Delivery.DAILY
+    assert queries.preferences(person)[Category.IDEAS] is Delivery.DAILY
     bad = client.post("/notifications/settings", data={**data, "ideas": "hourly"})
     assert bad.status_code == 422 and "Not a valid choice" in bad.get_data(as_text=True)
 
@@ -324,11 +324,11 @@ def test_pages_with_the_bell_and_the_list_keep_a_constant_number_of_queries(clie
             result.append(log.count)
         return result
 
-    services.notify(person.id, Category.IDEAS, "first", "First", "/ideas")
+    services.notify(person.id, Category.IDEAS, "first", "First", Target.NOTIFICATIONS)
     db.session.commit()
     few = counts()
     for n in range(30):
-        services.notify(person.id, Category.IDEAS, f"k{n}", f"N{n}", "/ideas")
+        services.notify(person.id, Category.IDEAS, f"k{n}", f"N{n}", Target.NOTIFICATIONS)
     db.session.commit()
     assert counts() == few
 
@@ -364,7 +364,7 @@ def test_two_whole_runs_at_once_send_each_message_once(
     assert errors == []
     for n in range(5):
         subjects = sorted(m["Subject"] for m in smtp.to(f"l{n}@example.com"))
-        assert len(subjects) == 3, subjects  # assigned, due in 3 days, idea under review
+        assert len(subjects) == 3, subjects  # assigned, due soon, idea under review
         assert len(set(subjects)) == 3
 
 
@@ -375,6 +375,21 @@ def test_short_deadlines_get_their_due_soon_reminder_too(app, make_enrolment):
     assert titles(enrolment.user)[-1].startswith("Due soon: ")
 
 
+@pytest.mark.parametrize(("due_in", "reminded"), [(0, True), (7, True), (8, False)])
+def test_the_due_soon_reminder_uses_the_one_due_soon_window(app, make_enrolment, due_in, reminded):
+    """Due today up to DUE_SOON_DAYS (7) days ahead is *due soon*, as on My training
+    (docs/product.md, "Training deadlines"); later than that, no reminder yet."""
+    from serviceideas.training.models import DUE_SOON_DAYS, is_due_soon
+
+    today = utcnow().date()
+    # Assigned yesterday, due `due_in` days from today.
+    enrolment = make_enrolment(due_days=due_in + 1, today=today - timedelta(days=1))
+    assert DUE_SOON_DAYS == 7 and is_due_soon(enrolment, today) is reminded
+    services.create_reminders(today)
+    db.session.commit()
+    assert any(t.startswith("Due soon: ") for t in titles(enrolment.user)) is reminded
+
+
 def test_long_calendar_lines_are_folded(client, client_as, make_user, make_module, make_enrolment):
     learner = make_user()
     make_enrolment(learner=learner, module=make_module(title="A very long module title " * 4))
@@ -383,3 +398,81 @@ def test_long_calendar_lines_are_folded(client, client_as, make_user, make_modul
     body = client.get(url).get_data()
     assert all(len(line) <= 75 for line in body.split(b"\r\n"))
     assert b"\r\n " in body  # a continued line
+
+
+# Where a notification leads
+
+
+def test_every_kind_of_target_leads_to_its_page_on_this_site(
+    client_as, make_user, make_idea, make_enrolment
+):
+    """Each kind's address is built when it is opened, and is always a path on this site."""
+    from serviceideas.urls import safe_next
+
+    person, idea = make_user(), make_idea()
+    comment = ideas.add_comment(make_user(), idea, "A comment")
+    enrolment = make_enrolment()
+    expected = {
+        (Target.IDEA, idea.id): f"/ideas/{idea.id}#history",
+        (Target.COMMENT, comment.id): f"/ideas/{idea.id}#comment-{comment.id}",
+        (Target.COMMENT, 2**31 - 1): "/notifications",  # a comment that is gone
+        (Target.ENROLMENT, enrolment.id): f"/training/enrolments/{enrolment.id}",
+        (Target.REVIEW_QUEUE, None): "/ideas/review",
+        (Target.REFLECTIONS, None): "/training/reflections",
+        (Target.NOTIFICATIONS, None): "/notifications",
+    }
+    assert {target for target, _ in expected} == set(Target)
+    for target, target_id in expected:
+        services.notify(person.id, Category.IDEAS, f"{target}:{target_id}", "T", target, target_id)
+    db.session.commit()
+    client = client_as(person)
+    for notification in db.session.scalars(
+        sa.select(Notification).where(Notification.user_id == person.id)
+    ):
+        location = open_notification(client, notification.id).headers["Location"]
+        assert location == expected[(notification.target, notification.target_id)]
+        assert safe_next(location) == location
+
+
+def open_notification(client, notification_id):
+    return client.get(f"/notifications/{notification_id}")
+
+
+@pytest.mark.parametrize(
+    ("target", "target_id"), [("//evil.example", None), ("idea", None), ("review_queue", 3)]
+)
+def test_the_database_holds_only_kinds_of_target_never_addresses(make_user, target, target_id):
+    person = make_user()
+    insert = sa.insert(Notification.__table__).values(
+        user_id=person.id,
+        category="ideas",
+        key="k",
+        title="T",
+        body="",
+        target=sa.literal(target, sa.String),
+        target_id=target_id,
+        created_at=utcnow(),
+    )
+    # The kind's CHECK refuses it; PostgreSQL may first find it longer than any kind.
+    with pytest.raises((sa.exc.IntegrityError, sa.exc.DataError)):
+        db.session.execute(insert)
+    db.session.rollback()
+
+
+def test_emails_and_digests_link_to_what_the_notification_leads_to(app, smtp, make_idea, make_user):
+    author = make_user(email="links@example.com")
+    idea = make_idea(author=author)
+    comment = ideas.add_comment(make_user(), idea, "Nice")
+    db.session.commit()
+    run(app, "send-reminders")
+    (message,) = smtp.to("links@example.com")
+    link = f"https://ideas.example.com/ideas/{idea.id}#comment-{comment.id}"
+    assert link in message.get_body(("plain",)).get_content()
+    assert f'href="{link}"' in message.get_body(("html",)).get_content()
+
+    services.set_preference(author.id, Category.IDEAS, Delivery.DAILY)
+    db.session.execute(sa.update(Notification).values(created_at=utcnow() - timedelta(days=1)))
+    db.session.commit()
+    run(app, "send-digests")
+    daily = [m for m in smtp.to("links@example.com") if "Your day" in m["Subject"]]
+    assert link in daily[0].get_body(("plain",)).get_content()
