@@ -118,8 +118,7 @@ def restore(source: IO[str], batch: int = 5000) -> dict[str, int]:
         if connection.dialect.name == "postgresql":
             for table in tables.values():
                 if "id" in table.c and table.c.id.autoincrement is not False and counts[table.name]:
-                    connection.exec_driver_sql(
-                        f"SELECT setval(pg_get_serial_sequence('{table.name}', 'id'), "  # noqa: S608 - our own table names
-                        f"(SELECT max(id) FROM {table.name}))"
-                    )
+                    sequence = sa.func.pg_get_serial_sequence(table.name, "id")
+                    highest = sa.select(sa.func.max(table.c.id)).scalar_subquery()
+                    connection.execute(sa.select(sa.func.setval(sequence, highest)))
     return counts

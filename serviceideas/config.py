@@ -9,6 +9,8 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from sqlalchemy.engine import make_url
+
 # Secrets that ship in public code or examples; a production server refuses them.
 KNOWN_DEFAULT_SECRETS = frozenset(
     {"", "dev", "development", "change-me", "changeme", "secret", "serviceideas-development-only"}
@@ -136,11 +138,15 @@ def environment_overrides(environ: Mapping[str, str]) -> dict[str, Any]:
 
 
 def normalise_database_url(url: str) -> str:
-    """Accept the usual `postgres://` and `postgresql://` forms and use psycopg 3 for them."""
-    for prefix in ("postgres://", "postgresql://"):
-        if url.startswith(prefix):
-            return "postgresql+psycopg://" + url[len(prefix) :]
-    return url
+    """Accept the usual `postgres://` and `postgresql://` forms and use psycopg 3 for them.
+
+    SQLAlchemy parses and writes the URL back, so a password's quoted characters stay quoted.
+    A URL that names its driver (`postgresql+psycopg2://`) is left as it is.
+    """
+    parsed = make_url(url)
+    if parsed.drivername not in {"postgres", "postgresql"}:
+        return url
+    return parsed.set(drivername="postgresql+psycopg").render_as_string(hide_password=False)
 
 
 class ConfigurationError(RuntimeError):

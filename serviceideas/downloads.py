@@ -21,12 +21,12 @@ def spreadsheet_safe(value: Any) -> Any:
 
 
 def csv_download(rows: Iterable[Iterable[Any]], filename: str) -> Response:
+    """A CSV file the browser saves as `filename` (the csv module writes it; werkzeug quotes
+    the file name in the header when it needs quoting)."""
     out = io.StringIO()
     writer = csv.writer(out)
     for row in rows:
         writer.writerow([spreadsheet_safe(cell) for cell in row])
-    return Response(
-        out.getvalue(),
-        mimetype="text/csv",
-        headers={"Content-Disposition": f"attachment; filename={filename}"},
-    )
+    response = Response(out.getvalue(), mimetype="text/csv")
+    response.headers.set("Content-Disposition", "attachment", filename=filename)
+    return response

@@ -86,8 +86,8 @@ def database_unavailable(error: OperationalError) -> Response:
         status=503, title=title, explanation=explanation, detail=None
     )
     response = make_response(body, 503)
-    response.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
-    response.headers["Cache-Control"] = "no-store"
+    response.retry_after = RETRY_AFTER_SECONDS
+    response.cache_control.no_store = True
     return response
 
 

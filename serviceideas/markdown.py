@@ -23,7 +23,11 @@ ALLOWED_SCHEMES = {"http", "https", "mailto"}
 def render(text: str) -> Markup:
     """Safe HTML for `text`, ready to put in a page."""
     # The page has its own <h1>: a trainer's top-level headings become <h2>.
-    html = _renderer.render(text or "").replace("<h1>", "<h2>").replace("</h1>", "</h2>")
+    tokens = _renderer.parse(text or "")
+    for token in tokens:
+        if token.type in {"heading_open", "heading_close"} and token.tag == "h1":
+            token.tag = "h2"
+    html = _renderer.renderer.render(tokens, _renderer.options, {})
     clean = nh3.clean(
         html,
         tags=ALLOWED_TAGS,
