@@ -1,21 +1,24 @@
-"""Reading training for pages: a person's list, the trainers' inbox, and coverage.
+"""Reading training for pages: a person's list, modules and assignments, the trainers'
+inbox, and coverage.
 
-Coverage is defined once here — the page, its CSV and the dashboard use these functions:
-an enrolment is *assigned* once it exists; *due so far* when its due date has passed
-(before today); *completed* when done, early, on time or late; *overdue* when due so far
-and not done. *Up to date* is the share of enrolments due so far that are done. Only active
-people and assignments that were not withdrawn count.
+Coverage is defined once here — the page, its CSV and the dashboard use these functions
+(docs/product.md, "Training coverage"): an enrolment is *assigned* once it exists; *due so
+far*, *overdue* and *late* are the deadline rules of training/models.py (docs/product.md,
+"Training deadlines"); *completed* when done, early, on time or late. *Up to date* is the
+share of enrolments due so far that are done. Only active staff and assignments that were
+not withdrawn count.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, datetime
 from functools import cache
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.orm import aliased
+from sqlalchemy.orm import QueryableAttribute, aliased, selectinload
 
 from serviceideas.extensions import db
 from serviceideas.people.models import Department, DepartmentKind, User
@@ -26,11 +29,14 @@ from serviceideas.training.models import (
     ModuleKind,
     Reflection,
     Repeat,
+    due_so_far_sql,
+    is_due_soon,
+    is_late,
+    is_overdue,
+    overdue_sql,
     period_label,
+    was_late,
 )
-
-DUE_SOON_DAYS = 7
-
 
 # A learner's own training
 
@@ -56,7 +62,7 @@ class TrainingItem:
 
     @property
     def was_late(self) -> bool:
-        return self.completed_at is not None and self.completed_at.date() > self.due_on
+        return was_late(self)
 
     @property
     def period_label(self) -> str | None:
@@ -81,38 +87,43 @@ class MyTraining:
 
 def my_training(user: User, today: date) -> MyTraining:
     """The person's training, sorted: overdue, due soon, later, done (one query)."""
-    rows = db.session.execute(_my_training_statement(), {"user_id": user.id}).all()
-    soon = date.fromordinal(today.toordinal() + DUE_SOON_DAYS)
+    rows = db.session.execute(_my_training_statement(), {"user_id": user.id})
     result = MyTraining([], [], [], [])
-    for item in (TrainingItem(*row) for row in rows):
+    for item in (TrainingItem(**row._asdict()) for row in rows):
         if item.is_done:
             result.done.append(item)
-        elif item.due_on < today:
+        elif is_overdue(item, today):
             result.overdue.append(item)
-        elif item.due_on <= soon:
+        elif is_due_soon(item, today):
             result.due_soon.append(item)
         else:
             result.later.append(item)
-    result.done.sort(key=lambda item: item.completed_at, reverse=True)  # type: ignore[arg-type,return-value]
+    result.done.sort(key=_completed_at, reverse=True)
     return result
 
 
+def _completed_at(item: TrainingItem) -> datetime:
+    assert item.completed_at is not None  # only done items are sorted by it
+    return item.completed_at
+
+
 @cache
-def _my_training_statement() -> sa.Select[Any]:
-    """Built once, with the person as a parameter: every visit to My training runs it."""
+def _my_training_statement() -> sa.Select[*tuple[Any, ...]]:
+    """Built once, with the person as a parameter: every visit to My training runs it.
+    Each column is labelled with the TrainingItem field it fills."""
     giver = aliased(User)
     return (
         sa.select(
-            Enrolment.id,
-            Enrolment.due_on,
-            Enrolment.completed_at,
-            Enrolment.period_start,
-            Assignment.repeat,
-            Module.title,
-            Module.kind,
-            Module.minutes,
-            Module.summary,
-            giver.name,
+            Enrolment.id.label("id"),
+            Enrolment.due_on.label("due_on"),
+            Enrolment.completed_at.label("completed_at"),
+            Enrolment.period_start.label("period_start"),
+            Assignment.repeat.label("repeat"),
+            Module.title.label("title"),
+            Module.kind.label("kind"),
+            Module.minutes.label("minutes"),
+            Module.summary.label("summary"),
+            giver.name.label("feedback_by"),
         )
         .join(Assignment, Assignment.id == Enrolment.assignment_id)
         .join(Module, Module.id == Assignment.module_id)
@@ -129,7 +140,91 @@ def _my_training_statement() -> sa.Select[Any]:
     )
 
 
+def reflection_on(enrolment: Enrolment) -> Reflection | None:
+    """What the learner wrote to complete `enrolment`, if anything."""
+    return db.session.get(Reflection, enrolment.id)
+
+
+# Modules and assignments, for trainers
+
+
+def modules_with_active_assignments() -> list[tuple[Module, int]]:
+    """Every module (drafts first, then by title) with how many of its assignments are not
+    withdrawn (one query)."""
+    active = (
+        sa.select(sa.func.count(Assignment.id))
+        .where(Assignment.module_id == Module.id, Assignment.withdrawn_at.is_(None))
+        .scalar_subquery()
+    )
+    rows = db.session.execute(sa.select(Module, active).order_by(Module.status, Module.title))
+    return [(module, count) for module, count in rows]
+
+
+def people_enrolled_in(assignment: Assignment) -> int:
+    """How many enrolments the assignment has, over every period."""
+    return (
+        db.session.scalar(
+            sa.select(sa.func.count(Enrolment.id)).where(Enrolment.assignment_id == assignment.id)
+        )
+        or 0
+    )
+
+
+def departments_by_id(ids: list[int]) -> list[Department]:
+    """The departments a trainer ticked, by name (ids the form already checked exist)."""
+    if not ids:
+        return []
+    return list(
+        db.session.scalars(
+            sa.select(Department).where(Department.id.in_(ids)).order_by(Department.name)
+        )
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class AssignmentProgress:
+    assignment: Assignment
+    enrolled: int
+    completed: int
+
+
+def assignments_with_progress() -> list[AssignmentProgress]:
+    """Every assignment, active ones first, newest first, with how many are enrolled and
+    done (one query, and one each for the departments and people it names)."""
+    counts = (
+        sa.select(
+            Enrolment.assignment_id,
+            sa.func.count(Enrolment.id).label("enrolled"),
+            sa.func.count(Enrolment.completed_at).label("completed"),
+        )
+        .group_by(Enrolment.assignment_id)
+        .subquery()
+    )
+    rows = db.session.execute(
+        sa.select(
+            Assignment,
+            sa.func.coalesce(counts.c.enrolled, 0),
+            sa.func.coalesce(counts.c.completed, 0),
+        )
+        .outerjoin(counts, counts.c.assignment_id == Assignment.id)
+        # Eager: the page names the departments or people each assignment is for.
+        .options(selectinload(Assignment.departments), selectinload(Assignment.people))
+        .order_by(Assignment.withdrawn_at.is_not(None), Assignment.id.desc())
+    )
+    return [AssignmentProgress(a, enrolled, completed) for a, enrolled, completed in rows]
+
+
 # The trainers' inbox
+
+
+def modules_with_written_answers() -> list[Module]:
+    """Modules whose learners write an answer (reflections and activities), by title: the
+    inbox's module filter."""
+    return list(
+        db.session.scalars(
+            sa.select(Module).where(Module.kind != ModuleKind.READING).order_by(Module.title)
+        )
+    )
 
 
 @dataclass(frozen=True)
@@ -139,7 +234,7 @@ class InboxFilters:
     waiting_only: bool = False  # no feedback yet
 
 
-def inbox_query(filters: InboxFilters) -> sa.Select[tuple[Reflection]]:
+def inbox_query(filters: InboxFilters) -> sa.Select[Reflection]:
     """Reflections and activity write-ups, newest first (eager: enrolment, person, module)."""
     query = (
         sa.select(Reflection)
@@ -179,17 +274,17 @@ class CoverageRow:
 Figures = tuple[int, int, int, int]  # assigned, due so far, completed, overdue
 
 
-def _figures(today: date) -> list[Any]:
-    due = Enrolment.due_on < today
+def _figures(today: date) -> list[sa.ColumnElement[int]]:
+    """Assigned, due so far, completed and overdue, as aggregates over enrolments."""
     return [
         sa.func.count(Enrolment.id),
-        sa.func.count(Enrolment.id).filter(due),
+        sa.func.count(Enrolment.id).filter(due_so_far_sql(today)),
         sa.func.count(Enrolment.completed_at),
-        sa.func.count(Enrolment.id).filter(due, Enrolment.completed_at.is_(None)),
+        sa.func.count(Enrolment.id).filter(overdue_sql(today)),
     ]
 
 
-def _coverage(group: Any, today: date) -> dict[Any, Figures]:
+def _coverage(group: QueryableAttribute[Any], today: date) -> dict[Any, Figures]:
     """The figures per group value, aggregated in the database (one query)."""
     rows = db.session.execute(
         sa.select(group, *_figures(today))
@@ -197,21 +292,21 @@ def _coverage(group: Any, today: date) -> dict[Any, Figures]:
         .join(Assignment, Enrolment.assignment_id == Assignment.id)
         .join(User, Enrolment.user_id == User.id)
         .join(Department, User.department_id == Department.id)
-        .where(Assignment.withdrawn_at.is_(None), User.active.is_(True))
+        .where(Assignment.withdrawn_at.is_(None), User.is_active)
         .group_by(group)
     )
-    return {key: tuple(numbers) for key, *numbers in rows}  # type: ignore[misc]
+    return {key: (assigned, due, done, overdue) for key, assigned, due, done, overdue in rows}
 
 
-def _headcount(group: Any) -> dict[Any, int]:
+def _headcount(group: QueryableAttribute[Any]) -> dict[Any, int]:
     rows = db.session.execute(
         sa.select(group, sa.func.count(User.id))
         .select_from(User)
         .join(Department, User.department_id == Department.id)
-        .where(User.active.is_(True))
+        .where(User.is_active)
         .group_by(group)
     )
-    return dict(rows.all())
+    return {key: people for key, people in rows}
 
 
 NO_FIGURES: Figures = (0, 0, 0, 0)
@@ -272,13 +367,15 @@ def people_coverage(department_id: int, today: date) -> list[tuple[User, Figures
     rows = db.session.execute(
         sa.select(User, *columns)
         .outerjoin(stats, stats.c.user_id == User.id)
-        .where(User.department_id == department_id, User.active.is_(True))
+        .where(User.department_id == department_id, User.is_active)
         .order_by(User.name, User.id)
     )
-    return [(user, tuple(numbers)) for user, *numbers in rows]  # type: ignore[misc]
+    return [(user, (a, d, c, o)) for user, a, d, c, o in rows]
 
 
-def enrolment_rows(today: date) -> sa.Select[Any]:
+def enrolment_rows(
+    today: date,
+) -> sa.Select[str, str, DepartmentKind, str, date, date, datetime | None]:
     """Person × assignment for the CSV export: completion facts only, never reflection text."""
     return (
         sa.select(
@@ -295,6 +392,27 @@ def enrolment_rows(today: date) -> sa.Select[Any]:
         .join(Module, Assignment.module_id == Module.id)
         .join(User, Enrolment.user_id == User.id)
         .join(Department, User.department_id == Department.id)
-        .where(Assignment.withdrawn_at.is_(None), User.active.is_(True))
+        .where(Assignment.withdrawn_at.is_(None), User.is_active)
         .order_by(Department.name, User.name, Module.title, Enrolment.period_start)
     )
+
+
+COVERAGE_CSV_HEADER = ["name", "department", "kind", "module", "period", "due", "completed", "late"]
+
+
+def coverage_csv_rows(today: date) -> Iterator[list[str]]:
+    """The coverage CSV: its header, then one line per person × assignment period. "late"
+    is `is_late` (docs/product.md, "Training deadlines"): done late, or overdue today."""
+    yield COVERAGE_CSV_HEADER
+    for row in db.session.execute(enrolment_rows(today)):
+        completed = row.completed_at.date() if row.completed_at else None
+        yield [
+            row.name,
+            row.department,
+            row.kind.value,
+            row.title,
+            row.period_start.isoformat(),
+            row.due_on.isoformat(),
+            completed.isoformat() if completed else "",
+            "yes" if is_late(row, today) else "no",
+        ]
