@@ -12,7 +12,7 @@ from wtforms import (
     SubmitField,
     TextAreaField,
 )
-from wtforms.fields import SelectChoice
+from wtforms.fields import SelectChoice  # type: ignore[attr-defined]  # types-WTForms lags 3.3
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
 from serviceideas.forms import stripped
@@ -30,7 +30,7 @@ from serviceideas.training.models import (
 )
 
 
-class ModuleForm(FlaskForm):
+class ModuleForm(FlaskForm):  # type: ignore[misc]  # FlaskForm is Any: Flask-WTF ships no types
     title = StringField("Title", validators=[DataRequired(), Length(max=TITLE_MAX)])
     summary = TextAreaField(
         "Summary", validators=[DataRequired(), Length(max=SUMMARY_MAX)], render_kw={"rows": 2}
@@ -64,7 +64,7 @@ class ModuleForm(FlaskForm):
     submit = SubmitField("Save module")
 
 
-class AssignmentForm(FlaskForm):
+class AssignmentForm(FlaskForm):  # type: ignore[misc]  # FlaskForm is Any: Flask-WTF ships no types
     audience = RadioField(
         "Who",
         choices=[
@@ -100,14 +100,14 @@ class AssignmentForm(FlaskForm):
     submit = SubmitField("Assign")
 
 
-class CompleteForm(FlaskForm):
+class CompleteForm(FlaskForm):  # type: ignore[misc]  # FlaskForm is Any: Flask-WTF ships no types
     answer = TextAreaField(
         "Your answer", validators=[Optional(), Length(max=ANSWER_MAX)], render_kw={"rows": 8}
     )
     submit = SubmitField("Complete")
 
 
-class FeedbackForm(FlaskForm):
+class FeedbackForm(FlaskForm):  # type: ignore[misc]  # FlaskForm is Any: Flask-WTF ships no types
     feedback = TextAreaField(
         "Your feedback",
         validators=[DataRequired(), Length(max=FEEDBACK_MAX)],
@@ -116,7 +116,7 @@ class FeedbackForm(FlaskForm):
     submit = SubmitField("Send feedback")
 
 
-class InboxFilterForm(FlaskForm):
+class InboxFilterForm(FlaskForm):  # type: ignore[misc]  # FlaskForm is Any: Flask-WTF ships no types
     class Meta:
         csrf = False
 

@@ -13,7 +13,10 @@ from serviceideas.database import UTCDateTime, enum_column_type, utcnow
 from serviceideas.extensions import db
 
 if TYPE_CHECKING:
+    from serviceideas.extensions import Base as Model  # what db.Model is, to the type checker
     from serviceideas.people.models import Department, User
+else:
+    Model = db.Model  # Flask-SQLAlchemy makes it at run time, out of mypy's sight
 
 TITLE_MAX = 120
 SUMMARY_MAX = 300
@@ -64,7 +67,7 @@ class Repeat(enum.StrEnum):
         return {"none": "Once", "monthly": "Every month", "quarterly": "Every quarter"}[self.value]
 
 
-class Module(db.Model):
+class Module(Model):
     __tablename__ = "modules"
     __table_args__ = (
         sa.CheckConstraint("minutes BETWEEN 1 AND 600", name="minutes_sensible"),
@@ -119,7 +122,7 @@ assignment_people = sa.Table(
 )
 
 
-class Assignment(db.Model):
+class Assignment(Model):
     """A published module given to an audience, due on a date or N days after enrolment."""
 
     __tablename__ = "assignments"
@@ -175,7 +178,7 @@ def period_label(repeat: Repeat, period_start: date) -> str | None:
     return None
 
 
-class Enrolment(db.Model):
+class Enrolment(Model):
     """One person's part of an assignment, for one period (a repeat makes one per period)."""
 
     __tablename__ = "enrolments"
@@ -218,9 +221,10 @@ class Enrolment(db.Model):
         return is_overdue(self, today)
 
 
-class Reflection(db.Model):
+class Reflection(Model):
     """What a person wrote to complete a reflection or activity. Private: its author and
-    trainers read it; nobody else, not even managers or admins (SPEC §4)."""
+    trainers read it; nobody else, not even managers or admins (docs/product.md, "Privacy of
+    reflections")."""
 
     __tablename__ = "reflections"
     __table_args__ = (sa.Index("ix_reflections_written", "written_at"),)
@@ -240,7 +244,7 @@ class Reflection(db.Model):
     feedback_by: Mapped[User | None] = relationship(lazy="joined")
 
 
-class ModuleIdea(db.Model):
+class ModuleIdea(Model):
     """An idea someone started from what they learnt in a module."""
 
     __tablename__ = "module_ideas"

@@ -24,7 +24,7 @@ def can_see_coverage(user: Someone) -> bool:
 def can_read_reflections(user: Someone) -> bool:
     """Only people who hold the trainer role itself. An admin's powers stop here: candour
     is the point of a reflection, so admins and managers who are not trainers see whether
-    it was done, never what was written (SPEC §4)."""
+    it was done, never what was written (docs/product.md, "Privacy of reflections")."""
     return is_active_person(user) and user.is_trainer
 
 

@@ -1,12 +1,15 @@
-"""Training pages: my training, modules, assignments, the reflections inbox and coverage."""
+"""Training pages: my training, modules, assignments, the reflections inbox and coverage.
+
+Each view parses, calls one query or service, and renders; writes finish through
+`commit_or_refuse` (docs/architecture.md, "Finishing a write").
+"""
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Callable
 from datetime import date
 
-import sqlalchemy as sa
 from flask import (
     Blueprint,
     Response,
@@ -18,14 +21,15 @@ from flask import (
     request,
     url_for,
 )
-from flask_login import current_user, login_required
+from flask.typing import ResponseReturnValue
+from flask_login import current_user
 from sqlalchemy.exc import OperationalError
-from sqlalchemy.orm import selectinload
-from wtforms.fields import SelectChoice
+from werkzeug.wrappers import Response as Redirect
+from wtforms import Field
+from wtforms.fields import SelectChoice  # type: ignore[attr-defined]  # types-WTForms lags 3.3
 
 from serviceideas.database import utcnow
 from serviceideas.downloads import csv_download
-from serviceideas.errors import RuleViolation
 from serviceideas.extensions import db
 from serviceideas.figures import remembered
 from serviceideas.forms import EmptyForm
@@ -33,7 +37,7 @@ from serviceideas.htmx import is_fragment_request
 from serviceideas.pagination import Page
 from serviceideas.people.forms import department_choices
 from serviceideas.people.models import Department, User
-from serviceideas.people.policies import requires
+from serviceideas.people.policies import is_active_person, requires
 from serviceideas.people.services import find_user
 from serviceideas.training import queries, services
 from serviceideas.training.forms import (
@@ -58,22 +62,27 @@ from serviceideas.training.policies import (
     can_train,
     can_work_on,
 )
-from serviceideas.writes import show_refusal
+from serviceideas.writes import commit_or_refuse
 
 bp = Blueprint("training", __name__, url_prefix="/training")
 
-Rendered = tuple[str, int] | str
+Rendered = tuple[str, int]
 
 
 def _today() -> date:
     return utcnow().date()
 
 
+def _refuse(field: Field, message: str) -> None:
+    """Show `message` beside `field`, as its validators would."""
+    field.errors = [*field.errors, message]
+
+
 # My training
 
 
 @bp.route("")
-@login_required
+@requires(is_active_person)
 def mine() -> str:
     try:
         # Best effort: the daily `enrol-training` command is what guarantees new periods.
@@ -81,8 +90,9 @@ def mine() -> str:
             db.session.commit()
     except OperationalError:
         db.session.rollback()
+    today = _today()
     return render_template(
-        "training/mine.html", training=queries.my_training(current_user, _today()), today=_today()
+        "training/mine.html", training=queries.my_training(current_user, today), today=today
     )
 
 
@@ -94,39 +104,35 @@ def _load_enrolment(enrolment_id: int) -> Enrolment:
 
 
 def _enrolment_page(enrolment: Enrolment, form: CompleteForm, status: int = 200) -> Rendered:
-    reflection = db.session.get(Reflection, enrolment.id)
     return render_template(
         "training/enrolment.html",
         enrolment=enrolment,
         module=enrolment.assignment.module,
-        reflection=reflection,
+        reflection=queries.reflection_on(enrolment),
         form=form,
         today=_today(),
     ), status
 
 
 @bp.route("/enrolments/<id:enrolment_id>")
-@login_required
+@requires(is_active_person)
 def enrolment(enrolment_id: int) -> Rendered:
     return _enrolment_page(_load_enrolment(enrolment_id), CompleteForm())
 
 
 @bp.route("/enrolments/<id:enrolment_id>/complete", methods=["POST"])
-@login_required
-def complete(enrolment_id: int) -> Response | Rendered:
+@requires(is_active_person)
+def complete(enrolment_id: int) -> ResponseReturnValue:
     enrolment = _load_enrolment(enrolment_id)
     form = CompleteForm()
-    if form.validate_on_submit():
-        try:
-            services.complete(current_user, enrolment, form.answer.data)
-        except RuleViolation as error:
-            db.session.rollback()
-            show_refusal(form, error, "answer")
-        else:
-            db.session.commit()
-            late = " It was late, and that is fine: it counts." if enrolment.was_late else ""
-            flash(f"Done: {enrolment.assignment.module.title}.{late}", "success")
-            return redirect(url_for("training.enrolment", enrolment_id=enrolment.id), code=303)
+    if form.validate_on_submit() and commit_or_refuse(
+        lambda: services.complete(current_user, enrolment, form.answer.data),
+        form=form,
+        field="answer",
+    ):
+        late = " It was late, and that is fine: it counts." if enrolment.was_late else ""
+        flash(f"Done: {enrolment.assignment.module.title}.{late}", "success")
+        return redirect(url_for("training.enrolment", enrolment_id=enrolment.id), code=303)
     return _enrolment_page(enrolment, form, 422)
 
 
@@ -147,31 +153,22 @@ def _draft(form: ModuleForm) -> services.ModuleDraft:
 @bp.route("/modules")
 @requires(can_train)
 def modules() -> str:
-    assigned = (
-        sa.select(sa.func.count(Assignment.id))
-        .where(Assignment.module_id == Module.id, Assignment.withdrawn_at.is_(None))
-        .scalar_subquery()
+    return render_template(
+        "training/modules.html", rows=queries.modules_with_active_assignments(), button=EmptyForm()
     )
-    rows = db.session.execute(
-        sa.select(Module, assigned).order_by(Module.status, Module.title)
-    ).all()
-    return render_template("training/modules.html", rows=rows, button=EmptyForm())
 
 
 @bp.route("/modules/new", methods=["GET", "POST"])
 @requires(can_train)
-def new_module() -> Response | Rendered:
+def new_module() -> ResponseReturnValue:
     form = ModuleForm()
     if form.validate_on_submit():
-        try:
-            module = services.create_module(current_user, _draft(form))
-        except RuleViolation as error:
-            db.session.rollback()
-            show_refusal(form, error, "title")
-        else:
-            db.session.commit()
+        created = commit_or_refuse(
+            lambda: services.create_module(current_user, _draft(form)), form=form, field="title"
+        )
+        if created:
             flash("Draft saved. Check the preview, then publish it.", "success")
-            return redirect(url_for("training.module", module_id=module.id), code=303)
+            return redirect(url_for("training.module", module_id=created.kept.id), code=303)
     return render_template("training/module_form.html", form=form, module=None), (
         422 if form.errors else 200
     )
@@ -187,7 +184,7 @@ def module(module_id: int) -> str:
 
 @bp.route("/modules/<id:module_id>/edit", methods=["GET", "POST"])
 @requires(can_train)
-def edit_module(module_id: int) -> Response | Rendered:
+def edit_module(module_id: int) -> ResponseReturnValue:
     module = db.get_or_404(Module, module_id)
     form = ModuleForm(
         data={
@@ -201,13 +198,11 @@ def edit_module(module_id: int) -> Response | Rendered:
     )
     if form.validate_on_submit():
         version = module.version
-        try:
-            services.update_module(current_user, module, _draft(form))
-        except RuleViolation as error:
-            db.session.rollback()
-            show_refusal(form, error, "title")
-        else:
-            db.session.commit()
+        if commit_or_refuse(
+            lambda: services.update_module(current_user, module, _draft(form)),
+            form=form,
+            field="title",
+        ):
             raised = f" It is now version {module.version}." if module.version != version else ""
             flash(f"Module saved.{raised}", "success")
             return redirect(url_for("training.module", module_id=module.id), code=303)
@@ -218,27 +213,22 @@ def edit_module(module_id: int) -> Response | Rendered:
 
 @bp.route("/modules/<id:module_id>/publish", methods=["POST"])
 @requires(can_train)
-def publish_module(module_id: int) -> Response:
+def publish_module(module_id: int) -> Redirect:
     return _module_action(module_id, services.publish, "published: you can assign it now")
 
 
 @bp.route("/modules/<id:module_id>/archive", methods=["POST"])
 @requires(can_train)
-def archive_module(module_id: int) -> Response:
+def archive_module(module_id: int) -> Redirect:
     return _module_action(module_id, services.archive, "archived")
 
 
-def _module_action(module_id: int, action, done: str) -> Response:  # type: ignore[no-untyped-def]
+def _module_action(module_id: int, action: Callable[[User, Module], None], done: str) -> Redirect:
+    """A button on the module's page: run `action`, say what became of the module (or why
+    not), and go back to the page."""
     module = db.get_or_404(Module, module_id)
-    if EmptyForm().validate_on_submit():
-        try:
-            action(current_user, module)
-        except RuleViolation as error:
-            db.session.rollback()
-            flash(error.message, "error")
-        else:
-            db.session.commit()
-            flash(f"{module.title} is {done}.", "success")
+    if EmptyForm().validate_on_submit() and commit_or_refuse(lambda: action(current_user, module)):
+        flash(f"{module.title} is {done}.", "success")
     return redirect(url_for("training.module", module_id=module.id), code=303)
 
 
@@ -252,7 +242,8 @@ def _assignment_form() -> AssignmentForm:
 
 
 def _people_from(text: str | None) -> tuple[list[User], list[str]]:
-    found, unknown = [], []
+    found: list[User] = []
+    unknown: list[str] = []
     for email in filter(None, (e.strip() for e in re.split(r"[\s,;]+", text or ""))):
         person = find_user(email)
         if person is None:
@@ -262,51 +253,47 @@ def _people_from(text: str | None) -> tuple[list[User], list[str]]:
     return found, unknown
 
 
+def _assignment_draft(form: AssignmentForm) -> services.AssignmentDraft | None:
+    """The draft the form describes, or None with the reason beside the field."""
+    people, unknown = _people_from(form.people.data)
+    if unknown and form.audience.data == Audience.PEOPLE:
+        _refuse(form.people, f"Nobody has these email addresses: {', '.join(unknown)}.")
+    relative = form.due_kind.data == "relative"
+    if relative and form.due_days.data is None:
+        _refuse(form.due_days, "Give the number of days.")
+    if not relative and form.due_on.data is None:
+        _refuse(form.due_on, "Give the due date.")
+    if form.errors:
+        return None
+    return services.AssignmentDraft(
+        audience=Audience(form.audience.data),
+        departments=queries.departments_by_id(form.departments.data or []),
+        people=people,
+        due_on=None if relative else form.due_on.data,
+        due_days=form.due_days.data if relative else None,
+        repeat=Repeat(form.repeat.data),
+    )
+
+
 @bp.route("/modules/<id:module_id>/assign", methods=["GET", "POST"])
 @requires(can_train)
-def assign(module_id: int) -> Response | Rendered:
+def assign(module_id: int) -> ResponseReturnValue:
     module = db.get_or_404(Module, module_id)
     form = _assignment_form()
     if request.method == "GET":
         form.audience.data = form.audience.data or Audience.EVERYONE.value
         form.due_kind.data = form.due_kind.data or "relative"
         form.due_days.data = form.due_days.data or 14
-    if form.validate_on_submit():
-        people, unknown = _people_from(form.people.data)
-        if unknown and form.audience.data == Audience.PEOPLE:
-            form.people.errors.append(f"Nobody has these email addresses: {', '.join(unknown)}.")
-        relative = form.due_kind.data == "relative"
-        if relative and form.due_days.data is None:
-            form.due_days.errors.append("Give the number of days.")
-        if not relative and form.due_on.data is None:
-            form.due_on.errors.append("Give the due date.")
-        if not form.errors:
-            departments = [
-                db.session.get_one(Department, department_id)
-                for department_id in form.departments.data or []
-            ]
-            draft = services.AssignmentDraft(
-                audience=Audience(form.audience.data),
-                departments=departments,
-                people=people,
-                due_on=None if relative else form.due_on.data,
-                due_days=form.due_days.data if relative else None,
-                repeat=Repeat(form.repeat.data),
-            )
-            try:
-                assignment = services.create_assignment(current_user, module, draft)
-            except RuleViolation as error:
-                db.session.rollback()
-                show_refusal(form, error, "audience")
-            else:
-                db.session.commit()
-                enrolled = db.session.scalar(
-                    sa.select(sa.func.count(Enrolment.id)).where(
-                        Enrolment.assignment_id == assignment.id
-                    )
-                )
-                flash(f"Assigned {module.title}: {enrolled} people enrolled.", "success")
-                return redirect(url_for("training.assignments"), code=303)
+    if form.validate_on_submit() and (draft := _assignment_draft(form)) is not None:
+        assigned = commit_or_refuse(
+            lambda: services.create_assignment(current_user, module, draft),
+            form=form,
+            field="audience",
+        )
+        if assigned:
+            enrolled = queries.people_enrolled_in(assigned.kept)
+            flash(f"Assigned {module.title}: {enrolled} people enrolled.", "success")
+            return redirect(url_for("training.assignments"), code=303)
     return render_template("training/assign.html", form=form, module=module), (
         422 if form.errors else 200
     )
@@ -315,39 +302,21 @@ def assign(module_id: int) -> Response | Rendered:
 @bp.route("/assignments")
 @requires(can_train)
 def assignments() -> str:
-    enrolled = sa.func.count(Enrolment.id)
-    done = sa.func.count(Enrolment.completed_at)
-    counts = dict(
-        (assignment_id, (total, completed))
-        for assignment_id, total, completed in db.session.execute(
-            sa.select(Enrolment.assignment_id, enrolled, done).group_by(Enrolment.assignment_id)
-        )
-    )
-    rows = db.session.scalars(
-        sa.select(Assignment)
-        .options(selectinload(Assignment.departments), selectinload(Assignment.people))
-        .order_by(Assignment.withdrawn_at.is_not(None), Assignment.id.desc())
-    ).all()
     return render_template(
-        "training/assignments.html", rows=rows, counts=counts, button=EmptyForm()
+        "training/assignments.html",
+        rows=queries.assignments_with_progress(),
+        button=EmptyForm(),
     )
 
 
 @bp.route("/assignments/<id:assignment_id>/withdraw", methods=["POST"])
 @requires(can_train)
-def withdraw(assignment_id: int) -> Response:
+def withdraw(assignment_id: int) -> Redirect:
     assignment = db.get_or_404(Assignment, assignment_id)
-    if EmptyForm().validate_on_submit():
-        try:
-            services.withdraw(current_user, assignment)
-        except RuleViolation as error:
-            db.session.rollback()
-            flash(error.message, "error")
-        else:
-            db.session.commit()
-            flash(
-                f"Withdrawn: {assignment.module.title}. Completed work stays on record.", "success"
-            )
+    if EmptyForm().validate_on_submit() and commit_or_refuse(
+        lambda: services.withdraw(current_user, assignment)
+    ):
+        flash(f"Withdrawn: {assignment.module.title}. Completed work stays on record.", "success")
     return redirect(url_for("training.assignments"), code=303)
 
 
@@ -356,13 +325,10 @@ def withdraw(assignment_id: int) -> Response:
 
 @bp.route("/reflections")
 @requires(can_read_reflections)
-def reflections() -> Rendered:
+def reflections() -> str | Rendered:
     filters = InboxFilterForm(request.args)
     filters.module.choices = [SelectChoice("", "All modules")] + [
-        SelectChoice(str(m.id), m.title)
-        for m in db.session.scalars(
-            sa.select(Module).where(Module.kind != ModuleKind.READING).order_by(Module.title)
-        )
+        SelectChoice(str(m.id), m.title) for m in queries.modules_with_written_answers()
     ]
     filters.department.choices = [SelectChoice("", "All departments")] + [
         SelectChoice(str(c.value), c.label) for c in department_choices()
@@ -384,30 +350,24 @@ def reflections() -> Rendered:
 
 @bp.route("/reflections/<id:enrolment_id>/feedback", methods=["POST"])
 @requires(can_read_reflections)
-def feedback(enrolment_id: int) -> Response | Rendered:
+def feedback(enrolment_id: int) -> ResponseReturnValue:
     reflection = db.get_or_404(Reflection, enrolment_id)
     form = FeedbackForm()
-    status = 200
-    if form.validate_on_submit():
-        try:
-            services.give_feedback(current_user, reflection, form.feedback.data)
-        except RuleViolation as error:
-            db.session.rollback()
-            show_refusal(form, error, "feedback")
-        else:
-            db.session.commit()
-            if not is_fragment_request():
-                flash(f"Feedback sent to {reflection.enrolment.user.name}.", "success")
-                return redirect(url_for("training.reflections"), code=303)
-            form = FeedbackForm(formdata=None)
-    if form.errors:
-        status = 422
+    if form.validate_on_submit() and commit_or_refuse(
+        lambda: services.give_feedback(current_user, reflection, form.feedback.data),
+        form=form,
+        field="feedback",
+    ):
         if not is_fragment_request():
-            flash(" ".join(form.feedback.errors), "error")
+            flash(f"Feedback sent to {reflection.enrolment.user.name}.", "success")
             return redirect(url_for("training.reflections"), code=303)
+        form = FeedbackForm(formdata=None)
+    if form.errors and not is_fragment_request():
+        flash(" ".join(form.feedback.errors), "error")
+        return redirect(url_for("training.reflections"), code=303)
     return render_template(
         "training/_reflection.html", reflection=reflection, feedback_form=form
-    ), status
+    ), (422 if form.errors else 200)
 
 
 # Coverage
@@ -440,21 +400,4 @@ def department_coverage(department_id: int) -> str:
 @requires(can_see_coverage)
 def coverage_csv() -> Response:
     today = _today()
-
-    def rows() -> Iterator[list[object]]:
-        yield ["name", "department", "kind", "module", "period", "due", "completed", "late"]
-        for row in db.session.execute(queries.enrolment_rows(today)):
-            completed = row.completed_at.date() if row.completed_at else None
-            late = (completed or today) > row.due_on
-            yield [
-                row.name,
-                row.department,
-                row.kind.value,
-                row.title,
-                row.period_start.isoformat(),
-                row.due_on.isoformat(),
-                completed.isoformat() if completed else "",
-                "yes" if late else "no",
-            ]
-
-    return csv_download(rows(), f"training-coverage-{today}.csv")
+    return csv_download(queries.coverage_csv_rows(today), f"training-coverage-{today}.csv")

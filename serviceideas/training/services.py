@@ -50,12 +50,14 @@ def _require_trainer(user: User) -> None:
 
 @dataclass(frozen=True)
 class ModuleDraft:
-    title: str
-    summary: str
-    body: str
+    """A module as a trainer typed it: missing text is refused here, beside its field."""
+
+    title: str | None
+    summary: str | None
+    body: str | None
     kind: ModuleKind
     prompt: str | None
-    minutes: int
+    minutes: int | None
 
 
 def _apply(module: Module, draft: ModuleDraft) -> None:
@@ -69,7 +71,7 @@ def _apply(module: Module, draft: ModuleDraft) -> None:
         )
     else:
         module.prompt = (draft.prompt or "").strip()[:PROMPT_MAX] or None
-    if not 1 <= draft.minutes <= 600:
+    if draft.minutes is None or not 1 <= draft.minutes <= 600:
         raise RuleViolation("Estimate between 1 and 600 minutes.", "minutes")
     module.minutes = draft.minutes
 
@@ -168,7 +170,7 @@ def create_assignment(
         raise RuleViolation(
             "A repeating assignment is due a number of days after each enrolment.", "due_kind"
         )
-    inactive = [person.name for person in draft.people if not person.active]
+    inactive = [person.name for person in draft.people if not person.is_active]
     if inactive:
         raise RuleViolation(f"Deactivated: {', '.join(inactive)}.", "people")
 
@@ -221,20 +223,24 @@ def enrol(assignment: Assignment, today: date, *, only: User | None = None) -> i
         sa.literal(period, sa.Date),
         sa.literal(today, sa.Date),
         sa.literal(due_date(assignment, today), sa.Date),
-    ).where(User.active.is_(True), _audience(assignment))
+    ).where(User.is_active, _audience(assignment))
     if only is not None:
         people = people.where(User.id == only.id)
-    statement = insert_ignoring_duplicates(
-        Enrolment.__table__, db.session.get_bind().dialect.name
-    ).from_select(["assignment_id", "user_id", "period_start", "enrolled_on", "due_on"], people)
+    table = Enrolment.__table__
+    assert isinstance(table, sa.Table)  # a mapped class's own table, not a join or subquery
+    statement = insert_ignoring_duplicates(table, db.session.get_bind().dialect.name).from_select(
+        ["assignment_id", "user_id", "period_start", "enrolled_on", "due_on"], people
+    )
     # preserve_rowcount: SQLAlchemy only keeps the count of INSERTs when asked.
-    added = db.session.execute(statement.execution_options(preserve_rowcount=True)).rowcount
+    result = db.session.execute(statement.execution_options(preserve_rowcount=True))
+    assert isinstance(result, sa.CursorResult)  # an INSERT's result: it has a row count
+    added: int = result.rowcount
     if added:
         enrolled.send(assignment, today=today)
     return added
 
 
-def active_assignments() -> sa.Select[tuple[Assignment]]:
+def active_assignments() -> sa.Select[Assignment]:
     return sa.select(Assignment).where(Assignment.withdrawn_at.is_(None))
 
 
@@ -268,14 +274,11 @@ def enrol_current_periods(*, today: date | None = None, only: User | None = None
     today = today or utcnow().date()
     if only is None:
         return sum(enrol(a, today) for a in db.session.scalars(active_assignments()))
-    return sum(
-        enrol(a, today, only=only) for a in db.session.scalars(*_missing_periods(only, today))
-    )
+    statement, parameters = _missing_periods(only, today)
+    return sum(enrol(a, today, only=only) for a in db.session.scalars(statement, parameters))
 
 
-def _missing_periods(
-    user: User, today: date
-) -> tuple[sa.Select[tuple[Assignment]], dict[str, object]]:
+def _missing_periods(user: User, today: date) -> tuple[sa.Select[Assignment], dict[str, object]]:
     """Active repeating assignments for `user` without an enrolment for today's period."""
     parameters = {
         "user_id": user.id,
@@ -288,7 +291,7 @@ def _missing_periods(
 
 
 @cache
-def _missing_periods_statement() -> sa.Select[tuple[Assignment]]:
+def _missing_periods_statement() -> sa.Select[Assignment]:
     """Built once, with parameters: every visit to a person's training page runs it."""
     user_id = sa.bindparam("user_id", type_=sa.Integer)
     current_period = sa.case(
@@ -362,13 +365,14 @@ def complete(
         if len(text) > ANSWER_MAX:
             raise RuleViolation(f"Keep it to {ANSWER_MAX} characters.", "answer")
     # Conditional update: finishing twice at once records one completion.
-    done = db.session.execute(
+    result = db.session.execute(
         sa.update(Enrolment)
         .where(Enrolment.id == enrolment.id, Enrolment.completed_at.is_(None))
         .values(completed_at=now, completed_version=module.version)
         .execution_options(synchronize_session=False)
-    ).rowcount
-    if not done:
+    )
+    assert isinstance(result, sa.CursorResult)  # an UPDATE's result: it has a row count
+    if not result.rowcount:
         raise RuleViolation("You have already completed this.")
     if module.kind.needs_answer:
         db.session.add(Reflection(enrolment_id=enrolment.id, text=text, written_at=now))
@@ -377,7 +381,7 @@ def complete(
 
 
 def give_feedback(
-    trainer: User, reflection: Reflection, text: str, *, now: datetime | None = None
+    trainer: User, reflection: Reflection, text: str | None, *, now: datetime | None = None
 ) -> None:
     """Written feedback the learner reads on their training page. May be revised."""
     if not can_read_reflections(trainer):
