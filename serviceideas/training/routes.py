@@ -23,7 +23,6 @@ from flask import (
 )
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
-from sqlalchemy.exc import OperationalError
 from werkzeug.wrappers import Response as Redirect
 from wtforms import Field
 from wtforms.fields import SelectChoice  # type: ignore[attr-defined]  # types-WTForms lags 3.3
@@ -84,12 +83,8 @@ def _refuse(field: Field, message: str) -> None:
 @bp.route("")
 @requires(is_active_person)
 def mine() -> str:
-    try:
-        # Best effort: the daily `enrol-training` command is what guarantees new periods.
-        if services.enrol_current_periods(today=_today(), only=current_user):
-            db.session.commit()
-    except OperationalError:
-        db.session.rollback()
+    """Reads only: new periods of repeating assignments are started by the daily
+    `enrol-training` command and for joiners by a signal (docs/product.md, "Assignments")."""
     today = _today()
     return render_template(
         "training/mine.html", training=queries.my_training(current_user, today), today=today

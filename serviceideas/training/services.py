@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
-from functools import cache
 
 import sqlalchemy as sa
 
@@ -264,69 +263,14 @@ def enrol_new_member(user: User, department: Department, *, today: date | None =
     return sum(enrol(a, today, only=user) for a in db.session.scalars(for_them))
 
 
-def enrol_current_periods(*, today: date | None = None, only: User | None = None) -> int:
-    """Start the new period of every repeating assignment (and catch up anyone missed).
+def enrol_current_periods(*, today: date | None = None) -> int:
+    """Start the new period of every repeating assignment, and catch up anyone missed.
 
-    Run daily by `flask --app wsgi enrol-training`; idempotent. With `only`, just that
-    person's repeating assignments whose current period they lack: one query when there
-    is nothing to do, which is nearly always.
+    Run daily by `flask --app wsgi enrol-training` (docs/product.md, "Assignments"); safe to
+    run any number of times. Pages never call it: a GET writes nothing.
     """
     today = today or utcnow().date()
-    if only is None:
-        return sum(enrol(a, today) for a in db.session.scalars(active_assignments()))
-    statement, parameters = _missing_periods(only, today)
-    return sum(enrol(a, today, only=only) for a in db.session.scalars(statement, parameters))
-
-
-def _missing_periods(user: User, today: date) -> tuple[sa.Select[Assignment], dict[str, object]]:
-    """Active repeating assignments for `user` without an enrolment for today's period."""
-    parameters = {
-        "user_id": user.id,
-        "department_id": user.department_id,
-        "today": today,
-        "month": today.replace(day=1),
-        "quarter": date(today.year, 3 * ((today.month - 1) // 3) + 1, 1),
-    }
-    return _missing_periods_statement(), parameters
-
-
-@cache
-def _missing_periods_statement() -> sa.Select[Assignment]:
-    """Built once, with parameters: every visit to a person's training page runs it."""
-    user_id = sa.bindparam("user_id", type_=sa.Integer)
-    current_period = sa.case(
-        (Assignment.repeat == Repeat.MONTHLY, sa.bindparam("month", type_=sa.Date)),
-        else_=sa.bindparam("quarter", type_=sa.Date),
-    )
-    has_period = sa.exists().where(
-        Enrolment.assignment_id == Assignment.id,
-        Enrolment.user_id == user_id,
-        Enrolment.period_start == current_period,
-    )
-    for_them = sa.or_(
-        Assignment.audience == Audience.EVERYONE,
-        sa.and_(
-            Assignment.audience == Audience.DEPARTMENTS,
-            sa.exists().where(
-                assignment_departments.c.assignment_id == Assignment.id,
-                assignment_departments.c.department_id
-                == sa.bindparam("department_id", type_=sa.Integer),
-            ),
-        ),
-        sa.and_(
-            Assignment.audience == Audience.PEOPLE,
-            sa.exists().where(
-                assignment_people.c.assignment_id == Assignment.id,
-                assignment_people.c.user_id == user_id,
-            ),
-        ),
-    )
-    return active_assignments().where(
-        Assignment.repeat != Repeat.NONE,
-        Assignment.starts_on <= sa.bindparam("today", type_=sa.Date),
-        for_them,
-        ~has_period,
-    )
+    return sum(enrol(a, today) for a in db.session.scalars(active_assignments()))
 
 
 def withdraw(trainer: User, assignment: Assignment, *, now: datetime | None = None) -> None:

@@ -426,64 +426,72 @@ def test_coverage_csv_lists_person_by_assignment(
     assert SECRET not in text(response)
 
 
-def test_my_training_starts_a_missing_period_and_says_so_in_one_transaction(
-    client_as, make_user, make_module
-):
-    """Opening My training enrols the person in a repeating assignment's current period they
-    lack, and notifies them: writes on a GET, which keep their transaction on every database."""
+@pytest.fixture
+def missing_period(make_user, make_module):
+    """A learner of a monthly assignment whose current period has not been started yet (as if
+    the daily command had not run for them): (learner, their enrolments in it)."""
     from serviceideas.notifications.models import Notification
     from serviceideas.training import services
     from serviceideas.training.models import Audience, Repeat
 
     trainer, learner = make_user(Role.TRAINER), make_user()
+    module = make_module(author=trainer, title="Monthly check-in")
     draft = services.AssignmentDraft(audience=Audience.EVERYONE, due_days=14, repeat=Repeat.MONTHLY)
-    assignment = services.create_assignment(trainer, make_module(author=trainer), draft)
+    assignment = services.create_assignment(trainer, module, draft)
     db.session.commit()
-    mine = sa.select(Enrolment).where(
+    theirs = sa.select(Enrolment.id).where(
         Enrolment.assignment_id == assignment.id, Enrolment.user_id == learner.id
     )
     db.session.execute(sa.delete(Notification).where(Notification.user_id == learner.id))
-    db.session.execute(
-        sa.delete(Enrolment).where(Enrolment.id.in_(mine.with_only_columns(Enrolment.id)))
-    )
-    db.session.commit()  # as if the daily command had not run yet for them
-
-    assert client_as(learner).get("/training").status_code == 200
-    assert len(db.session.scalars(mine).all()) == 1
-    told = db.session.scalars(sa.select(Notification).where(Notification.user_id == learner.id))
-    assert len(told.all()) == 1
+    db.session.execute(sa.delete(Enrolment).where(Enrolment.id.in_(theirs)))
+    db.session.commit()
+    return learner, theirs
 
 
-def test_my_trainings_new_period_and_its_notice_stand_or_fall_together(
-    client_as, make_user, make_module, monkeypatch
-):
-    """If saying so fails, the new period is not started either, so the next visit does both
-    (on PostgreSQL, a GET's first write begins its transaction)."""
+def notices_for(learner):
+    from serviceideas.notifications.models import Notification
+
+    return db.session.scalars(sa.select(Notification).where(Notification.user_id == learner.id))
+
+
+WRITES = ("INSERT", "UPDATE", "DELETE")
+
+
+def test_opening_my_training_writes_nothing(client_as, missing_period):
+    """A GET only reads: the missing period stays missing until the daily command runs."""
+    learner, theirs = missing_period
+    with count_queries() as log:
+        response = client_as(learner).get("/training")
+    assert response.status_code == 200
+    assert [sql for sql in log if sql.lstrip().upper().startswith(WRITES)] == []
+    assert "Monthly check-in" not in text(response)
+    assert db.session.scalars(theirs).all() == []
+    assert notices_for(learner).all() == []
+
+
+def test_the_daily_command_starts_a_missing_period_and_says_so(app, client_as, missing_period):
+    learner, theirs = missing_period
+    result = app.test_cli_runner().invoke(args=["enrol-training"])
+    assert result.exit_code == 0, result.output
+    assert len(db.session.scalars(theirs).all()) == 1
+    assert len(notices_for(learner).all()) == 1
+    assert "Monthly check-in" in text(client_as(learner).get("/training"))
+
+
+def test_a_new_period_and_its_notice_stand_or_fall_together(app, missing_period, monkeypatch):
+    """If saying so fails, the new period is not started either, so the next run does both."""
     from serviceideas.notifications import receivers
-    from serviceideas.notifications.models import Notification
-    from serviceideas.training import services
-    from serviceideas.training.models import Audience, Repeat
 
-    trainer, learner = make_user(Role.TRAINER), make_user()
-    draft = services.AssignmentDraft(audience=Audience.EVERYONE, due_days=14, repeat=Repeat.MONTHLY)
-    assignment = services.create_assignment(trainer, make_module(author=trainer), draft)
-    db.session.commit()
-    mine = sa.select(Enrolment.id).where(
-        Enrolment.assignment_id == assignment.id, Enrolment.user_id == learner.id
-    )
-    db.session.execute(sa.delete(Notification).where(Notification.user_id == learner.id))
-    db.session.execute(sa.delete(Enrolment).where(Enrolment.id.in_(mine)))
-    db.session.commit()
+    learner, theirs = missing_period
 
     def database_away(*_args, **_kwargs):
         raise sa.exc.OperationalError("INSERT INTO notifications", {}, Exception("gone"))
 
-    client = client_as(learner)
     monkeypatch.setattr(receivers, "notify", database_away)
-    assert client.get("/training").status_code == 200  # the page still shows
-    assert db.session.scalars(mine).all() == []  # nothing half done
+    assert app.test_cli_runner().invoke(args=["enrol-training"]).exit_code != 0
+    db.session.rollback()  # the command ran in this test's app context and session
+    assert db.session.scalars(theirs).all() == []  # nothing half done
     monkeypatch.undo()
-    assert client.get("/training").status_code == 200
-    assert len(db.session.scalars(mine).all()) == 1
-    told = db.session.scalars(sa.select(Notification).where(Notification.user_id == learner.id))
-    assert len(told.all()) == 1
+    assert app.test_cli_runner().invoke(args=["enrol-training"]).exit_code == 0
+    assert len(db.session.scalars(theirs).all()) == 1
+    assert len(notices_for(learner).all()) == 1

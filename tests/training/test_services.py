@@ -332,7 +332,27 @@ def test_ideas_started_from_a_module_are_linked_only_after_completing_it(
     assert db.session.scalar(sa.select(ModuleIdea.idea_id)) == idea.id
 
 
-def test_a_learners_own_new_period_is_started_for_them_alone(trainer, make_module, company):
+def test_a_joiner_is_enrolled_in_the_current_period_at_once(trainer, make_module, company):
+    """Nothing waits for a page visit or the daily command: joining starts today's period of a
+    repeating assignment, as the signal from people says they joined."""
+    assignment = assign(
+        trainer,
+        make_module("activity", author=trainer),
+        audience=Audience.DEPARTMENTS,
+        departments=[company["it"]],
+        repeat=Repeat.MONTHLY,
+    )
+    newcomer = people.create_user(email="joiner@example.com", name="J", department=company["it"])
+    db.session.commit()
+    (enrolment,) = enrolled(assignment, newcomer)
+    assert enrolment.period_start == utcnow().date().replace(day=1)
+    assert services.enrol_current_periods() == 2  # the daily run starts Bo's and Cy's
+    assert enrolled(assignment, newcomer) == [enrolment]  # and had nothing left for them
+
+
+def test_the_daily_run_starts_each_new_period_for_everyone_in_the_audience(
+    trainer, make_module, company
+):
     assignment = assign(
         trainer,
         make_module("activity", author=trainer),
@@ -341,8 +361,8 @@ def test_a_learners_own_new_period_is_started_for_them_alone(trainer, make_modul
         repeat=Repeat.MONTHLY,
     )
     next_month = TODAY + timedelta(days=31)
-    assert services.enrol_current_periods(today=next_month, only=company["ana"]) == 0  # not IT
-    assert services.enrol_current_periods(today=next_month, only=company["bo"]) == 1
-    assert services.enrol_current_periods(today=next_month, only=company["bo"]) == 0
+    assert services.enrol_current_periods(today=next_month) == 2  # Bo and Cy; not Ana, not gone
+    assert services.enrol_current_periods(today=next_month) == 0
     assert len(enrolled(assignment, company["bo"])) == 2
-    assert len(enrolled(assignment, company["cy"])) == 1  # the daily command does the rest
+    assert len(enrolled(assignment, company["cy"])) == 2
+    assert enrolled(assignment, company["ana"]) == []
