@@ -65,6 +65,7 @@ def register_extensions(app: Flask) -> None:
         from werkzeug.middleware.proxy_fix import ProxyFix
 
         hops = app.config["PROXY_HOPS"]
+        # Wrapping wsgi_app is Flask's documented way to add middleware; mypy sees a method.
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)  # type: ignore[method-assign]
 
     db.init_app(app)
