@@ -93,9 +93,10 @@ MATRIX: dict[tuple[str, str], dict[str, Any]] = {
     ("notifications.read_all", "POST"): SIGNED_IN,
     # Someone else's notification: a 404 for everyone, as if it did not exist.
     ("notifications.open_one", "GET"): {"anonymous": "login", **dict.fromkeys(WHO[1:], "ok")},
+    ("notifications.open_one", "POST"): {"anonymous": "login", **dict.fromkeys(WHO[1:], "ok")},
     ("notifications.settings", "GET"): SIGNED_IN,
     ("notifications.settings", "POST"): SIGNED_IN,
-    ("notifications.reset_calendar", "POST"): SIGNED_IN,
+    ("notifications.calendar_link", "POST"): SIGNED_IN,
     ("notifications.unsubscribe", "GET"): PUBLIC,  # the signed token is the proof
     ("notifications.unsubscribe", "POST"): PUBLIC,
     ("notifications.calendar", "GET"): PUBLIC,  # calendar apps cannot sign in

@@ -204,7 +204,7 @@ def overdue_by_person(today: date) -> list[tuple[User, list[Deadline]]]:
     return list(by_person.values())
 
 
-def _deadline(row: sa.Row[Any]) -> Deadline:
+def _deadline(row: sa.Row[*tuple[Any, ...]]) -> Deadline:
     return Deadline(row.enrolment_id, row.user_id, row.due_on, row.module_title, row.completed_at)
 
 
@@ -260,7 +260,7 @@ def active_trainers() -> list[User]:
     return _active_people(User.is_trainer)
 
 
-def _active_people(condition: sa.ColumnElement[bool]) -> list[User]:
+def _active_people(condition: sa.ColumnExpressionArgument[bool]) -> list[User]:
     return list(
         db.session.scalars(sa.select(User).where(User.is_active, condition).order_by(User.id))
     )

@@ -27,6 +27,7 @@ from flask import current_app, has_request_context, render_template, url_for
 from itsdangerous import BadSignature, URLSafeSerializer
 
 from serviceideas.database import insert_ignoring_duplicates, utcnow, writing
+from serviceideas.extensions import Base as Model
 from serviceideas.extensions import db
 from serviceideas.ideas.models import Stalled
 from serviceideas.notifications import queries
@@ -47,8 +48,9 @@ CLAIM_EXPIRES = timedelta(minutes=10)
 MAX_ATTEMPTS = 8
 
 
-def _insert(table: sa.Table) -> Any:
-    """INSERT that skips a row whose unique key exists (the dialect's own spelling)."""
+def _insert(model: type[Model]) -> sa.Insert:
+    """INSERT into `model`'s table that skips a row whose unique key exists."""
+    table = model.metadata.tables[model.__tablename__]
     return insert_ignoring_duplicates(table, db.session.get_bind().dialect.name)
 
 
@@ -77,7 +79,7 @@ def notify(
         )
     return bool(
         _rows_changed(
-            _insert(Notification.__table__).values(
+            _insert(Notification).values(
                 user_id=user_id,
                 category=category,
                 key=key,
@@ -110,7 +112,7 @@ def set_preference(user_id: int, category: Category, delivery: Delivery) -> None
     # Insert-or-nothing, then update: two requests at once (two tabs, a mail app's one-click
     # unsubscribe) cannot both insert the same row.
     db.session.execute(
-        _insert(Preference.__table__).values(user_id=user_id, category=category, delivery=delivery)
+        _insert(Preference).values(user_id=user_id, category=category, delivery=delivery)
     )
     db.session.execute(
         sa.update(Preference)
@@ -149,7 +151,7 @@ def calendar_token(user: User, *, reset: bool = False) -> str:
     """The token of the person's calendar link, turning their feed on if it is off; with
     `reset`, a new secret, so the old link stops working."""
     db.session.execute(
-        _insert(CalendarFeed.__table__).values(user_id=user.id, secret=secrets.token_hex(16))
+        _insert(CalendarFeed).values(user_id=user.id, secret=secrets.token_hex(16))
     )  # nothing if the person has one already (or another request just made it)
     feed = db.session.get_one(CalendarFeed, user.id, populate_existing=True)
     if reset:
@@ -212,7 +214,7 @@ def queue_email(
         html = render_template(f"email/{template}.html", **context)
     return bool(
         _rows_changed(
-            _insert(Email.__table__).values(
+            _insert(Email).values(
                 user_id=user.id,
                 key=key,
                 category=category,

@@ -1,5 +1,6 @@
 """The bell in the browser: a manager implements an idea; its author sees the count rise on
-the page they have open, and the notification leads to the idea."""
+the page they have open, and the notification leads to the idea. And the calendar feed,
+turned on from the settings."""
 
 from __future__ import annotations
 
@@ -64,7 +65,26 @@ def test_the_author_sees_the_bell_rise_and_follows_it_to_the_idea(
         "aria-label", "Notifications: 1 unread", timeout=8000
     )
     page.locator("#bell").click()
-    page.get_by_role("link", name=re.compile("has been put into practice")).click()
+    # Opening marks it read, so it is a button (a POST) that looks like a link.
+    page.get_by_role("button", name=re.compile("has been put into practice")).click()
     expect(page).to_have_url(re.compile(rf"/ideas/{idea_in_progress}#history$"))
     expect(page.get_by_role("heading", name=re.compile("Put into practice on"))).to_be_visible()
     expect(page.locator("#bell")).to_have_attribute("aria-label", "Notifications: 0 unread")
+
+
+def test_a_learner_turns_on_the_calendar_feed_and_can_replace_its_link(
+    page: Page, live_server, app
+):
+    seed_people()
+    base = live_server.url
+    sign_in(page, base, "employee@example.com")
+    page.goto(f"{base}/notifications/settings")
+    expect(page.get_by_label("Calendar link")).to_have_count(0)
+    page.get_by_role("button", name="Turn on my calendar feed").click()
+    expect(page.get_by_text("Your calendar link is ready")).to_be_visible()
+    link = page.get_by_label("Calendar link")
+    first = link.input_value()
+    assert re.search(r"/calendar/[^/]+\.ics$", first)
+    page.get_by_role("button", name=re.compile("Make a new link")).click()
+    expect(page.get_by_text("the old one no longer works")).to_be_visible()
+    assert page.get_by_label("Calendar link").input_value() != first

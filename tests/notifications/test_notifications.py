@@ -9,13 +9,21 @@ from datetime import timedelta
 
 import pytest
 import sqlalchemy as sa
+from icalendar import Calendar
 
 from serviceideas.database import utcnow
 from serviceideas.extensions import db
 from serviceideas.ideas import services as ideas
 from serviceideas.ideas.models import Status
 from serviceideas.notifications import queries, services
-from serviceideas.notifications.models import Category, Delivery, Email, Notification, Target
+from serviceideas.notifications.models import (
+    CalendarFeed,
+    Category,
+    Delivery,
+    Email,
+    Notification,
+    Target,
+)
 from serviceideas.people.models import Role
 from tests.conftest import count_queries
 
@@ -245,33 +253,63 @@ def test_a_tampered_unsubscribe_link_is_refused(client, token):
     assert client.post(f"/unsubscribe/{token}").status_code == 404
 
 
+def calendar_url(client, learner_client):
+    """Turn the learner's calendar feed on, as the settings page's button does; its path."""
+    assert learner_client.post("/notifications/calendar").status_code == 303
+    settings = learner_client.get("/notifications/settings").get_data(as_text=True)
+    found = re.search(r'id="calendar-url" type="text" readonly value="([^"]+)"', settings)
+    assert found.group(1).startswith("https://ideas.example.com/calendar/")
+    return found.group(1).removeprefix("https://ideas.example.com")
+
+
+def events(response):
+    assert response.status_code == 200 and response.mimetype == "text/calendar"
+    return Calendar.from_ical(response.get_data()).walk("VEVENT")
+
+
+def test_showing_the_settings_writes_nothing_the_calendar_button_turns_the_feed_on(
+    client_as, make_user
+):
+    person = make_user()
+    client = client_as(person)
+    page = client.get("/notifications/settings").get_data(as_text=True)
+    assert "Turn on my calendar feed" in page and 'id="calendar-url"' not in page
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(CalendarFeed)) == 0
+    client.post("/notifications/calendar")
+    assert db.session.get(CalendarFeed, person.id) is not None
+    page = client.get("/notifications/settings").get_data(as_text=True)
+    assert "Make a new link" in page and 'id="calendar-url"' in page
+
+
 def test_calendar_feed_lists_due_training_and_its_link_can_be_reset(
-    client, client_as, make_enrolment, make_user
+    client, client_as, make_enrolment, make_user, make_module
 ):
     enrolment = make_enrolment()
     learner = enrolment.user
-    settings = client_as(learner).get("/notifications/settings").get_data(as_text=True)
-    url = re.search(
-        r'id="calendar-url" type="text" readonly value="https://ideas.example.com([^"]+)"', settings
-    ).group(1)
-    feed = client.get(url)
-    assert feed.mimetype == "text/calendar"
-    body = feed.get_data(as_text=True)
-    assert f"DTSTART;VALUE=DATE:{enrolment.due_on:%Y%m%d}" in body
-    assert "SUMMARY:Training due: " in body
-    client_as(learner).post("/notifications/calendar/reset")
+    done = make_enrolment(learner=learner, module=make_module(title="Done already"), answer="")
+    learner_client = client_as(learner)
+    url = calendar_url(client, learner_client)
+    (event,) = events(client.get(url))
+    assert event.decoded("dtstart") == enrolment.due_on
+    assert event.decoded("dtend") == enrolment.due_on + timedelta(days=1)
+    assert str(event["summary"]) == f"Training due: {enrolment.assignment.module.title}"
+    assert str(event["uid"]) == f"enrolment-{enrolment.id}@serviceideas"
+    assert str(event["url"]) == f"https://ideas.example.com/training/enrolments/{enrolment.id}"
+    assert done.completed_at is not None  # done training leaves the calendar
+    learner_client.post("/notifications/calendar")  # a new link
     assert client.get(url).status_code == 404
     assert client.get(url.replace(".ics", "x.ics")).status_code == 404
+    assert len(events(client.get(calendar_url(client, learner_client)))) == 1
 
 
 def test_ics_text_is_escaped(client, client_as, make_user, make_module, make_enrolment):
     learner = make_user()
-    make_enrolment(learner=learner, module=make_module(title="Calls; calm, clear\\kind"))
-    settings = client_as(learner).get("/notifications/settings").get_data(as_text=True)
-    url = re.search(r'value="https://ideas.example.com(/calendar/[^"]+)"', settings).group(1)
-    assert "SUMMARY:Training due: Calls\\; calm\\, clear\\\\kind" in client.get(url).get_data(
-        as_text=True
-    )
+    title = "Calls; calm, clear\\kind"
+    make_enrolment(learner=learner, module=make_module(title=title))
+    response = client.get(calendar_url(client, client_as(learner)))
+    assert "SUMMARY:Training due: Calls\\; calm\\, clear\\\\kind" in response.get_data(as_text=True)
+    (event,) = events(response)
+    assert str(event["summary"]) == f"Training due: {title}"
 
 
 # Pages
@@ -286,8 +324,14 @@ def test_notifications_page_bell_and_mark_read(client_as, make_user, make_idea, 
     bell = client.get("/notifications/bell", headers={"HX-Request": "true"}).get_data(as_text=True)
     assert 'aria-label="Notifications: 1 unread"' in bell
     page = client.get("/notifications").get_data(as_text=True)
-    link = re.search(r'href="(/notifications/\d+)"', page).group(1)
-    response = client.get(link)
+    action = re.search(r'<form method="post" action="(/notifications/\d+)"', page).group(1)
+    # An old address (a bookmark, an earlier e-mail) still leads there, and writes nothing.
+    assert client.get(action).headers["Location"] == f"/ideas/{idea.id}#history"
+    assert 'aria-label="Notifications: 1 unread"' in client.get("/notifications/bell").get_data(
+        as_text=True
+    )
+    response = client.post(action)
+    assert response.status_code == 303
     assert response.headers["Location"] == f"/ideas/{idea.id}#history"
     assert 'aria-label="Notifications: 0 unread"' in client.get("/notifications/bell").get_data(
         as_text=True
@@ -299,7 +343,11 @@ def test_someone_elses_notification_is_not_found(client_as, make_user):
     services.notify(owner.id, Category.IDEAS, "k", "Private", Target.REVIEW_QUEUE)
     db.session.commit()
     notification = db.session.scalar(sa.select(Notification))
-    assert client_as(make_user()).get(f"/notifications/{notification.id}").status_code == 404
+    stranger = client_as(make_user())
+    assert stranger.get(f"/notifications/{notification.id}").status_code == 404
+    assert stranger.post(f"/notifications/{notification.id}").status_code == 404
+    db.session.refresh(notification)
+    assert notification.read_at is None
 
 
 def test_preferences_are_saved_and_bad_values_refused(client_as, make_user):
@@ -392,12 +440,14 @@ def test_the_due_soon_reminder_uses_the_one_due_soon_window(app, make_enrolment,
 
 def test_long_calendar_lines_are_folded(client, client_as, make_user, make_module, make_enrolment):
     learner = make_user()
-    make_enrolment(learner=learner, module=make_module(title="A very long module title " * 4))
-    settings = client_as(learner).get("/notifications/settings").get_data(as_text=True)
-    url = re.search(r'value="https://ideas.example.com(/calendar/[^"]+)"', settings).group(1)
-    body = client.get(url).get_data()
-    assert all(len(line) <= 75 for line in body.split(b"\r\n"))
+    title = "A very long module title, with “quotes” and é " * 4
+    make_enrolment(learner=learner, module=make_module(title=title[:120]))
+    response = client.get(calendar_url(client, client_as(learner)))
+    body = response.get_data()
+    assert all(len(line) <= 75 for line in body.split(b"\r\n"))  # octets, not characters
     assert b"\r\n " in body  # a continued line
+    (event,) = events(response)
+    assert str(event["summary"]) == f"Training due: {title[:120]}"
 
 
 # Where a notification leads
@@ -435,7 +485,7 @@ def test_every_kind_of_target_leads_to_its_page_on_this_site(
 
 
 def open_notification(client, notification_id):
-    return client.get(f"/notifications/{notification_id}")
+    return client.post(f"/notifications/{notification_id}")
 
 
 @pytest.mark.parametrize(
