@@ -245,7 +245,7 @@ def _import_row(line: int, cells: list[str], context: _RowContext) -> RowReport:
                     user, name=name, department=department, roles=roles, acting=context.acting
                 )
                 row.outcome = Outcome.UPDATED
-                if not user.active:
+                if not user.is_active:
                     row.messages.append("Updated, but still deactivated.")
     except RuleViolation as error:
         row.outcome = Outcome.ERROR
