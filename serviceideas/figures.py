@@ -17,9 +17,10 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable, Hashable
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from functools import partial
+from typing import Any, TypeVar, cast
 
 from flask import Flask, copy_current_request_context, current_app, has_request_context
 
@@ -28,21 +29,24 @@ T = TypeVar("T")
 MAX_FIGURES = 512  # periods are few; custom ranges could be many: the oldest are dropped
 MAX_REFRESHING = 2  # recomputations running at once in one process; more wait for a visitor
 
+# A figure is known by its function and arguments: (module, qualified name, arguments).
+Key = tuple[str, str, tuple[Any, ...]]
+Job = Callable[[], None]
+
 
 @dataclass(frozen=True, slots=True)
 class _Entry:
-    value: Any
+    value: Any  # figures of every type share one memory: `get` gives each back as its T
     computed_at: float
 
 
-def in_background(job: Callable[[], None]) -> None:
-    """Run `job` in a thread of its own, inside a copy of this request (or app) context."""
+def in_background(app: Flask, job: Job) -> None:
+    """Run `job` in a thread of its own, inside a copy of this request (or `app`'s context)."""
     if has_request_context():
         job = copy_current_request_context(job)
     else:
-        app = current_app._get_current_object()  # type: ignore[attr-defined]
 
-        def with_app(work: Callable[[], None] = job) -> None:
+        def with_app(work: Job = job) -> None:
             with app.app_context():
                 work()
 
@@ -50,33 +54,48 @@ def in_background(job: Callable[[], None]) -> None:
     threading.Thread(target=job, name="figures-refresh", daemon=True).start()
 
 
+def key_of(function: Callable[..., Any], args: tuple[Any, ...]) -> Key:
+    return (function.__module__, function.__qualname__, args)
+
+
 class Figures:
+    """The figures of one server process, each remembered for `seconds`.
+
+    `clock` (seconds, only its differences matter) and `start` (runs a job in the background)
+    are what a test replaces to step time and run recomputations where it can watch them.
+    """
+
     def __init__(
         self,
         seconds: int,
         *,
         clock: Callable[[], float] = time.monotonic,
-        start: Callable[[Callable[[], None]], None] = in_background,
+        start: Callable[[Job], None],
+        max_figures: int = MAX_FIGURES,
+        max_refreshing: int = MAX_REFRESHING,
     ) -> None:
         self.seconds = seconds
-        self._clock = clock
-        self._start = start
-        self._entries: dict[Hashable, _Entry] = {}
-        self._refreshing: set[Hashable] = set()
+        self.clock = clock
+        self.start = start
+        self.max_figures = max_figures
+        self.max_refreshing = max_refreshing
+        self._entries: dict[Key, _Entry] = {}
+        self._refreshing: set[Key] = set()
         self._lock = threading.Lock()
 
     def get(self, function: Callable[..., T], *args: Any) -> T:
         if self.seconds <= 0:
             return function(*args)
-        key = (function.__module__, function.__qualname__, args)
+        key = key_of(function, args)
+        refresh = False
         with self._lock:
             entry = self._entries.get(key)
-            age = self._clock() - entry.computed_at if entry else None
+            age = self.clock() - entry.computed_at if entry else None
             if entry is not None and age is not None and age < self.seconds:
                 refresh = (
                     age >= self.seconds / 2
                     and key not in self._refreshing
-                    and len(self._refreshing) < MAX_REFRESHING
+                    and len(self._refreshing) < self.max_refreshing
                 )
                 if refresh:
                     self._refreshing.add(key)
@@ -86,35 +105,50 @@ class Figures:
             return self._compute(key, function, args)  # two at once both compute: fine
         if refresh:
             try:
-                self._start(lambda: self._refresh(key, function, args))
+                self.start(lambda: self._refresh(key, function, args))
             except Exception:  # no thread to be had: a visitor recomputes it once too old
                 current_app.logger.exception("could not start recomputing %s", key[1])
                 with self._lock:
                     self._refreshing.discard(key)
-        return entry.value
+        return cast(T, entry.value)
 
     def clear(self) -> None:
         with self._lock:
             self._entries.clear()
 
-    def _compute(self, key: Hashable, function: Callable[..., T], args: tuple[Any, ...]) -> T:
-        started = self._clock()  # the figure is as old as the moment its reading began
+    def __len__(self) -> int:
+        """How many figures are remembered."""
+        with self._lock:
+            return len(self._entries)
+
+    def remembers(self, function: Callable[..., Any], *args: Any) -> bool:
+        """Whether the figure `function(*args)` is in memory (fresh or not)."""
+        with self._lock:
+            return key_of(function, args) in self._entries
+
+    def is_refreshing(self, function: Callable[..., Any], *args: Any) -> bool:
+        """Whether the figure `function(*args)` is being recomputed in the background."""
+        with self._lock:
+            return key_of(function, args) in self._refreshing
+
+    def _compute(self, key: Key, function: Callable[..., T], args: tuple[Any, ...]) -> T:
+        started = self.clock()  # the figure is as old as the moment its reading began
         value = function(*args)
         with self._lock:
-            if key not in self._entries and len(self._entries) >= MAX_FIGURES:
+            if key not in self._entries and len(self._entries) >= self.max_figures:
                 self._forget_old()
             self._entries[key] = _Entry(value, started)
         return value
 
     def _forget_old(self) -> None:
         """Drop what is too old to show; if nothing is, the oldest (called under the lock)."""
-        too_old = self._clock() - self.seconds
+        too_old = self.clock() - self.seconds
         for stale in [k for k, e in self._entries.items() if e.computed_at <= too_old]:
             del self._entries[stale]
-        if len(self._entries) >= MAX_FIGURES:
+        if len(self._entries) >= self.max_figures:
             del self._entries[min(self._entries, key=lambda k: self._entries[k].computed_at)]
 
-    def _refresh(self, key: Hashable, function: Callable[..., Any], args: tuple[Any, ...]) -> None:
+    def _refresh(self, key: Key, function: Callable[..., Any], args: tuple[Any, ...]) -> None:
         try:
             self._compute(key, function, args)
         except Exception:
@@ -127,9 +161,12 @@ class Figures:
 
 
 def init_app(app: Flask) -> None:
-    app.extensions["figures"] = Figures(app.config["FIGURES_CACHE_SECONDS"])
+    app.extensions["figures"] = Figures(
+        app.config["FIGURES_CACHE_SECONDS"], start=partial(in_background, app)
+    )
 
 
 def remembered(function: Callable[..., T], *args: Any) -> T:
     """`function(*args)`, or the same figure computed less than FIGURES_CACHE_SECONDS ago."""
-    return current_app.extensions["figures"].get(function, *args)
+    figures: Figures = current_app.extensions["figures"]
+    return figures.get(function, *args)

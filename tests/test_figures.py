@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from serviceideas.figures import Figures
+from serviceideas.figures import MAX_REFRESHING, Figures
 from serviceideas.ideas.models import Status
 from serviceideas.people.models import Role
 from tests.conftest import count_queries
@@ -137,7 +137,7 @@ def test_the_dashboard_is_recomputed_in_a_real_background_thread(
     threads_before = set(threading.enumerate())
     clock = Clock()
     clock.now = time.monotonic() + 40  # past half its age
-    figures._clock = clock
+    figures.clock = clock
     page = client.get("/dashboard").get_data(as_text=True)
     assert '<p class="big-number" id="headline-number">1</p>' in page  # from memory
     for thread in set(threading.enumerate()) - threads_before:
@@ -148,8 +148,6 @@ def test_the_dashboard_is_recomputed_in_a_real_background_thread(
 
 
 def test_only_a_few_recomputations_run_at_once_and_one_that_cannot_start_is_let_go(app):
-    from serviceideas import figures as module
-
     clock, started = Clock(), []
     figures = Figures(60, clock=clock, start=started.append)
     figure = counting([])
@@ -158,7 +156,8 @@ def test_only_a_few_recomputations_run_at_once_and_one_that_cannot_start_is_let_
     clock.now += 40
     for name in "abcd":
         figures.get(figure, name)  # all past half their age
-    assert len(started) == module.MAX_REFRESHING  # the others wait for a visitor
+    assert len(started) == MAX_REFRESHING  # the others wait for a visitor
+    assert [figures.is_refreshing(figure, name) for name in "abcd"] == [True, True, False, False]
 
     def no_threads(job):
         raise RuntimeError("can't start new thread")
@@ -168,31 +167,32 @@ def test_only_a_few_recomputations_run_at_once_and_one_that_cannot_start_is_let_
     clock.now += 40
     with app.app_context():
         assert figures.get(figure, "e").startswith("e")  # answered from memory all the same
-    assert not figures._refreshing  # free to try again
+    assert not figures.is_refreshing(figure, "e")  # free to try again
 
 
-def test_figures_too_old_to_show_make_room_first(monkeypatch):
-    from serviceideas import figures as module
-
-    monkeypatch.setattr(module, "MAX_FIGURES", 3)
+def test_figures_too_old_to_show_make_room_first():
     clock = Clock()
-    figures = Figures(60, clock=clock, start=lambda job: None)
+    figures = Figures(60, clock=clock, start=lambda job: None, max_figures=3)
     figure = counting([])
     figures.get(figure, "old")
     clock.now += 61
     for name in ("a", "b"):
         figures.get(figure, name)
+        clock.now += 1
     figures.get(figure, "c")  # full: the one too old to show goes, the fresh ones stay
-    assert {key[2] for key in figures._entries} == {("a",), ("b",), ("c",)}
+    names = ("old", "a", "b", "c", "d")
+    assert {name for name in names if figures.remembers(figure, name)} == {"a", "b", "c"}
     figures.get(figure, "d")  # full of fresh ones: the oldest goes
-    assert ("a",) not in {key[2] for key in figures._entries}
+    assert {name for name in names if figures.remembers(figure, name)} == {"b", "c", "d"}
+    assert len(figures) == 3
 
 
 def test_odd_period_parameters_share_the_periods_figures(client_as, make_user, app):
     client = client_as(make_user(Role.MANAGER))
     client.get("/dashboard")
-    remembered = len(app.extensions["figures"]._entries)
+    remembered = len(app.extensions["figures"])
+    assert remembered > 0
     with count_queries() as again:
         client.get("/dashboard?period=quarter&start=zzz&end=yyy")  # start/end mean nothing here
-    assert len(app.extensions["figures"]._entries) == remembered
+    assert len(app.extensions["figures"]) == remembered
     assert again.count <= 3  # the person, the bell: no figure read again
