@@ -55,7 +55,8 @@ class Delivery(enum.StrEnum):
 
 class Target(enum.StrEnum):
     """What a notification leads to. The address is built from this when the notification is
-    shown or sent, never stored, so a route that moves leaves no dead links in old rows."""
+    shown or sent, never stored, so a route that moves leaves no dead links in old rows
+    (docs/product.md, "Notifications")."""
 
     IDEA = "idea"  # an idea's history (target_id: the idea)
     COMMENT = "comment"  # a comment, on its idea's page (target_id: the comment)

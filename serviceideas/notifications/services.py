@@ -20,7 +20,9 @@ import ssl
 from contextlib import AbstractContextManager, nullcontext
 from datetime import date, datetime, timedelta
 from email.message import EmailMessage
+from email.utils import format_datetime, make_msgid
 from typing import Any
+from urllib.parse import urlsplit
 
 import sqlalchemy as sa
 from flask import current_app, has_request_context, render_template, url_for
@@ -309,12 +311,15 @@ def _deliver(now: datetime, limit: int) -> tuple[int, int]:
 
 def _send(email: Email) -> None:
     """One message built with the standard library's `email` package (MIME structure, header
-    encoding, line lengths), sent over smtplib."""
+    encoding and folding, the Date and Message-ID every message should carry), sent over
+    smtplib."""
     config = current_app.config
     message = EmailMessage()
     message["From"] = config["MAIL_SENDER"]
     message["To"] = email.to_address
     message["Subject"] = email.subject
+    message["Date"] = format_datetime(utcnow())
+    message["Message-ID"] = make_msgid(domain=urlsplit(config["BASE_URL"]).hostname)
     # One-click unsubscribe (RFC 8058): the link, and the POST body mail apps send to it.
     message["List-Unsubscribe"] = f"<{unsubscribe_url(email.user_id, email.category)}>"
     message["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"

@@ -76,6 +76,7 @@ def test_a_learner_turns_on_the_calendar_feed_and_can_replace_its_link(
     page: Page, live_server, app
 ):
     seed_people()
+    db.session.commit()
     base = live_server.url
     sign_in(page, base, "employee@example.com")
     page.goto(f"{base}/notifications/settings")

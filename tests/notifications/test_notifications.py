@@ -102,6 +102,8 @@ def test_email_goes_out_once_with_escaped_text(app, smtp, make_idea, make_user, 
     assert "<script>" not in html and "<img" not in html
     assert "&lt;script&gt;" in html
     assert message["List-Unsubscribe"].startswith("<https://ideas.example.com/unsubscribe/")
+    assert message["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+    assert message["Message-ID"].endswith("@ideas.example.com>") and message["Date"].datetime
     assert "https://ideas.example.com/ideas/" in message.get_body(("plain",)).get_content()
 
 
