@@ -1,7 +1,16 @@
-"""Fixtures for every test: a fresh app per test on SQLite or PostgreSQL, factories, helpers.
+"""Fixtures for every test: an app per set of settings, empty tables per test, factories, helpers.
 
 The database comes from SERVICEIDEAS_TEST_DATABASE_URL (scripts/test-all sets it for the
-PostgreSQL run); without it, a SQLite file in a temporary folder.
+PostgreSQL run); without it, a SQLite file in a temporary folder. Under pytest-xdist each
+worker has a database of its own: its own temporary folder on SQLite, and on PostgreSQL a
+database named after the given one and the worker (`serviceideas_test_gw0`), made afresh at the
+start of the run and dropped at its end.
+
+The suite does not use pytest-flask (`-p no:flask` in pyproject.toml blocks it where it is still
+installed): its autouse fixture pushes one request context for a whole test, so Flask-Login's
+cached user and the database session would leak from one request to the next, and a
+signed-out client could appear signed in. The `app` and `client` fixtures below and
+`IsolatedClient` are the one place that decides how a test and its requests share contexts.
 """
 
 from __future__ import annotations
@@ -13,26 +22,69 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
+import hypothesis
 import pytest
 import sqlalchemy as sa
 from flask import Flask, has_app_context
 from flask.testing import FlaskClient
 
-from serviceideas import create_app
-from serviceideas.extensions import db
+from serviceideas import create_app, figures
+from serviceideas.extensions import db, limiter
 from serviceideas.people.models import Department, DepartmentKind, Role, User
 from serviceideas.people.services import password_set_token
 
+# Generated input (tests/test_fuzz.py): a modest number of examples in `make test`, many more in
+# `make fuzz` (`pytest --hypothesis-profile=fuzz`). Examples are not kept between runs.
+hypothesis.settings.register_profile(
+    "ci",
+    max_examples=10,
+    deadline=None,
+    database=None,
+    suppress_health_check=list(hypothesis.HealthCheck),
+)
+hypothesis.settings.register_profile(
+    "fuzz", hypothesis.settings.get_profile("ci"), max_examples=200
+)
+hypothesis.settings.load_profile("ci")
+
 PASSWORD = "correct horse battery"
+# Test people's passwords are hashed with few rounds: the suite signs many people in.
+FAST_PASSWORD_HASH = "pbkdf2:sha256:1000"
 _counter = itertools.count(1)
 
 
+def xdist_worker() -> str:
+    """This pytest-xdist worker's name (gw0, gw1, …), or "" in a run without workers."""
+    return os.environ.get("PYTEST_XDIST_WORKER", "")
+
+
+@contextmanager
+def database_of_its_own(url: str, name: str) -> Iterator[str]:
+    """A new, empty PostgreSQL database `name` on the server of `url`, dropped afterwards."""
+    admin = sa.create_engine(url, isolation_level="AUTOCOMMIT", poolclass=sa.pool.NullPool)
+    with admin.connect() as connection:
+        connection.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        connection.exec_driver_sql(f'CREATE DATABASE "{name}"')
+    try:
+        yield sa.engine.make_url(url).set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as connection:
+            connection.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        admin.dispose()
+
+
 @pytest.fixture(scope="session")
-def database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
+def database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     url = os.environ.get("SERVICEIDEAS_TEST_DATABASE_URL")
-    if url:
-        return url
-    return f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.sqlite'}"
+    if not url:
+        # pytest-xdist gives each worker a temporary folder of its own.
+        yield f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.sqlite'}"
+    elif not xdist_worker() or sa.engine.make_url(url).get_backend_name() != "postgresql":
+        yield url
+    else:
+        name = f"{sa.engine.make_url(url).database}_{xdist_worker()}"
+        with database_of_its_own(url, name) as worker_url:
+            yield worker_url
 
 
 def settings_for_tests(database_url: str, **overrides: Any) -> dict[str, Any]:
@@ -42,7 +94,7 @@ def settings_for_tests(database_url: str, **overrides: Any) -> dict[str, Any]:
         "SQLALCHEMY_DATABASE_URI": database_url,
         "SERVICEIDEAS_ASSETS": "local",
         "WTF_CSRF_ENABLED": False,  # tests of CSRF itself turn it back on
-        "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",  # fast; production uses scrypt
+        "PASSWORD_HASH_METHOD": FAST_PASSWORD_HASH,  # production uses scrypt
         "FIGURES_CACHE_SECONDS": 0,  # tests read figures fresh (test_figures.py tests the cache)
         **overrides,
     }
@@ -51,7 +103,7 @@ def settings_for_tests(database_url: str, **overrides: Any) -> dict[str, Any]:
 @pytest.fixture(scope="session")
 def _schema(database_url: str) -> Iterator[None]:
     """Create the tables once per run; each test then starts from empty tables."""
-    app = create_app(settings_for_tests(database_url))
+    app = app_for(settings_for_tests(database_url))
     with app.app_context():
         db.drop_all()
         db.create_all()
@@ -84,40 +136,65 @@ def app_settings() -> dict[str, Any]:
 class IsolatedClient(FlaskClient):
     """A test client whose every request runs in its own app context, as in production.
 
-    The test itself holds an app context (to use `db.session`); without this, Flask would
-    reuse it for requests, sharing `g` (Flask-Login's cached user) and the database session.
-    The test's own session is committed around each request, so the request sees what the
-    test set up and the test then reads what the request stored.
+    The test itself holds an app context (to use `db.session`); a request started inside it
+    would reuse it, sharing `g` (Flask-Login's cached user) and the database session. So each
+    request runs in a new, empty `contextvars.Context`, where Flask pushes fresh contexts of
+    its own. The test's own session is committed around each request, so the request sees
+    what the test set up and the test then reads what the request stored.
+
+    Never use it as `with client:` (Flask would keep the request's contexts, pushed in the
+    request's own `Context`, for the test to inspect): read the database instead.
     """
 
     def open(self, *args: Any, **kwargs: Any) -> Any:
         if has_app_context():
             db.session.commit()
-        response = contextvars.Context().run(self._open_and_pop, *args, **kwargs)
+        response = contextvars.Context().run(super().open, *args, **kwargs)
         if has_app_context():
             db.session.commit()
         return response
 
-    def _open_and_pop(self, *args: Any, **kwargs: Any) -> Any:
-        response = super().open(*args, **kwargs)
-        self._context_stack.close()  # pop the contexts kept for inspection, in this context
-        return response
+
+_apps: dict[str, Flask] = {}
+
+
+def app_for(settings: dict[str, Any]) -> Flask:
+    """The app for these settings, made once per test process (per pytest-xdist worker).
+
+    Making an app costs more than most tests: a new engine compiles every SQL statement again,
+    a new Jinja environment every template, and Werkzeug every URL rule. So tests with the same
+    settings share one app, which the `app` fixture puts back as it was after each test.
+    """
+    key = repr(sorted(settings.items()))
+    if key not in _apps:
+        app = create_app(settings)
+        app.test_client_class = IsolatedClient
+        _apps[key] = app
+    return _apps[key]
 
 
 @pytest.fixture
 def app(_schema: None, database_url: str, app_settings: dict[str, Any]) -> Iterator[Flask]:
-    app = create_app(settings_for_tests(database_url, **app_settings))
-    app.test_client_class = IsolatedClient
+    """The app on empty tables, its app context held for the test (for `db.session`).
+
+    Afterwards the tables are emptied, the settings the test changed are put back, and the
+    rate limits and remembered figures are forgotten, so the next test finds the app as new.
+    """
+    app = app_for(settings_for_tests(database_url, **app_settings))
+    settings = dict(app.config)
     with app.app_context():
         yield app
     empty_all_tables(app)
+    app.config.clear()
+    app.config.update(settings)
+    limiter.reset()
+    figures.init_app(app)
 
 
-@pytest.fixture(autouse=True)
-def _push_request_context() -> None:
-    """pytest-flask pushes one request context for a whole test, so Flask-Login's cached user
-    and the database session would leak from one request to the next. Each request here gets
-    its own context instead."""
+@pytest.fixture
+def client(app: Flask) -> FlaskClient:
+    """A signed-out test client (an `IsolatedClient`)."""
+    return app.test_client()
 
 
 # Factories
@@ -156,7 +233,7 @@ def make_user(app: Flask, make_department: Callable[..., Department]) -> Callabl
             name=name or f"Person {n}",
             department=department or make_department(),
             active=active,
-            password_hash=generate_password_hash(password, method="pbkdf2:sha256:1000")
+            password_hash=generate_password_hash(password, method=FAST_PASSWORD_HASH)
             if password
             else None,
         )
@@ -314,8 +391,13 @@ def url_values(
     make_idea: Callable[..., Any],
     make_enrolment: Callable[..., Any],
 ) -> dict[str, Any]:
-    """A real object for each kind of URL parameter."""
+    """A real object for each kind of URL parameter, and a working token for each kind of link.
+
+    The objects belong to someone other than the person a test signs in, so routes for an
+    object's owner refuse everyone here (each feature's tests cover the owner's own use).
+    """
     from serviceideas.ideas import services as ideas
+    from serviceideas.notifications.services import calendar_token, unsubscribe_token
 
     target = make_user(password=None)
     idea = make_idea(author=target)
@@ -327,7 +409,7 @@ def url_values(
     notify(target.id, Category.IDEAS, "someone-elses", "For someone else", Target.IDEA, idea.id)
     db.session.commit()
     notification_id = db.session.scalar(sa.text("SELECT max(id) FROM notifications"))
-    return {
+    values = {
         "enrolment_id": enrolment.id,
         "module_id": enrolment.assignment.module_id,
         "assignment_id": enrolment.assignment_id,
@@ -335,11 +417,15 @@ def url_values(
         "idea_id": idea.id,
         "comment_id": comment.id,
         "department_id": make_department().id,
-        "token": password_set_token(target),
+        "password_token": password_set_token(target),
+        "unsubscribe_token": unsubscribe_token(target.id, Category.IDEAS),
+        "calendar_token": calendar_token(enrolment.user),  # the learner's: a feed with an event
         "filename": "css/app.css",
         "table": "departments",
         "notification_id": notification_id,
     }
+    db.session.commit()  # the calendar token turned the learner's feed on
+    return values
 
 
 def login_as(client: FlaskClient, user: User) -> FlaskClient:

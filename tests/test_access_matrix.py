@@ -1,113 +1,165 @@
-"""Every route × every kind of person → what they get. A route missing here fails the suite.
+"""Every route × every kind of person → exactly what they get. A route missing here fails the suite.
 
-"login": sent to sign in; 403: refused; "ok": let in (any answer below 500 that is neither).
+Each case is its own test, on its own fresh copy of a small company (the `url_values` fixture):
+the objects in the URL belong to someone else, and each form is sent empty. An expectation is
+a status code (200, 400, 403, 404, 405, 422), SIGN_IN (302 to the sign-in page, which then
+leads back to the page asked for), or `to(endpoint)` (a redirect to that page, for the same
+objects). The cases share their app (tests/conftest.py, `app_for`), so the objects are
+rebuilt for each case but nothing is compiled twice.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
-from flask import Flask
+from flask import Flask, url_for
 
 from serviceideas.people.models import Role
 
 WHO = ("anonymous", "employee", "trainer", "manager", "admin")
+STAFF = WHO[1:]
 
-PUBLIC = dict.fromkeys(WHO, "ok")
-SIGNED_IN = {"anonymous": "login", **dict.fromkeys(WHO[1:], "ok")}
-ADMINS = {"anonymous": "login", "employee": 403, "trainer": 403, "manager": 403, "admin": "ok"}
-REVIEWERS = {"anonymous": "login", "employee": 403, "trainer": 403, "manager": "ok", "admin": "ok"}
-TRAINERS = {"anonymous": "login", "employee": 403, "trainer": "ok", "manager": 403, "admin": "ok"}
+
+@dataclass(frozen=True)
+class Redirect:
+    """A redirect with this status code to the page of `endpoint` (for the case's objects)."""
+
+    endpoint: str
+    code: int = 303
+
+    def __repr__(self) -> str:
+        return f"{self.code} to {self.endpoint}"
+
+
+def to(endpoint: str, code: int = 303) -> Redirect:
+    return Redirect(endpoint, code)
+
+
+SIGN_IN = Redirect("auth.login", 302)  # with `next`: the page asked for
+Expected = int | Redirect
+
+
+def everyone(expected: Expected) -> dict[str, Expected]:
+    return dict.fromkeys(WHO, expected)
+
+
+def signed_in(expected: Expected) -> dict[str, Expected]:
+    """Anyone signed in gets `expected`; anyone else is sent to sign in."""
+    return {"anonymous": SIGN_IN, **dict.fromkeys(STAFF, expected)}
+
+
+def only(roles: tuple[str, ...], expected: Expected) -> dict[str, Expected]:
+    """These roles get `expected`; the rest of the staff is refused; anyone else signs in."""
+    return {"anonymous": SIGN_IN, **{who: expected if who in roles else 403 for who in STAFF}}
+
+
+ADMINS = ("admin",)
+REVIEWERS = ("manager", "admin")
+TRAINERS = ("trainer", "admin")
 # Reflection text: the trainer role itself, not an admin's blanket powers
 # (docs/product.md, "Privacy of reflections").
-REFLECTION_READERS = {**TRAINERS, "admin": 403}
-COVERAGE = {"anonymous": "login", "employee": 403, "trainer": "ok", "manager": "ok", "admin": "ok"}
-# The object belongs to someone else: only its author may (tested in tests/ideas).
-OWNER_ONLY = {"anonymous": "login", **dict.fromkeys(WHO[1:], 403)}
+REFLECTION_READERS = ("trainer",)
+COVERAGE_READERS = ("trainer", "manager", "admin")
 
-# (endpoint, method) → expectation for each kind of person
-MATRIX: dict[tuple[str, str], dict[str, Any]] = {
-    ("static", "GET"): PUBLIC,
-    ("home.healthz", "GET"): PUBLIC,
-    ("home.index", "GET"): SIGNED_IN,
-    ("auth.login", "GET"): PUBLIC,
-    ("auth.login", "POST"): PUBLIC,
-    ("auth.logout", "GET"): PUBLIC,
-    ("auth.logout", "POST"): PUBLIC,
-    ("auth.set_password", "GET"): PUBLIC,
-    ("auth.set_password", "POST"): PUBLIC,
-    ("admin.departments", "GET"): ADMINS,
-    ("admin.departments", "POST"): ADMINS,
-    ("admin.edit_department", "GET"): ADMINS,
-    ("admin.edit_department", "POST"): ADMINS,
-    ("admin.users", "GET"): ADMINS,
-    ("admin.new_user", "GET"): ADMINS,
-    ("admin.new_user", "POST"): ADMINS,
-    ("admin.edit_user", "GET"): ADMINS,
-    ("admin.edit_user", "POST"): ADMINS,
-    ("admin.deactivate_user", "POST"): ADMINS,
-    ("admin.reactivate_user", "POST"): ADMINS,
-    ("admin.password_link", "POST"): ADMINS,
-    ("admin.import_staff", "GET"): ADMINS,
-    ("admin.import_staff", "POST"): ADMINS,
-    ("ideas.index", "GET"): SIGNED_IN,
-    ("ideas.mine", "GET"): SIGNED_IN,
-    ("ideas.review", "GET"): REVIEWERS,
-    ("ideas.new", "GET"): SIGNED_IN,
-    ("ideas.new", "POST"): SIGNED_IN,
-    ("ideas.show", "GET"): SIGNED_IN,
-    ("ideas.vote", "POST"): SIGNED_IN,
-    ("ideas.comment", "POST"): SIGNED_IN,
-    ("ideas.edit_comment", "GET"): OWNER_ONLY,
-    ("ideas.edit_comment", "POST"): OWNER_ONLY,
-    ("ideas.remove_comment", "POST"): REVIEWERS,
-    ("ideas.change_status", "POST"): REVIEWERS,
-    ("ideas.set_owner", "POST"): REVIEWERS,
-    ("training.mine", "GET"): SIGNED_IN,
-    ("training.enrolment", "GET"): OWNER_ONLY,
-    ("training.complete", "POST"): OWNER_ONLY,
-    ("training.modules", "GET"): TRAINERS,
-    ("training.new_module", "GET"): TRAINERS,
-    ("training.new_module", "POST"): TRAINERS,
-    ("training.module", "GET"): TRAINERS,
-    ("training.edit_module", "GET"): TRAINERS,
-    ("training.edit_module", "POST"): TRAINERS,
-    ("training.publish_module", "POST"): TRAINERS,
-    ("training.archive_module", "POST"): TRAINERS,
-    ("training.assign", "GET"): TRAINERS,
-    ("training.assign", "POST"): TRAINERS,
-    ("training.assignments", "GET"): TRAINERS,
-    ("training.withdraw", "POST"): TRAINERS,
-    ("training.reflections", "GET"): REFLECTION_READERS,
-    ("training.feedback", "POST"): REFLECTION_READERS,
-    ("training.coverage", "GET"): COVERAGE,
-    ("training.department_coverage", "GET"): COVERAGE,
-    ("training.coverage_csv", "GET"): COVERAGE,
-    ("insights.dashboard", "GET"): SIGNED_IN,
-    ("insights.leaderboard", "GET"): SIGNED_IN,
-    ("insights.people", "GET"): REVIEWERS,
-    ("insights.table_csv", "GET"): SIGNED_IN,
-    ("notifications.index", "GET"): SIGNED_IN,
-    ("notifications.bell_fragment", "GET"): SIGNED_IN,
-    ("notifications.read_all", "POST"): SIGNED_IN,
+# (endpoint, method) → what each kind of person gets
+MATRIX: dict[tuple[str, str], dict[str, Expected]] = {
+    ("static", "GET"): everyone(200),
+    ("home.healthz", "GET"): everyone(200),
+    ("home.index", "GET"): signed_in(200),
+    ("auth.login", "GET"): {"anonymous": 200, **dict.fromkeys(STAFF, to("home.index", 302))},
+    ("auth.login", "POST"): everyone(422),
+    ("auth.logout", "GET"): everyone(to("auth.login")),
+    ("auth.logout", "POST"): everyone(to("auth.login")),
+    ("auth.set_password", "GET"): everyone(200),
+    ("auth.set_password", "POST"): everyone(422),
+    ("admin.departments", "GET"): only(ADMINS, 200),
+    ("admin.departments", "POST"): only(ADMINS, 422),
+    ("admin.edit_department", "GET"): only(ADMINS, 200),
+    ("admin.edit_department", "POST"): only(ADMINS, 422),
+    ("admin.users", "GET"): only(ADMINS, 200),
+    ("admin.new_user", "GET"): only(ADMINS, 200),
+    ("admin.new_user", "POST"): only(ADMINS, 422),
+    ("admin.edit_user", "GET"): only(ADMINS, 200),
+    ("admin.edit_user", "POST"): only(ADMINS, 422),
+    ("admin.deactivate_user", "POST"): only(ADMINS, to("admin.edit_user")),
+    ("admin.reactivate_user", "POST"): only(ADMINS, to("admin.edit_user")),
+    ("admin.password_link", "POST"): only(ADMINS, 200),  # the page that shows the link
+    ("admin.import_staff", "GET"): only(ADMINS, 200),
+    ("admin.import_staff", "POST"): only(ADMINS, 422),
+    ("ideas.index", "GET"): signed_in(200),
+    ("ideas.mine", "GET"): signed_in(200),
+    ("ideas.review", "GET"): only(REVIEWERS, 200),
+    ("ideas.new", "GET"): signed_in(200),
+    ("ideas.new", "POST"): signed_in(422),
+    ("ideas.show", "GET"): signed_in(200),
+    ("ideas.vote", "POST"): signed_in(400),  # no `vote` field: a malformed button, not a form
+    ("ideas.comment", "POST"): signed_in(422),
+    # Someone else's comment: only its author may edit it (tests/ideas).
+    ("ideas.edit_comment", "GET"): signed_in(403),
+    ("ideas.edit_comment", "POST"): signed_in(403),
+    ("ideas.remove_comment", "POST"): only(REVIEWERS, to("ideas.show")),
+    ("ideas.change_status", "POST"): only(REVIEWERS, 400),  # no step chosen
+    ("ideas.set_owner", "POST"): only(REVIEWERS, 400),  # no owner chosen
+    ("training.mine", "GET"): signed_in(200),
+    # Someone else's enrolment: only the learner may open or complete it (tests/training).
+    ("training.enrolment", "GET"): signed_in(403),
+    ("training.complete", "POST"): signed_in(403),
+    ("training.modules", "GET"): only(TRAINERS, 200),
+    ("training.new_module", "GET"): only(TRAINERS, 200),
+    ("training.new_module", "POST"): only(TRAINERS, 422),
+    ("training.module", "GET"): only(TRAINERS, 200),
+    ("training.edit_module", "GET"): only(TRAINERS, 200),
+    ("training.edit_module", "POST"): only(TRAINERS, 422),
+    ("training.publish_module", "POST"): only(TRAINERS, to("training.module")),
+    ("training.archive_module", "POST"): only(TRAINERS, to("training.module")),
+    ("training.assign", "GET"): only(TRAINERS, 200),
+    ("training.assign", "POST"): only(TRAINERS, 422),
+    ("training.assignments", "GET"): only(TRAINERS, 200),
+    ("training.withdraw", "POST"): only(TRAINERS, to("training.assignments")),
+    ("training.reflections", "GET"): only(REFLECTION_READERS, 200),
+    ("training.feedback", "POST"): only(REFLECTION_READERS, to("training.reflections")),
+    ("training.coverage", "GET"): only(COVERAGE_READERS, 200),
+    ("training.department_coverage", "GET"): only(COVERAGE_READERS, 200),
+    ("training.coverage_csv", "GET"): only(COVERAGE_READERS, 200),
+    ("insights.dashboard", "GET"): signed_in(200),
+    ("insights.leaderboard", "GET"): signed_in(200),
+    ("insights.people", "GET"): only(REVIEWERS, 200),
+    ("insights.table_csv", "GET"): signed_in(200),
+    ("notifications.index", "GET"): signed_in(200),
+    ("notifications.bell_fragment", "GET"): signed_in(200),
+    ("notifications.read_all", "POST"): signed_in(to("notifications.index")),
     # Someone else's notification: a 404 for everyone, as if it did not exist.
-    ("notifications.open_one", "GET"): {"anonymous": "login", **dict.fromkeys(WHO[1:], "ok")},
-    ("notifications.open_one", "POST"): {"anonymous": "login", **dict.fromkeys(WHO[1:], "ok")},
-    ("notifications.settings", "GET"): SIGNED_IN,
-    ("notifications.settings", "POST"): SIGNED_IN,
-    ("notifications.calendar_link", "POST"): SIGNED_IN,
-    ("notifications.unsubscribe", "GET"): PUBLIC,  # the signed token is the proof
-    ("notifications.unsubscribe", "POST"): PUBLIC,
-    ("notifications.calendar", "GET"): PUBLIC,  # calendar apps cannot sign in
+    ("notifications.open_one", "GET"): signed_in(404),
+    ("notifications.open_one", "POST"): signed_in(404),
+    ("notifications.settings", "GET"): signed_in(200),
+    ("notifications.settings", "POST"): signed_in(422),
+    ("notifications.calendar_link", "POST"): signed_in(to("notifications.settings")),
+    ("notifications.unsubscribe", "GET"): everyone(200),  # the signed token is the proof
+    ("notifications.unsubscribe", "POST"): everyone(200),  # the page that says it is done
+    ("notifications.calendar", "GET"): everyone(200),  # calendar apps cannot sign in
 }
+
+# Routes whose address carries a token, and which of `url_values`' tokens opens them.
+TOKENS = {
+    "auth.set_password": "password_token",
+    "notifications.unsubscribe": "unsubscribe_token",
+    "notifications.calendar": "calendar_token",
+}
+
+
+def is_refusal(expected: Expected) -> bool:
+    """Whether the person is turned away before anything they sent is read."""
+    return expected == 403 or expected == SIGN_IN
 
 
 def routes(app: Flask) -> set[tuple[str, str]]:
     return {
         (rule.endpoint, method)
         for rule in app.url_map.iter_rules()
-        for method in rule.methods - {"HEAD", "OPTIONS"}
+        for method in (rule.methods or set()) - {"HEAD", "OPTIONS"}
     }
 
 
@@ -116,30 +168,63 @@ def test_every_route_is_in_the_matrix_and_nothing_else_is(app):
     assert MATRIX.keys() - routes(app) == set(), "these routes no longer exist"
 
 
+def test_only_routes_for_an_objects_owner_turn_everyone_away_here():
+    """A route that refuses or hides itself from everyone is a mistake, unless the matrix's
+    objects belong to someone else and only their owner may use it."""
+    turned_away = [
+        route
+        for route, cases in MATRIX.items()
+        if all(is_refusal(expected) or expected == 404 for expected in cases.values())
+    ]
+    assert sorted(turned_away) == [
+        ("ideas.edit_comment", "GET"),  # the comment's author is let in (tests/ideas)
+        ("ideas.edit_comment", "POST"),
+        ("notifications.open_one", "GET"),  # the notification's person (tests/notifications)
+        ("notifications.open_one", "POST"),
+        ("training.complete", "POST"),  # the learner (tests/training)
+        ("training.enrolment", "GET"),
+    ]
+
+
 def build_url(app: Flask, endpoint: str, values: dict[str, Any]) -> str:
     (rule,) = [r for r in app.url_map.iter_rules() if r.endpoint == endpoint]
+    if endpoint in TOKENS:
+        values = {**values, "token": values[TOKENS[endpoint]]}
     with app.test_request_context():
-        from flask import url_for
-
         return url_for(endpoint, **{name: values[name] for name in rule.arguments})
+
+
+def person(make_user: Any, who: str) -> Any:
+    return None if who == "anonymous" else make_user(None if who == "employee" else Role(who))
+
+
+def answered(response: Any, url: str, expected: Expected, app: Flask, values: Any) -> Expected:
+    """What the response was, in the matrix's terms, so a failure reads like the matrix."""
+    code, location = response.status_code, response.headers.get("Location")
+    if location is None or not isinstance(expected, Redirect):
+        return code
+    where = urlsplit(location)
+    if where.path == build_url(app, expected.endpoint, values) and (
+        expected != SIGN_IN or parse_qs(where.query).get("next") == [url]
+    ):
+        return Redirect(expected.endpoint, code)
+    return Redirect(location, code)
 
 
 @pytest.mark.parametrize("who", WHO)
 @pytest.mark.parametrize(("endpoint", "method"), sorted(MATRIX))
 def test_access(app, client_as, make_user, url_values, who, endpoint, method):
-    person = None if who == "anonymous" else make_user(None if who == "employee" else Role(who))
     url = build_url(app, endpoint, url_values)
-    response = client_as(person).open(url, method=method)
+    response = client_as(person(make_user, who)).open(url, method=method)
     expected = MATRIX[(endpoint, method)][who]
-    location = response.headers.get("Location", "")
-    if expected == "login":
-        assert response.status_code == 302 and location.startswith("/login?next="), (
-            response.status_code,
-            location,
-        )
-    elif expected == 403:
-        assert response.status_code == 403
-    else:
-        assert response.status_code < 500
-        assert response.status_code != 403
-        assert not location.startswith("/login?next=")
+    assert answered(response, url, expected, app, url_values) == expected, (
+        f"{method} {url} as {who}"
+    )
+
+
+@pytest.mark.parametrize("who", ["anonymous", "admin"])
+def test_a_method_no_route_takes_answers_405(app, client_as, make_user, url_values, who):
+    client = client_as(person(make_user, who))
+    for endpoint, _ in sorted(MATRIX):
+        response = client.open(build_url(app, endpoint, url_values), method="PUT")
+        assert response.status_code == 405, endpoint

@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 from flask import Flask
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given, settings
 from hypothesis import strategies as st
 from werkzeug.datastructures import MultiDict
 
@@ -23,12 +23,17 @@ from serviceideas.notifications.services import calendar_token, unsubscribe_toke
 from serviceideas.people.models import Role, User
 from serviceideas.people.services import password_set_token
 from serviceideas.training.models import Enrolment
-from tests.test_access_matrix import MATRIX, WHO, build_url
+from tests.test_access_matrix import MATRIX, SIGN_IN, TOKENS, WHO, build_url, is_refusal
 
-# Examples per route: many where the person is let in (the input reaches forms, filters and
-# services), a few where they are refused (the refusal comes before any input is read).
-EXAMPLES_LET_IN = 15
-EXAMPLES_REFUSED = 4
+
+def examples(let_in: bool) -> int:
+    """Examples per route: the Hypothesis profile's number where the person is let in (the input
+    reaches forms, filters and services), a quarter where they are refused (the refusal comes
+    before any input is read). Profiles "ci" (`make test`) and "fuzz" (`make fuzz`) are in
+    tests/conftest.py."""
+    wanted = settings.default.max_examples
+    return wanted if let_in else max(3, wanted // 4)
+
 
 QUERY_KEYS = [
     "q", "status", "lens", "department", "kind", "beneficiary", "sort", "after", "page",
@@ -67,15 +72,17 @@ def routes(app: Flask) -> list[tuple[str, str]]:
 def live_url(app: Flask, endpoint: str, values: dict[str, Any]) -> str:
     """The route's URL with a token that works now: earlier routes may have used one up (a
     deactivation and reactivation kills the password-set link)."""
-    target = db.session.get(User, values["user_id"])
-    token = {
-        "auth.set_password": lambda: password_set_token(target),
-        "notifications.unsubscribe": lambda: unsubscribe_token(target.id, Category.IDEAS),
-        "notifications.calendar": lambda: calendar_token(
+    target = db.session.get_one(User, values["user_id"])
+    fresh = {
+        "password_token": lambda: password_set_token(target),
+        "unsubscribe_token": lambda: unsubscribe_token(target.id, Category.IDEAS),
+        "calendar_token": lambda: calendar_token(
             db.session.get_one(Enrolment, values["enrolment_id"]).user
         ),
-    }.get(endpoint, lambda: values["token"])()
-    return build_url(app, endpoint, {**values, "token": token})
+    }
+    if endpoint in TOKENS:
+        values = {**values, TOKENS[endpoint]: fresh[TOKENS[endpoint]]()}
+    return build_url(app, endpoint, values)
 
 
 MESSAGE = re.compile(r'class="[^"]*\b(field-error|flash-error)\b[^"]*"[^>]*>\s*[^<\s]')
@@ -97,14 +104,9 @@ def probe_for(
     sent: list[int],
 ) -> Any:
     """A Hypothesis test sending generated query strings (and forms) to one route."""
-    let_in = expected == "ok"
+    let_in = not is_refusal(expected)
 
-    @settings(
-        max_examples=EXAMPLES_LET_IN if let_in else EXAMPLES_REFUSED,
-        deadline=None,
-        database=None,
-        suppress_health_check=list(HealthCheck),
-    )
+    @settings(max_examples=examples(let_in))
     @given(query=queries, form=fields)
     def probe(query: list[tuple[str, str]], form: list[tuple[str, str]]) -> None:
         data = MultiDict(form) if method != "GET" else None
@@ -124,7 +126,7 @@ def probe_for(
         elif not (status == 400 and any("\x00" in k + v for k, v in query + form)):
             # Refused before any input is read (only a NUL character is refused even earlier).
             refusal = (status, location.startswith("/login?next="))
-            assert refusal == ((302, True) if expected == "login" else (403, False)), where
+            assert refusal == ((302, True) if expected == SIGN_IN else (403, False)), where
 
     return probe
 
@@ -139,6 +141,6 @@ def test_no_generated_input_makes_a_500(app, client_as, make_user, url_values, w
         url = live_url(app, endpoint, url_values)
         probe_for(client, endpoint, url, method, MATRIX[(endpoint, method)][who], failures, sent)()
     assert failures == []
-    assert len(sent) >= EXAMPLES_REFUSED * len(routes(app))  # every route really was tried
+    assert len(sent) >= examples(let_in=False) * len(routes(app))  # every route really was tried
     if who != "anonymous":
         assert {400, 422} <= set(sent)  # and the input did reach validation
