@@ -74,6 +74,7 @@ def register_extensions(app: Flask) -> None:
             database.configure_sqlite(db.engine)
         elif db.engine.dialect.name == "postgresql":
             database.configure_postgresql(app, db.engine)
+        database.refuse_writes_on_get(db.engine)
     migrate.init_app(app, db, directory=str(ROOT / "migrations"), compare_type=True)
     csrf.init_app(app)
     limiter.init_app(app)

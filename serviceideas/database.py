@@ -188,16 +188,15 @@ def configure_postgresql(app: Flask, engine: Engine) -> None:
 
     Each is a round trip to the server, and a page asks for two or three rows. Under
     PostgreSQL's default READ COMMITTED every statement sees its own snapshot inside a
-    transaction too, so reads see the same. The first statement that is not a read begins a
-    transaction as usual, so the writes a GET makes (My training starting a new period and
-    saying so) stand or fall together. The connection goes back to transactions before it
-    returns to the pool; requests that write, jobs and the test suite's own sessions never
-    see this.
+    transaction too, so reads see the same. GETs never write (`refuse_writes_on_get`), so
+    nothing is lost by having no transaction to roll back. The connection goes back to
+    transactions before it returns to the pool: requests that write, jobs and the test
+    suite's own sessions never see this.
     """
 
     @app.before_request
     def _reads_without_transaction() -> None:
-        if request.method in {"GET", "HEAD"}:
+        if request.method in READING_METHODS:
             g.reads_without_transaction = True
 
     @sa.event.listens_for(engine, "checkout")
@@ -205,15 +204,48 @@ def configure_postgresql(app: Flask, engine: Engine) -> None:
         if has_app_context() and g.get("reads_without_transaction"):
             dbapi_connection.autocommit = True
 
-    @sa.event.listens_for(engine, "before_cursor_execute")
-    def _writes_begin_a_transaction(
-        connection: sa.Connection, _cursor: Any, statement: str, *_: Any
-    ) -> None:
-        raw = connection.connection.dbapi_connection
-        if raw.autocommit and statement.lstrip()[:6].upper() not in {"SELECT", "SHOW"}:
-            raw.autocommit = False  # psycopg sends BEGIN before this statement
-
     @sa.event.listens_for(engine, "checkin")
     def _on_checkin(dbapi_connection: Any, _record: Any) -> None:
         if dbapi_connection is not None and not dbapi_connection.closed:
             dbapi_connection.autocommit = False
+
+
+READING_METHODS = frozenset({"GET", "HEAD"})
+# What a reading request may send: reads, and the transaction control around them.
+READ_STATEMENTS = (
+    "SELECT",
+    "WITH",
+    "SHOW",
+    "PRAGMA",
+    "BEGIN",
+    "COMMIT",
+    "ROLLBACK",
+    "SAVEPOINT",
+    "RELEASE",
+)
+
+
+class WriteOnGet(RuntimeError):
+    """A GET or HEAD request tried to change the database: a bug, refused before it runs."""
+
+
+def refuse_writes_on_get(engine: Engine) -> None:
+    """GET and HEAD requests only read (docs/architecture.md, "Requests and transactions").
+
+    Links are followed by browsers, prefetchers and mail scanners, and a page may be reloaded
+    or restored from history: none of that may change anything. On PostgreSQL a GET also runs
+    without a transaction, so a write there would not even be undone with the rest. Any
+    statement other than a read is therefore refused during such a request, on every
+    database; the access matrix and the fuzzing tests open every GET route as every role, so
+    a view that writes fails the suite long before it ships.
+    """
+
+    @sa.event.listens_for(engine, "before_cursor_execute")
+    def _refuse(_connection: sa.Connection, _cursor: Any, statement: str, *_: Any) -> None:
+        if (
+            has_request_context()
+            and request.method in READING_METHODS
+            and not _writes_expected.get()  # a job building links in a stand-in request
+            and not statement.lstrip()[:9].upper().startswith(READ_STATEMENTS)
+        ):
+            raise WriteOnGet(f"{request.method} {request.path} must not write: {statement[:60]}")

@@ -154,3 +154,38 @@ def test_reads_on_postgresql_skip_begin_and_rollback_and_writes_keep_their_trans
     writes = {outside for method, outside in seen if method == "POST"}
     assert writes == {False}
     assert reads == ({True} if db.engine.dialect.name == "postgresql" else {False})
+
+
+def test_a_get_request_that_would_write_is_refused_before_the_statement_runs(_schema, database_url):
+    """GETs only read (docs/architecture.md, "Requests and transactions"): a view that wrote on
+    GET would fail every test that opens it, instead of writing outside any transaction on
+    PostgreSQL. POST may write; so may a scheduled job building links in a stand-in GET."""
+    import sqlalchemy as sa
+    from flask import request
+
+    from serviceideas.database import WriteOnGet, writing
+    from serviceideas.extensions import db
+    from serviceideas.people.models import Department, DepartmentKind
+    from tests.conftest import empty_all_tables, settings_for_tests
+
+    app = create_app(settings_for_tests(database_url))  # its own: it gains a route
+
+    def add_department() -> str:
+        db.session.add(
+            Department(name=f"Made by {request.method}", kind=DepartmentKind.BACK_OFFICE)
+        )
+        db.session.commit()
+        return "written"
+
+    app.add_url_rule("/test-writes", "test_writes", add_department, methods=["GET", "POST"])
+    client = app.test_client()
+    try:
+        with pytest.raises(WriteOnGet, match="GET /test-writes must not write: INSERT"):
+            client.get("/test-writes")
+        assert client.post("/test-writes").get_data(as_text=True) == "written"
+        with app.test_request_context("/"), writing():
+            add_department()
+            names = set(db.session.scalars(sa.select(Department.name)))
+        assert names == {"Made by POST", "Made by GET"}
+    finally:
+        empty_all_tables(app)

@@ -17,7 +17,8 @@ from __future__ import annotations
 import secrets
 import smtplib
 import ssl
-from contextlib import AbstractContextManager, nullcontext
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import date, datetime, timedelta
 from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid
@@ -190,11 +191,16 @@ def absolute(path: str) -> str:
     return str(current_app.config["BASE_URL"]).rstrip("/") + path
 
 
-def _url_context() -> AbstractContextManager[object]:
-    """Links are built with url_for; the scheduled commands run outside any request."""
+@contextmanager
+def _url_context() -> Iterator[None]:
+    """Links are built with url_for; the scheduled commands run outside any request, so they
+    build them inside a stand-in request, marked as the writing job it serves (a GET request
+    may not write: docs/architecture.md, "Requests and transactions")."""
     if has_request_context():
-        return nullcontext()
-    return current_app.test_request_context(base_url=current_app.config["BASE_URL"])
+        yield
+        return
+    with current_app.test_request_context(base_url=current_app.config["BASE_URL"]), writing():
+        yield
 
 
 def unsubscribe_url(user_id: int, category: Category) -> str:
