@@ -1,5 +1,6 @@
 # serviceideas — `make run` serves the demo, `make test` runs every check.
 # Each step is guarded by a stamp file, so a second run on a set-up machine is quick.
+# `make run PORT=8000 HOST=0.0.0.0` serves on another port or address.
 
 PYTHON ?= python3
 VENV   := .venv
@@ -11,19 +12,27 @@ PORT   ?= 5000
 # Production's default (no SERVICEIDEAS_ASSETS set) is the CDN with SRI hashes.
 export SERVICEIDEAS_ASSETS ?= local
 
-.PHONY: run test setup lint format bench clean
+.PHONY: run test fuzz setup setup-dev lint format bench clean
 
+# Serving installs only what the app needs; the test tools come with `make test` or `make lint`.
 run: setup instance/secret_key
 	SECRET_KEY="$$(cat instance/secret_key)" $(FLASK) db upgrade
 	SECRET_KEY="$$(cat instance/secret_key)" $(FLASK) seed-demo
+	SECRET_KEY="$$(cat instance/secret_key)" $(FLASK) enrol-training
 	@echo "serviceideas is at http://$(HOST):$(PORT)/ — demo sign-ins use the password demo-password-1"
 	SECRET_KEY="$$(cat instance/secret_key)" exec $(BIN)/gunicorn --workers 2 \
 		--bind $(HOST):$(PORT) --access-logfile - wsgi:app
 
-test: setup
+test: setup-dev
 	scripts/test-all
 
+# The generated-input test (tests/test_fuzz.py) with many more examples than `make test` runs.
+fuzz: setup-dev
+	$(BIN)/pytest -q -n auto --hypothesis-profile=fuzz tests/test_fuzz.py
+
 setup: $(VENV)/.installed static/vendor/.copied
+
+setup-dev: setup $(VENV)/.installed-dev
 
 # The benchmark (README, "Benchmark"): SQLite and a throwaway PostgreSQL, about 10 minutes.
 bench: setup
@@ -31,11 +40,11 @@ bench: setup
 		|| { echo "the benchmark needs wrk: apt-get install -y wrk"; exit 1; }
 	scripts/bench
 
-lint: setup
+lint: setup-dev
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
-format: setup
+format: setup-dev
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
 
@@ -43,6 +52,10 @@ $(VENV)/.installed: pyproject.toml constraints.txt
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' \
 		|| { echo "serviceideas needs Python 3.11 or newer (set PYTHON=...)"; exit 1; }
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --disable-pip-version-check -c constraints.txt -e .
+	touch $@
+
+$(VENV)/.installed-dev: $(VENV)/.installed
 	$(BIN)/pip install --quiet --disable-pip-version-check -c constraints.txt -e '.[dev]'
 	touch $@
 
