@@ -5,18 +5,18 @@ from __future__ import annotations
 import sqlalchemy as sa
 from flask import Blueprint, jsonify, render_template
 from flask.typing import ResponseReturnValue
-from flask_login import login_required
 from sqlalchemy.exc import SQLAlchemyError
 
 from serviceideas.errors import RETRY_AFTER_SECONDS, abandon_transaction
 from serviceideas.extensions import db
 from serviceideas.ideas.queries import recently_implemented
+from serviceideas.people.policies import signed_in
 
 bp = Blueprint("home", __name__)
 
 
 @bp.route("/")
-@login_required
+@signed_in
 def index() -> str:
     return render_template("home.html", implemented=recently_implemented())
 

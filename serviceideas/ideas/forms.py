@@ -14,7 +14,7 @@ from wtforms import (
     SubmitField,
     TextAreaField,
 )
-from wtforms.fields import SelectChoice
+from wtforms.fields import SelectChoice  # type: ignore[attr-defined]  # new in WTForms 3.3
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 from wtforms.widgets import HiddenInput
 
@@ -29,7 +29,7 @@ LENS_CHOICES = [
 ]
 
 
-class IdeaForm(FlaskForm):
+class IdeaForm(FlaskForm):  # type: ignore[misc]  # Flask-WTF has no types
     title = StringField(
         "Title",
         validators=[DataRequired(), Length(max=TITLE_MAX)],
@@ -49,21 +49,21 @@ class IdeaForm(FlaskForm):
     submit = SubmitField("Submit idea")
 
 
-class VoteForm(FlaskForm):
+class VoteForm(FlaskForm):  # type: ignore[misc]  # Flask-WTF has no types
     vote = HiddenField(validators=[InputRequired()])
 
 
-class CommentForm(FlaskForm):
+class CommentForm(FlaskForm):  # type: ignore[misc]  # Flask-WTF has no types
     body = TextAreaField("Your comment", validators=[DataRequired(), Length(max=COMMENT_MAX)])
     submit = SubmitField("Post comment")
 
 
-class EditCommentForm(FlaskForm):
+class EditCommentForm(FlaskForm):  # type: ignore[misc]  # Flask-WTF has no types
     body = TextAreaField("Edit your comment", validators=[DataRequired(), Length(max=COMMENT_MAX)])
     submit = SubmitField("Save comment")
 
 
-class StatusForm(FlaskForm):
+class StatusForm(FlaskForm):  # type: ignore[misc]  # Flask-WTF has no types
     to = SelectField("Move to", validators=[InputRequired()])
     note = TextAreaField(
         "Note", validators=[Optional(), Length(max=NOTE_MAX)], description="Shown in the history."
@@ -77,7 +77,7 @@ class StatusForm(FlaskForm):
     submit = SubmitField("Change status")
 
 
-class OwnerForm(FlaskForm):
+class OwnerForm(FlaskForm):  # type: ignore[misc]  # Flask-WTF has no types
     owner = StringField(
         "Owner's email",
         validators=[Optional(), Length(max=254)],
@@ -87,7 +87,7 @@ class OwnerForm(FlaskForm):
     submit = SubmitField("Set owner")
 
 
-class IdeaFilterForm(FlaskForm):
+class IdeaFilterForm(FlaskForm):  # type: ignore[misc]  # Flask-WTF has no types
     """The list's filters, read from the query string: shareable, so no CSRF token."""
 
     class Meta:

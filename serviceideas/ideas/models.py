@@ -15,7 +15,10 @@ from serviceideas.database import UTCDateTime, enum_column_type, utcnow
 from serviceideas.extensions import db
 
 if TYPE_CHECKING:
+    from serviceideas.extensions import Base as Model  # what db.Model is, to the type checker
     from serviceideas.people.models import Department, User
+else:
+    Model = db.Model  # Flask-SQLAlchemy makes it at run time, out of mypy's sight
 
 TITLE_MAX = 120
 TEXT_MAX = 5000
@@ -24,7 +27,7 @@ COMMENT_MAX = 2000
 
 
 class Lens(enum.StrEnum):
-    """How an idea serves: SPEC §1's four lenses."""
+    """How an idea serves: one of four lenses (docs/product.md, "The pipeline")."""
 
     LEARN = "learn"
     CARE = "care"
@@ -79,7 +82,8 @@ OPEN_STATUSES = frozenset(
 )
 VOTABLE_STATUSES = OPEN_STATUSES
 
-# SPEC §3: these transitions and no others. There is deliberately no pilot stage.
+# These transitions and no others (docs/product.md, "The pipeline"). There is deliberately no
+# pilot stage.
 TRANSITIONS: dict[Status, frozenset[Status]] = {
     Status.SUBMITTED: frozenset({Status.UNDER_REVIEW, Status.DECLINED, Status.MERGED}),
     Status.UNDER_REVIEW: frozenset({Status.APPROVED, Status.DECLINED, Status.MERGED}),
@@ -104,7 +108,7 @@ def _legal_transitions_sql() -> str:
     )
 
 
-class Idea(db.Model):
+class Idea(Model):
     __tablename__ = "ideas"
     __table_args__ = (
         sa.CheckConstraint("vote_count >= 0", name="vote_count_not_negative"),
@@ -181,7 +185,7 @@ class Idea(db.Model):
         return f"<Idea {self.id} {self.status.value}>"
 
 
-class Vote(db.Model):
+class Vote(Model):
     __tablename__ = "votes"
     # Participation in a period reads votes by time.
     __table_args__ = (sa.Index("ix_votes_created", "created_at"),)
@@ -196,6 +200,19 @@ class Vote(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
 
+class RemovalColumns(Protocol):
+    """What Removable reads from the class it is mixed into."""
+
+    @property
+    def author_id(self) -> int: ...
+
+    @property
+    def removed_at(self) -> datetime | None: ...
+
+    @property
+    def removed_by_id(self) -> int | None: ...
+
+
 class Removable:
     """What a comment's removal columns say: for the model, and for the idea page's plain
     rows of comments (queries.CommentItem). Needs author_id, removed_at and removed_by_id."""
@@ -203,15 +220,15 @@ class Removable:
     __slots__ = ()
 
     @property
-    def is_removed(self) -> bool:
-        return self.removed_at is not None  # type: ignore[attr-defined]
+    def is_removed(self: RemovalColumns) -> bool:
+        return self.removed_at is not None
 
     @property
-    def removed_by_author(self) -> bool:
-        return self.removed_by_id == self.author_id  # type: ignore[attr-defined]
+    def removed_by_author(self: RemovalColumns) -> bool:
+        return self.removed_by_id == self.author_id
 
 
-class Comment(Removable, db.Model):
+class Comment(Removable, Model):
     __tablename__ = "comments"
     __table_args__ = (
         sa.Index("ix_comments_idea_created", "idea_id", "created_at"),
@@ -236,7 +253,7 @@ class Comment(Removable, db.Model):
     author: Mapped[User] = relationship(foreign_keys=[author_id], lazy="joined", innerjoin=True)
 
 
-class StatusChange(db.Model):
+class StatusChange(Model):
     """One step of an idea's history: who moved it, when, from where to where, and why."""
 
     __tablename__ = "status_changes"

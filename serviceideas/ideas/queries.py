@@ -26,6 +26,7 @@ from serviceideas.ideas.models import (
     Idea,
     Lens,
     Removable,
+    Stalled,
     Status,
     StatusChange,
     Vote,
@@ -300,6 +301,11 @@ def _list_statements(
         .order_by(*order)
     )
     return count, cards
+
+
+def count_stalled(rule: Stalled) -> int:
+    """How many ideas `rule` finds stalled: the review queue's warning."""
+    return db.session.scalar(sa.select(sa.func.count(Idea.id)).where(rule.clause())) or 0
 
 
 @dataclass

@@ -1,27 +1,19 @@
-"""Idea pages: the list, submitting, the idea page with votes and comments, and the review."""
+"""Idea pages: the list, submitting, the idea page with votes and comments, and the review.
+
+Each view parses the request, calls one service or query, and renders; every write ends
+through `commit_or_refuse` (docs/architecture.md, "Finishing a write").
+"""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 
-import sqlalchemy as sa
-from flask import (
-    Blueprint,
-    Response,
-    abort,
-    current_app,
-    flash,
-    redirect,
-    render_template,
-    request,
-    url_for,
-)
-from flask_login import current_user, login_required
-from sqlalchemy.exc import IntegrityError
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask_login import current_user
 from sqlalchemy.orm import lazyload
-from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.datastructures import MultiDict
-from wtforms.fields import SelectChoice
+from werkzeug.wrappers import Response
+from wtforms.fields import SelectChoice  # type: ignore[attr-defined]  # new in WTForms 3.3
 
 from serviceideas.database import utcnow
 from serviceideas.errors import RuleViolation, render_error
@@ -38,37 +30,35 @@ from serviceideas.ideas.forms import (
     VoteForm,
     beneficiary_choices,
 )
-from serviceideas.ideas.models import OPEN_STATUSES, TRANSITIONS, Comment, Idea, Lens, Status
+from serviceideas.ideas.models import TRANSITIONS, Comment, Idea, Lens, Stalled, Status, Waiting
 from serviceideas.ideas.policies import can_change_comment, can_remove_comment, can_review
 from serviceideas.ideas.queries import EXTERNAL, IdeaFilters, Sort
-from serviceideas.ideas.signals import idea_submitted
 from serviceideas.people.forms import department_choices
 from serviceideas.people.models import Department, DepartmentKind, User
-from serviceideas.people.policies import requires
+from serviceideas.people.policies import requires, signed_in
 from serviceideas.people.services import find_user
 from serviceideas.urls import url_for_each
-from serviceideas.writes import show_refusal
+from serviceideas.writes import commit_or_refuse
 
 bp = Blueprint("ideas", __name__, url_prefix="/ideas")
 
 Rendered = tuple[str, int] | str
 
 
-def stalled_days() -> int:
-    return current_app.config["STALLED_AFTER_DAYS"]
+def _viewer() -> User:
+    """The signed-in person (every view here is guarded, so never the anonymous user)."""
+    viewer: User = current_user._get_current_object()
+    return viewer
 
 
 @bp.app_context_processor
 def idea_template_context() -> dict[str, object]:
-    """Templates flag stalled ideas with the same rule the queue uses."""
-    now = utcnow()
-    days = stalled_days()
+    """Templates flag stalled ideas with the rule the review queue counts by
+    (docs/product.md, "Stalled ideas")."""
+    stalled = Stalled.as_configured(utcnow())
 
-    def is_stalled(idea: services.Waiting) -> bool:
-        return services.is_stalled(idea, now, days)
-
-    def days_waiting(idea: services.Waiting) -> int:
-        return (now - idea.status_changed_at).days
+    def days_waiting(idea: Waiting) -> int:
+        return (stalled.now - idea.status_changed_at).days
 
     def comment_links(idea_id: int) -> dict[str, Callable[[int], str]]:
         return {
@@ -77,10 +67,10 @@ def idea_template_context() -> dict[str, object]:
         }
 
     return {
-        "is_stalled": is_stalled,
+        "is_stalled": stalled,
         "days_waiting": days_waiting,
         "comment_links": comment_links,
-        "stalled_days": days,
+        "stalled_days": stalled.days,
         "lens_help": {lens.value: lens.explanation for lens in Lens},
     }
 
@@ -88,7 +78,7 @@ def idea_template_context() -> dict[str, object]:
 # The list
 
 
-def _filters_from(form: IdeaFilterForm, **fixed: object) -> IdeaFilters:
+def _filters_from(form: IdeaFilterForm) -> IdeaFilters:
     return IdeaFilters(
         status=Status(form.status.data) if form.status.data else None,
         lens=Lens(form.lens.data) if form.lens.data else None,
@@ -97,7 +87,6 @@ def _filters_from(form: IdeaFilterForm, **fixed: object) -> IdeaFilters:
         beneficiary=form.beneficiary.data or None,
         q=form.q.data or None,
         sort=Sort(form.sort.data or Sort.VOTES),
-        **fixed,  # type: ignore[arg-type]
     )
 
 
@@ -106,9 +95,9 @@ def _render_list(template: str, filters: IdeaFilters, **context: object) -> Rend
     after = request.args.get("after") or None
     try:
         page = queries.list_ideas(
-            filters, current_user, after=after, limit=current_app.config["PAGE_SIZE"]
+            filters, _viewer(), after=after, limit=current_app.config["PAGE_SIZE"]
         )
-    except RuleViolation as error:
+    except RuleViolation as error:  # a broken "load more" link: a read, nothing to roll back
         return render_error(400, error.message)
     if after and is_fragment_request():
         return render_template("ideas/_cards.html", page=page)
@@ -116,7 +105,7 @@ def _render_list(template: str, filters: IdeaFilters, **context: object) -> Rend
 
 
 @bp.route("")
-@login_required
+@signed_in
 def index() -> Rendered:
     departments = department_choices()
     form = IdeaFilterForm(request.args)
@@ -130,20 +119,16 @@ def index() -> Rendered:
 
 
 @bp.route("/mine")
-@login_required
+@signed_in
 def mine() -> Rendered:
-    return _render_list("ideas/mine.html", IdeaFilters(sort=Sort.NEWEST, author_id=current_user.id))
+    filters = IdeaFilters(sort=Sort.NEWEST, author_id=_viewer().id)
+    return _render_list("ideas/mine.html", filters)
 
 
 @bp.route("/review")
 @requires(can_review)
 def review() -> Rendered:
-    stalled = db.session.scalar(
-        sa.select(sa.func.count(Idea.id)).where(
-            Idea.status.in_(OPEN_STATUSES),
-            Idea.status_changed_at < services.stalled_before(utcnow(), stalled_days()),
-        )
-    )
+    stalled = queries.count_stalled(Stalled.as_configured(utcnow()))
     filters = IdeaFilters(sort=Sort.OLDEST, open_only=True)
     return _render_list("ideas/review.html", filters, stalled_count=stalled)
 
@@ -157,8 +142,25 @@ def _idea_form() -> IdeaForm:
     return form
 
 
+def _draft(form: IdeaForm) -> services.IdeaDraft:
+    """The idea as the (validated) form gives it."""
+    beneficiary = (
+        None
+        if form.beneficiary.data == EXTERNAL
+        else db.get_or_404(Department, int(form.beneficiary.data or 0))
+    )
+    return services.IdeaDraft(
+        title=form.title.data or "",
+        problem=form.problem.data or "",
+        proposal=form.proposal.data or "",
+        lens=Lens(form.lens.data),
+        beneficiary=beneficiary,
+        origin=form.origin.data or None,
+    )
+
+
 @bp.route("/new", methods=["GET", "POST"])
-@login_required
+@signed_in
 def new() -> Response | Rendered:
     form = _idea_form()
     if request.method == "GET" or request.form.get("prefill") == "1":
@@ -166,28 +168,13 @@ def new() -> Response | Rendered:
         # posts its text rather than putting it in a URL); nothing is checked or saved yet.
         return render_template("ideas/new.html", form=form)
     if form.validate():
-        beneficiary = (
-            None
-            if form.beneficiary.data == EXTERNAL
-            else db.session.get_one(Department, int(form.beneficiary.data))
+        draft = _draft(form)
+        submitted = commit_or_refuse(
+            lambda: services.submit_idea(_viewer(), draft), form=form, field="title"
         )
-        draft = services.IdeaDraft(
-            title=form.title.data,
-            problem=form.problem.data,
-            proposal=form.proposal.data,
-            lens=Lens(form.lens.data),
-            beneficiary=beneficiary,
-        )
-        try:
-            idea = services.submit_idea(current_user, draft)
-            idea_submitted.send(idea, origin=form.origin.data or None)
-        except RuleViolation as error:
-            db.session.rollback()
-            show_refusal(form, error, "title")
-        else:
-            db.session.commit()
+        if submitted:
             flash("Thank you — your idea is in. Managers review every idea.", "success")
-            target = url_for("ideas.show", idea_id=idea.id)
+            target = url_for("ideas.show", idea_id=submitted.kept.id)
             return hx_redirect(target) if is_htmx_request() else redirect(target, code=303)
     if is_fragment_request():
         return render_template("ideas/_form.html", form=form), 422
@@ -200,90 +187,95 @@ def new() -> Response | Rendered:
 def _load(idea_id: int, *, with_people: bool = True) -> Idea:
     """The idea or a 404; without its author and departments for a vote, which needs none."""
     options = () if with_people else (lazyload("*"),)
-    return db.get_or_404(Idea, idea_id, options=options)
+    idea: Idea = db.get_or_404(Idea, idea_id, options=options)
+    return idea
 
 
-def _story_page(idea: Idea, status: int = 200, **forms: object) -> Rendered:
-    story = queries.idea_story(idea, current_user._get_current_object())
-    status_form = forms.pop("status_form", None) or _status_form(idea)
-    owner_form = forms.pop("owner_form", None) or OwnerForm(
-        data={"owner": idea.owner.email if idea.owner else "", "version": idea.version}
-    )
+def _story_page(
+    idea: Idea,
+    status: int = 200,
+    *,
+    comment_form: CommentForm | None = None,
+    status_form: StatusForm | None = None,
+    owner_form: OwnerForm | None = None,
+) -> Rendered:
     return render_template(
         "ideas/show.html",
-        story=story,
+        story=queries.idea_story(idea, _viewer()),
         idea=idea,
         vote_form=VoteForm(),
-        comment_form=forms.pop("comment_form", None) or CommentForm(),
-        status_form=status_form,
-        owner_form=owner_form,
-        **forms,
+        comment_form=comment_form or CommentForm(),
+        status_form=status_form or _status_form(idea),
+        owner_form=owner_form
+        or OwnerForm(
+            data={"owner": idea.owner.email if idea.owner else "", "version": idea.version}
+        ),
     ), status
 
 
-def _status_form(idea: Idea, formdata: MultiDict | None = None) -> StatusForm:
+def _status_form(idea: Idea, formdata: MultiDict[str, str] | None = None) -> StatusForm:
     form = StatusForm(formdata, data={"version": idea.version})
     form.to.choices = [SelectChoice(s.value, s.label) for s in sorted(TRANSITIONS[idea.status])]
     return form
 
 
 @bp.route("/<id:idea_id>")
-@login_required
+@signed_in
 def show(idea_id: int) -> Rendered:
     return _story_page(_load(idea_id))
 
 
 @bp.route("/<id:idea_id>/vote", methods=["POST"])
-@login_required
+@signed_in
 def vote(idea_id: int) -> Response | Rendered:
     idea = _load(idea_id, with_people=False)
     form = VoteForm()
     if not form.validate_on_submit() or form.vote.data not in {"1", "0"}:
         return render_error(400, "The vote must be 1 (vote) or 0 (take it back).")
-    try:
-        voted = services.set_vote(current_user, idea, form.vote.data == "1")
-    except RuleViolation as error:
-        db.session.rollback()
-        if is_fragment_request():
-            return render_template(
-                "ideas/_vote.html", idea=idea, voted=False, vote_form=form, message=error.message
-            ), 409
-        flash(error.message, "error")
-        return redirect(url_for("ideas.show", idea_id=idea.id), code=303)
-    if is_fragment_request():
+    fragment = is_fragment_request()
+
+    def vote_and_draw() -> str | None:
+        voted = services.set_vote(_viewer(), idea, form.vote.data == "1")
+        if not fragment:
+            return None
         # Drawn before the commit, from what this transaction wrote: after it, the idea and
         # the voter would be read again, in a second transaction that on SQLite queues for
         # the write lock once more. If the commit fails, the error page replaces this.
-        fragment = render_template("ideas/_vote.html", idea=idea, voted=voted, vote_form=VoteForm())
-        db.session.commit()
-        return fragment
-    db.session.commit()
-    return redirect(url_for("ideas.show", idea_id=idea.id, _anchor="vote"), code=303)
+        return render_template("ideas/_vote.html", idea=idea, voted=voted, vote_form=VoteForm())
+
+    voted = commit_or_refuse(vote_and_draw, flash_refusal=not fragment)
+    if fragment:
+        if voted:
+            return voted.kept or ""
+        message = voted.refusal.message if voted.refusal else ""
+        return render_template(
+            "ideas/_vote.html", idea=idea, voted=False, vote_form=form, message=message
+        ), 409
+    anchor = "vote" if voted else None
+    return redirect(url_for("ideas.show", idea_id=idea.id, _anchor=anchor), code=303)
 
 
 # Comments
 
 
 def _comments_fragment(idea: Idea, form: CommentForm | None = None, status: int = 200) -> Rendered:
-    story = queries.idea_story(idea, current_user._get_current_object())
+    story = queries.idea_story(idea, _viewer())
     return render_template(
         "ideas/_comments.html", idea=idea, story=story, comment_form=form or CommentForm()
     ), status
 
 
 @bp.route("/<id:idea_id>/comments", methods=["POST"])
-@login_required
+@signed_in
 def comment(idea_id: int) -> Response | Rendered:
     idea = _load(idea_id)
     form = CommentForm()
     if form.validate_on_submit():
-        try:
-            services.add_comment(current_user, idea, form.body.data)
-        except RuleViolation as error:
-            db.session.rollback()
-            show_refusal(form, error, "body")
-        else:
-            db.session.commit()
+        body = form.body.data or ""
+        added = commit_or_refuse(
+            lambda: services.add_comment(_viewer(), idea, body), form=form, field="body"
+        )
+        if added:
             if is_fragment_request():
                 return _comments_fragment(idea)
             return redirect(url_for("ideas.show", idea_id=idea.id, _anchor="comments"), code=303)
@@ -293,54 +285,53 @@ def comment(idea_id: int) -> Response | Rendered:
 
 
 def _load_comment(idea_id: int, comment_id: int) -> Comment:
-    comment = db.get_or_404(Comment, comment_id)
+    comment: Comment = db.get_or_404(Comment, comment_id)
     if comment.idea_id != idea_id:
         abort(404)
     return comment
 
 
+def _comment_shown(idea_id: int, comment_id: int) -> Response | Rendered:
+    """A comment after an edit or a removal: its fragment, or the idea's page at it."""
+    if is_fragment_request():
+        return render_template(
+            "ideas/_comment.html", comment=queries.comment_item(comment_id), idea_id=idea_id
+        )
+    return redirect(url_for("ideas.show", idea_id=idea_id, _anchor=f"comment-{comment_id}"), 303)
+
+
 @bp.route("/<id:idea_id>/comments/<id:comment_id>/edit", methods=["GET", "POST"])
-@login_required
+@signed_in
 def edit_comment(idea_id: int, comment_id: int) -> Response | Rendered:
     comment = _load_comment(idea_id, comment_id)
-    if not can_change_comment(current_user, comment):
+    if not can_change_comment(_viewer(), comment):
         abort(403)
     form = EditCommentForm(data={"body": comment.body})
     if form.validate_on_submit():
-        try:
-            services.edit_comment(current_user, comment, form.body.data)
-        except RuleViolation as error:
-            db.session.rollback()
-            show_refusal(form, error, "body")
-        else:
-            db.session.commit()
-            if is_fragment_request():
-                return render_template(
-                    "ideas/_comment.html", comment=queries.comment_item(comment.id), idea_id=idea_id
-                )
-            return redirect(
-                url_for("ideas.show", idea_id=idea_id, _anchor=f"comment-{comment.id}"), code=303
-            )
+        body = form.body.data or ""
+        edited = commit_or_refuse(
+            lambda: services.edit_comment(_viewer(), comment, body), form=form, field="body"
+        )
+        if edited:
+            return _comment_shown(idea_id, comment.id)
     status = 422 if form.errors else 200
     template = "ideas/_comment_edit.html" if is_fragment_request() else "ideas/comment_edit.html"
     return render_template(template, form=form, comment=comment, idea_id=idea_id), status
 
 
 @bp.route("/<id:idea_id>/comments/<id:comment_id>/remove", methods=["POST"])
-@login_required
+@signed_in
 def remove_comment(idea_id: int, comment_id: int) -> Response | Rendered:
     comment = _load_comment(idea_id, comment_id)
-    if not can_remove_comment(current_user, comment):
+    if not can_remove_comment(_viewer(), comment):
         abort(403)
-    services.remove_comment(current_user, comment)
-    db.session.commit()
-    if is_fragment_request():
-        return render_template(
-            "ideas/_comment.html", comment=queries.comment_item(comment.id), idea_id=idea_id
-        )
-    return redirect(
-        url_for("ideas.show", idea_id=idea_id, _anchor=f"comment-{comment.id}"), code=303
+    fragment = is_fragment_request()
+    removed = commit_or_refuse(
+        lambda: services.remove_comment(_viewer(), comment), flash_refusal=not fragment
     )
+    if not removed and fragment and removed.refusal:
+        return render_error(409, removed.refusal.message)
+    return _comment_shown(idea_id, comment.id)
 
 
 # Review
@@ -354,12 +345,14 @@ def _without_version() -> Rendered:
     )
 
 
-def _changed_meanwhile() -> Rendered:
-    return render_error(
-        409,
-        "Someone else changed this idea since you opened it. Reload it to see what changed, "
-        "then decide again.",
-    )
+def _merge_target(form: StatusForm) -> Idea | None:
+    """The idea the form names to merge into, if it merges; refused if there is none."""
+    if form.to.data != Status.MERGED or not form.merge_into.data:
+        return None
+    target = db.session.get(Idea, form.merge_into.data)
+    if target is None:
+        raise RuleViolation(f"There is no idea #{form.merge_into.data}.", "merge_into")
+    return target
 
 
 @bp.route("/<id:idea_id>/status", methods=["POST"])
@@ -368,36 +361,37 @@ def change_status(idea_id: int) -> Response | Rendered:
     idea = _load(idea_id)
     form = _status_form(idea, request.form)
     if form.validate_on_submit():
-        if form.version.data != idea.version:
-            return _changed_meanwhile()
-        merge_into = None
-        if form.to.data == Status.MERGED and form.merge_into.data:
-            merge_into = db.session.get(Idea, form.merge_into.data)
-            if merge_into is None:
-                form.merge_into.errors.append(f"There is no idea #{form.merge_into.data}.")
-        if not form.errors:
+        seen_version = form.version.data
+
+        def decide() -> None:
             decision = services.Decision(
                 to=Status(form.to.data),
                 note=form.note.data or "",
                 implemented_on=form.implemented_on.data,
-                merge_into=merge_into,
+                merge_into=_merge_target(form),
             )
-            try:
-                services.change_status(current_user, idea, decision)
-                db.session.commit()
-            except RuleViolation as error:
-                db.session.rollback()
-                show_refusal(form, error, "to")
-            except (StaleDataError, IntegrityError):
-                db.session.rollback()
-                return _changed_meanwhile()
-            else:
-                flash(f"Idea #{idea.id} is now {idea.status.label.lower()}.", "success")
-                return redirect(url_for("ideas.show", idea_id=idea.id, _anchor="history"), code=303)
-    db.session.rollback()
+            services.change_status(_viewer(), idea, decision, seen_version=seen_version)
+
+        decided = commit_or_refuse(decide, form=form, field="to")
+        if decided:
+            flash(f"Idea #{idea.id} is now {idea.status.label.lower()}.", "success")
+            return redirect(url_for("ideas.show", idea_id=idea.id, _anchor="history"), code=303)
+        if isinstance(decided.refusal, services.ChangedMeanwhile):
+            return render_error(409, decided.refusal.message)
     if form.version.errors:
         return _without_version()
     return _story_page(_load(idea_id), 422, status_form=form)
+
+
+def _chosen_owner(form: OwnerForm) -> User | None:
+    """The person the form names by email, or nobody for an empty field; refused if unknown."""
+    email = (form.owner.data or "").strip()
+    if not email:
+        return None
+    owner = find_user(email)
+    if owner is None:
+        raise RuleViolation(f"Nobody has the email address {email}.", "owner")
+    return owner
 
 
 @bp.route("/<id:idea_id>/owner", methods=["POST"])
@@ -406,26 +400,20 @@ def set_owner(idea_id: int) -> Response | Rendered:
     idea = _load(idea_id)
     form = OwnerForm()
     if form.validate_on_submit():
-        if form.version.data != idea.version:
-            return _changed_meanwhile()
-        owner: User | None = None
-        if form.owner.data and form.owner.data.strip():
-            owner = find_user(form.owner.data)
-            if owner is None:
-                form.owner.errors.append(f"Nobody has the email address {form.owner.data.strip()}.")
-        if not form.errors:
-            try:
-                services.set_owner(current_user, idea, owner)
-                db.session.commit()
-            except RuleViolation as error:
-                db.session.rollback()
-                show_refusal(form, error, "owner")
-            except StaleDataError:
-                db.session.rollback()
-                return _changed_meanwhile()
-            else:
-                flash(f"Owner set to {owner.name}." if owner else "Owner cleared.", "success")
-                return redirect(url_for("ideas.show", idea_id=idea.id), code=303)
+        seen_version = form.version.data
+
+        def choose() -> User | None:
+            owner = _chosen_owner(form)
+            services.set_owner(_viewer(), idea, owner, seen_version=seen_version)
+            return owner
+
+        chosen = commit_or_refuse(choose, form=form, field="owner")
+        if chosen:
+            owner = chosen.kept
+            flash(f"Owner set to {owner.name}." if owner else "Owner cleared.", "success")
+            return redirect(url_for("ideas.show", idea_id=idea.id), code=303)
+        if isinstance(chosen.refusal, services.ChangedMeanwhile):
+            return render_error(409, chosen.refusal.message)
     if form.version.errors:
         return _without_version()
     return _story_page(idea, 422, owner_form=form)

@@ -8,10 +8,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from typing import Protocol
 
 import sqlalchemy as sa
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.attributes import set_committed_value
+from sqlalchemy.orm.exc import StaleDataError
 
 from serviceideas.database import insert_ignoring_duplicates, utcnow
 from serviceideas.errors import RuleViolation, required_text
@@ -32,7 +33,7 @@ from serviceideas.ideas.models import (
     Vote,
 )
 from serviceideas.ideas.policies import can_change_comment, can_remove_comment, can_review
-from serviceideas.ideas.signals import comment_added, status_changed
+from serviceideas.ideas.signals import comment_added, idea_submitted, status_changed
 from serviceideas.people.models import Department, User
 
 # Submitting
@@ -45,10 +46,13 @@ class IdeaDraft:
     proposal: str
     lens: Lens
     beneficiary: Department | None  # None: external customers
+    # What the idea grew from, as the submit form says (e.g. "module:12"), or None.
+    origin: str | None = None
 
 
 def submit_idea(author: User, draft: IdeaDraft, *, now: datetime | None = None) -> Idea:
-    """Record a new idea from `author`, credited to the department they are in today."""
+    """Record a new idea from `author`, credited to the department they are in today, and tell
+    other features where it grew from (`idea_submitted`)."""
     now = now or utcnow()
     idea = Idea(
         title=" ".join(required_text(draft.title, "title", "the title", TITLE_MAX).split()),
@@ -70,10 +74,15 @@ def submit_idea(author: User, draft: IdeaDraft, *, now: datetime | None = None) 
         )
     )
     db.session.flush()
+    idea_submitted.send(idea, origin=draft.origin)
     return idea
 
 
 # Votes
+
+# The votes table itself, for INSERT … ON CONFLICT DO NOTHING (the model's __table__ is typed
+# as any FROM clause).
+VOTES = Vote.metadata.tables[Vote.__tablename__]
 
 
 def set_vote(voter: User, idea: Idea, wanted: bool, *, now: datetime | None = None) -> bool:
@@ -89,7 +98,7 @@ def set_vote(voter: User, idea: Idea, wanted: bool, *, now: datetime | None = No
         raise RuleViolation(f"Voting has closed: this idea is {idea.status.label.lower()}.")
     if wanted:
         added = db.session.execute(
-            insert_ignoring_duplicates(Vote.__table__, db.session.get_bind().dialect.name)
+            insert_ignoring_duplicates(VOTES, db.session.get_bind().dialect.name)
             .values(idea_id=idea.id, user_id=voter.id, created_at=now or utcnow())
             .returning(Vote.idea_id)  # no row: already voted, the primary key said so
         ).first()
@@ -97,8 +106,10 @@ def set_vote(voter: User, idea: Idea, wanted: bool, *, now: datetime | None = No
             _move_count(idea, +1)
     else:
         removed = db.session.execute(
-            sa.delete(Vote).where(Vote.idea_id == idea.id, Vote.user_id == voter.id)
-        ).rowcount
+            sa.delete(Vote)
+            .where(Vote.idea_id == idea.id, Vote.user_id == voter.id)
+            .returning(Vote.idea_id)  # no row: there was no vote to take back
+        ).first()
         if removed:
             _move_count(idea, -1)
     return wanted
@@ -154,6 +165,35 @@ def remove_comment(remover: User, comment: Comment) -> None:
 # The review pipeline
 
 
+class ChangedMeanwhile(RuleViolation):
+    """Someone else changed the idea since the reviewer's page showed it (its version moved
+    on, or a concurrent change won the race): they must look again before deciding."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            "Someone else changed this idea since you opened it. Reload it to see what "
+            "changed, then decide again."
+        )
+
+
+def _check_unchanged(idea: Idea, seen_version: int | None) -> None:
+    """Refuse a decision taken on a page that showed an older version of `idea`."""
+    if seen_version is not None and seen_version != idea.version:
+        raise ChangedMeanwhile()
+
+
+def _flush_unless_changed_meanwhile() -> None:
+    """Flush a reviewer's change; the version column (StaleDataError) or the history's
+    legal-step CHECK (IntegrityError) says when a concurrent change got there first.
+
+    No savepoint: the whole decision is void then, and the caller rolls it all back (as
+    `commit_or_refuse` does with any refusal)."""
+    try:
+        db.session.flush()
+    except (StaleDataError, IntegrityError):
+        raise ChangedMeanwhile() from None
+
+
 @dataclass(frozen=True)
 class Decision:
     to: Status
@@ -163,17 +203,25 @@ class Decision:
 
 
 def change_status(
-    reviewer: User, idea: Idea, decision: Decision, *, now: datetime | None = None
+    reviewer: User,
+    idea: Idea,
+    decision: Decision,
+    *,
+    seen_version: int | None = None,
+    now: datetime | None = None,
 ) -> StatusChange:
-    """Move `idea` one step through the pipeline of SPEC §3, and record it.
+    """Move `idea` one step through the pipeline (docs/product.md, "The pipeline"), and record
+    it.
 
     The only place a status changes. Refuses what the pipeline does not allow; the history
-    table's CHECK and the idea's version column stop anything that slips past (two managers
-    at once: the second gets StaleDataError, which the view answers with 409).
+    table's CHECK and the idea's version column stop anything that slips past. A decision
+    taken on a page that showed another `seen_version`, or that loses a race with another
+    manager, is refused with ChangedMeanwhile (the view answers 409).
     """
     now = now or utcnow()
     if not can_review(reviewer):
         raise RuleViolation("Only managers can change the status of an idea.")
+    _check_unchanged(idea, seen_version)
     source, target = idea.status, decision.to
     if target not in TRANSITIONS[source]:
         allowed = ", ".join(s.label.lower() for s in sorted(TRANSITIONS[source])) or "nothing"
@@ -221,7 +269,7 @@ def change_status(
         changed_at=now,
     )
     db.session.add(change)
-    db.session.flush()
+    _flush_unless_changed_meanwhile()
     status_changed.send(change, idea=idea)
     return change
 
@@ -243,13 +291,12 @@ def _merge(idea: Idea, target: Idea | None) -> None:
         sa.update(Idea)
         .where(Idea.id == target.id, Idea.status.in_(OPEN_STATUSES))
         .values(vote_count=Idea.vote_count)
+        .returning(Idea.id)
         .execution_options(synchronize_session=False)
-    ).rowcount
+    ).first()
     if not still_open:
         raise RuleViolation(f"Idea #{target.id} was closed a moment ago.", "merge_into")
-    moved = insert_ignoring_duplicates(
-        Vote.__table__, db.session.get_bind().dialect.name
-    ).from_select(
+    moved = insert_ignoring_duplicates(VOTES, db.session.get_bind().dialect.name).from_select(
         ["idea_id", "user_id", "created_at"],
         sa.select(sa.literal(target.id), Vote.user_id, Vote.created_at).where(
             Vote.idea_id == idea.id, Vote.user_id != target.author_id
@@ -277,30 +324,17 @@ def _count_votes(idea_id: int) -> sa.ScalarSelect[int]:
     )
 
 
-def set_owner(reviewer: User, idea: Idea, owner: User | None) -> None:
-    """Name who makes the idea happen (any active person), or nobody."""
+def set_owner(
+    reviewer: User, idea: Idea, owner: User | None, *, seen_version: int | None = None
+) -> None:
+    """Name who makes the idea happen (any active person), or nobody.
+
+    Like a status change, refused with ChangedMeanwhile when the reviewer's page showed
+    another `seen_version` or a concurrent change wins."""
     if not can_review(reviewer):
         raise RuleViolation("Only managers can choose an owner.")
-    if owner is not None and not owner.active:
+    _check_unchanged(idea, seen_version)
+    if owner is not None and not owner.is_active:
         raise RuleViolation(f"{owner.name} is deactivated: choose someone active.", "owner")
     idea.owner = owner
-    db.session.flush()
-
-
-# Momentum
-
-
-def stalled_before(now: datetime, days: int) -> datetime:
-    """Open ideas whose status has not changed since this moment are stalled."""
-    return now - timedelta(days=days)
-
-
-class Waiting(Protocol):
-    """An idea, or a list's card of one: enough to tell whether it has stalled."""
-
-    status: Status
-    status_changed_at: datetime
-
-
-def is_stalled(idea: Waiting, now: datetime, days: int) -> bool:
-    return idea.status.is_open and idea.status_changed_at < stalled_before(now, days)
+    _flush_unless_changed_meanwhile()

@@ -495,6 +495,22 @@ def test_a_decision_on_a_page_that_changed_meanwhile_is_a_409(client_as, manager
     assert db.session.get(Idea, idea.id).status is Status.UNDER_REVIEW
 
 
+def test_an_owner_chosen_on_a_page_that_changed_meanwhile_is_a_409(
+    client_as, manager, make_idea, make_user
+):
+    idea = make_idea()
+    make_user(email="owner@example.com")
+    opened = db.session.scalar(sa.select(Idea.version).where(Idea.id == idea.id))
+    review(client_as(manager), idea, "status", to="under_review")  # another manager, first
+    late = client_as(manager).post(
+        f"/ideas/{idea.id}/owner", data={"owner": "owner@example.com", "version": opened}
+    )
+    assert late.status_code == 409
+    assert "Someone else changed this idea since you opened it" in text(late)
+    db.session.refresh(idea)
+    assert idea.owner_id is None
+
+
 def test_employees_cannot_change_status(client_as, employee, make_idea):
     idea = make_idea()
     response = client_as(employee).post(f"/ideas/{idea.id}/status", data={"to": "under_review"})

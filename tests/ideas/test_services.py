@@ -7,13 +7,12 @@ from datetime import timedelta
 import pytest
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm.exc import StaleDataError
 
 from serviceideas.database import utcnow
 from serviceideas.errors import RuleViolation
 from serviceideas.extensions import db
 from serviceideas.ideas import services
-from serviceideas.ideas.models import TRANSITIONS, Idea, Lens, Status, StatusChange, Vote
+from serviceideas.ideas.models import TRANSITIONS, Idea, Lens, Stalled, Status, StatusChange, Vote
 from serviceideas.people.models import Role
 
 ALLOWED = sorted((s, t) for s, targets in TRANSITIONS.items() for t in targets)
@@ -135,7 +134,8 @@ def test_implemented_keeps_its_date_and_note(make_idea, manager):
 
 
 def test_two_managers_at_once_cannot_both_win(app, make_idea, make_user, manager):
-    """The second writer's idea row is stale: the version column refuses the update."""
+    """The second writer's idea row is stale: the version column refuses the update, and the
+    service says so as a refusal the page answers with 409."""
     idea = make_idea()
     assert idea.version == 1  # loaded now, as a request would have it
     db.session.execute(
@@ -144,9 +144,23 @@ def test_two_managers_at_once_cannot_both_win(app, make_idea, make_user, manager
         .values(version=Idea.version + 1)
         .execution_options(synchronize_session=False)
     )  # as if another manager had just saved it
-    with pytest.raises(StaleDataError):
+    with pytest.raises(services.ChangedMeanwhile):
         services.change_status(manager, idea, services.Decision(Status.UNDER_REVIEW))
     db.session.rollback()
+    assert db.session.get(Idea, idea.id).status is Status.SUBMITTED
+
+
+@pytest.mark.parametrize("action", ["status", "owner"])
+def test_a_decision_on_an_older_version_of_the_idea_is_refused(make_idea, manager, action):
+    idea = make_idea()
+    seen = idea.version - 1  # the page the manager decided on showed an earlier version
+    with pytest.raises(services.ChangedMeanwhile):
+        if action == "status":
+            decision = services.Decision(Status.UNDER_REVIEW)
+            services.change_status(manager, idea, decision, seen_version=seen)
+        else:
+            services.set_owner(manager, idea, manager, seen_version=seen)
+    assert idea.status is Status.SUBMITTED and idea.owner is None
 
 
 # Submitting
@@ -298,4 +312,5 @@ def test_stalled_means_open_and_unchanged_for_the_set_number_of_days(make_idea):
     old = make_idea(now=now - timedelta(days=31))
     fresh = make_idea(now=now - timedelta(days=29))
     settled = make_idea(Status.DECLINED, now=now - timedelta(days=90))
-    assert [services.is_stalled(i, now, 30) for i in (old, fresh, settled)] == [True, False, False]
+    stalled = Stalled(now, 30)
+    assert [stalled(i) for i in (old, fresh, settled)] == [True, False, False]
