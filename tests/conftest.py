@@ -155,7 +155,8 @@ class IsolatedClient(FlaskClient):
         return response
 
 
-_apps: dict[str, Flask] = {}
+_apps: dict[str, Flask] = {}  # the most recently used last
+KEEP_APPS = 8  # settings that change per test (a free port) would otherwise pile up
 
 
 def app_for(settings: dict[str, Any]) -> Flask:
@@ -166,11 +167,14 @@ def app_for(settings: dict[str, Any]) -> Flask:
     settings share one app, which the `app` fixture puts back as it was after each test.
     """
     key = repr(sorted(settings.items()))
-    if key not in _apps:
+    app = _apps.pop(key, None)
+    if app is None:
         app = create_app(settings)
         app.test_client_class = IsolatedClient
-        _apps[key] = app
-    return _apps[key]
+    _apps[key] = app
+    while len(_apps) > KEEP_APPS:
+        del _apps[next(iter(_apps))]
+    return app
 
 
 @pytest.fixture
