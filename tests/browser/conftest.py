@@ -1,7 +1,8 @@
 """Browser tests: the app served on 127.0.0.1 in a thread, driven by Playwright in Chromium.
 
 The browser is the system's Chromium (Debian's `chromium`); nothing is downloaded. A missing
-browser fails these tests, it never skips them.
+browser fails these tests, it never skips them. Under pytest-xdist each worker launches its own
+browser, and each test serves its app on a free port of its own.
 """
 
 from __future__ import annotations
