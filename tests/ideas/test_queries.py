@@ -1,0 +1,102 @@
+"""Reading ideas without HTTP: every list filter narrows the list, with each request's values."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import pytest
+
+from serviceideas.extensions import db
+from serviceideas.ideas import queries, services
+from serviceideas.ideas.models import Lens, Status
+from serviceideas.ideas.queries import EXTERNAL, IdeaFilters
+from serviceideas.people.models import DepartmentKind
+
+
+@pytest.fixture
+def three_ideas(make_idea, make_user, make_department):
+    """Three ideas that differ in everything a list can be filtered by."""
+    stores = make_department("Stores", DepartmentKind.FRONT_LINE)
+    it = make_department("IT", DepartmentKind.BACK_OFFICE)
+    queue = make_idea(
+        author=make_user(department=stores),
+        title="Shorter phone queue",
+        lens=Lens.CARE,
+    )
+    reset = make_idea(
+        Status.IMPLEMENTED,
+        author=make_user(department=it),
+        title="Password reset",
+        problem="People forget their password.",
+        lens=Lens.TEACH,
+        beneficiary=stores,
+    )
+    leavers = make_idea(
+        Status.DECLINED,
+        author=make_user(department=it),
+        title="Listen to leavers",
+        problem="We never learn why they left.",
+        lens=Lens.LEARN,
+        beneficiary=it,
+    )
+    return {"queue": queue, "reset": reset, "leavers": leavers, "stores": stores, "it": it}
+
+
+def titles(viewer, filters):
+    return {card.title for card in queries.list_ideas(filters, viewer).cards}
+
+
+def test_every_filter_narrows_the_list_with_the_value_asked_for(three_ideas, make_user):
+    """Asked twice with different values, each filter finds what its value names: a statement
+    kept from the first request must not carry that request's value into the second. A filter
+    added to IdeaFilters fails here until it is given examples, and then until the list
+    honours it."""
+    queue, reset, leavers = three_ideas["queue"], three_ideas["reset"], three_ideas["leavers"]
+    stores, it = three_ideas["stores"], three_ideas["it"]
+    queue_title, reset_title, leavers_title = queue.title, reset.title, leavers.title
+    examples = {  # field: [(value, the titles it finds), ...]
+        "status": [(Status.SUBMITTED, {queue_title}), (Status.IMPLEMENTED, {reset_title})],
+        "lens": [(Lens.CARE, {queue_title}), (Lens.TEACH, {reset_title})],
+        "department_id": [(stores.id, {queue_title}), (it.id, {reset_title, leavers_title})],
+        "kind": [
+            (DepartmentKind.FRONT_LINE, {queue_title}),
+            (DepartmentKind.BACK_OFFICE, {reset_title, leavers_title}),
+        ],
+        "beneficiary": [
+            (str(stores.id), {reset_title}),
+            (str(it.id), {leavers_title}),
+            (EXTERNAL, {queue_title}),
+        ],
+        "q": [("PHONE", {queue_title}), ("password", {reset_title}), ("  ", None)],
+        "open_only": [(True, {queue_title}), (False, None)],
+        "author_id": [(queue.author_id, {queue_title}), (reset.author_id, {reset_title})],
+    }
+    everything = {queue_title, reset_title, leavers_title}
+    filter_fields = {field.name for field in dataclasses.fields(IdeaFilters)} - {"sort"}
+    assert set(examples) == filter_fields, "give each list filter examples here"
+
+    viewer = make_user()
+    db.session.commit()
+    assert titles(viewer, IdeaFilters()) == everything
+    for name, cases in examples.items():
+        for value, expected in cases:
+            found = titles(viewer, IdeaFilters(**{name: value}))
+            assert found == (expected or everything), f"{name}={value!r}"
+
+
+def test_filters_combine_and_keep_their_own_values(three_ideas, make_user):
+    stores, it = three_ideas["stores"], three_ideas["it"]
+    viewer = make_user()
+    both = IdeaFilters(kind=DepartmentKind.BACK_OFFICE, beneficiary=str(stores.id))
+    assert titles(viewer, both) == {three_ideas["reset"].title}
+    other = IdeaFilters(kind=DepartmentKind.BACK_OFFICE, beneficiary=str(it.id))
+    assert titles(viewer, other) == {three_ideas["leavers"].title}
+
+
+def test_cards_say_whether_the_viewer_voted(three_ideas, make_user):
+    voter, other = make_user(), make_user()
+    services.set_vote(voter, three_ideas["queue"], True)
+    db.session.commit()
+    for viewer, expected in ((voter, True), (other, False)):
+        cards = queries.list_ideas(IdeaFilters(status=Status.SUBMITTED), viewer).cards
+        assert [(card.title, card.voted) for card in cards] == [("Shorter phone queue", expected)]
