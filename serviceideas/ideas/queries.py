@@ -422,6 +422,11 @@ def _comment_columns() -> sa.Select[*tuple[Any, ...]]:
     )
 
 
+def find_idea(idea_id: int) -> Idea | None:
+    """The idea with this number, if there is one (a form may name any number)."""
+    return db.session.get(Idea, idea_id)
+
+
 def recently_implemented(limit: int = 5) -> list[Idea]:
     """The ideas most recently put into practice, newest first (one query)."""
     return list(

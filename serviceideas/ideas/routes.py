@@ -243,15 +243,15 @@ def vote(idea_id: int) -> Response | Rendered:
         # the write lock once more. If the commit fails, the error page replaces this.
         return render_template("ideas/_vote.html", idea=idea, voted=voted, vote_form=VoteForm())
 
-    voted = commit_or_refuse(vote_and_draw, flash_refusal=not fragment)
+    outcome = commit_or_refuse(vote_and_draw, flash_refusal=not fragment)
     if fragment:
-        if voted:
-            return voted.kept or ""
-        message = voted.refusal.message if voted.refusal else ""
+        if outcome:
+            return outcome.kept or ""
+        message = outcome.refusal.message if outcome.refusal else ""
         return render_template(
             "ideas/_vote.html", idea=idea, voted=False, vote_form=form, message=message
         ), 409
-    anchor = "vote" if voted else None
+    anchor = "vote" if outcome else None
     return redirect(url_for("ideas.show", idea_id=idea.id, _anchor=anchor), code=303)
 
 
@@ -349,7 +349,7 @@ def _merge_target(form: StatusForm) -> Idea | None:
     """The idea the form names to merge into, if it merges; refused if there is none."""
     if form.to.data != Status.MERGED or not form.merge_into.data:
         return None
-    target = db.session.get(Idea, form.merge_into.data)
+    target = queries.find_idea(form.merge_into.data)
     if target is None:
         raise RuleViolation(f"There is no idea #{form.merge_into.data}.", "merge_into")
     return target
