@@ -2,6 +2,11 @@
 
 from flask_wtf import FlaskForm
 
+# A choice of a select field, with its label (WTForms 3.3); types-WTForms does not know it yet.
+from wtforms.fields import SelectChoice  # type: ignore[attr-defined]
+
+__all__ = ["EmptyForm", "SelectChoice", "stripped"]
+
 
 def stripped(value: object) -> object:
     """A field filter: surrounding whitespace is not part of a choice (" 3" and "\r" are not
@@ -9,5 +14,5 @@ def stripped(value: object) -> object:
     return value.strip() if isinstance(value, str) else value
 
 
-class EmptyForm(FlaskForm):  # type: ignore[misc]  # Flask-WTF ships no types: FlaskForm is Any
+class EmptyForm(FlaskForm):
     """No fields: a plain POST button that still carries its CSRF token."""

@@ -14,11 +14,10 @@ from wtforms import (
     SubmitField,
     TextAreaField,
 )
-from wtforms.fields import SelectChoice  # type: ignore[attr-defined]  # new in WTForms 3.3
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 from wtforms.widgets import HiddenInput
 
-from serviceideas.forms import stripped
+from serviceideas.forms import SelectChoice, stripped
 from serviceideas.ideas.models import COMMENT_MAX, NOTE_MAX, TEXT_MAX, TITLE_MAX, Lens, Status
 from serviceideas.ideas.queries import EXTERNAL, Sort
 from serviceideas.people.models import DepartmentKind
@@ -29,7 +28,7 @@ LENS_CHOICES = [
 ]
 
 
-class IdeaForm(FlaskForm):  # type: ignore[misc]  # Flask-WTF has no types
+class IdeaForm(FlaskForm):
     title = StringField(
         "Title",
         validators=[DataRequired(), Length(max=TITLE_MAX)],
@@ -49,21 +48,21 @@ class IdeaForm(FlaskForm):  # type: ignore[misc]  # Flask-WTF has no types
     submit = SubmitField("Submit idea")
 
 
-class VoteForm(FlaskForm):  # type: ignore[misc]  # Flask-WTF has no types
+class VoteForm(FlaskForm):
     vote = HiddenField(validators=[InputRequired()])
 
 
-class CommentForm(FlaskForm):  # type: ignore[misc]  # Flask-WTF has no types
+class CommentForm(FlaskForm):
     body = TextAreaField("Your comment", validators=[DataRequired(), Length(max=COMMENT_MAX)])
     submit = SubmitField("Post comment")
 
 
-class EditCommentForm(FlaskForm):  # type: ignore[misc]  # Flask-WTF has no types
+class EditCommentForm(FlaskForm):
     body = TextAreaField("Edit your comment", validators=[DataRequired(), Length(max=COMMENT_MAX)])
     submit = SubmitField("Save comment")
 
 
-class StatusForm(FlaskForm):  # type: ignore[misc]  # Flask-WTF has no types
+class StatusForm(FlaskForm):
     to = SelectField("Move to", validators=[InputRequired()])
     note = TextAreaField(
         "Note", validators=[Optional(), Length(max=NOTE_MAX)], description="Shown in the history."
@@ -77,7 +76,7 @@ class StatusForm(FlaskForm):  # type: ignore[misc]  # Flask-WTF has no types
     submit = SubmitField("Change status")
 
 
-class OwnerForm(FlaskForm):  # type: ignore[misc]  # Flask-WTF has no types
+class OwnerForm(FlaskForm):
     owner = StringField(
         "Owner's email",
         validators=[Optional(), Length(max=254)],
@@ -87,7 +86,7 @@ class OwnerForm(FlaskForm):  # type: ignore[misc]  # Flask-WTF has no types
     submit = SubmitField("Set owner")
 
 
-class IdeaFilterForm(FlaskForm):  # type: ignore[misc]  # Flask-WTF has no types
+class IdeaFilterForm(FlaskForm):
     """The list's filters, read from the query string: shareable, so no CSRF token."""
 
     class Meta:

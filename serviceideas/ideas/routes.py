@@ -13,11 +13,11 @@ from flask_login import current_user
 from sqlalchemy.orm import lazyload
 from werkzeug.datastructures import MultiDict
 from werkzeug.wrappers import Response
-from wtforms.fields import SelectChoice  # type: ignore[attr-defined]  # new in WTForms 3.3
 
 from serviceideas.database import utcnow
 from serviceideas.errors import RuleViolation, render_error
 from serviceideas.extensions import db
+from serviceideas.forms import SelectChoice
 from serviceideas.htmx import hx_redirect, is_fragment_request, is_htmx_request
 from serviceideas.ideas import queries, services
 from serviceideas.ideas.forms import (

@@ -12,12 +12,11 @@ from flask.typing import ResponseReturnValue
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from wtforms import SelectField, SubmitField
-from wtforms.fields import SelectChoice  # type: ignore[attr-defined]  # types-WTForms lags 3.3
 from wtforms.validators import InputRequired
 
 from serviceideas.database import utcnow
 from serviceideas.extensions import csrf
-from serviceideas.forms import EmptyForm
+from serviceideas.forms import EmptyForm, SelectChoice
 from serviceideas.htmx import is_fragment_request
 from serviceideas.notifications import queries, services
 from serviceideas.notifications.calendar import training_calendar
@@ -78,7 +77,7 @@ def open_one(notification_id: int) -> ResponseReturnValue:
     return redirect(target, code=303)
 
 
-class PreferencesForm(FlaskForm):  # type: ignore[misc]  # FlaskForm is Any: Flask-WTF ships no types
+class PreferencesForm(FlaskForm):
     submit = SubmitField("Save preferences")
 
 

@@ -19,12 +19,11 @@ from wtforms import (
     SubmitField,
     TextAreaField,
 )
-from wtforms.fields import SelectChoice  # type: ignore[attr-defined]  # new in WTForms 3.3
 from wtforms.validators import DataRequired, EqualTo, InputRequired, Length, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from serviceideas.errors import RuleViolation
-from serviceideas.forms import stripped
+from serviceideas.forms import SelectChoice, stripped
 from serviceideas.people import queries, staff_import
 from serviceideas.people.models import (
     DEPARTMENT_NAME_MAX,
@@ -59,7 +58,7 @@ class CheckboxesField(SelectMultipleField):
     option_widget = CheckboxInput()
 
 
-class LoginForm(FlaskForm):  # type: ignore[misc]  # Flask-WTF has no types
+class LoginForm(FlaskForm):
     email = EmailField("Email", validators=[DataRequired(), Length(max=EMAIL_MAX)])
     password = PasswordField("Password", validators=[DataRequired(), Length(max=256)])
     remember = BooleanField("Keep me signed in on this device")
@@ -67,7 +66,7 @@ class LoginForm(FlaskForm):  # type: ignore[misc]  # Flask-WTF has no types
     submit = SubmitField("Sign in")
 
 
-class SetPasswordForm(FlaskForm):  # type: ignore[misc]  # Flask-WTF has no types
+class SetPasswordForm(FlaskForm):
     password = PasswordField("New password", validators=[DataRequired(), Length(max=256)])
     confirm = PasswordField(
         "Type it again",
@@ -76,13 +75,13 @@ class SetPasswordForm(FlaskForm):  # type: ignore[misc]  # Flask-WTF has no type
     submit = SubmitField("Set password")
 
 
-class DepartmentForm(FlaskForm):  # type: ignore[misc]  # Flask-WTF has no types
+class DepartmentForm(FlaskForm):
     name = StringField("Name", validators=[DataRequired(), Length(max=DEPARTMENT_NAME_MAX)])
     kind = RadioField("Kind", choices=KIND_CHOICES, validators=[InputRequired()])
     submit = SubmitField("Save department")
 
 
-class PersonForm(FlaskForm):  # type: ignore[misc]  # Flask-WTF has no types
+class PersonForm(FlaskForm):
     """Name, department and roles: what an admin edits. The email is set once, at creation."""
 
     name = StringField("Name", validators=[DataRequired(), Length(max=NAME_MAX)])
@@ -99,7 +98,7 @@ class NewPersonForm(PersonForm):
     submit = SubmitField("Add person")
 
 
-class PeopleFilterForm(FlaskForm):  # type: ignore[misc]  # Flask-WTF has no types
+class PeopleFilterForm(FlaskForm):
     """The filters of the people list; read from the query string, so no CSRF token."""
 
     class Meta:
@@ -136,7 +135,7 @@ class PeopleFilterForm(FlaskForm):  # type: ignore[misc]  # Flask-WTF has no typ
         return None if self.status.data == "all" else self.status.data != "inactive"
 
 
-class StaffImportForm(FlaskForm):  # type: ignore[misc]  # Flask-WTF has no types
+class StaffImportForm(FlaskForm):
     file = FileField("CSV file", validators=[FileSize(max_size=4 * 1024 * 1024)])
     text = TextAreaField("…or paste the CSV here", validators=[Optional()])
     preview = SubmitField("Preview")
@@ -153,10 +152,10 @@ class StaffImportForm(FlaskForm):  # type: ignore[misc]  # Flask-WTF has no type
             try:
                 self.text.data = staff_import.decode(upload.read())
             except RuleViolation as error:
-                self.file.errors.append(error.message)
+                self.file.errors = [*self.file.errors, error.message]
                 return False
         if not self.csv_text().strip():
-            self.file.errors.append("Choose a CSV file or paste its contents.")
+            self.file.errors = [*self.file.errors, "Choose a CSV file or paste its contents."]
             return False
         return True
 

@@ -46,16 +46,15 @@ def requires(policy: Callable[[Any], bool]) -> Callable[[F], F]:
                 abort(403)
             return view(*args, **kwargs)
 
-        # Flask-Login has no types: the guarded view keeps the view's own signature.
+        # The guarded view keeps the view's own signature (wraps copies its metadata).
         return cast(F, login_required(checked))
 
     return decorator
 
 
 def signed_in(view: F) -> F:
-    """Guard a view for anyone signed in: Flask-Login's `login_required`, with the view's type
-    kept (Flask-Login has no types)."""
-    return cast(F, login_required(view))
+    """Guard a view for anyone signed in (Flask-Login's `login_required`)."""
+    return login_required(view)
 
 
 # Offered to every template, so pages hide controls a person may not use.

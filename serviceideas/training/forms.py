@@ -12,10 +12,9 @@ from wtforms import (
     SubmitField,
     TextAreaField,
 )
-from wtforms.fields import SelectChoice  # type: ignore[attr-defined]  # types-WTForms lags 3.3
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
-from serviceideas.forms import stripped
+from serviceideas.forms import SelectChoice, stripped
 from serviceideas.people.forms import CheckboxesField
 from serviceideas.training.models import (
     ANSWER_MAX,
@@ -30,7 +29,7 @@ from serviceideas.training.models import (
 )
 
 
-class ModuleForm(FlaskForm):  # type: ignore[misc]  # FlaskForm is Any: Flask-WTF ships no types
+class ModuleForm(FlaskForm):
     title = StringField("Title", validators=[DataRequired(), Length(max=TITLE_MAX)])
     summary = TextAreaField(
         "Summary", validators=[DataRequired(), Length(max=SUMMARY_MAX)], render_kw={"rows": 2}
@@ -64,7 +63,7 @@ class ModuleForm(FlaskForm):  # type: ignore[misc]  # FlaskForm is Any: Flask-WT
     submit = SubmitField("Save module")
 
 
-class AssignmentForm(FlaskForm):  # type: ignore[misc]  # FlaskForm is Any: Flask-WTF ships no types
+class AssignmentForm(FlaskForm):
     audience = RadioField(
         "Who",
         choices=[
@@ -100,14 +99,14 @@ class AssignmentForm(FlaskForm):  # type: ignore[misc]  # FlaskForm is Any: Flas
     submit = SubmitField("Assign")
 
 
-class CompleteForm(FlaskForm):  # type: ignore[misc]  # FlaskForm is Any: Flask-WTF ships no types
+class CompleteForm(FlaskForm):
     answer = TextAreaField(
         "Your answer", validators=[Optional(), Length(max=ANSWER_MAX)], render_kw={"rows": 8}
     )
     submit = SubmitField("Complete")
 
 
-class FeedbackForm(FlaskForm):  # type: ignore[misc]  # FlaskForm is Any: Flask-WTF ships no types
+class FeedbackForm(FlaskForm):
     feedback = TextAreaField(
         "Your feedback",
         validators=[DataRequired(), Length(max=FEEDBACK_MAX)],
@@ -116,7 +115,7 @@ class FeedbackForm(FlaskForm):  # type: ignore[misc]  # FlaskForm is Any: Flask-
     submit = SubmitField("Send feedback")
 
 
-class InboxFilterForm(FlaskForm):  # type: ignore[misc]  # FlaskForm is Any: Flask-WTF ships no types
+class InboxFilterForm(FlaskForm):
     class Meta:
         csrf = False
 

@@ -25,13 +25,12 @@ from flask.typing import ResponseReturnValue
 from flask_login import current_user
 from werkzeug.wrappers import Response as Redirect
 from wtforms import Field
-from wtforms.fields import SelectChoice  # type: ignore[attr-defined]  # types-WTForms lags 3.3
 
 from serviceideas.database import utcnow
 from serviceideas.downloads import csv_download
 from serviceideas.extensions import db
 from serviceideas.figures import remembered
-from serviceideas.forms import EmptyForm
+from serviceideas.forms import EmptyForm, SelectChoice
 from serviceideas.htmx import is_fragment_request
 from serviceideas.pagination import Page
 from serviceideas.people.forms import department_choices

@@ -1,0 +1,9 @@
+from wtforms import FileField as _FileField
+from wtforms.fields import Field
+from wtforms.form import BaseForm
+
+class FileField(_FileField): ...
+
+class FileSize:
+    def __init__(self, max_size: int, min_size: int = 0, message: str | None = None) -> None: ...
+    def __call__(self, form: BaseForm, field: Field) -> None: ...
