@@ -15,6 +15,7 @@ import sqlalchemy as sa
 from flask import Flask, g, has_app_context, has_request_context, request
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Dialect, Engine
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.compiler import compiles
 
 
@@ -101,6 +102,32 @@ def insert_ignoring_duplicates(table: sa.Table, dialect_name: str) -> sa.Insert:
     if dialect_name == "postgresql":
         return postgresql.insert(table).on_conflict_do_nothing()
     return sqlite.insert(table).on_conflict_do_nothing()
+
+
+def violates_unique(error: IntegrityError) -> bool:
+    """Whether the database refused a write because a unique constraint (or primary key) holds
+    the value already: the one kind of IntegrityError a service turns into a refusal saying
+    "already exists". Any other (a foreign key, a CHECK) is a bug, and stays an error."""
+    orig = error.orig
+    if getattr(orig, "sqlstate", None) == "23505":  # psycopg: unique_violation
+        return True
+    return isinstance(orig, sqlite3.IntegrityError) and str(orig).startswith(
+        ("UNIQUE constraint failed", "PRIMARY KEY constraint failed")
+    )
+
+
+def violates_check(error: IntegrityError, name: str) -> bool:
+    """Whether the database refused a write because of the CHECK constraint called `name`
+    (as named in the model; the naming convention adds a table prefix)."""
+    orig = error.orig
+    if getattr(orig, "sqlstate", None) == "23514":  # psycopg: check_violation
+        diag = getattr(orig, "diag", None)
+        return str(getattr(diag, "constraint_name", "") or "").endswith(name)
+    return (
+        isinstance(orig, sqlite3.IntegrityError)
+        and str(orig).startswith("CHECK constraint failed")
+        and str(orig).endswith(name)
+    )
 
 
 _writes_expected: ContextVar[bool] = ContextVar("writes_expected", default=False)

@@ -14,7 +14,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.exc import StaleDataError
 
-from serviceideas.database import insert_ignoring_duplicates, utcnow
+from serviceideas.database import insert_ignoring_duplicates, utcnow, violates_check
 from serviceideas.errors import RuleViolation, required_text
 from serviceideas.extensions import db
 from serviceideas.ideas.models import (
@@ -190,7 +190,11 @@ def _flush_unless_changed_meanwhile() -> None:
     `commit_or_refuse` does with any refusal)."""
     try:
         db.session.flush()
-    except (StaleDataError, IntegrityError):
+    except StaleDataError:
+        raise ChangedMeanwhile() from None
+    except IntegrityError as error:
+        if not violates_check(error, "legal_transition"):
+            raise  # not a race: a bug, which must not pass as "someone else changed it"
         raise ChangedMeanwhile() from None
 
 

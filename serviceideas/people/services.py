@@ -16,6 +16,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import lazyload
 from werkzeug.security import check_password_hash, generate_password_hash
 
+from serviceideas.database import violates_unique
 from serviceideas.errors import RuleViolation
 from serviceideas.extensions import db
 from serviceideas.people.models import (
@@ -84,7 +85,9 @@ def _unique(message: str, field: str) -> Iterator[None]:
     try:
         with db.session.begin_nested():
             yield
-    except IntegrityError:
+    except IntegrityError as error:
+        if not violates_unique(error):
+            raise  # a foreign key or a CHECK: a bug, not a name someone else took
         raise RuleViolation(message, field) from None
 
 

@@ -1,0 +1,55 @@
+"""What the database's refusals mean: services turn only the ones they expect into refusals a
+person reads (a name already taken, a step someone else already took), on both databases."""
+
+import pytest
+import sqlalchemy as sa
+from sqlalchemy.exc import IntegrityError
+
+from serviceideas.database import violates_check, violates_unique
+from serviceideas.extensions import db
+from serviceideas.people.models import Department, DepartmentKind
+
+
+def refusal(statement: str | sa.Executable, **values: object) -> IntegrityError:
+    if isinstance(statement, str):
+        statement = sa.text(statement)
+    with pytest.raises(IntegrityError) as caught, db.session.begin_nested():
+        db.session.execute(statement, values)
+    return caught.value
+
+
+def test_a_taken_value_a_check_and_a_missing_row_are_told_apart(app, make_user):
+    person = make_user()
+    taken = refusal(
+        sa.insert(Department).values(name=person.department.name, kind=DepartmentKind.FRONT_LINE)
+    )
+    upper_case = refusal(
+        "UPDATE users SET email = 'SHOUT@EXAMPLE.COM' WHERE id = :id", id=person.id
+    )
+    nowhere = refusal("UPDATE users SET department_id = 999999 WHERE id = :id", id=person.id)
+
+    assert violates_unique(taken) and not violates_check(taken, "email_lower_case")
+    assert violates_check(upper_case, "email_lower_case") and not violates_unique(upper_case)
+    assert not violates_check(upper_case, "legal_transition")
+    assert not violates_unique(nowhere) and not violates_check(nowhere, "email_lower_case")
+
+
+def test_a_service_lets_a_bug_through_instead_of_calling_it_a_taken_name(app, monkeypatch):
+    """people.services' savepoint answers "already exists" for a unique constraint only."""
+    from serviceideas.errors import RuleViolation
+    from serviceideas.people import services
+
+    department = services.create_department("Logistics", DepartmentKind.BACK_OFFICE)
+    db.session.commit()
+    other = Department(name="Finance", kind=DepartmentKind.BACK_OFFICE)
+    db.session.add(other)
+    db.session.commit()
+
+    # Someone else takes the name between the check and the write: a refusal beside "name".
+    monkeypatch.setattr(services, "_check_department_name", lambda name, _department: name)
+    with pytest.raises(RuleViolation) as refused:
+        services.update_department(department, "Finance", DepartmentKind.BACK_OFFICE)
+    assert refused.value.field == "name"
+    # A value the database refuses for another reason is not "already taken".
+    with pytest.raises(IntegrityError):
+        services.update_department(department, "Sales", None)  # type: ignore[arg-type]
