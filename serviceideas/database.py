@@ -265,6 +265,10 @@ def refuse_writes_on_get(engine: Engine) -> None:
     statement other than a read is therefore refused during such a request, on every
     database; the access matrix and the fuzzing tests open every GET route as every role, so
     a view that writes fails the suite long before it ships.
+
+    It judges a statement by its first word: a safety net for the ORM's INSERT, UPDATE and
+    DELETE, not a proof (a `WITH … INSERT` or `SELECT nextval(…)` would pass). Never write
+    one in a GET.
     """
 
     @sa.event.listens_for(engine, "before_cursor_execute")

@@ -65,7 +65,7 @@ def test_engine_is_tuned_for_its_database(app):
             assert connection.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
             assert connection.exec_driver_sql("PRAGMA busy_timeout").scalar() >= 5000
     else:
-        assert db.engine.pool._pre_ping is True
+        assert app.config["SQLALCHEMY_ENGINE_OPTIONS"]["pool_pre_ping"] is True
 
 
 def test_healthz_answers_ok_when_the_database_answers(client):

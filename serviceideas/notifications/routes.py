@@ -104,8 +104,8 @@ def settings() -> ResponseReturnValue:
     form = _preferences_form(queries.preferences(current_user))
     if form.validate_on_submit():
         choices = {category: Delivery(form[category.value].data) for category in Category}
-        commit_or_refuse(lambda: services.set_preferences(current_user, choices))
-        flash("Preferences saved.", "success")
+        if commit_or_refuse(lambda: services.set_preferences(current_user, choices)):
+            flash("Preferences saved.", "success")
         return redirect(url_for("notifications.settings"), code=303)
     feed = queries.calendar_feed_of(current_user)
     calendar_url = None

@@ -197,6 +197,8 @@ def set_active(acting: User, user: User, active: bool) -> None:
         user.active = active
         user.renew_session_token()  # ends every open session of a deactivated person
         db.session.flush()
+        if active:  # back, as if joining again: training assigned meanwhile reaches them now
+            joined_department.send(user, department=user.department)
 
 
 # Passwords and sign-in

@@ -8,6 +8,7 @@ from blinker import Namespace
 _signals = Namespace()
 
 #: Sent with `sender=user` and `department=` the department they now belong to, when a
-#: person is created (by hand, by CSV import or on the command line) or moves department.
+#: person is created (by hand, by CSV import or on the command line), moves department, or
+#: is reactivated.
 #: Training subscribes to enrol new joiners in their department's assignments.
 joined_department = _signals.signal("joined-department")

@@ -3,18 +3,22 @@
 from __future__ import annotations
 
 import re
-from typing import Any
+from typing import TYPE_CHECKING
 
 from serviceideas.ideas.signals import idea_submitted
 from serviceideas.people.signals import joined_department
 from serviceideas.training import services
 
+if TYPE_CHECKING:
+    from serviceideas.ideas.models import Idea
+    from serviceideas.people.models import Department, User
 
-def enrol_joiner(user: Any, department: Any, **_: Any) -> None:
+
+def enrol_joiner(user: User, *, department: Department, **_: object) -> None:
     services.enrol_new_member(user, department)
 
 
-def link_idea_to_module(idea: Any, origin: str | None = None, **_: Any) -> None:
+def link_idea_to_module(idea: Idea, *, origin: str | None = None, **_: object) -> None:
     found = re.fullmatch(r"module:([0-9]{1,9})", origin or "")
     if found:
         services.record_idea_from_module(idea.author, int(found.group(1)), idea.id)

@@ -366,3 +366,22 @@ def test_the_daily_run_starts_each_new_period_for_everyone_in_the_audience(
     assert len(enrolled(assignment, company["bo"])) == 2
     assert len(enrolled(assignment, company["cy"])) == 2
     assert enrolled(assignment, company["ana"]) == []
+
+
+def test_a_reactivated_person_is_enrolled_in_what_was_assigned_while_they_were_away(
+    trainer, make_module, make_user, company
+):
+    """Deactivated people get no enrolments; coming back enrols them at once, as joining does,
+    instead of waiting for the daily command (pages never enrol anyone)."""
+    assignment = assign(
+        trainer,
+        make_module(author=trainer),
+        audience=Audience.DEPARTMENTS,
+        departments=[company["it"]],
+    )
+    gone = company["gone"]
+    assert enrolled(assignment, gone) == []
+    people.set_active(make_user(Role.ADMIN), gone, True)
+    db.session.commit()
+    (enrolment,) = enrolled(assignment, gone)
+    assert enrolment.enrolled_on == utcnow().date()
