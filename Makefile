@@ -43,6 +43,7 @@ bench: setup
 lint: setup-dev
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/mypy
 
 format: setup-dev
 	$(BIN)/ruff check --fix .
