@@ -1,5 +1,6 @@
 # serviceideas — `make run` serves the demo, `make test` runs every check.
-# Each step is guarded by a stamp file, so a second run on a set-up machine is quick.
+# Each step is guarded by a stamp file (never under static/, which is served) or by the files
+# it makes, so a second run on a set-up machine is quick.
 # `make run PORT=8000 HOST=0.0.0.0` serves on another port or address.
 
 PYTHON ?= python3
@@ -11,6 +12,7 @@ PORT   ?= 5000
 # `make run` serves the vendored copies, so the demo works on a machine without internet.
 # Production's default (no SERVICEIDEAS_ASSETS set) is the CDN with SRI hashes.
 export SERVICEIDEAS_ASSETS ?= local
+VENDORED := static/vendor/htmx.min.js static/vendor/pico.min.css
 
 .PHONY: run test fuzz setup setup-dev lint format bench clean
 
@@ -30,7 +32,7 @@ test: setup-dev
 fuzz: setup-dev
 	$(BIN)/pytest -q -n auto --hypothesis-profile=fuzz tests/test_fuzz.py
 
-setup: $(VENV)/.installed static/vendor/.copied
+setup: $(VENV)/.installed $(VENDORED)
 
 setup-dev: setup $(VENV)/.installed-dev
 
@@ -64,12 +66,15 @@ node_modules/.installed: package.json package-lock.json
 	npm ci --ignore-scripts --no-audit --no-fund --loglevel=error
 	touch $@
 
-# Front-end files come from the npm registry and are copied here, never committed.
-static/vendor/.copied: node_modules/.installed
-	mkdir -p static/vendor
-	cp node_modules/htmx.org/dist/htmx.min.js static/vendor/htmx.min.js
-	cp node_modules/@picocss/pico/css/pico.min.css static/vendor/pico.min.css
-	touch $@
+# Front-end files come from the npm registry and are copied here, never committed. The copies
+# are their own targets: a stamp file in static/ would be served with them.
+static/vendor/htmx.min.js: node_modules/.installed
+	mkdir -p $(@D)
+	cp node_modules/htmx.org/dist/htmx.min.js $@
+
+static/vendor/pico.min.css: node_modules/.installed
+	mkdir -p $(@D)
+	cp node_modules/@picocss/pico/css/pico.min.css $@
 
 # A random key made once for this machine's demo server; production sets SECRET_KEY itself.
 instance/secret_key:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Flask, Response, current_app, make_response, render_template, request
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import HTTPException, MethodNotAllowed
 
 from serviceideas.extensions import db
 from serviceideas.htmx import is_fragment_request
@@ -121,10 +121,14 @@ def register_errorhandlers(app: Flask) -> None:
         )
 
     @app.errorhandler(HTTPException)
-    def http_error(error: HTTPException) -> tuple[str, int]:
+    def http_error(error: HTTPException) -> Response:
         status = error.code or 500
         detail = error.description if status in {400, 409, 422, 429} else None
-        return render_error(status, detail)
+        response = make_response(render_error(status, detail))
+        if isinstance(error, MethodNotAllowed) and error.valid_methods:
+            # A 405 must say which methods the URL does take; Werkzeug's own page would.
+            response.allow.update(error.valid_methods)
+        return response
 
     @app.errorhandler(500)
     def internal_error(_error: Exception) -> tuple[str, int]:

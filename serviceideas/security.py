@@ -35,8 +35,18 @@ def refuse_nul_characters() -> None:
                 abort(400, "The request contains a NUL character, which no text field accepts.")
 
 
+def refuse_hidden_static_files() -> None:
+    """Files and folders under static/ whose names start with a dot (a build's stamps, an
+    editor's leftovers) are not the site's: 404, as if they were not there."""
+    if request.endpoint == "static" and request.view_args:
+        filename = str(request.view_args.get("filename", ""))
+        if any(part.startswith(".") for part in filename.replace("\\", "/").split("/")):
+            abort(404)
+
+
 def init_app(app: Flask) -> None:
     app.before_request(refuse_nul_characters)
+    app.before_request(refuse_hidden_static_files)
 
     @app.after_request
     def security_headers(response: Response) -> Response:
@@ -45,4 +55,10 @@ def init_app(app: Flask) -> None:
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
         response.headers.setdefault("Referrer-Policy", "same-origin")
         response.headers.setdefault("X-Frame-Options", "DENY")
+        if app.config["SESSION_COOKIE_SECURE"]:
+            # Cookies marked Secure mean the site is served over HTTPS (README, "Configuration"):
+            # browsers are then told to use nothing else for a year, on subdomains too.
+            response.headers.setdefault(
+                "Strict-Transport-Security", "max-age=31536000; includeSubDomains"
+            )
         return response
