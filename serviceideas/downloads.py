@@ -4,27 +4,34 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from collections.abc import Iterable
 from typing import Any
 
 from flask import Response
 
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+# Where a spreadsheet could begin a field and read a formula: the start of a cell, or just
+# after any separator some spreadsheet splits on (comma, semicolon, tab, bar, line break),
+# when the next character other than quotes and spaces is = + - @ tab or carriage return.
+FORMULA_START = re.compile(r"(\A|[,;\t|\n\r])(?=[\" ]*[=+\-@\t\r])")
 
 
-def spreadsheet_safe(value: Any) -> Any:
-    """Text that starts like a formula gets a leading quote, so a spreadsheet shows it
-    instead of running it (people's names and titles are typed by anyone)."""
-    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
-        return "'" + value
-    return value
+def spreadsheet_safe(value: Any) -> str:
+    """The cell's text with a quote before every place a formula could start, so that a
+    spreadsheet shows the text instead of running it, whichever separator it splits on
+    (SECURITY.md, "Text people type"). Quoting the whole cell in the file is not enough:
+    a spreadsheet splitting on ";" reads the comma-separated file's quotes as text, so its
+    fields can begin in the middle of a cell. Numbers go through the same rule; none of the
+    downloads holds a negative one (counts, ranks, percentages, days to put into practice)."""
+    text = "" if value is None else str(value)
+    return FORMULA_START.sub(r"\1'", text)
 
 
 def csv_download(rows: Iterable[Iterable[Any]], filename: str) -> Response:
-    """A CSV file the browser saves as `filename` (the csv module writes it; werkzeug quotes
-    the file name in the header when it needs quoting)."""
+    """A CSV file the browser saves as `filename`, every cell quoted (the csv module writes
+    it; werkzeug quotes the file name in the header when it needs quoting)."""
     out = io.StringIO()
-    writer = csv.writer(out)
+    writer = csv.writer(out, quoting=csv.QUOTE_ALL)
     for row in rows:
         writer.writerow([spreadsheet_safe(cell) for cell in row])
     response = Response(out.getvalue(), mimetype="text/csv")

@@ -204,16 +204,16 @@ def test_the_pages_and_csv_show_the_same_numbers(company, client_as, make_user):
         "serviceideas-departments-2026-04-01_2026-06-30.csv" in csv.headers["Content-Disposition"]
     )
     assert csv.get_data(as_text=True).splitlines() == [
-        "team,kind,active staff,submitted,put into practice,per 100 staff",
-        "Finance,back_office,1,1,0,0.0",
-        "Head office,back_office,0,0,0,",
-        "IT,back_office,2,3,2,100.0",
-        "Stores,front_line,3,2,1,33.3",
+        '"team","kind","active staff","submitted","put into practice","per 100 staff"',
+        '"Finance","back_office","1","1","0","0.0"',
+        '"Head office","back_office","0","0","0",""',
+        '"IT","back_office","2","3","2","100.0"',
+        '"Stores","front_line","3","2","1","33.3"',
     ]
     leaders = client.get(f"/leaderboard?{query}").get_data(as_text=True)
     assert "Ana (you)" in leaders
     speed = client.get(f"/insights/speed.csv?{query}").get_data(as_text=True).splitlines()
-    assert speed[1] == "3,12.0,81"
+    assert speed[1] == '"3","12.0","81"'
 
 
 def test_a_custom_period_compares_with_as_many_days_just_before(company):
