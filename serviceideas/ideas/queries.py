@@ -12,7 +12,7 @@ import enum
 import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from functools import cache, lru_cache
 from typing import Any
 
@@ -195,22 +195,49 @@ def encode_cursor(sort: Sort, idea: Idea | IdeaCard) -> str:
     return base64.urlsafe_b64encode(json.dumps([raw, idea.id]).encode()).decode().rstrip("=")
 
 
+# The longest cursor encode_cursor writes is under 70 characters; a longer one is forged, and
+# refusing it before decoding keeps deeply nested JSON away from the parser's recursion limit.
+CURSOR_MAX_LENGTH = 200
+
+
 def _decode_cursor(sort: Sort, cursor: str) -> dict[str, Any]:
-    """The keyset position a "load more" link carries, checked: the statement's parameters."""
+    """The keyset position a "load more" link carries, checked: the statement's parameters.
+
+    Anything but the pair encode_cursor writes for this sort (a vote count, or a time with its
+    zone that falls in years 1 to 9999 in UTC; then an idea id; numbers within the database's
+    integers) is refused as a broken link before it reaches the database.
+    """
     try:
-        raw, raw_id = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
-        value: datetime | int = datetime.fromisoformat(raw) if sort is not Sort.VOTES else int(raw)
-        last_id = int(raw_id)
-        if isinstance(value, datetime) and value.tzinfo is None:
-            raise ValueError("a cursor's time has its zone")
-        numbers = [last_id, value] if isinstance(value, int) else [last_id]
-        if not all(0 <= number <= DATABASE_INT_MAX for number in numbers):
-            raise ValueError("out of range")
-    except (ValueError, TypeError, OverflowError, binascii.Error, json.JSONDecodeError):
+        if len(cursor) > CURSOR_MAX_LENGTH:
+            raise ValueError("longer than any cursor this app writes")
+        pair = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
+        if not isinstance(pair, list) or len(pair) != 2:
+            raise ValueError("not a pair")
+        raw, last_id = pair
+        value: datetime | int = raw if sort is Sort.VOTES else _cursor_time(raw)
+        numbers = [value, last_id] if sort is Sort.VOTES else [last_id]
+        # bool is an int to Python, and JSON's true is no count.
+        if not all(type(number) is int and 0 <= number <= DATABASE_INT_MAX for number in numbers):
+            raise ValueError("not a count or id the database can hold")
+        if last_id < 1:
+            raise ValueError("ids start at 1")
+    # JSONDecodeError and UnicodeDecodeError are ValueErrors.
+    except (ValueError, TypeError, OverflowError, binascii.Error):
         raise RuleViolation(
             "That page link is broken; start from the first page.", "after"
         ) from None
     return {"after_value": value, "after_id": last_id}
+
+
+def _cursor_time(raw: object) -> datetime:
+    """A cursor's time, in UTC as the column binds it (UTCDateTime)."""
+    if not isinstance(raw, str):
+        raise TypeError("a cursor's time is a string")
+    value = datetime.fromisoformat(raw)
+    if value.tzinfo is None:
+        raise ValueError("a cursor's time has its zone")
+    # An OverflowError for year 1 at +14:00 or year 9999 at -14:00: no datetime holds it in UTC.
+    return value.astimezone(UTC)
 
 
 def _after(sort: Sort) -> sa.ColumnElement[bool]:
