@@ -9,6 +9,7 @@ from werkzeug.exceptions import HTTPException, MethodNotAllowed
 
 from serviceideas.extensions import db
 from serviceideas.htmx import is_fragment_request
+from serviceideas.text import visible_text
 
 
 class RuleViolation(ValueError):
@@ -21,8 +22,9 @@ class RuleViolation(ValueError):
 
 
 def required_text(value: str | None, field: str, label: str, maximum: int) -> str:
-    """`value` stripped, or a RuleViolation naming the field when it is empty or too long."""
-    value = (value or "").strip()
+    """`value` stripped, without direction controls, or a RuleViolation naming the field when
+    it is empty (nothing visible: only spaces and format characters) or too long."""
+    value = visible_text(value)
     if not value:
         raise RuleViolation(f"Please fill in {label}.", field)
     if len(value) > maximum:

@@ -29,6 +29,7 @@ from serviceideas.people.models import (
     normalise_email,
 )
 from serviceideas.people.signals import joined_department
+from serviceideas.text import one_line
 
 
 @cache
@@ -50,7 +51,7 @@ def find_department(name: str) -> Department | None:
 
 
 def _check_department_name(name: str, department: Department | None = None) -> str:
-    name = " ".join(name.split())
+    name = one_line(name)  # nothing invisible, no direction overrides (SECURITY.md)
     if not name:
         raise RuleViolation("Give the department a name.", "name")
     if len(name) > DEPARTMENT_NAME_MAX:
@@ -107,7 +108,9 @@ def check_email(email: str) -> str:
 
 
 def check_name(name: str) -> str:
-    name = " ".join(name.split())
+    """The name as pages will show it: one line, without direction overrides; a name with
+    nothing visible in it is no name (SECURITY.md, "Invisible text")."""
+    name = one_line(name)
     if not name:
         raise RuleViolation("Enter the person's name.", "name")
     if len(name) > NAME_MAX:
