@@ -146,14 +146,13 @@ def calendar_feed_of(user: User) -> CalendarFeed | None:
 # What reminders, e-mail and digests are about
 
 
-def enrolled_today(assignment_id: int, today: date) -> list[tuple[int, int, date]]:
-    """(enrolment id, person id, due date) of everyone enrolled in the assignment today."""
-    rows = db.session.execute(
-        sa.select(Enrolment.id, Enrolment.user_id, Enrolment.due_on).where(
-            Enrolment.assignment_id == assignment_id, Enrolment.enrolled_on == today
-        )
-    )
-    return [(enrolment_id, user_id, due_on) for enrolment_id, user_id, due_on in rows]
+def enrolled_on(
+    assignment_id: int, today: date, user_id: int | None = None
+) -> sa.ColumnElement[bool]:
+    """For a query over Enrolment: enrolled in the assignment on `today` (and, with `user_id`,
+    that person)."""
+    condition = sa.and_(Enrolment.assignment_id == assignment_id, Enrolment.enrolled_on == today)
+    return condition if user_id is None else sa.and_(condition, Enrolment.user_id == user_id)
 
 
 class Deadline(NamedTuple):

@@ -9,15 +9,17 @@ from __future__ import annotations
 from datetime import date
 from typing import TYPE_CHECKING
 
+from serviceideas.database import utcnow
 from serviceideas.ideas.models import Status
 from serviceideas.ideas.signals import comment_added, status_changed
-from serviceideas.notifications import queries
 from serviceideas.notifications.models import Category, Target
-from serviceideas.notifications.services import notify
+from serviceideas.notifications.services import announce_training, notify
+from serviceideas.training import services as training
 from serviceideas.training.signals import enrolled, feedback_given
 
 if TYPE_CHECKING:
     from serviceideas.ideas.models import Comment, Idea, StatusChange
+    from serviceideas.people.models import User
     from serviceideas.training.models import Assignment, Reflection
 
 
@@ -59,19 +61,23 @@ def trainer_answered(reflection: Reflection, **_: object) -> None:
     )
 
 
-def training_assigned(assignment: Assignment, *, today: date, **_: object) -> None:
-    """Everyone enrolled today in this assignment hears of it (one query to find them)."""
-    title = f"New training for you: {assignment.module.title}"
-    for enrolment_id, user_id, due_on in queries.enrolled_today(assignment.id, today):
-        notify(
-            user_id,
-            Category.TRAINING,
-            f"assigned:{enrolment_id}",
-            title,
-            Target.ENROLMENT,
-            enrolment_id,
-            f"Due on {due_on:%-d %B %Y}.",
-        )
+def training_assigned(
+    assignment: Assignment, *, today: date, only: User | None = None, **_: object
+) -> None:
+    """Those just enrolled — `only` that person, or the whole audience — hear of it once, in
+    one statement. A period already over is not announced: catching up on past periods
+    would tell people of training that has since been replaced by the current period's."""
+    if training.period_start(assignment, today) < training.period_start(
+        assignment, utcnow().date()
+    ):
+        return
+    announce_training(
+        assignment,
+        today,
+        f"New training for you: {assignment.module.title}",
+        f"Due on {training.due_date(assignment, today):%-d %B %Y}.",
+        user_id=None if only is None else only.id,
+    )
 
 
 def connect() -> None:

@@ -20,6 +20,7 @@ import ssl
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import date, datetime, timedelta
+from email import policy
 from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid
 from typing import Any
@@ -29,7 +30,7 @@ import sqlalchemy as sa
 from flask import current_app, has_request_context, render_template, url_for
 from itsdangerous import BadSignature, URLSafeSerializer
 
-from serviceideas.database import insert_ignoring_duplicates, utcnow, writing
+from serviceideas.database import UTCDateTime, insert_ignoring_duplicates, utcnow, writing
 from serviceideas.extensions import Base as Model
 from serviceideas.extensions import db
 from serviceideas.ideas.models import Stalled
@@ -44,11 +45,15 @@ from serviceideas.notifications.models import (
     Target,
 )
 from serviceideas.people.models import User
-from serviceideas.training.models import is_overdue
+from serviceideas.training.models import Assignment, Enrolment, is_overdue
 
 RECENT = timedelta(days=7)  # older unsent notifications are not e-mailed one by one
 CLAIM_EXPIRES = timedelta(minutes=10)
 MAX_ATTEMPTS = 8
+# SMTP's line endings, and headers folded only past e-mail's 998-character line limit, not at
+# 78: folding a long link turns it into encoded-words (`=?utf-8?q?…?=`), and mail apps cannot
+# read a List-Unsubscribe header written that way (SECURITY.md, "E-mail").
+MESSAGE_POLICY = policy.SMTP.clone(max_line_length=998)
 
 
 def _insert(model: type[Model]) -> sa.Insert:
@@ -94,6 +99,27 @@ def notify(
             )
         )
     )
+
+
+def announce_training(
+    assignment: Assignment, today: date, title: str, body: str, *, user_id: int | None = None
+) -> int:
+    """Tell everyone enrolled in `assignment` on `today` (or only `user_id`), once each, in
+    one INSERT … SELECT whatever the number of people: the unique (person, key) skips anyone
+    told before. Returns how many were told."""
+    # A WHERE is needed: without one SQLite cannot tell the SELECT from its ON CONFLICT.
+    rows = sa.select(
+        Enrolment.user_id,
+        sa.literal(Category.TRAINING.value),
+        sa.literal("assigned:") + sa.cast(Enrolment.id, sa.String),
+        sa.literal(title[:300]),
+        sa.literal(body),
+        sa.literal(Target.ENROLMENT.value),
+        Enrolment.id,
+        sa.literal(utcnow(), UTCDateTime()),
+    ).where(queries.enrolled_on(assignment.id, today, user_id))
+    columns = ["user_id", "category", "key", "title", "body", "target", "target_id", "created_at"]
+    return _rows_changed(_insert(Notification).from_select(columns, rows))
 
 
 def mark_read(user: User, notification_id: int | None = None) -> int:
@@ -320,7 +346,7 @@ def _send(email: Email) -> None:
     encoding and folding, the Date and Message-ID every message should carry), sent over
     smtplib."""
     config = current_app.config
-    message = EmailMessage()
+    message = EmailMessage(policy=MESSAGE_POLICY)
     message["From"] = config["MAIL_SENDER"]
     message["To"] = email.to_address
     message["Subject"] = email.subject

@@ -235,7 +235,7 @@ def enrol(assignment: Assignment, today: date, *, only: User | None = None) -> i
     assert isinstance(result, sa.CursorResult)  # an INSERT's result: it has a row count
     added: int = result.rowcount
     if added:
-        enrolled.send(assignment, today=today)
+        enrolled.send(assignment, today=today, only=only)
     return added
 
 

@@ -487,7 +487,7 @@ def test_a_new_period_and_its_notice_stand_or_fall_together(app, missing_period,
     def database_away(*_args, **_kwargs):
         raise sa.exc.OperationalError("INSERT INTO notifications", {}, Exception("gone"))
 
-    monkeypatch.setattr(receivers, "notify", database_away)
+    monkeypatch.setattr(receivers, "announce_training", database_away)
     assert app.test_cli_runner().invoke(args=["enrol-training"]).exit_code != 0
     db.session.rollback()  # the command ran in this test's app context and session
     assert db.session.scalars(theirs).all() == []  # nothing half done
