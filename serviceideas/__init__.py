@@ -42,6 +42,7 @@ def load_config(app: Flask, test_config: dict[str, Any] | None) -> None:
     if app.config["ENV_NAME"] in {"development", "testing"} and not app.config["SECRET_KEY"]:
         app.config["SECRET_KEY"] = settings.DEVELOPMENT_SECRET
     settings.check(app.config)
+    app.config["ALLOWED_HOSTS"] = settings.trusted_hosts(app.config)
 
     # A relative SQLite path lands in the instance folder (Flask-SQLAlchemy creates it).
     url = settings.normalise_database_url(
@@ -61,6 +62,7 @@ def register_extensions(app: Flask) -> None:
     from serviceideas.people.services import load_signed_in_user
 
     app.url_map.converters["id"] = urls.IdConverter
+    app.before_request(urls.refuse_foreign_hosts)  # first, before anything reads the request
     if app.config["PROXY_HOPS"]:
         from werkzeug.middleware.proxy_fix import ProxyFix
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from typing import Any
+from urllib.parse import urlsplit
 
 from sqlalchemy.engine import make_url
 
@@ -70,7 +71,7 @@ class Config:
     PASSWORD_MIN_LENGTH = 10
 
     # Behind a reverse proxy: how many proxies set X-Forwarded-For/-Proto/-Host. Needed for
-    # per-person rate limits and correct links (password-set links) behind a proxy.
+    # per-person rate limits, and so that the host checked (ALLOWED_HOSTS) is the one asked for.
     PROXY_HOPS = 0
 
     # E-mail: off unless SMTP_HOST is set; in-app notifications work either way.
@@ -80,8 +81,13 @@ class Config:
     SMTP_USER: str | None = None
     SMTP_PASSWORD: str | None = None
     MAIL_SENDER = "serviceideas <serviceideas@localhost>"
-    # Where people reach the app: links in e-mails and calendar feeds start with this.
+    # Where people reach the app: every absolute link (password links, e-mails, calendar
+    # feeds, unsubscribe links) starts with this, never with the request's Host header.
     BASE_URL = "http://127.0.0.1:5000"
+    # Requests for any other host are refused with a 400 (urls.refuse_foreign_hosts; filled
+    # in by trusted_hosts() below); SERVICEIDEAS_TRUSTED_HOSTS names more (SECURITY.md).
+    ALLOWED_HOSTS: list[str] | None = None
+    EXTRA_TRUSTED_HOSTS: list[str] = []
 
     # How often an open page asks for the unread count (seconds): cheap, but not chatty.
     BELL_REFRESH_SECONDS = 60
@@ -105,6 +111,11 @@ def is_yes(value: str) -> bool:
     return value.lower() in {"1", "true", "yes"}
 
 
+def host_names(value: str) -> list[str]:
+    """SERVICEIDEAS_TRUSTED_HOSTS: comma-separated host names (`.example.com`: any subdomain)."""
+    return [name.strip().lower() for name in value.split(",") if name.strip()]
+
+
 # environment variable: (config key, parser)
 ENVIRONMENT_SETTINGS: dict[str, tuple[str, Callable[[str], Any]]] = {
     "SERVICEIDEAS_ENV": ("ENV_NAME", str),
@@ -117,6 +128,7 @@ ENVIRONMENT_SETTINGS: dict[str, tuple[str, Callable[[str], Any]]] = {
     "SERVICEIDEAS_PROXY_HOPS": ("PROXY_HOPS", int),
     "SERVICEIDEAS_FIGURES_SECONDS": ("FIGURES_CACHE_SECONDS", int),
     "SERVICEIDEAS_BASE_URL": ("BASE_URL", str),
+    "SERVICEIDEAS_TRUSTED_HOSTS": ("EXTRA_TRUSTED_HOSTS", host_names),
     "SMTP_HOST": ("SMTP_HOST", str),
     "SMTP_PORT": ("SMTP_PORT", int),
     "SMTP_SECURITY": ("SMTP_SECURITY", str),
@@ -153,6 +165,26 @@ class ConfigurationError(RuntimeError):
     """The app cannot start safely with these settings."""
 
 
+LOCAL_HOSTS = ("localhost", "127.0.0.1")
+
+
+def trusted_hosts(config: Mapping[str, Any]) -> list[str]:
+    """The host names the app answers for: BASE_URL's host and SERVICEIDEAS_TRUSTED_HOSTS.
+
+    Development and tests also answer for localhost and 127.0.0.1 (the test client asks for
+    `localhost`, the browser tests for 127.0.0.1), and so does a server whose BASE_URL is left
+    at its local default. An ALLOWED_HOSTS given outright (instance config) is kept as it is.
+    """
+    if config.get("ALLOWED_HOSTS") is not None:
+        return list(config["ALLOWED_HOSTS"])
+    base_host = urlsplit(str(config["BASE_URL"])).hostname or ""
+    hosts = [base_host, *config.get("EXTRA_TRUSTED_HOSTS", [])]
+    relaxed = config["ENV_NAME"] in {"development", "testing"} or config.get("TESTING")
+    if relaxed or base_host in LOCAL_HOSTS:
+        hosts.extend(LOCAL_HOSTS)
+    return list(dict.fromkeys(host for host in hosts if host))
+
+
 def check(config: dict[str, Any]) -> None:
     """Refuse settings that would be unsafe or meaningless, before anything is served."""
     if config["SERVICEIDEAS_ASSETS"] not in ASSET_SOURCES:
@@ -162,6 +194,12 @@ def check(config: dict[str, Any]) -> None:
         )
     if config["SMTP_SECURITY"] not in {"starttls", "ssl", "none"}:
         raise ConfigurationError("SMTP_SECURITY must be starttls, ssl or none.")
+    base_url = urlsplit(str(config["BASE_URL"]))
+    if base_url.scheme not in {"http", "https"} or not base_url.hostname:
+        raise ConfigurationError(
+            "SERVICEIDEAS_BASE_URL must be the address people reach the app at, with its "
+            f"scheme and host, for example https://ideas.example.com, not {config['BASE_URL']!r}."
+        )
     relaxed = config["ENV_NAME"] in {"development", "testing"} or config.get("TESTING")
     if not relaxed and (config.get("SECRET_KEY") or "") in KNOWN_DEFAULT_SECRETS:
         raise ConfigurationError(

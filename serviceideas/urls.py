@@ -6,8 +6,9 @@ from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlencode, urlsplit
 
-from flask import request, url_for
+from flask import abort, current_app, request, url_for
 from werkzeug.routing import IntegerConverter
+from werkzeug.sansio.utils import host_is_trusted
 
 DATABASE_INT_MAX = 2**31 - 1
 
@@ -32,6 +33,27 @@ def safe_next(target: str | None) -> str | None:
     if parts.scheme or parts.netloc or any(ord(ch) < 32 for ch in target):
         return None
     return target
+
+
+def absolute(path: str) -> str:
+    """A path on this site as the address people reach it at (the configured BASE_URL).
+
+    The app's one way to build an absolute link (password links, e-mails, the calendar feed,
+    unsubscribe links): never from the request's Host header, which the visitor chooses.
+    """
+    return str(current_app.config["BASE_URL"]).rstrip("/") + path
+
+
+def refuse_foreign_hosts() -> None:
+    """A request for a host this app does not serve is a 400 (config ALLOWED_HOSTS).
+
+    The first thing each request does. Werkzeug's host check, as Flask's TRUSTED_HOSTS would
+    do it, but run here: Flask's leaves the request without a URL adapter, so the app's own
+    400 page, whose layout builds links, would fail as a 500 instead (SECURITY.md).
+    """
+    hosts = current_app.config["ALLOWED_HOSTS"]
+    if hosts and not host_is_trusted(request.host, hosts):
+        abort(400, description="This server does not answer for that host name.")
 
 
 def this_page_with(**changes: Any) -> str:

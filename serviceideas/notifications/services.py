@@ -46,6 +46,7 @@ from serviceideas.notifications.models import (
 )
 from serviceideas.people.models import User
 from serviceideas.training.models import Assignment, Enrolment, is_overdue
+from serviceideas.urls import absolute as absolute  # calendar.py and routes.py use it here
 
 RECENT = timedelta(days=7)  # older unsent notifications are not e-mailed one by one
 CLAIM_EXPIRES = timedelta(minutes=10)
@@ -210,11 +211,6 @@ def read_calendar_token(token: str) -> User | None:
 
 def mail_enabled() -> bool:
     return bool(current_app.config["SMTP_HOST"])
-
-
-def absolute(path: str) -> str:
-    """A path on this site as the address people reach it at (the configured BASE_URL)."""
-    return str(current_app.config["BASE_URL"]).rstrip("/") + path
 
 
 @contextmanager

@@ -21,6 +21,7 @@ from serviceideas.people.forms import (
 )
 from serviceideas.people.models import Department, DepartmentKind, User
 from serviceideas.people.policies import can_administer, can_change_roles_of, requires
+from serviceideas.urls import absolute
 from serviceideas.writes import commit_or_refuse
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
@@ -185,7 +186,9 @@ def password_link(user_id: int) -> Response | Rendered:
         return redirect(url_for("admin.edit_user", user_id=user.id), code=303)
     if not EmptyForm().validate_on_submit():
         return redirect(url_for("admin.edit_user", user_id=user.id), code=303)
-    link = url_for("auth.set_password", token=services.password_set_token(user), _external=True)
+    # From BASE_URL, never the request's Host header: a forged Host would send the token
+    # elsewhere (SECURITY.md, "Links and hosts").
+    link = absolute(url_for("auth.set_password", token=services.password_set_token(user)))
     hours = current_app.config["PASSWORD_LINK_MAX_AGE"] // 3600
     return render_template("admin/password_link.html", person=user, link=link, hours=hours)
 
