@@ -7,6 +7,7 @@ public interface (README, "Configuration").
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from datetime import timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -53,6 +54,13 @@ class Config:
     REMEMBER_COOKIE_SAMESITE = "Lax"
     REMEMBER_COOKIE_SECURE = False
     REMEMBER_COOKIE_DURATION = 60 * 60 * 24 * 30  # seconds
+    # The idle timeout: a session unused this long ends. Sign-in makes the session permanent
+    # and every request sends its cookie again, so the time starts over with each use; the
+    # signed cookie's own timestamp is checked, so a copy left unused ends too. Remember-me
+    # is the person's choice to stay signed in past it, for REMEMBER_COOKIE_DURATION from
+    # sign-in (SECURITY.md, "Sessions").
+    PERMANENT_SESSION_LIFETIME = timedelta(hours=12)
+    SESSION_REFRESH_EACH_REQUEST = True
 
     # Uploads (staff CSV) and forms: anything larger is refused with a 413 page.
     MAX_CONTENT_LENGTH = 4 * 1024 * 1024
@@ -111,6 +119,14 @@ def is_yes(value: str) -> bool:
     return value.lower() in {"1", "true", "yes"}
 
 
+def idle_minutes(value: str) -> timedelta:
+    """SERVICEIDEAS_IDLE_MINUTES: a whole number of minutes, at least one."""
+    minutes = int(value)
+    if minutes < 1:
+        raise ConfigurationError("SERVICEIDEAS_IDLE_MINUTES must be at least 1.")
+    return timedelta(minutes=minutes)
+
+
 def host_names(value: str) -> list[str]:
     """SERVICEIDEAS_TRUSTED_HOSTS: comma-separated host names (`.example.com`: any subdomain)."""
     return [name.strip().lower() for name in value.split(",") if name.strip()]
@@ -123,6 +139,7 @@ ENVIRONMENT_SETTINGS: dict[str, tuple[str, Callable[[str], Any]]] = {
     "DATABASE_URL": ("SQLALCHEMY_DATABASE_URI", str),
     "SERVICEIDEAS_ASSETS": ("SERVICEIDEAS_ASSETS", str),
     "SESSION_COOKIE_SECURE": ("SESSION_COOKIE_SECURE", is_yes),
+    "SERVICEIDEAS_IDLE_MINUTES": ("PERMANENT_SESSION_LIFETIME", idle_minutes),
     "RATELIMIT_STORAGE_URI": ("RATELIMIT_STORAGE_URI", str),
     "SERVICEIDEAS_STALLED_AFTER_DAYS": ("STALLED_AFTER_DAYS", int),
     "SERVICEIDEAS_PROXY_HOPS": ("PROXY_HOPS", int),

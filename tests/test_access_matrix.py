@@ -71,7 +71,7 @@ MATRIX: dict[tuple[str, str], dict[str, Expected]] = {
     ("home.index", "GET"): signed_in(200),
     ("auth.login", "GET"): {"anonymous": 200, **dict.fromkeys(STAFF, to("home.index", 302))},
     ("auth.login", "POST"): everyone(422),
-    ("auth.logout", "GET"): everyone(to("auth.login")),
+    ("auth.logout", "GET"): {"anonymous": to("auth.login"), **dict.fromkeys(STAFF, 200)},
     ("auth.logout", "POST"): everyone(to("auth.login")),
     ("auth.set_password", "GET"): everyone(200),
     ("auth.set_password", "POST"): everyone(422),

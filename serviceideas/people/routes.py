@@ -65,19 +65,27 @@ def login() -> Response | tuple[str, int] | str:
         return render_template("people/login.html", form=form), 403
 
     session.clear()  # a fresh session at sign-in: nothing from before carries over
+    session.permanent = True  # it ends after PERMANENT_SESSION_LIFETIME unused (config.py)
     login_user(user, remember=form.remember.data)
     flash(f"Welcome, {user.name}.", "success")
     return redirect(safe_next(form.next.data) or url_for("home.index"), code=303)
 
 
 @bp.route("/logout", methods=["GET", "POST"])
-def logout() -> Response:
-    """Sign out. A GET works too (a bookmarked or typed /logout): signing out is never harmful,
-    so it needs no CSRF token; the navigation uses a POST button all the same."""
-    if current_user.is_authenticated:
-        logout_user()
-        session.clear()
-        flash("You are signed out.", "info")
+def logout() -> Response | str:
+    """Sign out everywhere: the person's session token changes, so every session and
+    remember-me cookie of theirs ends, on every device (SECURITY.md, "Sessions"). That is a
+    write, and a GET never writes: a typed or bookmarked /logout shows the one button that
+    does it."""
+    if not current_user.is_authenticated:
+        return redirect(url_for("auth.login"), code=303)
+    if request.method == "GET":
+        return render_template("people/logout.html")
+    user = current_user._get_current_object()
+    commit_or_refuse(lambda: services.sign_out(user))
+    logout_user()
+    session.clear()
+    flash("You are signed out. That signs you out on every device.", "info")
     return redirect(url_for("auth.login"), code=303)
 
 

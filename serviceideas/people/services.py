@@ -215,6 +215,14 @@ def set_password(user: User, password: str) -> None:
     user.renew_session_token()
 
 
+def sign_out(user: User) -> None:
+    """End every session of this person: their session token is part of the id kept in the
+    session and remember-me cookies, so a new one makes every copy of those worthless, on
+    every device (SECURITY.md, "Sessions"). An unused password-set link stops working too."""
+    user.renew_session_token()
+    db.session.flush()
+
+
 def authenticate(email: str, password: str) -> User | None:
     """The person with this email and password, active or not; None if either is wrong."""
     user = find_user(email)

@@ -25,9 +25,11 @@ def test_sign_in_lands_on_home_and_sign_out_ends_the_session(client, make_user):
     assert client.get("/").headers["Location"].startswith("/login")
 
 
-def test_get_logout_signs_out_too(client, make_user):
+def test_get_logout_asks_and_its_button_signs_out(client, make_user):
     sign_in(client, make_user().email)
-    client.get("/logout")
+    assert client.get("/logout").status_code == 200  # a GET never writes: it shows the button
+    assert client.get("/").status_code == 200
+    client.post("/logout")
     assert client.get("/").status_code == 302
 
 
