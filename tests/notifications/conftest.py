@@ -11,10 +11,15 @@ from aiosmtpd.controller import Controller
 
 
 class Inbox:
+    """Each message parsed (`messages`), and as the bytes that came over SMTP (`raw`, with its
+    recipients): parsing hides how headers were encoded on the wire."""
+
     def __init__(self) -> None:
         self.messages: list[Any] = []
+        self.raw: list[tuple[list[str], bytes]] = []
 
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        self.raw.append((list(envelope.rcpt_tos), envelope.content))
         message = message_from_bytes(envelope.content, policy=policy.default)
         message.envelope_to = list(envelope.rcpt_tos)
         self.messages.append(message)

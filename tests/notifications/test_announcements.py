@@ -6,9 +6,7 @@ from __future__ import annotations
 
 import re
 from datetime import timedelta
-from typing import Any
 
-import pytest
 import sqlalchemy as sa
 
 from serviceideas.database import utcnow
@@ -19,31 +17,6 @@ from serviceideas.people.models import Role, User
 from serviceideas.training import services as training
 from serviceideas.training.models import Audience, Enrolment, Repeat
 from tests.conftest import count_queries
-from tests.notifications.conftest import Inbox, free_port
-
-
-class RawInbox(Inbox):
-    """The test server's inbox, also keeping each message's bytes as they came over SMTP."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.raw: list[tuple[list[str], bytes]] = []
-
-    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
-        self.raw.append((list(envelope.rcpt_tos), envelope.content))
-        return await super().handle_DATA(server, session, envelope)
-
-
-@pytest.fixture
-def smtp() -> Any:
-    from aiosmtpd.controller import Controller
-
-    inbox = RawInbox()
-    controller = Controller(inbox, hostname="127.0.0.1", port=free_port())
-    controller.start()
-    inbox.port = controller.port
-    yield inbox
-    controller.stop()
 
 
 def run(app, command):
