@@ -87,6 +87,7 @@ MATRIX: dict[tuple[str, str], dict[str, Expected]] = {
     ("admin.deactivate_user", "POST"): only(ADMINS, to("admin.edit_user")),
     ("admin.reactivate_user", "POST"): only(ADMINS, to("admin.edit_user")),
     ("admin.password_link", "POST"): only(ADMINS, 200),  # the page that shows the link
+    ("admin.role_changes", "GET"): only(ADMINS, 200),
     ("admin.import_staff", "GET"): only(ADMINS, 200),
     ("admin.import_staff", "POST"): only(ADMINS, 422),
     ("ideas.index", "GET"): signed_in(200),

@@ -1,4 +1,4 @@
-"""How notifications react to ideas and training: each event becomes a notification.
+"""How notifications react to ideas, training and roles: each event becomes a notification.
 
 The receivers run inside the sender's transaction and only flush (docs/architecture.md,
 "Signals").
@@ -14,12 +14,13 @@ from serviceideas.ideas.models import Status
 from serviceideas.ideas.signals import comment_added, status_changed
 from serviceideas.notifications.models import Category, Target
 from serviceideas.notifications.services import announce_training, notify
+from serviceideas.people.signals import roles_changed
 from serviceideas.training import services as training
 from serviceideas.training.signals import enrolled, feedback_given
 
 if TYPE_CHECKING:
     from serviceideas.ideas.models import Comment, Idea, StatusChange
-    from serviceideas.people.models import User
+    from serviceideas.people.models import Role, User
     from serviceideas.training.models import Assignment, Reflection
 
 
@@ -80,7 +81,42 @@ def training_assigned(
     )
 
 
+def roles_were_changed(
+    person: User,
+    *,
+    granted: list[Role],
+    removed: list[Role],
+    actor: User | None,
+    change_id: int,
+    **_: object,
+) -> None:
+    """The person hears of every role given to or taken from them, and by whom
+    (docs/product.md, "Roles"). Under "training": the nearest category, since the trainer
+    and manager roles are what most changes are about."""
+    by = "The command line" if actor is None else actor.name
+    parts = []
+    if granted:
+        parts.append(f"gave you the {_roles(granted)}")
+    if removed:
+        parts.append(f"took away your {_roles(removed)}")
+    title = f"{by} {' and '.join(parts)}"
+    notify(
+        person.id,
+        Category.TRAINING,
+        f"roles:{change_id}",
+        title,
+        Target.NOTIFICATIONS,
+        body="If you did not expect this, tell an admin.",
+    )
+
+
+def _roles(roles: list[Role]) -> str:
+    names = " and ".join(role.value for role in roles)
+    return f"{names} role" + ("s" if len(roles) > 1 else "")
+
+
 def connect() -> None:
+    roles_changed.connect(roles_were_changed)
     status_changed.connect(idea_moved)
     comment_added.connect(someone_commented)
     feedback_given.connect(trainer_answered)

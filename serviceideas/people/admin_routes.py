@@ -19,7 +19,7 @@ from serviceideas.people.forms import (
     department_choices,
     department_filter_choices,
 )
-from serviceideas.people.models import Department, DepartmentKind, User
+from serviceideas.people.models import Department, DepartmentKind, RoleChangeSource, User
 from serviceideas.people.policies import can_administer, can_change_roles_of, requires
 from serviceideas.urls import absolute
 from serviceideas.writes import commit_or_refuse
@@ -107,6 +107,8 @@ def new_user() -> Response | Rendered:
                 name=form.name.data or "",
                 department=department,
                 roles=form.chosen_roles(),
+                acting=current_user,
+                source=RoleChangeSource.ADMIN_PAGE,
             ),
             form=form,
             field="email",
@@ -139,6 +141,7 @@ def edit_user(user_id: int) -> Response | Rendered:
                 department=department,
                 roles=form.chosen_roles(),
                 acting=current_user,
+                source=RoleChangeSource.ADMIN_PAGE,
             ),
             form=form,
             field="name",
@@ -191,6 +194,18 @@ def password_link(user_id: int) -> Response | Rendered:
     link = absolute(url_for("auth.set_password", token=services.password_set_token(user)))
     hours = current_app.config["PASSWORD_LINK_MAX_AGE"] // 3600
     return render_template("admin/password_link.html", person=user, link=link, hours=hours)
+
+
+@bp.route("/role-changes")
+@requires(can_administer)
+def role_changes() -> Rendered:
+    """Every role given or taken away, newest first (docs/product.md, "Roles")."""
+    page = Page.of(
+        queries.role_changes_newest_first(),
+        request.args.get("page"),
+        current_app.config["PAGE_SIZE"],
+    )
+    return render_template("admin/role_changes.html", page=page)
 
 
 # Staff import

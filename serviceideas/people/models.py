@@ -166,3 +166,34 @@ def role_column(role: Role) -> QueryableAttribute[bool]:
         Role.MANAGER: User.is_manager,
         Role.ADMIN: User.is_admin,
     }[role]
+
+
+class RoleChangeSource(enum.StrEnum):
+    """Where a role change was made."""
+
+    ADMIN_PAGE = "admin page"
+    STAFF_IMPORT = "staff import"
+    COMMAND_LINE = "command line"
+
+
+class RoleChange(Model):
+    """One role given or taken away: who, whom, what, when, where (docs/product.md, "Roles").
+    Admins read these; nobody edits them."""
+
+    __tablename__ = "role_changes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    person_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("users.id", ondelete="RESTRICT"), index=True
+    )
+    # None: the command line, where nobody is signed in.
+    actor_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id", ondelete="RESTRICT"))
+    role: Mapped[Role] = mapped_column(enum_column_type(Role, "role"))
+    granted: Mapped[bool]  # False: taken away
+    source: Mapped[RoleChangeSource] = mapped_column(
+        enum_column_type(RoleChangeSource, "role_change_source")
+    )
+    changed_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)
+
+    person: Mapped[User] = relationship(foreign_keys=[person_id])
+    actor: Mapped[User | None] = relationship(foreign_keys=[actor_id])

@@ -1,12 +1,13 @@
-"""What the people pages ask of the database: departments, and lists of people."""
+"""What the people pages ask of the database: departments, lists of people, role changes."""
 
 from __future__ import annotations
 
 import sqlalchemy as sa
+from sqlalchemy.orm import joinedload
 
 from serviceideas.database import contains_pattern, contains_text
 from serviceideas.extensions import db
-from serviceideas.people.models import Department, Role, User, role_column
+from serviceideas.people.models import Department, Role, RoleChange, User, role_column
 
 
 def departments_by_name() -> list[Department]:
@@ -49,3 +50,13 @@ def people_matching(
     if active is not None:
         query = query.where(User.is_active if active else sa.not_(User.is_active))
     return query
+
+
+def role_changes_newest_first() -> sa.Select[RoleChange]:
+    """Every role given or taken away, newest first, with whom and by whom: a statement, so
+    the list can be paged (docs/product.md, "Roles")."""
+    return (
+        sa.select(RoleChange)
+        .options(joinedload(RoleChange.person), joinedload(RoleChange.actor))
+        .order_by(RoleChange.changed_at.desc(), RoleChange.id.desc())
+    )

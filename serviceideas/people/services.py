@@ -21,14 +21,17 @@ from serviceideas.errors import RuleViolation
 from serviceideas.extensions import db
 from serviceideas.people.models import (
     DEPARTMENT_NAME_MAX,
+    GRANTABLE_ROLES,
     NAME_MAX,
     Department,
     DepartmentKind,
     Role,
+    RoleChange,
+    RoleChangeSource,
     User,
     normalise_email,
 )
-from serviceideas.people.signals import joined_department
+from serviceideas.people.signals import joined_department, roles_changed
 from serviceideas.text import one_line
 
 
@@ -155,8 +158,11 @@ def create_user(
     department: Department,
     roles: Iterable[Role] = (),
     password: str | None = None,
+    acting: User | None = None,
+    source: RoleChangeSource = RoleChangeSource.COMMAND_LINE,
 ) -> User:
-    """Add a person. Without a password they sign in after following a password-set link."""
+    """Add a person. Without a password they sign in after following a password-set link.
+    The roles they start with are recorded as given by `acting` (None on the command line)."""
     email = check_email(email)
     if find_user(email) is not None:
         raise RuleViolation("Someone with this email address already exists.", "email")
@@ -167,6 +173,7 @@ def create_user(
     with _unique("Someone with this email address already exists.", "email"):
         db.session.add(user)
         db.session.flush()
+    _record_role_changes(user, frozenset(), user.granted_roles, acting, source)
     joined_department.send(user, department=department)
     return user
 
@@ -178,18 +185,56 @@ def update_user(
     department: Department,
     roles: Iterable[Role],
     acting: User | None = None,
+    source: RoleChangeSource = RoleChangeSource.COMMAND_LINE,
 ) -> None:
-    """Change a person's name, department and roles. `acting` is None on the command line."""
+    """Change a person's name, department and roles. `acting` is None on the command line,
+    the one place a person may be given a role without another admin (SECURITY.md, "Giving
+    oneself a role")."""
     roles = set(roles)
-    if acting is not None and acting.id == user.id and user.is_admin and Role.ADMIN not in roles:
-        raise RuleViolation("You cannot take away your own admin role.", "roles")
+    before = user.granted_roles
+    if acting is not None and acting.id == user.id:
+        if user.is_admin and Role.ADMIN not in roles:
+            raise RuleViolation("You cannot take away your own admin role.", "roles")
+        if roles - before:
+            raise RuleViolation("Another admin must give you a role.", "roles")
     moved = user.department_id != department.id
     user.name = check_name(name)
     user.department = department
     user.set_roles(roles)
     db.session.flush()
+    _record_role_changes(user, before, user.granted_roles, acting, source)
     if moved:
         joined_department.send(user, department=department)
+
+
+def _record_role_changes(
+    user: User,
+    before: frozenset[Role],
+    after: frozenset[Role],
+    acting: User | None,
+    source: RoleChangeSource,
+) -> None:
+    """One RoleChange row per role given or taken away, in the change's transaction, and
+    the person is told (docs/product.md, "Roles")."""
+    granted = [role for role in GRANTABLE_ROLES if role in after - before]
+    removed = [role for role in GRANTABLE_ROLES if role in before - after]
+    if not granted and not removed:
+        return
+    changes = [
+        RoleChange(
+            person_id=user.id,
+            actor_id=None if acting is None else acting.id,
+            role=role,
+            granted=role in granted,
+            source=source,
+        )
+        for role in (*granted, *removed)
+    ]
+    db.session.add_all(changes)
+    db.session.flush()
+    roles_changed.send(
+        user, granted=granted, removed=removed, actor=acting, change_id=changes[0].id
+    )
 
 
 def set_active(acting: User, user: User, active: bool) -> None:

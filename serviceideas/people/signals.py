@@ -12,3 +12,9 @@ _signals = Namespace()
 #: is reactivated.
 #: Training subscribes to enrol new joiners in their department's assignments.
 joined_department = _signals.signal("joined-department")
+
+#: Sent with `sender=user`, `granted=` and `removed=` (lists of roles, either may be empty),
+#: `actor=` the person who changed them (None on the command line) and `change_id=` the first
+#: RoleChange row written, whenever a person's roles change.
+#: Notifications subscribes to tell the person (docs/product.md, "Roles").
+roles_changed = _signals.signal("roles-changed")

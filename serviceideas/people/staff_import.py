@@ -20,7 +20,13 @@ from sqlalchemy.exc import IntegrityError
 from serviceideas.errors import RuleViolation
 from serviceideas.extensions import db
 from serviceideas.people import services
-from serviceideas.people.models import Department, Role, User, normalise_email
+from serviceideas.people.models import (
+    Department,
+    Role,
+    RoleChangeSource,
+    User,
+    normalise_email,
+)
 
 COLUMNS = ("email", "name", "department", "roles")
 MAX_ROWS = 20_000
@@ -231,7 +237,12 @@ def _import_row(line: int, cells: list[str], context: _RowContext) -> RowReport:
             user = context.people.get(email)
             if user is None:
                 context.people[email] = services.create_user(
-                    email=email, name=name, department=department, roles=roles
+                    email=email,
+                    name=name,
+                    department=department,
+                    roles=roles,
+                    acting=context.acting,
+                    source=RoleChangeSource.STAFF_IMPORT,
                 )
                 row.outcome = Outcome.CREATED
             elif (user.name, user.department_id, user.granted_roles) == (
@@ -241,8 +252,15 @@ def _import_row(line: int, cells: list[str], context: _RowContext) -> RowReport:
             ):
                 row.outcome = Outcome.UNCHANGED
             else:
+                # Refused if it would give the importing admin a role (SECURITY.md,
+                # "Giving oneself a role"): a bad row, like any other.
                 services.update_user(
-                    user, name=name, department=department, roles=roles, acting=context.acting
+                    user,
+                    name=name,
+                    department=department,
+                    roles=roles,
+                    acting=context.acting,
+                    source=RoleChangeSource.STAFF_IMPORT,
                 )
                 row.outcome = Outcome.UPDATED
                 if not user.is_active:
