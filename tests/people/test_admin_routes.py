@@ -10,21 +10,7 @@ import sqlalchemy as sa
 from serviceideas.extensions import db
 from serviceideas.people.models import Department, DepartmentKind, Role, User
 from tests.conftest import count_queries
-
-
-@pytest.fixture
-def admin(make_user):
-    return make_user(Role.ADMIN, name="Ada Admin")
-
-
-@pytest.fixture
-def as_admin(client_as, admin):
-    return client_as(admin)
-
-
-def text(response):
-    return response.get_data(as_text=True)
-
+from tests.people.conftest import text
 
 # Departments
 

@@ -3,26 +3,12 @@
 
 from __future__ import annotations
 
-import pytest
 import sqlalchemy as sa
 
 from serviceideas.extensions import db
 from serviceideas.notifications.models import Notification
 from serviceideas.people.models import Role, RoleChange, User
-
-
-@pytest.fixture
-def admin(make_user):
-    return make_user(Role.ADMIN, name="Ada Admin")
-
-
-@pytest.fixture
-def as_admin(client_as, admin):
-    return client_as(admin)
-
-
-def text(response):
-    return response.get_data(as_text=True)
+from tests.people.conftest import text
 
 
 def role_changes():
