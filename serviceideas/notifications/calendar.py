@@ -9,8 +9,8 @@ from flask import url_for
 from icalendar import Calendar, Event
 
 from serviceideas.notifications import queries
-from serviceideas.notifications.services import absolute
 from serviceideas.people.models import User
+from serviceideas.urls import absolute
 
 
 def training_calendar(person: User, now: datetime) -> bytes:

@@ -22,7 +22,7 @@ from serviceideas.notifications import queries, services
 from serviceideas.notifications.calendar import training_calendar
 from serviceideas.notifications.models import Category, Delivery
 from serviceideas.people.policies import signed_in
-from serviceideas.urls import safe_next
+from serviceideas.urls import absolute, safe_next
 from serviceideas.writes import commit_or_refuse
 
 bp = Blueprint("notifications", __name__)
@@ -111,7 +111,7 @@ def settings() -> ResponseReturnValue:
     calendar_url = None
     if feed is not None:
         token = services.signed_calendar_token(feed)
-        calendar_url = services.absolute(url_for("notifications.calendar", token=token))
+        calendar_url = absolute(url_for("notifications.calendar", token=token))
     return render_template(
         "notifications/settings.html",
         form=form,

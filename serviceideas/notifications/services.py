@@ -46,7 +46,7 @@ from serviceideas.notifications.models import (
 )
 from serviceideas.people.models import User
 from serviceideas.training.models import Assignment, Enrolment, is_overdue
-from serviceideas.urls import absolute as absolute  # calendar.py and routes.py use it here
+from serviceideas.urls import absolute
 
 RECENT = timedelta(days=7)  # older unsent notifications are not e-mailed one by one
 CLAIM_EXPIRES = timedelta(minutes=10)
