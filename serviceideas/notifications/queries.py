@@ -6,7 +6,7 @@ Nothing here writes; services.py does.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from datetime import date, datetime
 from functools import cache
 from typing import Any, NamedTuple
@@ -147,12 +147,12 @@ def calendar_feed_of(user: User) -> CalendarFeed | None:
 
 
 def enrolled_on(
-    assignment_id: int, today: date, user_id: int | None = None
+    assignment_id: int, today: date, user_ids: Collection[int] | None = None
 ) -> sa.ColumnElement[bool]:
-    """For a query over Enrolment: enrolled in the assignment on `today` (and, with `user_id`,
-    that person)."""
+    """For a query over Enrolment: enrolled in the assignment on `today` (and, with
+    `user_ids`, one of those people)."""
     condition = sa.and_(Enrolment.assignment_id == assignment_id, Enrolment.enrolled_on == today)
-    return condition if user_id is None else sa.and_(condition, Enrolment.user_id == user_id)
+    return condition if user_ids is None else sa.and_(condition, Enrolment.user_id.in_(user_ids))
 
 
 class Deadline(NamedTuple):

@@ -63,9 +63,13 @@ def trainer_answered(reflection: Reflection, **_: object) -> None:
 
 
 def training_assigned(
-    assignment: Assignment, *, today: date, only: User | None = None, **_: object
+    assignment: Assignment,
+    *,
+    today: date,
+    only: tuple[int, ...] | None = None,
+    **_: object,
 ) -> None:
-    """Those just enrolled — `only` that person, or the whole audience — hear of it once, in
+    """Those just enrolled — `only` those people (ids), or the whole audience — hear of it once, in
     one statement. A period already over is not announced: catching up on past periods
     would tell people of training that has since been replaced by the current period's."""
     if training.period_start(assignment, today) < training.period_start(
@@ -77,7 +81,7 @@ def training_assigned(
         today,
         f"New training for you: {assignment.module.title}",
         f"Due on {training.due_date(assignment, today):%-d %B %Y}.",
-        user_id=None if only is None else only.id,
+        user_ids=only,
     )
 
 

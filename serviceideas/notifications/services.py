@@ -17,7 +17,7 @@ from __future__ import annotations
 import secrets
 import smtplib
 import ssl
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from contextlib import contextmanager
 from datetime import date, datetime, timedelta
 from email import policy
@@ -103,11 +103,16 @@ def notify(
 
 
 def announce_training(
-    assignment: Assignment, today: date, title: str, body: str, *, user_id: int | None = None
+    assignment: Assignment,
+    today: date,
+    title: str,
+    body: str,
+    *,
+    user_ids: Collection[int] | None = None,
 ) -> int:
-    """Tell everyone enrolled in `assignment` on `today` (or only `user_id`), once each, in
-    one INSERT … SELECT whatever the number of people: the unique (person, key) skips anyone
-    told before. Returns how many were told."""
+    """Tell everyone enrolled in `assignment` on `today` (or only those of `user_ids`), once
+    each, in one INSERT … SELECT whatever the number of people: the unique (person, key)
+    skips anyone told before. Returns how many were told."""
     # A WHERE is needed: without one SQLite cannot tell the SELECT from its ON CONFLICT.
     rows = sa.select(
         Enrolment.user_id,
@@ -118,7 +123,7 @@ def announce_training(
         sa.literal(Target.ENROLMENT.value),
         Enrolment.id,
         sa.literal(utcnow(), UTCDateTime()),
-    ).where(queries.enrolled_on(assignment.id, today, user_id))
+    ).where(queries.enrolled_on(assignment.id, today, user_ids))
     columns = ["user_id", "category", "key", "title", "body", "target", "target_id", "created_at"]
     return _rows_changed(_insert(Notification).from_select(columns, rows))
 

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
@@ -151,6 +152,16 @@ def find_user(email: str) -> User | None:
     return db.session.scalar(sa.select(User).where(User.email == normalise_email(email)))
 
 
+@dataclass(frozen=True)
+class NewPerson:
+    """One person to add: what create_users needs of them."""
+
+    email: str
+    name: str
+    department: Department
+    roles: frozenset[Role] = frozenset()
+
+
 def create_user(
     *,
     email: str,
@@ -163,19 +174,39 @@ def create_user(
 ) -> User:
     """Add a person. Without a password they sign in after following a password-set link.
     The roles they start with are recorded as given by `acting` (None on the command line)."""
-    email = check_email(email)
     if find_user(email) is not None:
         raise RuleViolation("Someone with this email address already exists.", "email")
-    user = User(email=email, name=check_name(name), department=department)
-    user.set_roles(set(roles))
+    (user,) = create_users(
+        [NewPerson(email, name, department, frozenset(roles))], acting=acting, source=source
+    )
     if password is not None:
         set_password(user, password)
-    with _unique("Someone with this email address already exists.", "email"):
-        db.session.add(user)
         db.session.flush()
-    _record_role_changes(user, frozenset(), user.granted_roles, acting, source)
-    joined_department.send(user, department=department)
     return user
+
+
+def create_users(
+    people: Sequence[NewPerson],
+    *,
+    acting: User | None = None,
+    source: RoleChangeSource = RoleChangeSource.COMMAND_LINE,
+) -> list[User]:
+    """Add several people at once (a batch of a staff import), in one INSERT, and announce
+    them together, so the training they join is enrolled in a few statements, not a few per
+    person. All or none: an email someone else added meanwhile refuses the whole batch."""
+    users = [
+        User(email=check_email(person.email), name=check_name(person.name)) for person in people
+    ]
+    for user, person in zip(users, people, strict=True):
+        user.department = person.department
+        user.set_roles(set(person.roles))
+    with _unique("Someone with this email address already exists.", "email"):
+        db.session.add_all(users)
+        db.session.flush()
+    for user in users:
+        _record_role_changes(user, frozenset(), user.granted_roles, acting, source)
+    joined_department.send(tuple(users))
+    return users
 
 
 def update_user(
@@ -204,7 +235,7 @@ def update_user(
     db.session.flush()
     _record_role_changes(user, before, user.granted_roles, acting, source)
     if moved:
-        joined_department.send(user, department=department)
+        joined_department.send((user,))
 
 
 def _record_role_changes(
@@ -246,7 +277,7 @@ def set_active(acting: User, user: User, active: bool) -> None:
         user.renew_session_token()  # ends every open session of a deactivated person
         db.session.flush()
         if active:  # back, as if joining again: training assigned meanwhile reaches them now
-            joined_department.send(user, department=user.department)
+            joined_department.send((user,))
 
 
 # Passwords and sign-in

@@ -7,9 +7,9 @@ from blinker import Namespace
 
 _signals = Namespace()
 
-#: Sent with `sender=user` and `department=` the department they now belong to, when a
-#: person is created (by hand, by CSV import or on the command line), moves department, or
-#: is reactivated.
+#: Sent with `sender=` a tuple of people (flushed, each in the department they now belong to)
+#: when they are created (by hand, by CSV import or on the command line), move department, or
+#: are reactivated: one person, or a whole batch of a staff import at once.
 #: Training subscribes to enrol new joiners in their department's assignments.
 joined_department = _signals.signal("joined-department")
 

@@ -11,11 +11,11 @@ from serviceideas.training import services
 
 if TYPE_CHECKING:
     from serviceideas.ideas.models import Idea
-    from serviceideas.people.models import Department, User
+    from serviceideas.people.models import User
 
 
-def enrol_joiner(user: User, *, department: Department, **_: object) -> None:
-    services.enrol_new_member(user, department)
+def enrol_joiners(people: tuple[User, ...], **_: object) -> None:
+    services.enrol_new_members(people)
 
 
 def link_idea_to_module(idea: Idea, *, origin: str | None = None, **_: object) -> None:
@@ -26,5 +26,5 @@ def link_idea_to_module(idea: Idea, *, origin: str | None = None, **_: object) -
 
 def connect() -> None:
     """Subscribe (idempotent: blinker keeps one connection per receiver)."""
-    joined_department.connect(enrol_joiner)
+    joined_department.connect(enrol_joiners)
     idea_submitted.connect(link_idea_to_module)

@@ -3,6 +3,7 @@ complete, and give feedback. Functions flush, never commit; `today`/`now` may be
 
 from __future__ import annotations
 
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
@@ -207,8 +208,9 @@ def _audience(assignment: Assignment) -> sa.ColumnElement[bool]:
     return sa.true()
 
 
-def enrol(assignment: Assignment, today: date, *, only: User | None = None) -> int:
-    """Enrol the audience (or just `only`, if in it) for the current period, in one statement.
+def enrol(assignment: Assignment, today: date, *, only: Collection[int] | None = None) -> int:
+    """Enrol the audience (or just those of `only`, people's ids, who are in it) for the
+    current period, in one statement.
 
     Safe to run any number of times, even at once: the unique constraint on (assignment,
     person, period) turns a second enrolment into nothing. Returns how many were added.
@@ -224,7 +226,7 @@ def enrol(assignment: Assignment, today: date, *, only: User | None = None) -> i
         sa.literal(due_date(assignment, today), sa.Date),
     ).where(User.is_active, _audience(assignment))
     if only is not None:
-        people = people.where(User.id == only.id)
+        people = people.where(User.id.in_(only))
     table = Enrolment.__table__
     assert isinstance(table, sa.Table)  # a mapped class's own table, not a join or subquery
     statement = insert_ignoring_duplicates(table, db.session.get_bind().dialect.name).from_select(
@@ -235,7 +237,7 @@ def enrol(assignment: Assignment, today: date, *, only: User | None = None) -> i
     assert isinstance(result, sa.CursorResult)  # an INSERT's result: it has a row count
     added: int = result.rowcount
     if added:
-        enrolled.send(assignment, today=today, only=only)
+        enrolled.send(assignment, today=today, only=None if only is None else tuple(only))
     return added
 
 
@@ -243,10 +245,14 @@ def active_assignments() -> sa.Select[Assignment]:
     return sa.select(Assignment).where(Assignment.withdrawn_at.is_(None))
 
 
-def enrol_new_member(user: User, department: Department, *, today: date | None = None) -> int:
-    """Someone joined `department` (or the company): enrol them where their audience now
-    includes them. Runs on the people feature's `joined_department` signal."""
+def enrol_new_members(people: Sequence[User], *, today: date | None = None) -> int:
+    """People joined a department (or the company): enrol them where their audience now
+    includes them — two statements per assignment for any number of people (a staff import
+    sends its batches). Runs on the people feature's `joined_department` signal."""
+    if not people:
+        return 0
     today = today or utcnow().date()
+    departments = {person.department_id for person in people}
     for_them = active_assignments().where(
         sa.or_(
             Assignment.audience == Audience.EVERYONE,
@@ -254,13 +260,14 @@ def enrol_new_member(user: User, department: Department, *, today: date | None =
                 Assignment.audience == Audience.DEPARTMENTS,
                 Assignment.id.in_(
                     sa.select(assignment_departments.c.assignment_id).where(
-                        assignment_departments.c.department_id == department.id
+                        assignment_departments.c.department_id.in_(departments)
                     )
                 ),
             ),
         )
     )
-    return sum(enrol(a, today, only=user) for a in db.session.scalars(for_them))
+    ids = [person.id for person in people]
+    return sum(enrol(a, today, only=ids) for a in db.session.scalars(for_them))
 
 
 def enrol_current_periods(*, today: date | None = None) -> int:

@@ -7,8 +7,8 @@ from blinker import Namespace
 
 _signals = Namespace()
 
-#: Sent with `sender=assignment`, `today=` and `only=` (the one person enrolled, or None when
-#: the whole audience was) after enrolment added rows for that day.
+#: Sent with `sender=assignment`, `today=` and `only=` (a tuple of the ids of the people
+#: enrolled, or None when the whole audience was) after enrolment added rows for that day.
 enrolled = _signals.signal("enrolled")
 
 #: Sent with `sender=reflection` (flushed) when a trainer gives or revises feedback.

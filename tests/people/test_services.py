@@ -18,8 +18,8 @@ def joins():
     """Every joined_department signal sent during the test, as (email, department name)."""
     seen: list[tuple[str, str]] = []
 
-    def receiver(user, department):
-        seen.append((user.email, department.name))
+    def receiver(people):
+        seen.extend((person.email, person.department.name) for person in people)
 
     joined_department.connect(receiver)
     yield seen

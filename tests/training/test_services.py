@@ -134,7 +134,7 @@ def test_joiners_after_a_fixed_date_get_fourteen_days(trainer, make_module, comp
         due_on=TODAY + timedelta(days=3),
     )
     late = make_user(department=company["it"])  # joins on day 10 (the factory sends no signal)
-    services.enrol(assignment, TODAY + timedelta(days=10), only=late)
+    services.enrol(assignment, TODAY + timedelta(days=10), only=[late.id])
     assert enrolled(assignment, late)[0].due_on == TODAY + timedelta(days=24)
 
 
