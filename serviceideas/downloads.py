@@ -1,4 +1,4 @@
-"""CSV downloads, safe to open in a spreadsheet."""
+"""CSV downloads, safe to open in a spreadsheet, and opened by Excel as UTF-8."""
 
 from __future__ import annotations
 
@@ -27,10 +27,17 @@ def spreadsheet_safe(value: Any) -> str:
     return FORMULA_START.sub(r"\1'", text)
 
 
+# Excel reads a CSV file as the computer's legacy code page unless the file starts with the
+# byte order mark; other spreadsheets and Python's "utf-8-sig" skip it.
+BYTE_ORDER_MARK = "\ufeff"
+
+
 def csv_download(rows: Iterable[Iterable[Any]], filename: str) -> Response:
-    """A CSV file the browser saves as `filename`, every cell quoted (the csv module writes
-    it; werkzeug quotes the file name in the header when it needs quoting)."""
+    """A CSV file the browser saves as `filename`: UTF-8 with a byte order mark, every cell
+    quoted (the csv module writes it; werkzeug quotes the file name in the header when it
+    needs quoting)."""
     out = io.StringIO()
+    out.write(BYTE_ORDER_MARK)
     writer = csv.writer(out, quoting=csv.QUOTE_ALL)
     for row in rows:
         writer.writerow([spreadsheet_safe(cell) for cell in row])

@@ -14,9 +14,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
+from itertools import groupby
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.orm import aliased
 
 from serviceideas.extensions import db
 from serviceideas.ideas.models import Comment, Idea, Stalled, Status, Vote
@@ -297,59 +299,121 @@ def participation(period: Period) -> list[Participation]:
 
 
 @dataclass(frozen=True)
+class Credit:
+    """A person's ideas put into practice in the period that count for one department: the
+    one they were in when submitting them."""
+
+    department: str
+    kind: DepartmentKind
+    implemented: int
+
+
+@dataclass(frozen=True)
 class Leader:
     rank: int
     user_id: int
     name: str
-    department: str
-    kind: DepartmentKind
     active: bool
     implemented: int
     first_on: date
+    credits: tuple[Credit, ...]  # most first, then by name: they add up to `implemented`
+    department_now: str
+
+    @property
+    def moved(self) -> bool:
+        """None of their ideas here counts for the department they are in now."""
+        return all(credit.department != self.department_now for credit in self.credits)
 
 
 LEADERBOARD_SIZE = 25
 
 
 def people_leaderboard(period: Period, limit: int = LEADERBOARD_SIZE) -> list[Leader]:
-    """People by ideas they authored that were put into practice in the period.
+    """People by ideas they authored that were put into practice in the period, each idea
+    credited to the department its author was in when submitting it, as the department
+    tables credit it (docs/product.md, "Leaderboard"): someone who moved has one credit per
+    department, and the credits of everyone listed add up to the department tables' figures.
 
     Ties: whoever had an idea put into practice first in the period ranks higher; then by
     name, then by account number, so the order never changes between two looks (one query).
     """
-    implemented = sa.func.count(Idea.id)
-    first_on = sa.func.min(Idea.implemented_on)
+    per_department = (
+        sa.select(
+            Idea.author_id.label("user_id"),
+            Idea.author_department_id.label("department_id"),
+            sa.func.count(Idea.id).label("implemented"),
+            sa.func.min(Idea.implemented_on).label("first_on"),
+        )
+        .where(implemented_in(period))
+        .group_by(Idea.author_id, Idea.author_department_id)
+        .subquery()
+    )
+    person = per_department.c.user_id
+    with_totals = sa.select(
+        *per_department.c,
+        sa.func.sum(per_department.c.implemented).over(partition_by=person).label("total"),
+        sa.func.min(per_department.c.first_on).over(partition_by=person).label("person_first_on"),
+    ).subquery()
+    # Every row of one person has the same ordering key, and the key ends with the account
+    # number, so the dense rank is the person's place.
+    ranked = (
+        sa.select(
+            *with_totals.c,
+            User.name,
+            User.is_active.label("active"),
+            User.department_id.label("department_now_id"),
+            sa.func.dense_rank()
+            .over(
+                order_by=(
+                    with_totals.c.total.desc(),
+                    with_totals.c.person_first_on,
+                    User.name,
+                    User.id,
+                )
+            )
+            .label("rank"),
+        )
+        .join(User, User.id == with_totals.c.user_id)
+        .subquery()
+    )
+    credited, now = aliased(Department), aliased(Department)
     rows = db.session.execute(
         sa.select(
-            User.id,
-            User.name,
-            Department.name.label("department"),
-            Department.kind,
-            User.is_active.label("active"),
-            implemented.label("implemented"),
-            first_on.label("first_on"),
+            ranked.c.rank,
+            ranked.c.user_id,
+            ranked.c.name,
+            ranked.c.active,
+            ranked.c.total,
+            ranked.c.person_first_on,
+            ranked.c.implemented,
+            credited.name.label("department"),
+            credited.kind,
+            now.name.label("department_now"),
         )
-        .select_from(Idea)
-        .join(User, Idea.author_id == User.id)
-        .join(Department, User.department_id == Department.id)  # where they work now
-        .where(implemented_in(period))
-        .group_by(User.id, User.name, Department.name, Department.kind, User.active)
-        .order_by(implemented.desc(), first_on, User.name, User.id)
-        .limit(limit)
-    )
-    return [
-        Leader(
-            rank=rank,
-            user_id=row.id,
-            name=row.name,
-            department=row.department,
-            kind=row.kind,
-            active=row.active,
-            implemented=row.implemented,
-            first_on=row.first_on,
+        .join(credited, credited.id == ranked.c.department_id)
+        .join(now, now.id == ranked.c.department_now_id)
+        .where(ranked.c.rank <= limit)
+        .order_by(ranked.c.rank, ranked.c.implemented.desc(), credited.name, credited.id)
+    ).all()
+    leaders: list[Leader] = []
+    for rank, group in groupby(rows, key=lambda row: row.rank):
+        person_rows = list(group)
+        first = person_rows[0]
+        leaders.append(
+            Leader(
+                rank=rank,
+                user_id=first.user_id,
+                name=first.name,
+                active=first.active,
+                implemented=int(first.total),  # PostgreSQL sums counts as numeric
+                first_on=first.person_first_on,
+                credits=tuple(
+                    Credit(row.department, row.kind, row.implemented) for row in person_rows
+                ),
+                department_now=first.department_now,
+            )
         )
-        for rank, row in enumerate(rows, start=1)
-    ]
+    return leaders
 
 
 def department_leaderboards(period: Period) -> tuple[list[TeamFigures], list[TeamFigures]]:

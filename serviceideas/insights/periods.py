@@ -49,8 +49,14 @@ class Period:
 
     @property
     def slug(self) -> str:
-        """For file names: `2026-10-01_2026-12-31`."""
-        return f"{self.start.isoformat()}_{self.end.isoformat()}"
+        """For file names: `2026-q4`, `2026-11`, `2026`, or `2026-01-15-to-2026-03-31`."""
+        if self.kind is PeriodKind.QUARTER:
+            return f"{self.start.year}-q{(self.start.month - 1) // 3 + 1}"
+        if self.kind is PeriodKind.MONTH:
+            return f"{self.start:%Y-%m}"
+        if self.kind is PeriodKind.YEAR:
+            return str(self.start.year)
+        return f"{self.start.isoformat()}-to-{self.end.isoformat()}"
 
     def previous(self) -> Period:
         """The period of the same length just before this one (the same kind, for calendars)."""

@@ -179,7 +179,8 @@ def people() -> Rendered:
     )
 
 
-# CSV: one table each, the period in the file name
+# CSV: one table each, named for what it holds and when. Cells hold labels, as the pages do
+# ("Front line", "Under review"), never the values stored in the database.
 
 
 Rows = Iterator[list[Any]]
@@ -188,7 +189,7 @@ Rows = Iterator[list[Any]]
 def _teams(teams: Iterable[metrics.TeamFigures]) -> Rows:
     yield ["team", "kind", "active staff", "submitted", "put into practice", "per 100 staff"]
     for t in teams:
-        kind = t.kind.value if t.kind else "all"
+        kind = t.kind.label if t.kind else "All"
         rate = "" if t.per_100_staff is None else t.per_100_staff  # "" only for nobody there
         yield [t.name, kind, t.staff, t.submitted, t.implemented, rate]
 
@@ -202,7 +203,7 @@ def _trend(period: Period) -> Rows:
 def _funnel(_period: Period) -> Rows:
     yield ["status", "ideas"]
     for status, count in _statuses()[0].items():
-        yield [status.value, count]
+        yield [status.label, count]
 
 
 def _participation(period: Period) -> Rows:
@@ -219,38 +220,81 @@ def _speed(period: Period) -> Rows:
 
 
 def _leaders(period: Period) -> Rows:
-    yield ["rank", "name", "department", "kind", "put into practice", "first on"]
+    """One line per person and department their ideas count for (the one they were in when
+    submitting), so that the lines of each department add up to the departments' download."""
+    yield [
+        "rank",
+        "name",
+        "department when submitting",
+        "kind",
+        "put into practice",
+        "person's total",
+        "first on",
+    ]
     for x in remembered(metrics.people_leaderboard, period):
-        yield [x.rank, x.name, x.department, x.kind.value, x.implemented, x.first_on.isoformat()]
+        for credit in x.credits:
+            yield [
+                x.rank,
+                x.name,
+                credit.department,
+                credit.kind.label,
+                credit.implemented,
+                x.implemented,
+                x.first_on.isoformat(),
+            ]
 
 
 def _people_rows(period: Period) -> Rows:
-    yield ["name", "department", "kind", "submitted", "put into practice", "votes", "comments"]
+    yield [
+        "name",
+        "department today",
+        "kind",
+        "submitted",
+        "put into practice",
+        "votes",
+        "comments",
+    ]
     for r in metrics.people_activity(period):
-        yield [r.name, r.department, r.kind.value, r.submitted, r.implemented, r.votes, r.comments]
+        yield [r.name, r.department, r.kind.label, r.submitted, r.implemented, r.votes, r.comments]
 
 
-TABLES: dict[str, Callable[[Period], Rows]] = {
-    "trend": _trend,
-    "kinds": lambda period: _teams(remembered(metrics.by_kind, period)),
-    "departments": lambda period: _teams(remembered(metrics.by_department, period)),
-    "funnel": _funnel,
-    "participation": _participation,
-    "speed": _speed,
-    "leaders": _leaders,
-    "departments-by-count": lambda period: _teams(
-        remembered(metrics.department_leaderboards, period)[0]
+@dataclass(frozen=True)
+class Table:
+    rows: Callable[[Period], Rows]
+    name: str  # the file's name before its period: what the table holds
+    as_of_today: bool = False  # figures as they stand now: the file is dated, not the period
+
+
+TABLES: dict[str, Table] = {
+    "trend": Table(_trend, "dashboard-put-into-practice-by-month"),
+    "kinds": Table(
+        lambda period: _teams(remembered(metrics.by_kind, period)),
+        "dashboard-front-line-and-back-office",
     ),
-    "departments-per-100": lambda period: _teams(
-        remembered(metrics.department_leaderboards, period)[1]
+    "departments": Table(
+        lambda period: _teams(remembered(metrics.by_department, period)), "dashboard-departments"
     ),
+    "funnel": Table(_funnel, "dashboard-where-ideas-stand", as_of_today=True),
+    "participation": Table(_participation, "dashboard-taking-part"),
+    "speed": Table(_speed, "dashboard-days-to-practice"),
+    "leaders": Table(_leaders, "leaderboard-people"),
+    "departments-by-count": Table(
+        lambda period: _teams(remembered(metrics.department_leaderboards, period)[0]),
+        "leaderboard-departments",
+    ),
+    "departments-per-100": Table(
+        lambda period: _teams(remembered(metrics.department_leaderboards, period)[1]),
+        "leaderboard-departments-per-100-staff",
+    ),
+    "people": Table(_people_rows, "each-persons-part"),
 }
 
 
 @bp.route("/insights/<table>.csv")
 @signed_in
 def table_csv(table: str) -> Response:
-    if table not in TABLES and table != "people":
+    chosen = TABLES.get(table)
+    if chosen is None:
         abort(404)
     if table == "people" and not can_review(current_user):
         abort(403)
@@ -258,5 +302,5 @@ def table_csv(table: str) -> Response:
         period = _period()
     except RuleViolation as error:
         abort(400, error.message)
-    rows = _people_rows(period) if table == "people" else TABLES[table](period)
-    return csv_download(rows, f"serviceideas-{table}-{period.slug}.csv")
+    when = _today().isoformat() if chosen.as_of_today else period.slug
+    return csv_download(chosen.rows(period), f"{chosen.name}-{when}.csv")

@@ -409,7 +409,7 @@ def coverage_csv_rows(today: date) -> Iterator[list[str]]:
         yield [
             row.name,
             row.department,
-            row.kind.value,
+            row.kind.label,
             row.title,
             row.period_start.isoformat(),
             row.due_on.isoformat(),

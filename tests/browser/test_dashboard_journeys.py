@@ -61,8 +61,8 @@ def test_a_manager_reads_the_dashboard_changes_the_period_and_downloads(
 
     with page.expect_download() as download:
         page.get_by_role("link", name="CSV").nth(2).click()  # the departments table
-    assert download.value.suggested_filename == "serviceideas-departments-2025-01-01_2025-03-31.csv"
-    content = Path(download.value.path()).read_text(encoding="utf-8")
+    assert download.value.suggested_filename == "dashboard-departments-2025-01-01-to-2025-03-31.csv"
+    content = Path(download.value.path()).read_text(encoding="utf-8-sig")
     header, *rows = csv.reader(io.StringIO(content))
     assert header[:6] == [
         "team",
@@ -72,7 +72,7 @@ def test_a_manager_reads_the_dashboard_changes_the_period_and_downloads(
         "put into practice",
         "per 100 staff",
     ]
-    assert ["Logistics", "back_office"] in [row[:2] for row in rows]
+    assert ["Logistics", "Back office"] in [row[:2] for row in rows]
 
     # A reversed range is explained beside the field.
     page.get_by_label("From (custom)").fill("2025-03-31")

@@ -168,8 +168,15 @@ def test_participation(company):
 
 
 def test_people_leaderboard_breaks_ties_by_who_got_there_first(company):
-    leaders = [(x.rank, x.name, x.implemented, x.active) for x in metrics.people_leaderboard(Q2)]
-    assert leaders == [(1, "Ana", 1, True), (2, "Gone", 1, False), (3, "Bo", 1, True)]
+    leaders = [
+        (x.rank, x.name, x.implemented, x.active, [c.department for c in x.credits])
+        for x in metrics.people_leaderboard(Q2)
+    ]
+    assert leaders == [
+        (1, "Ana", 1, True, ["Stores"]),
+        (2, "Gone", 1, False, ["IT"]),
+        (3, "Bo", 1, True, ["IT"]),
+    ]
 
 
 def test_department_leaderboards(company):
@@ -201,18 +208,18 @@ def test_the_pages_and_csv_show_the_same_numbers(company, client_as, make_user):
     assert "against 20 Jan" not in page  # the previous custom period is labelled by its dates
     csv = client.get(f"/insights/departments.csv?{query}")
     assert (
-        "serviceideas-departments-2026-04-01_2026-06-30.csv" in csv.headers["Content-Disposition"]
+        "dashboard-departments-2026-04-01-to-2026-06-30.csv" in csv.headers["Content-Disposition"]
     )
-    assert csv.get_data(as_text=True).splitlines() == [
+    assert csv.get_data().decode("utf-8-sig").splitlines() == [
         '"team","kind","active staff","submitted","put into practice","per 100 staff"',
-        '"Finance","back_office","1","1","0","0.0"',
-        '"Head office","back_office","0","0","0",""',
-        '"IT","back_office","2","3","2","100.0"',
-        '"Stores","front_line","3","2","1","33.3"',
+        '"Finance","Back office","1","1","0","0.0"',
+        '"Head office","Back office","0","0","0",""',
+        '"IT","Back office","2","3","2","100.0"',
+        '"Stores","Front line","3","2","1","33.3"',
     ]
     leaders = client.get(f"/leaderboard?{query}").get_data(as_text=True)
     assert "Ana (you)" in leaders
-    speed = client.get(f"/insights/speed.csv?{query}").get_data(as_text=True).splitlines()
+    speed = client.get(f"/insights/speed.csv?{query}").get_data().decode("utf-8-sig").splitlines()
     assert speed[1] == '"3","12.0","81"'
 
 

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import csv
+import io
 from datetime import date
 
 import pytest
 
+from serviceideas.database import utcnow
 from serviceideas.ideas.models import Status
 from serviceideas.insights.periods import (
     PeriodKind,
@@ -14,7 +17,7 @@ from serviceideas.insights.periods import (
     parse_period,
     whole_months,
 )
-from serviceideas.people.models import Role
+from serviceideas.people.models import DepartmentKind, Role
 from tests.conftest import count_queries
 
 
@@ -76,23 +79,71 @@ def test_unknown_csv_table_is_a_404_and_people_are_for_managers(client_as, make_
 
 
 @pytest.mark.parametrize(
-    "table",
+    ("table", "name"),
     [
-        "trend",
-        "kinds",
-        "departments",
-        "funnel",
-        "participation",
-        "speed",
-        "leaders",
-        "departments-by-count",
-        "departments-per-100",
+        ("trend", "dashboard-put-into-practice-by-month-{month}"),
+        ("kinds", "dashboard-front-line-and-back-office-{month}"),
+        ("departments", "dashboard-departments-{month}"),
+        ("funnel", "dashboard-where-ideas-stand-{today}"),  # as it stands now
+        ("participation", "dashboard-taking-part-{month}"),
+        ("speed", "dashboard-days-to-practice-{month}"),
+        ("leaders", "leaderboard-people-{month}"),
+        ("departments-by-count", "leaderboard-departments-{month}"),
+        ("departments-per-100", "leaderboard-departments-per-100-staff-{month}"),
+        ("people", "each-persons-part-{month}"),
     ],
 )
-def test_every_table_downloads_with_the_period_in_its_name(client_as, make_user, table):
-    response = client_as(make_user()).get(f"/insights/{table}.csv?period=month")
+def test_every_table_downloads_for_excel_named_for_what_it_holds_and_when(
+    client_as, make_user, table, name
+):
+    today = utcnow().date()
+    response = client_as(make_user(Role.MANAGER)).get(f"/insights/{table}.csv?period=month")
     assert response.status_code == 200 and response.mimetype == "text/csv"
-    assert f"serviceideas-{table}-" in response.headers["Content-Disposition"]
+    assert response.mimetype_params["charset"] == "utf-8"
+    assert response.get_data().startswith(b"\xef\xbb\xbf")  # Excel reads it as UTF-8
+    expected = name.format(month=f"{today:%Y-%m}", today=today.isoformat())
+    assert response.headers["Content-Disposition"] == f"attachment; filename={expected}.csv"
+
+
+@pytest.mark.parametrize(
+    ("query", "slug"),
+    [
+        ("period=custom&start=2026-01-15&end=2026-03-31", "2026-01-15-to-2026-03-31"),
+        ("period=quarter", "{today.year}-q{quarter}"),
+        ("period=year", "{today.year}"),
+    ],
+)
+def test_a_download_names_its_period_as_people_say_it(client_as, make_user, query, slug):
+    today = utcnow().date()
+    response = client_as(make_user()).get(f"/insights/departments-by-count.csv?{query}")
+    expected = slug.format(today=today, quarter=(today.month - 1) // 3 + 1)
+    assert response.headers["Content-Disposition"] == (
+        f"attachment; filename=leaderboard-departments-{expected}.csv"
+    )
+
+
+def test_downloads_show_labels_not_stored_values(client_as, make_user, make_department, make_idea):
+    department = make_department("Stores", DepartmentKind.FRONT_LINE)
+    make_idea(Status.UNDER_REVIEW, author=make_user(department=department))
+    client = client_as(make_user(Role.MANAGER, department=department))
+
+    def rows(table):
+        data = client.get(f"/insights/{table}.csv?period=month").get_data()
+        return list(csv.reader(io.StringIO(data.decode("utf-8-sig"))))[1:]
+
+    assert ["Under review", "1"] in rows("funnel")
+    assert rows("departments")[-1][:2] == ["Stores", "Front line"]
+    kinds = [row[:2] for row in rows("kinds")]
+    assert kinds[0] == ["Front line", "Front line"] and kinds[-1] == ["Everyone", "All"]
+    people = {row[0]: row[2] for row in rows("people")}
+    assert set(people.values()) <= {"Front line", "Back office"}
+    every_cell = [
+        cell
+        for table in ("funnel", "departments", "kinds", "people")
+        for row in rows(table)
+        for cell in row
+    ]
+    assert not {"front_line", "back_office", "under_review"} & set(every_cell)
 
 
 def test_dashboard_and_leaderboard_run_a_fixed_number_of_queries(

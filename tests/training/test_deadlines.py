@@ -60,7 +60,8 @@ def due(make_user, make_module, make_enrolment, team, today):
 
 def late_column(client):
     """{module: late} from the coverage CSV."""
-    rows = csv.DictReader(io.StringIO(text(client.get("/training/coverage.csv"))))
+    data = client.get("/training/coverage.csv").get_data().decode("utf-8-sig")
+    rows = csv.DictReader(io.StringIO(data))
     return {row["module"]: row["late"] for row in rows}
 
 
