@@ -110,16 +110,18 @@ MATRIX: dict[tuple[str, str], dict[str, Expected]] = {
     ("training.complete", "POST"): signed_in(403),
     ("training.modules", "GET"): only(TRAINERS, 200),
     ("training.new_module", "GET"): only(TRAINERS, 200),
-    ("training.new_module", "POST"): only(TRAINERS, 422),
+    # A refused form is shown again at its own page (serviceideas/refusals.py).
+    ("training.new_module", "POST"): only(TRAINERS, to("training.new_module")),
     ("training.module", "GET"): only(TRAINERS, 200),
     ("training.edit_module", "GET"): only(TRAINERS, 200),
-    ("training.edit_module", "POST"): only(TRAINERS, 422),
+    ("training.edit_module", "POST"): only(TRAINERS, to("training.edit_module")),
     ("training.publish_module", "POST"): only(TRAINERS, to("training.module")),
     ("training.archive_module", "POST"): only(TRAINERS, to("training.module")),
     ("training.assign", "GET"): only(TRAINERS, 200),
-    ("training.assign", "POST"): only(TRAINERS, 422),
+    ("training.assign", "POST"): only(TRAINERS, to("training.assign")),
     ("training.assignments", "GET"): only(TRAINERS, 200),
-    ("training.withdraw", "POST"): only(TRAINERS, to("training.assignments")),
+    ("training.withdraw", "GET"): only(TRAINERS, 200),  # the confirmation
+    ("training.withdraw", "POST"): only(TRAINERS, to("training.withdraw")),  # not confirmed
     ("training.reflections", "GET"): only(REFLECTION_READERS, 200),
     ("training.feedback", "POST"): only(REFLECTION_READERS, to("training.reflections")),
     ("training.coverage", "GET"): only(COVERAGE_READERS, 200),

@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask_wtf import FlaskForm
 from wtforms import (
     DateField,
+    HiddenField,
     IntegerField,
     RadioField,
     SelectField,
@@ -60,6 +61,10 @@ class ModuleForm(FlaskForm):
         "Estimated minutes",
         validators=[InputRequired("Estimate the minutes it takes."), NumberRange(min=1, max=600)],
     )
+    # The module's revision when the form was shown: a change saved since then is not
+    # overwritten unseen (services.update_module). Named apart from the ideas' `version`
+    # fields, so ids stay unique on every page.
+    revision = HiddenField()
     submit = SubmitField("Save module")
 
 
@@ -103,7 +108,25 @@ class CompleteForm(FlaskForm):
     answer = TextAreaField(
         "Your answer", validators=[Optional(), Length(max=ANSWER_MAX)], render_kw={"rows": 8}
     )
+    # The module version the page showed: the completion records the version the learner
+    # read, not whatever it is when they press the button.
+    module_version = HiddenField()
     submit = SubmitField("Complete")
+    save_draft = SubmitField("Save as draft")
+
+
+def whole_number(field: HiddenField) -> int | None:
+    """A hidden field's number, or None when it is missing or not a sensible number (an old
+    page, or a hand-made request): the service then falls back to the current value."""
+    text = (field.data or "").strip()
+    return int(text) if text.isascii() and text.isdigit() and len(text) < 10 else None
+
+
+class WithdrawForm(FlaskForm):
+    """The confirmation page's form: a withdrawal is sent only from there."""
+
+    confirmed = HiddenField()  # "yes", set by the confirmation page
+    submit = SubmitField("Withdraw it")
 
 
 class FeedbackForm(FlaskForm):

@@ -87,6 +87,10 @@ class Module(Model):
     )
     # Raised when the body or prompt of a published module changes; completions keep theirs.
     version: Mapped[int] = mapped_column(default=1)
+    # Raised by every saved change (SQLAlchemy's version counter: an UPDATE names the revision
+    # it read). An edit form carries the revision it was opened at, so one trainer never
+    # overwrites a colleague's change unseen.
+    revision: Mapped[int] = mapped_column(server_default="1")
     author_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="RESTRICT"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
@@ -94,6 +98,23 @@ class Module(Model):
 
     # Eager: the module list and pages show who wrote it.
     author: Mapped[User] = relationship(lazy="joined", innerjoin=True)
+
+    __mapper_args__ = {"version_id_col": revision}
+
+
+class ModuleVersion(Model):
+    """The text and prompt of a module's earlier version, kept when an edit raised its
+    version, so a learner who answered it can see what changed since."""
+
+    __tablename__ = "module_versions"
+
+    module_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("modules.id", ondelete="CASCADE"), primary_key=True
+    )
+    version: Mapped[int] = mapped_column(primary_key=True)
+    body: Mapped[str] = mapped_column(sa.Text)
+    prompt: Mapped[str | None] = mapped_column(sa.Text)
+    replaced_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
 
 assignment_departments = sa.Table(
@@ -242,6 +263,22 @@ class Reflection(Model):
 
     enrolment: Mapped[Enrolment] = relationship(lazy="joined", innerjoin=True)
     feedback_by: Mapped[User | None] = relationship(lazy="joined")
+
+
+class AnswerDraft(Model):
+    """A written answer not submitted yet: saved by its author, or kept for them when the
+    assignment was withdrawn while they wrote. Only its author reads it (docs/product.md,
+    "Privacy of reflections")."""
+
+    __tablename__ = "answer_drafts"
+
+    enrolment_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("enrolments.id", ondelete="CASCADE"), primary_key=True
+    )
+    text: Mapped[str] = mapped_column(sa.Text)
+    # The module version the learner was answering when they wrote it.
+    module_version: Mapped[int]
+    saved_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
 
 class ModuleIdea(Model):

@@ -11,6 +11,7 @@ not withdrawn count.
 
 from __future__ import annotations
 
+import difflib
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -23,10 +24,12 @@ from sqlalchemy.orm import QueryableAttribute, aliased, selectinload
 from serviceideas.extensions import db
 from serviceideas.people.models import Department, DepartmentKind, User
 from serviceideas.training.models import (
+    AnswerDraft,
     Assignment,
     Enrolment,
     Module,
     ModuleKind,
+    ModuleVersion,
     Reflection,
     Repeat,
     due_so_far_sql,
@@ -55,6 +58,8 @@ class TrainingItem:
     minutes: int
     summary: str
     feedback_by: str | None  # who gave feedback on the reflection, if anyone has
+    withdrawn: bool  # listed only while done, or while the learner has a draft of it
+    has_draft: bool
 
     @property
     def is_done(self) -> bool:
@@ -75,6 +80,8 @@ class MyTraining:
     due_soon: list[TrainingItem]
     later: list[TrainingItem]
     done: list[TrainingItem]
+    # Withdrawn while the learner had a draft: kept for them, outside the progress figures.
+    withdrawn: list[TrainingItem]
 
     @property
     def total(self) -> int:
@@ -86,11 +93,14 @@ class MyTraining:
 
 
 def my_training(user: User, today: date) -> MyTraining:
-    """The person's training, sorted: overdue, due soon, later, done (one query)."""
+    """The person's training, sorted: overdue, due soon, later, done, then withdrawn work they
+    have a draft of (one query)."""
     rows = db.session.execute(_my_training_statement(), {"user_id": user.id})
-    result = MyTraining([], [], [], [])
+    result = MyTraining([], [], [], [], [])
     for item in (TrainingItem(**row._asdict()) for row in rows):
-        if item.is_done:
+        if item.withdrawn and not item.is_done:
+            result.withdrawn.append(item)
+        elif item.is_done:
             result.done.append(item)
         elif is_overdue(item, today):
             result.overdue.append(item)
@@ -124,6 +134,8 @@ def _my_training_statement() -> sa.Select[*tuple[Any, ...]]:
             Module.minutes.label("minutes"),
             Module.summary.label("summary"),
             giver.name.label("feedback_by"),
+            Assignment.withdrawn_at.is_not(None).label("withdrawn"),
+            AnswerDraft.enrolment_id.is_not(None).label("has_draft"),
         )
         .join(Assignment, Assignment.id == Enrolment.assignment_id)
         .join(Module, Module.id == Assignment.module_id)
@@ -132,9 +144,14 @@ def _my_training_statement() -> sa.Select[*tuple[Any, ...]]:
             sa.and_(Reflection.enrolment_id == Enrolment.id, Reflection.feedback != ""),
         )
         .outerjoin(giver, giver.id == Reflection.feedback_by_id)
+        .outerjoin(AnswerDraft, AnswerDraft.enrolment_id == Enrolment.id)
         .where(
             Enrolment.user_id == sa.bindparam("user_id", type_=sa.Integer),
-            sa.or_(Assignment.withdrawn_at.is_(None), Enrolment.completed_at.is_not(None)),
+            sa.or_(
+                Assignment.withdrawn_at.is_(None),
+                Enrolment.completed_at.is_not(None),
+                AnswerDraft.enrolment_id.is_not(None),
+            ),
         )
         .order_by(Enrolment.due_on, Enrolment.id)
     )
@@ -143,6 +160,63 @@ def _my_training_statement() -> sa.Select[*tuple[Any, ...]]:
 def reflection_on(enrolment: Enrolment) -> Reflection | None:
     """What the learner wrote to complete `enrolment`, if anything."""
     return db.session.get(Reflection, enrolment.id)
+
+
+def draft_of(enrolment: Enrolment) -> AnswerDraft | None:
+    """The learner's unsubmitted answer to `enrolment`, if they have one."""
+    return db.session.get(AnswerDraft, enrolment.id)
+
+
+@dataclass(frozen=True, slots=True)
+class ChangedLine:
+    mark: str  # "+" added, "-" removed, " " unchanged (context), "…" lines left out
+    text: str
+
+
+@dataclass(frozen=True)
+class ModuleChanges:
+    """How a module's text and prompt differ now from an earlier version."""
+
+    since: int
+    now: int
+    body: list[ChangedLine] | None  # None: that version's text was not kept
+    prompt_before: str | None
+    prompt_now: str | None
+
+    @property
+    def prompt_changed(self) -> bool:
+        return self.prompt_before != self.prompt_now
+
+
+def changes_since(module: Module, version: int) -> ModuleChanges | None:
+    """What changed in `module` since `version` (None if nothing did). Earlier texts are kept
+    from the moment edits started keeping them; an older one shows as not kept."""
+    if version >= module.version:
+        return None
+    earlier = db.session.get(ModuleVersion, (module.id, version))
+    if earlier is None:
+        return ModuleChanges(version, module.version, None, None, None)
+    return ModuleChanges(
+        version,
+        module.version,
+        _line_changes(earlier.body, module.body),
+        earlier.prompt,
+        module.prompt,
+    )
+
+
+def _line_changes(before: str, after: str) -> list[ChangedLine]:
+    lines: list[ChangedLine] = []
+    diff = difflib.unified_diff(before.splitlines(), after.splitlines(), lineterm="", n=1)
+    for line in diff:
+        if line.startswith(("---", "+++")):
+            continue
+        if line.startswith("@@"):
+            if lines:
+                lines.append(ChangedLine("…", ""))
+            continue
+        lines.append(ChangedLine(line[:1], line[1:]))
+    return lines
 
 
 # Modules and assignments, for trainers
@@ -168,6 +242,38 @@ def people_enrolled_in(assignment: Assignment) -> int:
         )
         or 0
     )
+
+
+@dataclass(frozen=True, slots=True)
+class WithdrawalStakes:
+    """What withdrawing an assignment would take off people's lists, counted in people
+    (active ones): `unfinished` have an enrolment not done; `started` are those of them who
+    saved a draft of their answer; `completed` finished it at least once (their work stays)."""
+
+    unfinished: int
+    started: int
+    completed: int
+
+
+def withdrawal_stakes(assignment: Assignment) -> WithdrawalStakes:
+    """Counted for the trainer's confirmation before withdrawing (one query)."""
+    unfinished = Enrolment.completed_at.is_(None)
+    row = db.session.execute(
+        sa.select(
+            sa.func.count(sa.distinct(Enrolment.user_id)).filter(unfinished),
+            sa.func.count(sa.distinct(Enrolment.user_id)).filter(
+                unfinished, AnswerDraft.enrolment_id.is_not(None)
+            ),
+            sa.func.count(sa.distinct(Enrolment.user_id)).filter(
+                Enrolment.completed_at.is_not(None)
+            ),
+        )
+        .select_from(Enrolment)
+        .join(User, User.id == Enrolment.user_id)
+        .outerjoin(AnswerDraft, AnswerDraft.enrolment_id == Enrolment.id)
+        .where(Enrolment.assignment_id == assignment.id, User.is_active)
+    ).one()
+    return WithdrawalStakes(*row)
 
 
 def departments_by_id(ids: list[int]) -> list[Department]:

@@ -26,6 +26,7 @@ from flask_login import current_user
 from werkzeug.wrappers import Response as Redirect
 from wtforms import Field
 
+from serviceideas import refusals
 from serviceideas.database import utcnow
 from serviceideas.downloads import csv_download
 from serviceideas.extensions import db
@@ -44,6 +45,8 @@ from serviceideas.training.forms import (
     FeedbackForm,
     InboxFilterForm,
     ModuleForm,
+    WithdrawForm,
+    whole_number,
 )
 from serviceideas.training.models import (
     Assignment,
@@ -97,37 +100,90 @@ def _load_enrolment(enrolment_id: int) -> Enrolment:
     return enrolment
 
 
-def _enrolment_page(enrolment: Enrolment, form: CompleteForm, status: int = 200) -> Rendered:
+def _enrolment_page(enrolment: Enrolment, form: CompleteForm) -> str:
+    module = enrolment.assignment.module
+    draft = None if enrolment.is_done else queries.draft_of(enrolment)
+    # What changed since the version the learner answered (or wrote their draft against).
+    since = enrolment.completed_version or (draft.module_version if draft else None)
     return render_template(
         "training/enrolment.html",
         enrolment=enrolment,
-        module=enrolment.assignment.module,
-        reflection=queries.reflection_on(enrolment),
+        module=module,
+        reflection=queries.reflection_on(enrolment) if enrolment.is_done else None,
+        draft=draft,
+        changes=queries.changes_since(module, since) if since else None,
         form=form,
         today=_today(),
-    ), status
+    )
 
 
 @bp.route("/enrolments/<id:enrolment_id>")
 @requires(is_active_person)
-def enrolment(enrolment_id: int) -> Rendered:
-    return _enrolment_page(_load_enrolment(enrolment_id), CompleteForm())
+def enrolment(enrolment_id: int) -> str:
+    """The module and the learner's answer form: refilled from a refused submission (the
+    address says which), else from their draft."""
+    enrolment = _load_enrolment(enrolment_id)
+    form = CompleteForm()
+    if not refusals.restore(form):
+        draft = queries.draft_of(enrolment)
+        form.answer.data = draft.text if draft else None
+        form.module_version.data = str(enrolment.assignment.module.version)
+    return _enrolment_page(enrolment, form)
 
 
 @bp.route("/enrolments/<id:enrolment_id>/complete", methods=["POST"])
 @requires(is_active_person)
 def complete(enrolment_id: int) -> ResponseReturnValue:
+    """Submit the answer (or, with "Save as draft", keep it for later). A refused answer is
+    shown again on the enrolment's own page (serviceideas/refusals.py), never lost."""
     enrolment = _load_enrolment(enrolment_id)
     form = CompleteForm()
-    if form.validate_on_submit() and commit_or_refuse(
-        lambda: services.complete(current_user, enrolment, form.answer.data),
-        form=form,
-        field="answer",
-    ):
+    page = url_for("training.enrolment", enrolment_id=enrolment.id)
+    version = whole_number(form.module_version)
+    if not form.validate_on_submit():
+        return refusals.refuse(form, page)
+    if form.save_draft.data:
+        saved = commit_or_refuse(
+            lambda: services.save_draft(current_user, enrolment, form.answer.data, version=version),
+            form=form,
+            field="answer",
+        )
+        if not saved:
+            return refusals.refuse(form, page)
+        flash("Draft saved. Only you can read it: come back to finish it.", "success")
+        return redirect(f"{page}#complete", code=303)
+
+    def finish() -> services.Completion:
+        completion = services.complete(current_user, enrolment, form.answer.data, version=version)
+        refusals.forget(current_user.id, page)  # the refused copies of a private answer
+        return completion
+
+    outcome = commit_or_refuse(finish, form=form, field="answer")
+    if not outcome:
+        if enrolment.is_done:  # finished in another tab: there is no form to show it beside
+            flash(" ".join(form.answer.errors), "error")
+            return redirect(page, code=303)
+        return refusals.refuse(form, page)
+    module = enrolment.assignment.module
+    if outcome.kept is services.Completion.KEPT_AS_DRAFT:
+        flash(
+            "This training was withdrawn while you were writing. Your answer is kept below as "
+            "a draft only you can read: copy it, or turn it into a service idea.",
+            "info",
+        )
+    elif outcome.kept is services.Completion.WITHDRAWN:
+        flash("This training was withdrawn: there is nothing left to complete.", "info")
+    else:
         late = " It was late, and that is fine: it counts." if enrolment.was_late else ""
-        flash(f"Done: {enrolment.assignment.module.title}.{late}", "success")
-        return redirect(url_for("training.enrolment", enrolment_id=enrolment.id), code=303)
-    return _enrolment_page(enrolment, form, 422)
+        flash(f"Done: {module.title}.{late}", "success")
+        if enrolment.completed_version != module.version:
+            flash(
+                f"This module changed while you were working on it: your answer is recorded "
+                f"against version {enrolment.completed_version}, the one you read (it is now "
+                f"version {module.version}). See what changed below.",
+                "info",
+            )
+    return redirect(page, code=303)
 
 
 # Modules
@@ -156,16 +212,19 @@ def modules() -> str:
 @requires(can_train)
 def new_module() -> ResponseReturnValue:
     form = ModuleForm()
-    if form.validate_on_submit():
-        created = commit_or_refuse(
-            lambda: services.create_module(current_user, _draft(form)), form=form, field="title"
-        )
-        if created:
+    if request.method == "POST":
+        if form.validate_on_submit() and (
+            created := commit_or_refuse(
+                lambda: services.create_module(current_user, _draft(form)),
+                form=form,
+                field="title",
+            )
+        ):
             flash("Draft saved. Check the preview, then publish it.", "success")
             return redirect(url_for("training.module", module_id=created.kept.id), code=303)
-    return render_template("training/module_form.html", form=form, module=None), (
-        422 if form.errors else 200
-    )
+        return refusals.refuse(form, url_for("training.new_module"))
+    refusals.restore(form)
+    return render_template("training/module_form.html", form=form, module=None)
 
 
 @bp.route("/modules/<id:module_id>")
@@ -179,7 +238,24 @@ def module(module_id: int) -> str:
 @bp.route("/modules/<id:module_id>/edit", methods=["GET", "POST"])
 @requires(can_train)
 def edit_module(module_id: int) -> ResponseReturnValue:
+    """The form carries the module's revision it was shown at: saving over a colleague's
+    newer change is refused, with the editor's text kept and what is saved now beside it."""
     module = db.get_or_404(Module, module_id)
+    page = url_for("training.edit_module", module_id=module.id)
+    if request.method == "POST":
+        form = ModuleForm()
+        version = module.version
+        if form.validate_on_submit() and commit_or_refuse(
+            lambda: services.update_module(
+                current_user, module, _draft(form), opened_at=whole_number(form.revision)
+            ),
+            form=form,
+            field="title",
+        ):
+            raised = f" It is now version {module.version}." if module.version != version else ""
+            flash(f"Module saved.{raised}", "success")
+            return redirect(url_for("training.module", module_id=module.id), code=303)
+        return refusals.refuse(form, page)
     form = ModuleForm(
         data={
             "title": module.title,
@@ -188,21 +264,13 @@ def edit_module(module_id: int) -> ResponseReturnValue:
             "kind": module.kind.value,
             "prompt": module.prompt,
             "minutes": module.minutes,
+            "revision": str(module.revision),
         }
     )
-    if form.validate_on_submit():
-        version = module.version
-        if commit_or_refuse(
-            lambda: services.update_module(current_user, module, _draft(form)),
-            form=form,
-            field="title",
-        ):
-            raised = f" It is now version {module.version}." if module.version != version else ""
-            flash(f"Module saved.{raised}", "success")
-            return redirect(url_for("training.module", module_id=module.id), code=303)
-    return render_template("training/module_form.html", form=form, module=module), (
-        422 if form.errors else 200
-    )
+    if refusals.restore(form) and form.revision.errors:
+        # The editor now sees what is saved: saving again replaces it, knowingly.
+        form.revision.data = str(module.revision)
+    return render_template("training/module_form.html", form=form, module=module)
 
 
 @bp.route("/modules/<id:module_id>/publish", methods=["POST"])
@@ -274,43 +342,55 @@ def _assignment_draft(form: AssignmentForm) -> services.AssignmentDraft | None:
 def assign(module_id: int) -> ResponseReturnValue:
     module = db.get_or_404(Module, module_id)
     form = _assignment_form()
-    if request.method == "GET":
-        form.audience.data = form.audience.data or Audience.EVERYONE.value
-        form.due_kind.data = form.due_kind.data or "relative"
-        form.due_days.data = form.due_days.data or 14
-    if form.validate_on_submit() and (draft := _assignment_draft(form)) is not None:
-        assigned = commit_or_refuse(
-            lambda: services.create_assignment(current_user, module, draft),
-            form=form,
-            field="audience",
-        )
-        if assigned:
-            enrolled = queries.people_enrolled_in(assigned.kept)
-            flash(f"Assigned {module.title}: {enrolled} people enrolled.", "success")
-            return redirect(url_for("training.assignments"), code=303)
-    return render_template("training/assign.html", form=form, module=module), (
-        422 if form.errors else 200
-    )
+    if request.method == "POST":
+        if form.validate_on_submit() and (draft := _assignment_draft(form)) is not None:
+            assigned = commit_or_refuse(
+                lambda: services.create_assignment(current_user, module, draft),
+                form=form,
+                field="audience",
+            )
+            if assigned:
+                enrolled = queries.people_enrolled_in(assigned.kept)
+                people = "person" if enrolled == 1 else "people"
+                flash(f"Assigned {module.title}: {enrolled} {people} enrolled.", "success")
+                return redirect(url_for("training.assignments"), code=303)
+        return refusals.refuse(form, url_for("training.assign", module_id=module.id))
+    if not refusals.restore(form):
+        form.audience.data = Audience.EVERYONE.value
+        form.due_kind.data = "relative"
+        form.due_days.data = 14
+    return render_template("training/assign.html", form=form, module=module)
 
 
 @bp.route("/assignments")
 @requires(can_train)
 def assignments() -> str:
-    return render_template(
-        "training/assignments.html",
-        rows=queries.assignments_with_progress(),
-        button=EmptyForm(),
-    )
+    return render_template("training/assignments.html", rows=queries.assignments_with_progress())
 
 
-@bp.route("/assignments/<id:assignment_id>/withdraw", methods=["POST"])
+@bp.route("/assignments/<id:assignment_id>/withdraw", methods=["GET", "POST"])
 @requires(can_train)
-def withdraw(assignment_id: int) -> Redirect:
+def withdraw(assignment_id: int) -> ResponseReturnValue:
+    """GET: the confirmation, saying how many people have it unfinished or started. POST:
+    withdraw, only when sent from that page (anything else is sent to it first)."""
     assignment = db.get_or_404(Assignment, assignment_id)
-    if EmptyForm().validate_on_submit() and commit_or_refuse(
-        lambda: services.withdraw(current_user, assignment)
-    ):
-        flash(f"Withdrawn: {assignment.module.title}. Completed work stays on record.", "success")
+    form = WithdrawForm()
+    if request.method == "GET":
+        form.confirmed.data = "yes"
+        return render_template(
+            "training/withdraw.html",
+            assignment=assignment,
+            stakes=queries.withdrawal_stakes(assignment),
+            form=form,
+        )
+    if not (form.validate_on_submit() and form.confirmed.data == "yes"):
+        return redirect(url_for("training.withdraw", assignment_id=assignment.id), code=303)
+    if commit_or_refuse(lambda: services.withdraw(current_user, assignment)):
+        flash(
+            f"Withdrawn: {assignment.module.title}. Completed work stays on record, and "
+            "drafts stay with the people who wrote them.",
+            "success",
+        )
     return redirect(url_for("training.assignments"), code=303)
 
 

@@ -3,11 +3,14 @@ complete, and give feedback. Functions flush, never commit; `today`/`now` may be
 
 from __future__ import annotations
 
+import enum
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
 import sqlalchemy as sa
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm.exc import StaleDataError
 
 from serviceideas.database import insert_ignoring_duplicates, utcnow
 from serviceideas.errors import RuleViolation, required_text
@@ -21,6 +24,7 @@ from serviceideas.training.models import (
     PROMPT_MAX,
     SUMMARY_MAX,
     TITLE_MAX,
+    AnswerDraft,
     Assignment,
     Audience,
     Enrolment,
@@ -28,6 +32,7 @@ from serviceideas.training.models import (
     ModuleIdea,
     ModuleKind,
     ModuleStatus,
+    ModuleVersion,
     Reflection,
     Repeat,
     assignment_departments,
@@ -86,18 +91,45 @@ def create_module(author: User, draft: ModuleDraft) -> Module:
     return module
 
 
-def update_module(editor: User, module: Module, draft: ModuleDraft) -> None:
+def update_module(
+    editor: User, module: Module, draft: ModuleDraft, *, opened_at: int | None = None
+) -> None:
     """Edit a module. Changing what learners read or answer in a published module raises its
-    version, so each completion says which text it was made against."""
+    version, so each completion says which text it was made against; the text it replaces
+    is kept (`ModuleVersion`), for learners to see what changed.
+
+    `opened_at` is the module's revision when the editor's form was shown: if anyone saved
+    it since, the edit is refused (beside the `revision` field) rather than overwriting a
+    colleague's change unseen.
+    """
     _require_trainer(editor)
+    title = module.title  # read now: a failed flush leaves nothing of the module to read
+    if opened_at is not None and opened_at != module.revision:
+        raise _edited_meanwhile(title)
     before = (module.body, module.prompt, module.kind)
     _apply(module, draft)
     if (
         module.status is not ModuleStatus.DRAFT
         and (module.body, module.prompt, module.kind) != before
     ):
+        db.session.add(
+            ModuleVersion(
+                module_id=module.id, version=module.version, body=before[0], prompt=before[1]
+            )
+        )
         module.version += 1
-    db.session.flush()
+    try:
+        db.session.flush()
+    except StaleDataError:  # saved by someone else between reading and writing it
+        raise _edited_meanwhile(title) from None
+
+
+def _edited_meanwhile(title: str) -> RuleViolation:
+    return RuleViolation(
+        f"Someone else saved a change to {title} while you were editing it. Your text "
+        "is kept below: compare it with what is saved now, then save again to replace it.",
+        "revision",
+    )
 
 
 def publish(editor: User, module: Module, *, now: datetime | None = None) -> None:
@@ -281,7 +313,9 @@ def enrol_current_periods(*, today: date | None = None) -> int:
 
 
 def withdraw(trainer: User, assignment: Assignment, *, now: datetime | None = None) -> None:
-    """Stop an assignment. Unfinished enrolments leave people's lists; completed ones stay."""
+    """Stop an assignment. Unfinished enrolments leave people's lists; completed ones stay, and
+    so do drafts, for their authors. The trainer confirms first, told how many people have it
+    unfinished (`queries.withdrawal_stakes`)."""
     _require_trainer(trainer)
     if assignment.withdrawn_at is not None:
         raise RuleViolation("This assignment was already withdrawn.")
@@ -292,43 +326,117 @@ def withdraw(trainer: User, assignment: Assignment, *, now: datetime | None = No
 # Learning
 
 
-def complete(
-    learner: User, enrolment: Enrolment, answer: str | None, *, now: datetime | None = None
-) -> None:
-    """Mark an enrolment done. Reflections and activities need the written answer.
+class Completion(enum.Enum):
+    """What became of a learner's "Submit": done, or, for training withdrawn while they
+    wrote, their answer kept as a draft (nothing a person typed is thrown away)."""
 
-    Late work is welcome: it is labelled late, never refused.
+    DONE = "done"
+    KEPT_AS_DRAFT = "kept as draft"
+    WITHDRAWN = "withdrawn"  # and nothing was written to keep
+
+
+def shown_version(module: Module, version: int | None) -> int:
+    """The version the learner's form was shown with, or the current one when the form did
+    not say (a page opened before forms carried it) or said something impossible."""
+    if version is not None and 1 <= version <= module.version:
+        return version
+    return module.version
+
+
+def complete(
+    learner: User,
+    enrolment: Enrolment,
+    answer: str | None,
+    *,
+    version: int | None = None,
+    now: datetime | None = None,
+) -> Completion:
+    """Mark an enrolment done, against the module `version` the learner read (the one their
+    form was shown with). Reflections and activities need the written answer.
+
+    Late work is welcome: it is labelled late, never refused. If the assignment was withdrawn
+    while they wrote, their answer is kept as a draft instead (`KEPT_AS_DRAFT`).
     """
     now = now or utcnow()
     if enrolment.user_id != learner.id:
         raise RuleViolation("You can only complete your own training.")
-    if enrolment.assignment.withdrawn_at is not None:
-        raise RuleViolation("This training was withdrawn; there is nothing to complete.")
     module = enrolment.assignment.module
+    version = shown_version(module, version)
     text = (answer or "").strip()
-    if module.kind.needs_answer:
-        if len(text) < ANSWER_MIN:
-            raise RuleViolation(
-                f"Write at least {ANSWER_MIN} characters: a few honest sentences are enough "
-                f"(you have {len(text)}).",
-                "answer",
-            )
-        if len(text) > ANSWER_MAX:
-            raise RuleViolation(f"Keep it to {ANSWER_MAX} characters.", "answer")
+    if len(text) > ANSWER_MAX:
+        raise RuleViolation(f"Keep it to {ANSWER_MAX} characters.", "answer")
+    if enrolment.assignment.withdrawn_at is not None:
+        if enrolment.completed_at is not None or not text:
+            return Completion.WITHDRAWN
+        _keep_draft(enrolment, text, version, now)
+        return Completion.KEPT_AS_DRAFT
+    if module.kind.needs_answer and len(text) < ANSWER_MIN:
+        raise RuleViolation(
+            f"Write at least {ANSWER_MIN} characters: a few honest sentences are enough "
+            f"(you have {len(text)}).",
+            "answer",
+        )
     # Conditional update: finishing twice at once records one completion.
     result = db.session.execute(
         sa.update(Enrolment)
         .where(Enrolment.id == enrolment.id, Enrolment.completed_at.is_(None))
-        .values(completed_at=now, completed_version=module.version)
+        .values(completed_at=now, completed_version=version)
         .execution_options(synchronize_session=False)
     )
     assert isinstance(result, sa.CursorResult)  # an UPDATE's result: it has a row count
     if not result.rowcount:
         raise RuleViolation("You have already completed this.")
-    if module.kind.needs_answer:
+    # An answer is kept whenever one was written: also when the module stopped asking for
+    # one (an edit made it a reading) while the learner wrote.
+    if module.kind.needs_answer or text:
         db.session.add(Reflection(enrolment_id=enrolment.id, text=text, written_at=now))
+    db.session.execute(sa.delete(AnswerDraft).where(AnswerDraft.enrolment_id == enrolment.id))
     db.session.flush()
     db.session.refresh(enrolment)
+    return Completion.DONE
+
+
+def save_draft(
+    learner: User,
+    enrolment: Enrolment,
+    answer: str | None,
+    *,
+    version: int | None = None,
+    now: datetime | None = None,
+) -> None:
+    """Keep an unfinished answer for its author, to finish later (replacing an older draft)."""
+    if enrolment.user_id != learner.id:
+        raise RuleViolation("You can only write your own answers.")
+    if enrolment.completed_at is not None:
+        raise RuleViolation("You have already completed this.")
+    text = (answer or "").strip()
+    if not text:
+        raise RuleViolation("There is nothing to save yet.", "answer")
+    if len(text) > ANSWER_MAX:
+        raise RuleViolation(f"Keep it to {ANSWER_MAX} characters.", "answer")
+    version = shown_version(enrolment.assignment.module, version)
+    _keep_draft(enrolment, text, version, now or utcnow())
+
+
+def _keep_draft(enrolment: Enrolment, text: str, version: int, now: datetime) -> None:
+    """Insert or replace the enrolment's draft. Two saves at once: the later one wins."""
+    for _attempt in range(2):
+        draft = db.session.get(AnswerDraft, enrolment.id)
+        if draft is not None:
+            draft.text, draft.module_version, draft.saved_at = text, version, now
+            db.session.flush()
+            return
+        try:
+            with db.session.begin_nested():
+                db.session.add(
+                    AnswerDraft(
+                        enrolment_id=enrolment.id, text=text, module_version=version, saved_at=now
+                    )
+                )
+            return
+        except IntegrityError:  # another request saved the first draft just now
+            continue
+    raise RuleViolation("Your draft could not be saved just now. Please try again.", "answer")
 
 
 def give_feedback(

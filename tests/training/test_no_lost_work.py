@@ -1,0 +1,406 @@
+"""Nothing a person typed into training is lost: an answer sent after its assignment was
+withdrawn, a completion after the module changed, a refused form and Back, a draft, and two
+trainers editing one module (docs/product.md, "Training")."""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+
+import pytest
+import sqlalchemy as sa
+
+from serviceideas.extensions import db
+from serviceideas.people.models import Role
+from serviceideas.refusals import RefusedForm
+from serviceideas.training import services
+from serviceideas.training.models import AnswerDraft, Assignment, Audience, Module, Reflection
+
+LONG_ANSWER = (
+    "The team I serve is the warehouse. They wait for my orders every morning, and when I am "
+    "late they stand idle. I had never counted that as a customer waiting. " * 3
+).strip()
+MODULE = {
+    "title": "Who waits for you",
+    "summary": "Internal customers.",
+    "body": "First paragraph.\n\nSecond paragraph.",
+    "kind": "reflection",
+    "prompt": "Who waits for your work?",
+    "minutes": "20",
+}
+
+
+def text(response):
+    return response.get_data(as_text=True)
+
+
+def follow(client, response):
+    assert response.status_code == 303, text(response)
+    return client.get(response.headers["Location"])
+
+
+def hidden(page, name):
+    found = re.search(rf'<input[^>]*name="{name}"[^>]*value="([^"]*)"', page)
+    assert found, f"no hidden {name}"
+    return found.group(1)
+
+
+def ids(page):
+    return Counter(re.findall(r'\sid="([^"]+)"', page))
+
+
+@pytest.fixture
+def trainer(make_user):
+    return make_user(Role.TRAINER, name="Tara Trainer")
+
+
+# Withdrawing an assignment while someone writes
+
+
+def test_an_answer_sent_after_its_assignment_was_withdrawn_is_kept_as_a_draft(
+    client_as, make_enrolment, trainer
+):
+    enrolment = make_enrolment("reflection")
+    learner = client_as(enrolment.user)
+    page = text(learner.get(f"/training/enrolments/{enrolment.id}"))
+    client_as(trainer).post(
+        f"/training/assignments/{enrolment.assignment_id}/withdraw", data={"confirmed": "yes"}
+    )
+
+    response = learner.post(
+        f"/training/enrolments/{enrolment.id}/complete",
+        data={"answer": LONG_ANSWER, "module_version": hidden(page, "module_version")},
+    )
+    assert response.status_code == 303
+    assert response.headers["Location"] == f"/training/enrolments/{enrolment.id}"
+    shown = text(learner.get(response.headers["Location"]))
+    assert "This training was withdrawn while you were writing" in shown
+    assert "I had never counted that as a customer waiting." in shown
+    assert "Turn this into a service idea" in shown
+    draft = db.session.get(AnswerDraft, enrolment.id)
+    assert draft is not None and draft.text == LONG_ANSWER
+    assert db.session.get(Reflection, enrolment.id) is None  # not sent to trainers
+    db.session.refresh(enrolment)
+    assert not enrolment.is_done
+
+    # It stays on the learner's list, outside their progress; trainers never see it.
+    mine = text(learner.get("/training"))
+    assert "Withdrawn, with your draft" in mine and "Draft saved" in mine
+    assert enrolment.assignment.module.title in mine
+    assert "0 of 0 done" in mine
+    inbox = text(client_as(trainer).get("/training/reflections?show=all"))
+    assert "I had never counted" not in inbox
+
+
+def test_a_reading_confirmed_after_withdrawal_is_told_so_without_an_error(
+    client_as, make_enrolment, trainer
+):
+    enrolment = make_enrolment()
+    client_as(trainer).post(
+        f"/training/assignments/{enrolment.assignment_id}/withdraw", data={"confirmed": "yes"}
+    )
+    learner = client_as(enrolment.user)
+    response = learner.post(f"/training/enrolments/{enrolment.id}/complete")
+    assert "there is nothing left to complete" in text(follow(learner, response))
+
+
+def test_withdrawing_asks_first_saying_how_many_have_it_unfinished_or_started(
+    client_as, make_user, make_module, trainer
+):
+    module = make_module("reflection", author=trainer)
+    people = [make_user() for _ in range(4)]
+    assignment = services.create_assignment(
+        trainer, module, services.AssignmentDraft(Audience.PEOPLE, people=people, due_days=10)
+    )
+    enrolments = {e.user_id: e for e in db.session.scalars(sa.select(services.Enrolment))}
+    services.complete(people[0], enrolments[people[0].id], LONG_ANSWER)
+    services.save_draft(people[1], enrolments[people[1].id], "A beginning.")
+    db.session.commit()
+    client = client_as(trainer)
+
+    listing = text(client.get("/training/assignments"))
+    assert f'href="/training/assignments/{assignment.id}/withdraw"' in listing
+    page = text(client.get(f"/training/assignments/{assignment.id}/withdraw"))
+    assert "3 people have it unfinished" in page
+    assert "1 person has started" in page
+    assert "1 person has completed it" in page
+
+    # A withdrawal not sent from the confirmation (an old page, a stray request) asks first.
+    response = client.post(f"/training/assignments/{assignment.id}/withdraw")
+    assert response.status_code == 303
+    assert response.headers["Location"] == f"/training/assignments/{assignment.id}/withdraw"
+    db.session.refresh(assignment)
+    assert assignment.withdrawn_at is None
+
+    form = {"confirmed": hidden(page, "confirmed")}
+    done = text(
+        follow(client, client.post(f"/training/assignments/{assignment.id}/withdraw", data=form))
+    )
+    assert "drafts stay with the people who wrote them" in done
+    db.session.refresh(assignment)
+    assert assignment.withdrawn_at is not None
+    assert db.session.get(AnswerDraft, enrolments[people[1].id].id) is not None
+
+
+# The version a completion records
+
+
+def test_a_completion_records_the_version_the_learner_read_and_says_what_changed(
+    client_as, make_enrolment, trainer
+):
+    enrolment = make_enrolment("reflection")
+    module = enrolment.assignment.module
+    learner = client_as(enrolment.user)
+    page = text(learner.get(f"/training/enrolments/{enrolment.id}"))
+    assert hidden(page, "module_version") == "1"
+
+    # While the learner writes, a trainer rewrites the text.
+    services.update_module(
+        trainer,
+        module,
+        services.ModuleDraft(
+            title=module.title,
+            summary=module.summary,
+            body="Everyone serves someone.\n\nA new second thought.",
+            kind=module.kind,
+            prompt="What did you notice, and who noticed it first?",
+            minutes=module.minutes,
+        ),
+    )
+    db.session.commit()
+    assert module.version == 2
+
+    response = learner.post(
+        f"/training/enrolments/{enrolment.id}/complete",
+        data={"answer": LONG_ANSWER, "module_version": hidden(page, "module_version")},
+    )
+    shown = text(follow(learner, response))
+    db.session.refresh(enrolment)
+    assert enrolment.completed_version == 1
+    assert "This module changed while you were working on it" in shown
+    assert "Completed against version 1" in shown
+    assert "See what changed" in shown
+    assert '<ins><span class="visually-hidden">Added: </span>A new second thought.</ins>' in shown
+    assert "What did you notice?</del>" in shown
+    assert LONG_ANSWER[:60] in shown  # their answer is kept as written
+
+
+def test_a_page_opened_before_forms_carried_the_version_records_the_current_one(
+    client_as, make_enrolment
+):
+    enrolment = make_enrolment()
+    learner = client_as(enrolment.user)
+    for version in ("", "0", "99", "²", "abc"):
+        enrolment.completed_at = enrolment.completed_version = None
+        db.session.commit()
+        response = learner.post(
+            f"/training/enrolments/{enrolment.id}/complete", data={"module_version": version}
+        )
+        assert response.status_code == 303
+        db.session.refresh(enrolment)
+        assert enrolment.completed_version == 1
+
+
+def test_an_answer_is_kept_when_the_module_became_a_reading_meanwhile(
+    client_as, make_enrolment, trainer
+):
+    enrolment = make_enrolment("reflection")
+    module = enrolment.assignment.module
+    learner = client_as(enrolment.user)
+    page = text(learner.get(f"/training/enrolments/{enrolment.id}"))
+    services.update_module(
+        trainer,
+        module,
+        services.ModuleDraft(
+            title=module.title,
+            summary=module.summary,
+            body=module.body,
+            kind=services.ModuleKind.READING,
+            prompt=None,
+            minutes=module.minutes,
+        ),
+    )
+    db.session.commit()
+    learner.post(
+        f"/training/enrolments/{enrolment.id}/complete",
+        data={"answer": "Short, but mine.", "module_version": hidden(page, "module_version")},
+    )
+    reflection = db.session.get(Reflection, enrolment.id)
+    assert reflection is not None and reflection.text == "Short, but mine."
+
+
+def test_ids_are_unique_on_training_forms(client_as, make_enrolment, trainer):
+    enrolment = make_enrolment("reflection")
+    make_enrolment("reflection", answer=LONG_ANSWER)
+    make_enrolment("reflection", answer=LONG_ANSWER + " Another.")
+    pages = [
+        text(client_as(enrolment.user).get(f"/training/enrolments/{enrolment.id}")),
+        text(client_as(trainer).get(f"/training/modules/{enrolment.assignment.module_id}/edit")),
+        text(client_as(trainer).get("/training/reflections?show=all")),
+    ]
+    for page in pages:
+        repeated = {name: n for name, n in ids(page).items() if n > 1}
+        assert repeated == {}
+
+
+# Refused forms, and Back
+
+
+def test_a_refused_answer_lives_at_an_address_that_can_be_shown_again(client_as, make_enrolment):
+    enrolment = make_enrolment("reflection")
+    learner = client_as(enrolment.user)
+    short = "x" * 49
+    response = learner.post(f"/training/enrolments/{enrolment.id}/complete", data={"answer": short})
+    assert response.status_code == 303
+    address = response.headers["Location"]
+    assert address.startswith(f"/training/enrolments/{enrolment.id}?refused=")
+    for _visit in range(2):  # Back, Forward or Reload: a GET, the same page, nothing sent
+        again = learner.get(address)
+        assert again.status_code == 200
+        assert "Write at least 50 characters" in text(again) and "(you have 49)" in text(again)
+        assert re.search(rf">\s*{short}</textarea>", text(again))
+    # Without the refusal in the address, the page is as new.
+    assert short not in text(learner.get(f"/training/enrolments/{enrolment.id}"))
+
+    # Once the answer is in, the refused copies of the private text are gone.
+    learner.post(f"/training/enrolments/{enrolment.id}/complete", data={"answer": LONG_ANSWER})
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(RefusedForm)) == 0
+
+
+def test_a_refused_form_is_shown_only_to_its_author_on_its_own_page(client_as, make_user):
+    first, second = make_user(Role.TRAINER), make_user(Role.TRAINER)
+    author = client_as(first)
+    response = author.post("/training/modules/new", data={**MODULE, "minutes": "0"})
+    address = response.headers["Location"]
+    assert "Internal customers." in text(author.get(address))
+    assert "Internal customers." not in text(client_as(second).get(address))
+    token = address.split("refused=")[1]
+    assert "Internal customers." not in text(author.get(f"/training/modules?refused={token}"))
+
+
+def test_a_refused_assignment_keeps_every_choice(client_as, trainer, make_module, make_department):
+    module = make_module(author=trainer)
+    team = make_department("Stores")
+    client = client_as(trainer)
+    response = client.post(
+        f"/training/modules/{module.id}/assign",
+        data={
+            "audience": "departments",
+            "departments": [str(team.id)],
+            "due_kind": "fixed",
+            "due_on": "2020-01-01",
+            "repeat": "none",
+        },
+    )
+    page = text(follow(client, response))
+    assert "The due date has passed" in page
+    assert re.search(r'value="departments"[^>]*checked|checked[^>]*value="departments"', page)
+    assert re.search(rf'value="{team.id}"[^>]*checked|checked[^>]*value="{team.id}"', page)
+    assert 'value="2020-01-01"' in page
+
+
+# Drafts
+
+
+def test_a_learner_saves_a_draft_and_finds_it_again(client_as, make_enrolment, make_user):
+    enrolment = make_enrolment("reflection")
+    learner = client_as(enrolment.user)
+    response = learner.post(
+        f"/training/enrolments/{enrolment.id}/complete",
+        data={"answer": "Half a thought", "save_draft": "Save as draft"},
+    )
+    assert response.status_code == 303
+    page = text(learner.get(f"/training/enrolments/{enrolment.id}"))
+    assert "Draft saved" in page or "You saved a draft" in page
+    assert re.search(r">\s*Half a thought</textarea>", page)
+    db.session.refresh(enrolment)
+    assert not enrolment.is_done
+    assert "Half a thought" not in text(
+        client_as(make_user(Role.TRAINER)).get("/training/reflections?show=all")
+    )
+
+    learner.post(f"/training/enrolments/{enrolment.id}/complete", data={"answer": LONG_ANSWER})
+    assert db.session.get(AnswerDraft, enrolment.id) is None
+
+
+def test_an_empty_draft_is_refused_beside_the_answer(client_as, make_enrolment):
+    enrolment = make_enrolment("reflection")
+    learner = client_as(enrolment.user)
+    response = learner.post(
+        f"/training/enrolments/{enrolment.id}/complete",
+        data={"answer": "   ", "save_draft": "Save as draft"},
+    )
+    assert "There is nothing to save yet." in text(follow(learner, response))
+
+
+# Two trainers editing one module
+
+
+def test_saving_over_a_colleagues_change_is_refused_with_both_texts_kept(client_as, make_user):
+    first, second = make_user(Role.TRAINER), make_user(Role.TRAINER)
+    a, b = client_as(first), client_as(second)
+    created = a.post("/training/modules/new", data=MODULE)
+    module_id = int(created.headers["Location"].rsplit("/", 1)[1])
+    edit = f"/training/modules/{module_id}/edit"
+    opened_by_a = hidden(text(a.get(edit)), "revision")
+    opened_by_b = hidden(text(b.get(edit)), "revision")
+
+    saved = b.post(edit, data={**MODULE, "summary": "B's summary.", "revision": opened_by_b})
+    assert saved.status_code == 303 and "?refused" not in saved.headers["Location"]
+
+    response = a.post(edit, data={**MODULE, "summary": "A's summary.", "revision": opened_by_a})
+    assert response.headers["Location"].startswith(f"{edit}?refused=")
+    page = text(a.get(response.headers["Location"]))
+    assert "Someone else saved a change" in page
+    assert "A&#39;s summary.</textarea>" in page  # A's text, in the form
+    assert "What is saved now" in page and "B&#39;s summary." in page
+    assert db.session.get(Module, module_id).summary == "B's summary."
+
+    # Having seen it, A saves again, on purpose.
+    again = a.post(
+        edit, data={**MODULE, "summary": "A's summary.", "revision": hidden(page, "revision")}
+    )
+    assert again.status_code == 303 and "?refused" not in again.headers["Location"]
+    module = db.session.get(Module, module_id)
+    db.session.refresh(module)
+    assert module.summary == "A's summary."
+
+
+def test_a_change_saved_between_reading_and_writing_is_refused(trainer, make_module):
+    module = make_module(author=trainer)
+    opened_at = module.revision
+    # Another request saves the module after this one loaded it.
+    db.session.execute(
+        sa.update(Module)
+        .where(Module.id == module.id)
+        .values(revision=Module.revision + 1)
+        .execution_options(synchronize_session=False)
+    )
+    with pytest.raises(services.RuleViolation, match="Someone else saved"):
+        services.update_module(
+            trainer,
+            module,
+            services.ModuleDraft(
+                title="Mine", summary="s", body="b", kind=module.kind, prompt=None, minutes=5
+            ),
+            opened_at=opened_at,
+        )
+    db.session.rollback()
+
+
+def test_assignment_flash_counts_people_in_words(client_as, trainer, make_module, make_user):
+    module = make_module(author=trainer)
+    person = make_user()
+    client = client_as(trainer)
+    response = client.post(
+        f"/training/modules/{module.id}/assign",
+        data={
+            "audience": "people",
+            "people": person.email,
+            "due_kind": "relative",
+            "due_days": "14",
+            "repeat": "none",
+        },
+    )
+    assert "1 person enrolled" in text(follow(client, response))
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Assignment)) == 1
