@@ -14,11 +14,27 @@ from wtforms import (
     SubmitField,
     TextAreaField,
 )
-from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
+from wtforms.validators import (
+    AnyOf,
+    DataRequired,
+    InputRequired,
+    Length,
+    NumberRange,
+    Optional,
+    Regexp,
+)
 from wtforms.widgets import HiddenInput
 
 from serviceideas.forms import SelectChoice, stripped
-from serviceideas.ideas.models import COMMENT_MAX, NOTE_MAX, TEXT_MAX, TITLE_MAX, Lens, Status
+from serviceideas.ideas.models import (
+    COMMENT_MAX,
+    NOTE_MAX,
+    TEXT_MAX,
+    TITLE_MAX,
+    TRANSITIONS,
+    Lens,
+    Status,
+)
 from serviceideas.ideas.queries import EXTERNAL, Sort
 from serviceideas.people.models import DepartmentKind
 
@@ -63,17 +79,40 @@ class EditCommentForm(FlaskForm):
 
 
 class StatusForm(FlaskForm):
-    to = SelectField("Move to", validators=[InputRequired()])
+    """A manager's decision on an idea (docs/product.md, "The pipeline").
+
+    `to` offers the steps open from the idea's status (`step_choices`), the pipeline's next
+    step first and nothing chosen; any status is accepted here, so that the service says why a
+    step is refused, after first asking whether the page was out of date."""
+
+    to = SelectField(
+        "Move to",
+        validators=[
+            InputRequired("Choose where the idea goes next."),
+            AnyOf([status.value for status in Status], message="Not a valid choice."),
+        ],
+        validate_choice=False,
+    )
     note = TextAreaField(
         "Note", validators=[Optional(), Length(max=NOTE_MAX)], description="Shown in the history."
     )
-    implemented_on = DateField("Put into practice on", validators=[Optional()])
-    merge_into = IntegerField(
-        "Merge into idea number", validators=[Optional(), NumberRange(min=1, max=2**31 - 1)]
+    # Both labels say when they apply: without JavaScript every field shows.
+    implemented_on = DateField(
+        "Put into practice on (only for Implemented)", validators=[Optional()]
     )
-    # The idea's version when the page was shown: a change made since then wins, not this.
-    version = IntegerField(widget=HiddenInput(), validators=[InputRequired()])
+    merge_into = IntegerField(
+        "Merge into idea number (only for Merged)",
+        validators=[Optional(), NumberRange(min=1, max=2**31 - 1)],
+    )
+    # The last step of the history the page showed (0: none): a decision taken since then
+    # wins, and this one is shown again beside it rather than saved.
+    seen_change = IntegerField(
+        widget=HiddenInput(), validators=[InputRequired(), NumberRange(min=0, max=2**63 - 1)]
+    )
     submit = SubmitField("Change status")
+
+
+NOBODY = "nobody"
 
 
 class OwnerForm(FlaskForm):
@@ -82,8 +121,25 @@ class OwnerForm(FlaskForm):
         validators=[Optional(), Length(max=254)],
         description="Leave empty for nobody.",
     )
-    version = IntegerField(widget=HiddenInput(), validators=[InputRequired()])
+    # The owner the page showed (a person's id, or "nobody"): only a change of owner made
+    # since then stops this one; a status decision does not.
+    seen_owner = HiddenField(
+        validators=[InputRequired(), Regexp(rf"^(?:{NOBODY}|[1-9][0-9]{{0,17}})$")]
+    )
     submit = SubmitField("Set owner")
+
+    def seen_owner_id(self) -> int | None:
+        """The owner the page showed, once validated: their id, or None for nobody."""
+        value = self.seen_owner.data or NOBODY
+        return None if value == NOBODY else int(value)
+
+
+def step_choices(status: Status) -> list[SelectChoice]:
+    """Where an idea can go from `status`, in the pipeline's order, so the next step comes
+    before declining or merging, under an empty first choice: nothing is decided by default."""
+    return [SelectChoice("", "Choose…")] + [
+        SelectChoice(step.value, step.label) for step in Status if step in TRANSITIONS[status]
+    ]
 
 
 class IdeaFilterForm(FlaskForm):

@@ -7,6 +7,7 @@ through `commit_or_refuse` (docs/architecture.md, "Finishing a write").
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
@@ -29,8 +30,18 @@ from serviceideas.ideas.forms import (
     StatusForm,
     VoteForm,
     beneficiary_choices,
+    step_choices,
 )
-from serviceideas.ideas.models import TRANSITIONS, Comment, Idea, Lens, Stalled, Status, Waiting
+from serviceideas.ideas.models import (
+    TRANSITIONS,
+    Comment,
+    Idea,
+    Lens,
+    Stalled,
+    Status,
+    StatusChange,
+    Waiting,
+)
 from serviceideas.ideas.policies import can_change_comment, can_remove_comment, can_review
 from serviceideas.ideas.queries import EXTERNAL, IdeaFilters, Sort
 from serviceideas.people.forms import department_choices
@@ -198,6 +209,7 @@ def _story_page(
     comment_form: CommentForm | None = None,
     status_form: StatusForm | None = None,
     owner_form: OwnerForm | None = None,
+    overtaken: Overtaken | None = None,
 ) -> Rendered:
     return render_template(
         "ideas/show.html",
@@ -206,16 +218,17 @@ def _story_page(
         vote_form=VoteForm(),
         comment_form=comment_form or CommentForm(),
         status_form=status_form or _status_form(idea),
-        owner_form=owner_form
-        or OwnerForm(
-            data={"owner": idea.owner.email if idea.owner else "", "version": idea.version}
-        ),
+        owner_form=owner_form or OwnerForm(data={"owner": idea.owner.email if idea.owner else ""}),
+        overtaken=overtaken,
     ), status
 
 
 def _status_form(idea: Idea, formdata: MultiDict[str, str] | None = None) -> StatusForm:
-    form = StatusForm(formdata, data={"version": idea.version})
-    form.to.choices = [SelectChoice(s.value, s.label) for s in sorted(TRANSITIONS[idea.status])]
+    """The review panel's decision form. Its hidden `seen_change` is drawn by the page from the
+    history it shows, like the owner form's `seen_owner`: whatever the page shows is what a
+    decision taken on it saw."""
+    form = StatusForm(formdata)
+    form.to.choices = step_choices(idea.status)
     return form
 
 
@@ -337,22 +350,33 @@ def remove_comment(idea_id: int, comment_id: int) -> Response | Rendered:
 # Review
 
 
+@dataclass(frozen=True, slots=True)
+class Overtaken:
+    """What another manager changed while this one was deciding, for the 409 page: the steps
+    of the history their page had not shown (for a decision) or the owner it had not shown,
+    and what they asked for, which was not saved but is kept in the form."""
+
+    steps: list[StatusChange]
+    wanted: Status | None = None  # the step they chose, if any
+    note: str = ""
+
+    @property
+    def owner_changed(self) -> bool:
+        return not self.steps
+
+    @property
+    def by(self) -> str:
+        """Who took the steps, each named once."""
+        return ", ".join(dict.fromkeys(step.actor.name for step in self.steps))
+
+
 def _without_version() -> Rendered:
-    """The review forms carry the idea's version in a hidden field; a form without it (or with
-    a broken one) was not sent by our page."""
+    """The review forms carry what the page showed (the last step of the history, the owner)
+    in hidden fields; a form without them (or with broken ones) was not sent by our page."""
     return render_error(
-        400, "This form came without the idea's version. Reload the idea's page and try again."
+        400,
+        "This form came without what the idea's page showed. Open the idea's page again and retry.",
     )
-
-
-def _merge_target(form: StatusForm) -> Idea | None:
-    """The idea the form names to merge into, if it merges; refused if there is none."""
-    if form.to.data != Status.MERGED or not form.merge_into.data:
-        return None
-    target = queries.find_idea(form.merge_into.data)
-    if target is None:
-        raise RuleViolation(f"There is no idea #{form.merge_into.data}.", "merge_into")
-    return target
 
 
 @bp.route("/<id:idea_id>/status", methods=["POST"])
@@ -361,26 +385,47 @@ def change_status(idea_id: int) -> Response | Rendered:
     idea = _load(idea_id)
     form = _status_form(idea, request.form)
     if form.validate_on_submit():
-        seen_version = form.version.data
-
-        def decide() -> None:
-            decision = services.Decision(
-                to=Status(form.to.data),
-                note=form.note.data or "",
-                implemented_on=form.implemented_on.data,
-                merge_into=_merge_target(form),
-            )
-            services.change_status(_viewer(), idea, decision, seen_version=seen_version)
-
-        decided = commit_or_refuse(decide, form=form, field="to")
+        seen_change = form.seen_change.data
+        decision = services.Decision(
+            to=Status(form.to.data),
+            note=form.note.data or "",
+            implemented_on=form.implemented_on.data,
+            merge_into_number=form.merge_into.data,
+        )
+        decided = commit_or_refuse(
+            lambda: services.change_status(_viewer(), idea, decision, seen_change=seen_change),
+            form=form,
+            field="to",
+        )
         if decided:
             flash(f"Idea #{idea.id} is now {idea.status.label.lower()}.", "success")
             return redirect(url_for("ideas.show", idea_id=idea.id, _anchor="history"), code=303)
-        if isinstance(decided.refusal, services.ChangedMeanwhile):
-            return render_error(409, decided.refusal.message)
-    if form.version.errors:
+    elif form.seen_change.errors:
         return _without_version()
-    return _story_page(_load(idea_id), 422, status_form=form)
+    return _decision_refused(_load(idea_id), form)
+
+
+def _decision_refused(idea: Idea, form: StatusForm) -> Rendered:
+    """The idea page after a refused decision, as the idea is now.
+
+    When another manager moved the idea on since the page was shown, whatever else was wrong
+    with the form: 409, saying who did what, with the reviewer's choice (if it is still a step
+    open from the new status) and note kept, ready to send again. Otherwise 422, the reasons
+    beside the fields."""
+    history = queries.idea_story(idea, _viewer()).history
+    unseen = [step for step in history if step.id > (form.seen_change.data or 0)]
+    if not unseen:
+        return _story_page(idea, 422, status_form=form)
+    wanted = Status(form.to.data) if form.to.data in set(Status) else None
+    kept = MultiDict(request.form)
+    kept["to"] = wanted.value if wanted in TRANSITIONS[idea.status] else ""
+    overtaken = Overtaken(unseen, wanted, (form.note.data or "").strip())
+    flash(
+        f"Your decision was not saved: {overtaken.by} changed this idea's status first. "
+        "See what changed under “Review”; what you chose and wrote is kept there.",
+        "error",
+    )
+    return _story_page(idea, 409, status_form=_status_form(idea, kept), overtaken=overtaken)
 
 
 def _chosen_owner(form: OwnerForm) -> User | None:
@@ -400,11 +445,11 @@ def set_owner(idea_id: int) -> Response | Rendered:
     idea = _load(idea_id)
     form = OwnerForm()
     if form.validate_on_submit():
-        seen_version = form.version.data
+        seen_owner_id = form.seen_owner_id()
 
         def choose() -> User | None:
             owner = _chosen_owner(form)
-            services.set_owner(_viewer(), idea, owner, seen_version=seen_version)
+            services.set_owner(_viewer(), idea, owner, seen_owner_id=seen_owner_id)
             return owner
 
         chosen = commit_or_refuse(choose, form=form, field="owner")
@@ -412,8 +457,21 @@ def set_owner(idea_id: int) -> Response | Rendered:
             owner = chosen.kept
             flash(f"Owner set to {owner.name}." if owner else "Owner cleared.", "success")
             return redirect(url_for("ideas.show", idea_id=idea.id), code=303)
-        if isinstance(chosen.refusal, services.ChangedMeanwhile):
-            return render_error(409, chosen.refusal.message)
-    if form.version.errors:
+    elif form.seen_owner.errors:
         return _without_version()
-    return _story_page(idea, 422, owner_form=form)
+    return _owner_refused(_load(idea_id), form)
+
+
+def _owner_refused(idea: Idea, form: OwnerForm) -> Rendered:
+    """The idea page after a refused choice of owner, as the idea is now: 409 when another
+    manager changed the owner since the page was shown (what was typed kept, ready to send
+    again), else 422 with the reason beside the field. A status decision meanwhile is no
+    reason: it is shown, but does not stop the choice."""
+    if idea.owner_id == form.seen_owner_id():
+        return _story_page(idea, 422, owner_form=form)
+    flash(
+        "Your choice of owner was not saved: someone else changed the owner first. "
+        "See who owns it now under “Review”; what you typed is kept there.",
+        "error",
+    )
+    return _story_page(idea, 409, owner_form=OwnerForm(request.form), overtaken=Overtaken(steps=[]))

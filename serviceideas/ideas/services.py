@@ -6,8 +6,10 @@ it; otherwise it is the current time).
 
 from __future__ import annotations
 
+import enum
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from typing import Literal
 
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
@@ -166,36 +168,51 @@ def remove_comment(remover: User, comment: Comment) -> None:
 
 
 class ChangedMeanwhile(RuleViolation):
-    """Someone else changed the idea since the reviewer's page showed it (its version moved
-    on, or a concurrent change won the race): they must look again before deciding."""
+    """Another manager changed what this decision is about since the reviewer's page showed
+    it (or won a race to change it): the reviewer must see the idea as it is now and decide
+    again. The view answers 409 with the idea as it stands and the reviewer's input kept."""
 
-    def __init__(self) -> None:
-        super().__init__(
-            "Someone else changed this idea since you opened it. Reload it to see what "
-            "changed, then decide again."
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+
+
+STATUS_CHANGED_MEANWHILE = (
+    "Someone else changed this idea's status since you opened it; your decision was not saved."
+)
+OWNER_CHANGED_MEANWHILE = (
+    "Someone else changed this idea's owner since you opened it; your choice was not saved."
+)
+
+
+def _check_history_unchanged(idea: Idea, seen_change: int | None) -> None:
+    """Refuse a decision taken on a page whose last step of the history (`seen_change`, 0 for
+    none) is no longer the last: the status moved on since. An owner change does not count."""
+    if seen_change is None:
+        return
+    last = db.session.scalar(
+        sa.select(sa.func.coalesce(sa.func.max(StatusChange.id), 0)).where(
+            StatusChange.idea_id == idea.id
         )
-
-
-def _check_unchanged(idea: Idea, seen_version: int | None) -> None:
-    """Refuse a decision taken on a page that showed an older version of `idea`."""
-    if seen_version is not None and seen_version != idea.version:
-        raise ChangedMeanwhile()
+    )
+    if last != seen_change:
+        raise ChangedMeanwhile(STATUS_CHANGED_MEANWHILE)
 
 
 def _flush_unless_changed_meanwhile() -> None:
-    """Flush a reviewer's change; the version column (StaleDataError) or the history's
-    legal-step CHECK (IntegrityError) says when a concurrent change got there first.
+    """Flush a reviewer's status change; the version column (StaleDataError) or the history's
+    legal-step CHECK (IntegrityError) says when a concurrent decision got there first. Only
+    status changes move the version: the owner is set by a conditional UPDATE of its own.
 
     No savepoint: the whole decision is void then, and the caller rolls it all back (as
     `commit_or_refuse` does with any refusal)."""
     try:
         db.session.flush()
     except StaleDataError:
-        raise ChangedMeanwhile() from None
+        raise ChangedMeanwhile(STATUS_CHANGED_MEANWHILE) from None
     except IntegrityError as error:
         if not violates_check(error, "legal_transition"):
             raise  # not a race: a bug, which must not pass as "someone else changed it"
-        raise ChangedMeanwhile() from None
+        raise ChangedMeanwhile(STATUS_CHANGED_MEANWHILE) from None
 
 
 @dataclass(frozen=True)
@@ -204,6 +221,9 @@ class Decision:
     note: str = ""
     implemented_on: date | None = None
     merge_into: Idea | None = None
+    # The number a reviewer typed for the idea to merge into, when `merge_into` is not given:
+    # looked up only once the decision is known to be taken on the idea as it stands.
+    merge_into_number: int | None = None
 
 
 def change_status(
@@ -211,7 +231,7 @@ def change_status(
     idea: Idea,
     decision: Decision,
     *,
-    seen_version: int | None = None,
+    seen_change: int | None = None,
     now: datetime | None = None,
 ) -> StatusChange:
     """Move `idea` one step through the pipeline (docs/product.md, "The pipeline"), and record
@@ -219,13 +239,15 @@ def change_status(
 
     The only place a status changes. Refuses what the pipeline does not allow; the history
     table's CHECK and the idea's version column stop anything that slips past. A decision
-    taken on a page that showed another `seen_version`, or that loses a race with another
-    manager, is refused with ChangedMeanwhile (the view answers 409).
+    taken on a page whose history ended at another step than `seen_change` (the id of the last
+    StatusChange it showed, 0 for none), or that loses a race with another manager's decision,
+    is refused with ChangedMeanwhile (the view answers 409) before anything else is checked:
+    what was chosen may make no sense any more. A change of owner meanwhile does not matter.
     """
     now = now or utcnow()
     if not can_review(reviewer):
         raise RuleViolation("Only managers can change the status of an idea.")
-    _check_unchanged(idea, seen_version)
+    _check_history_unchanged(idea, seen_change)
     source, target = idea.status, decision.to
     if target not in TRANSITIONS[source]:
         allowed = ", ".join(s.label.lower() for s in sorted(TRANSITIONS[source])) or "nothing"
@@ -260,7 +282,7 @@ def change_status(
         idea.implemented_on = decision.implemented_on
         idea.implementation_note = note
     if target is Status.MERGED:
-        _merge(idea, decision.merge_into)
+        _merge(idea, decision.merge_into or _idea_numbered(decision.merge_into_number))
 
     idea.status = target
     idea.status_changed_at = now
@@ -276,6 +298,17 @@ def change_status(
     _flush_unless_changed_meanwhile()
     status_changed.send(change, idea=idea)
     return change
+
+
+def _idea_numbered(number: int | None) -> Idea | None:
+    """The idea a reviewer named by its number, None if they named none; refused if there is
+    no such idea."""
+    if number is None:
+        return None
+    idea = db.session.get(Idea, number)
+    if idea is None:
+        raise RuleViolation(f"There is no idea #{number}.", "merge_into")
+    return idea
 
 
 def _merge(idea: Idea, target: Idea | None) -> None:
@@ -328,17 +361,43 @@ def _count_votes(idea_id: int) -> sa.ScalarSelect[int]:
     )
 
 
+class Unchecked(enum.Enum):
+    """`set_owner`'s `seen_owner_id` when no page was shown (the demo, scripts): no check."""
+
+    UNCHECKED = enum.auto()
+
+
 def set_owner(
-    reviewer: User, idea: Idea, owner: User | None, *, seen_version: int | None = None
+    reviewer: User,
+    idea: Idea,
+    owner: User | None,
+    *,
+    seen_owner_id: int | Literal[Unchecked.UNCHECKED] | None = Unchecked.UNCHECKED,
 ) -> None:
     """Name who makes the idea happen (any active person), or nobody.
 
-    Like a status change, refused with ChangedMeanwhile when the reviewer's page showed
-    another `seen_version` or a concurrent change wins."""
+    Refused with ChangedMeanwhile only when the owner is no longer the one the reviewer's page
+    showed (`seen_owner_id`, None for nobody): a status decision meanwhile changes nothing the
+    reviewer chose. One conditional UPDATE checks and sets, so two managers naming owners at
+    once cannot both win, and it leaves the idea's version alone, so a status decision racing
+    it is not refused either."""
     if not can_review(reviewer):
         raise RuleViolation("Only managers can choose an owner.")
-    _check_unchanged(idea, seen_version)
     if owner is not None and not owner.is_active:
         raise RuleViolation(f"{owner.name} is deactivated: choose someone active.", "owner")
-    idea.owner = owner
-    _flush_unless_changed_meanwhile()
+    owner_id = owner.id if owner is not None else None
+    update = sa.update(Idea).where(Idea.id == idea.id)
+    if seen_owner_id is not Unchecked.UNCHECKED:
+        update = update.where(
+            Idea.owner_id.is_(None) if seen_owner_id is None else Idea.owner_id == seen_owner_id
+        )
+    changed = db.session.execute(
+        update.values(owner_id=owner_id)
+        .returning(Idea.id)
+        .execution_options(synchronize_session=False)
+    ).first()
+    if not changed:
+        raise ChangedMeanwhile(OWNER_CHANGED_MEANWHILE)
+    # As written: not changes for the unit of work to write back (with a version bump).
+    set_committed_value(idea, "owner_id", owner_id)
+    set_committed_value(idea, "owner", owner)

@@ -18,3 +18,24 @@ document.addEventListener("htmx:sendError", () => {
   box.textContent = "The server could not be reached. Check your connection and try again.";
   box.hidden = false;
 });
+
+// The review form shows only the fields the chosen step needs (a merge target for "merged",
+// a date for "implemented"). Hidden groups are also disabled, so nothing in them is sent or
+// reached by keyboard. Without this script every field shows, its label saying when it applies.
+function showStepFields(form) {
+  const step = form.querySelector("select[name='to']")?.value ?? "";
+  for (const group of form.querySelectorAll("[data-needed-for]")) {
+    const needed = group.dataset.neededFor.split(" ").includes(step);
+    group.hidden = !needed;
+    for (const input of group.querySelectorAll("input, select, textarea")) input.disabled = !needed;
+  }
+}
+document.addEventListener("change", (event) => {
+  const form = event.target.closest?.("form[data-step-fields]");
+  if (form && event.target.name === "to") showStepFields(form);
+});
+function showStepFieldsIn(root) {
+  for (const form of root.querySelectorAll("form[data-step-fields]")) showStepFields(form);
+}
+showStepFieldsIn(document); // deferred: the page is parsed by now
+document.addEventListener("htmx:load", (event) => showStepFieldsIn(event.detail.elt));

@@ -43,10 +43,10 @@ def test_racing_votes_and_status_changes_leave_consistent_data(
         for step in ("under_review", "approved", "in_progress"):
             # As a person would: open the page, then decide on what it showed.
             page = client.get(f"/ideas/{idea_id}").get_data(as_text=True)
-            version = re.search(r'id="version" name="version" type="hidden" value="(\d+)"', page)
+            seen = re.search(r'name="seen_change" type="hidden" value="(\d+)"', page)
             response = client.post(
                 f"/ideas/{idea_id}/status",
-                data={"to": step, "note": "Go", "version": version.group(1)},
+                data={"to": step, "note": "Go", "seen_change": seen.group(1)},
             )
             statuses.append(response.status_code)
 

@@ -27,9 +27,18 @@ def count(model):
 
 
 def review(client, idea, action, **data):
-    """Post a review form as the page would: with the idea's version as it stands now."""
-    version = db.session.scalar(sa.select(Idea.version).where(Idea.id == idea.id))
-    return client.post(f"/ideas/{idea.id}/{action}", data={"version": version, **data})
+    """Post a review form as the page would: with what it shows of the idea as it stands now
+    (the last step of its history, its owner)."""
+    seen = db.session.execute(
+        sa.select(
+            sa.select(sa.func.coalesce(sa.func.max(StatusChange.id), 0))
+            .where(StatusChange.idea_id == idea.id)
+            .scalar_subquery(),
+            Idea.owner_id,
+        ).where(Idea.id == idea.id)
+    ).one()
+    shown = {"seen_change": seen[0], "seen_owner": seen[1] or "nobody"}
+    return client.post(f"/ideas/{idea.id}/{action}", data={**shown, **data})
 
 
 @pytest.fixture
@@ -447,7 +456,7 @@ def test_a_manager_takes_an_idea_from_submitted_to_implemented(client_as, manage
 @pytest.mark.parametrize(
     ("data", "message"),
     [
-        ({"to": "implemented"}, "Not a valid choice"),  # not reachable from submitted
+        ({"to": "implemented"}, "cannot become implemented"),  # not reachable from submitted
         ({"to": "pilot"}, "Not a valid choice"),
         ({"to": "declined", "note": ""}, "Say why the idea is declined"),
         ({"to": "merged", "merge_into": "999999"}, "There is no idea #999999."),
@@ -485,13 +494,13 @@ def test_a_future_implementation_date_is_refused(client_as, manager, make_idea):
 
 def test_a_decision_on_a_page_that_changed_meanwhile_is_a_409(client_as, manager, make_idea):
     idea = make_idea()
-    opened = db.session.scalar(sa.select(Idea.version).where(Idea.id == idea.id))
+    opened = db.session.scalar(sa.select(StatusChange.id).where(StatusChange.idea_id == idea.id))
     review(client_as(manager), idea, "status", to="under_review")  # another manager, first
     late = client_as(manager).post(
-        f"/ideas/{idea.id}/status", data={"to": "declined", "note": "No", "version": opened}
+        f"/ideas/{idea.id}/status", data={"to": "declined", "note": "No", "seen_change": opened}
     )
     assert late.status_code == 409
-    assert "Someone else changed this idea since you opened it" in text(late)
+    assert "Your decision was not saved" in text(late)
     assert db.session.get(Idea, idea.id).status is Status.UNDER_REVIEW
 
 
@@ -500,15 +509,14 @@ def test_an_owner_chosen_on_a_page_that_changed_meanwhile_is_a_409(
 ):
     idea = make_idea()
     make_user(email="owner@example.com")
-    opened = db.session.scalar(sa.select(Idea.version).where(Idea.id == idea.id))
-    review(client_as(manager), idea, "status", to="under_review")  # another manager, first
+    review(client_as(manager), idea, "owner", owner=manager.email)  # another manager, first
     late = client_as(manager).post(
-        f"/ideas/{idea.id}/owner", data={"owner": "owner@example.com", "version": opened}
+        f"/ideas/{idea.id}/owner", data={"owner": "owner@example.com", "seen_owner": "nobody"}
     )
     assert late.status_code == 409
-    assert "Someone else changed this idea since you opened it" in text(late)
+    assert "Your choice of owner was not saved" in text(late)
     db.session.refresh(idea)
-    assert idea.owner_id is None
+    assert idea.owner_id == manager.id
 
 
 def test_employees_cannot_change_status(client_as, employee, make_idea):
@@ -575,18 +583,19 @@ def test_a_broad_list_is_counted_up_to_a_point(client_as, employee, make_idea, m
     assert "More than 2 ideas" in text(client.get("/ideas?q=refunds"))  # a search stops sooner
 
 
-@pytest.mark.parametrize("version", [None, "", "seven", "1.5"])
+@pytest.mark.parametrize("seen", [None, "", "seven", "1.5", "-1"])
 @pytest.mark.parametrize(
-    ("action", "data"), [("owner", {"owner": ""}), ("status", {"to": "under_review"})]
+    ("action", "data", "field"),
+    [("owner", {"owner": ""}, "seen_owner"), ("status", {"to": "under_review"}, "seen_change")],
 )
-def test_a_review_form_without_the_ideas_version_says_so(
-    client_as, make_user, make_idea, action, data, version
+def test_a_review_form_without_what_the_page_showed_says_so(
+    client_as, make_user, make_idea, action, data, field, seen
 ):
     idea = make_idea()
     client = client_as(make_user(Role.MANAGER))
-    sent = data if version is None else {**data, "version": version}
+    sent = data if seen is None else {**data, field: seen}
     response = client.post(f"/ideas/{idea.id}/{action}", data=sent)
     assert response.status_code == 400
-    assert "came without the idea&#39;s version" in response.get_data(as_text=True)
+    assert "came without what the idea&#39;s page showed" in response.get_data(as_text=True)
     db.session.refresh(idea)
     assert idea.status is Status.SUBMITTED and idea.owner is None

@@ -151,15 +151,14 @@ def test_two_managers_at_once_cannot_both_win(app, make_idea, make_user, manager
 
 
 @pytest.mark.parametrize("action", ["status", "owner"])
-def test_a_decision_on_an_older_version_of_the_idea_is_refused(make_idea, manager, action):
+def test_a_decision_on_an_older_page_of_the_idea_is_refused(make_idea, manager, action):
     idea = make_idea()
-    seen = idea.version - 1  # the page the manager decided on showed an earlier version
     with pytest.raises(services.ChangedMeanwhile):
         if action == "status":
             decision = services.Decision(Status.UNDER_REVIEW)
-            services.change_status(manager, idea, decision, seen_version=seen)
+            services.change_status(manager, idea, decision, seen_change=0)  # showed no step
         else:
-            services.set_owner(manager, idea, manager, seen_version=seen)
+            services.set_owner(manager, idea, manager, seen_owner_id=manager.id)
     assert idea.status is Status.SUBMITTED and idea.owner is None
 
 
