@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from flask_wtf import FlaskForm
 from wtforms import (
     DateField,
     HiddenField,
@@ -15,7 +14,7 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
-from serviceideas.forms import SelectChoice, stripped
+from serviceideas.forms import Form, SelectChoice, stripped
 from serviceideas.people.forms import CheckboxesField
 from serviceideas.training.models import (
     ANSWER_MAX,
@@ -30,7 +29,7 @@ from serviceideas.training.models import (
 )
 
 
-class ModuleForm(FlaskForm):
+class ModuleForm(Form):
     title = StringField("Title", validators=[DataRequired(), Length(max=TITLE_MAX)])
     summary = TextAreaField(
         "Summary", validators=[DataRequired(), Length(max=SUMMARY_MAX)], render_kw={"rows": 2}
@@ -68,7 +67,7 @@ class ModuleForm(FlaskForm):
     submit = SubmitField("Save module")
 
 
-class AssignmentForm(FlaskForm):
+class AssignmentForm(Form):
     audience = RadioField(
         "Who",
         choices=[
@@ -104,7 +103,7 @@ class AssignmentForm(FlaskForm):
     submit = SubmitField("Assign")
 
 
-class CompleteForm(FlaskForm):
+class CompleteForm(Form):
     answer = TextAreaField(
         "Your answer", validators=[Optional(), Length(max=ANSWER_MAX)], render_kw={"rows": 8}
     )
@@ -122,14 +121,17 @@ def whole_number(field: HiddenField) -> int | None:
     return int(text) if text.isascii() and text.isdigit() and len(text) < 10 else None
 
 
-class WithdrawForm(FlaskForm):
+class WithdrawForm(Form):
     """The confirmation page's form: a withdrawal is sent only from there."""
 
     confirmed = HiddenField()  # "yes", set by the confirmation page
     submit = SubmitField("Withdraw it")
 
 
-class FeedbackForm(FlaskForm):
+class FeedbackForm(Form):
+    # Which reflection the form answers: the inbox shows many, and a refused one is shown
+    # again beside its own reflection.
+    reflection = HiddenField()
     feedback = TextAreaField(
         "Your feedback",
         validators=[DataRequired(), Length(max=FEEDBACK_MAX)],
@@ -138,7 +140,7 @@ class FeedbackForm(FlaskForm):
     submit = SubmitField("Send feedback")
 
 
-class InboxFilterForm(FlaskForm):
+class InboxFilterForm(Form):
     class Meta:
         csrf = False
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from datetime import date
+from urllib.parse import urlsplit
 
 from flask import (
     Blueprint,
@@ -417,9 +418,27 @@ def reflections() -> str | Rendered:
         )
     )
     page = Page.of(query, request.args.get("page"), current_app.config["PAGE_SIZE"])
+    # Feedback refused without JavaScript comes back here, beside its reflection.
+    refused = FeedbackForm()
+    refused_for = whole_number(refused.reflection) if refusals.restore(refused) else None
     return render_template(
-        "training/reflections.html", filters=filters, page=page, feedback_form=FeedbackForm()
+        "training/reflections.html",
+        filters=filters,
+        page=page,
+        feedback_form=FeedbackForm(formdata=None),
+        refused_feedback=refused,
+        refused_for=refused_for,
     )
+
+
+def _inbox_address() -> str:
+    """The inbox as the trainer was reading it (its filters and page), from the address the
+    form was sent from; the plain inbox when that was another page."""
+    inbox = url_for("training.reflections")
+    came_from = urlsplit(request.headers.get("HX-Current-URL") or request.referrer or "")
+    if came_from.path == inbox and came_from.query:
+        return f"{inbox}?{came_from.query}"
+    return inbox
 
 
 @bp.route("/reflections/<id:enrolment_id>/feedback", methods=["POST"])
@@ -435,13 +454,18 @@ def feedback(enrolment_id: int) -> ResponseReturnValue:
         if not is_fragment_request():
             flash(f"Feedback sent to {reflection.enrolment.user.name}.", "success")
             return redirect(url_for("training.reflections"), code=303)
-        form = FeedbackForm(formdata=None)
-    if form.errors and not is_fragment_request():
-        flash(" ".join(form.feedback.errors), "error")
-        return redirect(url_for("training.reflections"), code=303)
-    return render_template(
-        "training/_reflection.html", reflection=reflection, feedback_form=form
-    ), (422 if form.errors else 200)
+        return render_template(
+            "training/_reflection.html",
+            reflection=reflection,
+            feedback_form=FeedbackForm(formdata=None),
+        )
+    return refusals.refuse(
+        form,
+        f"{_inbox_address()}#reflection-{reflection.enrolment_id}",
+        fragment=lambda: render_template(
+            "training/_reflection.html", reflection=reflection, feedback_form=form
+        ),
+    )
 
 
 # Coverage

@@ -404,3 +404,45 @@ def test_assignment_flash_counts_people_in_words(client_as, trainer, make_module
     )
     assert "1 person enrolled" in text(follow(client, response))
     assert db.session.scalar(sa.select(sa.func.count()).select_from(Assignment)) == 1
+
+
+# Feedback in the inbox
+
+
+def test_refused_feedback_comes_back_beside_its_reflection_with_its_text(
+    client_as, trainer, make_enrolment
+):
+    enrolment = make_enrolment("reflection", answer=LONG_ANSWER)
+    make_enrolment("reflection", answer=LONG_ANSWER + " Another one.")
+    client = client_as(trainer)
+    too_long = "Thank you for this. " + "x" * 4000  # over the limit of 4,000 characters
+    response = client.post(
+        f"/training/reflections/{enrolment.id}/feedback",
+        data={"feedback": too_long, "reflection": str(enrolment.id)},
+        headers={"Referer": "http://localhost/training/reflections?show=all"},
+    )
+    assert response.status_code == 303
+    address = response.headers["Location"]
+    assert address.startswith("/training/reflections?show=all&refused=")
+    assert address.endswith(f"#reflection-{enrolment.id}")
+    page = text(client.get(address))
+    assert "Field cannot be longer than 4000 characters." in page
+    assert page.count("Thank you for this.") == 1  # beside its own reflection only
+    assert page.index(f'id="reflection-{enrolment.id}"') < page.index("Thank you for this.")
+    assert db.session.get(Reflection, enrolment.id).feedback is None
+
+
+def test_refused_feedback_through_htmx_swaps_in_place_at_an_address_to_come_back_to(
+    client_as, trainer, make_enrolment
+):
+    enrolment = make_enrolment("reflection", answer=LONG_ANSWER)
+    client = client_as(trainer)
+    response = client.post(
+        f"/training/reflections/{enrolment.id}/feedback",
+        data={"feedback": " ", "reflection": str(enrolment.id)},
+        headers={"HX-Request": "true", "HX-Current-URL": "http://localhost/training/reflections"},
+    )
+    assert response.status_code == 422
+    assert f'id="reflection-{enrolment.id}"' in text(response)
+    assert response.headers["HX-Replace-Url"].startswith("/training/reflections?refused=")
+    assert "This field is required." in text(client.get(response.headers["HX-Replace-Url"]))
