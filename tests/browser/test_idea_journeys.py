@@ -105,3 +105,97 @@ def test_a_bad_idea_keeps_what_was_typed(page: Page, live_server, demo_company):
     expect(page.get_by_text("Choose a lens.")).to_be_visible()
     expect(page.get_by_label("Title")).to_have_value("Half an idea")
     expect(page).to_have_url(re.compile(r"/ideas/new$"))
+
+
+@pytest.fixture
+def waiting_idea(demo_company) -> int:
+    """An idea just submitted, waiting for its first decision."""
+    from serviceideas.ideas import services as ideas
+    from serviceideas.ideas.models import Lens
+    from serviceideas.people.services import find_user
+
+    author = find_user("employee@example.com")
+    draft = ideas.IdeaDraft(
+        title="Call customers back instead of holding",
+        problem="Customers hold for twenty minutes at lunchtime.",
+        proposal="Offer a call back at a time they choose.",
+        lens=Lens.CARE,
+        beneficiary=None,
+    )
+    idea_id = ideas.submit_idea(author, draft).id
+    db.session.commit()
+    return idea_id
+
+
+def test_the_review_form_shows_only_the_fields_the_chosen_step_needs(
+    page: Page, live_server, waiting_idea, browser
+):
+    sign_in(page, live_server.url, "manager@example.com")
+    page.goto(f"{live_server.url}/ideas/{waiting_idea}")
+    move_to = page.get_by_label("Move to")
+    expect(move_to).to_have_value("")  # nothing decided by default
+    options = move_to.locator("option")
+    expect(options).to_have_text(["Choose…", "Under review", "Declined", "Merged"])
+    merge_into = page.get_by_label("Merge into idea number")
+    implemented_on = page.get_by_label("Put into practice on")
+    expect(merge_into).to_be_hidden()
+    expect(implemented_on).to_be_hidden()
+
+    # By keyboard: the merge target appears for "Merged" only, and is then the next stop.
+    move_to.focus()
+    move_to.select_option("merged")
+    expect(merge_into).to_be_visible()
+    expect(merge_into).to_be_enabled()
+    page.get_by_label("Note").focus()
+    page.keyboard.press("Tab")
+    expect(merge_into).to_be_focused()
+    move_to.select_option("under_review")
+    expect(merge_into).to_be_hidden()
+    expect(merge_into).to_be_disabled()  # out of the tab order and not sent
+
+    # Without JavaScript every field shows, its label saying when it applies.
+    plain = browser.new_context(java_script_enabled=False).new_page()
+    sign_in(plain, live_server.url, "manager@example.com")
+    plain.goto(f"{live_server.url}/ideas/{waiting_idea}")
+    expect(plain.get_by_label("Merge into idea number (only for Merged)")).to_be_visible()
+    expect(plain.get_by_label("Put into practice on (only for Implemented)")).to_be_visible()
+    plain.context.close()
+
+
+@pytest.mark.parametrize("javascript", [True, False], ids=["with-js", "without-js"])
+def test_a_manager_overtaken_by_another_decides_again_in_one_click(
+    live_server, waiting_idea, browser, javascript
+):
+    base = live_server.url
+    max_ = browser.new_context(java_script_enabled=javascript).new_page()
+    sign_in(max_, base, "manager@example.com")
+    max_.goto(f"{base}/ideas/{waiting_idea}")
+    ada = browser.new_context().new_page()
+    sign_in(ada, base, "admin@example.com")
+    ada.goto(f"{base}/ideas/{waiting_idea}")
+
+    # Ada decides first.
+    ada.get_by_label("Move to").select_option(label="Under review")
+    ada.get_by_label("Note").fill("Looking at it with the phone team.")
+    ada.get_by_role("button", name="Change status").click()
+    expect(ada.locator("#idea-status")).to_have_text("Under review")
+
+    # Max, on the page as it was, declines: nothing is saved, nothing he wrote is lost.
+    max_.get_by_label("Move to").select_option(label="Declined")
+    max_.get_by_label("Note").fill("Tried in 2019; customers missed the calls.")
+    max_.get_by_role("button", name="Change status").click()
+    expect(max_.get_by_role("alert")).to_contain_text("Your decision was not saved: Ada Admin")
+    review = max_.locator("#review")
+    expect(review).to_contain_text("Changed while you were deciding")
+    expect(review).to_contain_text("Ada Admin moved it from submitted to under review")
+    expect(review).to_contain_text("Looking at it with the phone team.")
+    expect(max_.locator("#idea-status")).to_have_text("Under review")
+    expect(max_.get_by_label("Move to")).to_have_value("declined")
+    expect(max_.get_by_label("Note")).to_have_value("Tried in 2019; customers missed the calls.")
+
+    # One click decides again, on the idea as it is now.
+    max_.get_by_role("button", name="Change status").click()
+    expect(max_.locator("#idea-status")).to_have_text("Declined")
+    expect(max_.locator("#history")).to_contain_text("Tried in 2019; customers missed the calls.")
+    max_.context.close()
+    ada.context.close()
