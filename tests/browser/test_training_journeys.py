@@ -1,6 +1,7 @@
 """Training in the browser: a trainer writes, publishes and assigns a module to a back-office
 team; a member completes it with a reflection and turns it into an idea; the trainer answers;
-the learner reads the answer; coverage moves."""
+the learner reads the answer; coverage moves. And nothing typed is lost: Back after a refused
+answer sends nothing again, and an answer sent after a withdrawal is kept."""
 
 from __future__ import annotations
 
@@ -8,11 +9,15 @@ import re
 from datetime import timedelta
 
 import pytest
+import sqlalchemy as sa
 from playwright.sync_api import Page, expect
 
 from serviceideas.database import utcnow
 from serviceideas.demo.people import seed_people
 from serviceideas.extensions import db
+from serviceideas.people.models import User
+from serviceideas.training import services as training
+from serviceideas.training.models import Audience, ModuleKind
 from tests.browser.test_people_journeys import sign_in
 
 pytestmark = pytest.mark.browser
@@ -83,7 +88,7 @@ def test_a_module_from_writing_to_feedback(page: Page, live_server, demo_company
     learner.get_by_role("link", name="Who is waiting for you?").click()
     learner.get_by_label("Your answer").fill("Too short.")
     learner.get_by_role("button", name="Submit my answer").click()
-    expect(learner.get_by_text("Write at least 50 characters")).to_be_visible()
+    expect(learner.locator(".field-error")).to_contain_text("Write at least 50 characters")
     expect(learner.get_by_label("Your answer")).to_have_value("Too short.")
     learner.get_by_label("Your answer").fill(REFLECTION)
     learner.get_by_role("button", name="Submit my answer").click()
@@ -126,3 +131,94 @@ def test_a_module_from_writing_to_feedback(page: Page, live_server, demo_company
     # Coverage moved for Logistics.
     page.get_by_role("navigation", name="Main").get_by_role("link", name="Coverage").click()
     assert int(logistics_completed(page)) == int(before) + 1
+
+
+@pytest.fixture
+def reflection_assigned(demo_company):
+    """A published reflection assigned to the back-office demo learner."""
+    trainer = db.session.scalar(sa.select(User).where(User.email == "trainer@example.com"))
+    learner = db.session.scalar(sa.select(User).where(User.email == "backoffice@example.com"))
+    module = training.create_module(
+        trainer,
+        training.ModuleDraft(
+            title="Who is waiting for you?",
+            summary="Find the colleagues who depend on your work.",
+            body="The store waiting for your delivery is a customer.",
+            kind=ModuleKind.REFLECTION,
+            prompt="Who waits for your work, and what do they need?",
+            minutes=20,
+        ),
+    )
+    training.publish(trainer, module)
+    assignment = training.create_assignment(
+        trainer, module, training.AssignmentDraft(Audience.PEOPLE, people=[learner], due_days=7)
+    )
+    db.session.commit()
+    return assignment
+
+
+def test_back_after_a_refused_answer_shows_it_again_without_sending_it_again(
+    page: Page, live_server, reflection_assigned
+):
+    base = live_server.url
+    posts: list[str] = []
+    page.on("request", lambda r: posts.append(r.url) if r.method == "POST" else None)
+    sign_in(page, base, "backoffice@example.com")
+    page.get_by_role("navigation", name="Main").get_by_role("link", name="My training").click()
+    page.get_by_role("link", name="Who is waiting for you?").click()
+    short = "x" * 49
+    page.get_by_label("Your answer").fill(short)
+    page.get_by_role("button", name="Submit my answer").click()
+    expect(page.locator(".field-error")).to_contain_text("Write at least 50 characters")
+    expect(page.get_by_label("Your answer")).to_have_value(short)
+    assert "refused=" in page.url
+    sent = len(posts)
+
+    # Elsewhere, then Back: the refused answer is there again, and nothing was sent again.
+    page.get_by_role("navigation", name="Main").get_by_role("link", name="Ideas", exact=True).click()
+    page.go_back()
+    expect(page.locator(".field-error")).to_contain_text("Write at least 50 characters")
+    expect(page.get_by_label("Your answer")).to_have_value(short)
+    # Back once more to the page as first opened, and Forward to the refusal: still no POST.
+    page.go_back()
+    page.go_forward()
+    expect(page.get_by_label("Your answer")).to_have_value(short)
+    page.reload()
+    expect(page.get_by_label("Your answer")).to_have_value(short)
+    assert len(posts) == sent
+
+    page.get_by_label("Your answer").fill(REFLECTION)
+    page.get_by_role("button", name="Submit my answer").click()
+    expect(page.get_by_text("Only you and the trainers can read this.")).to_be_visible()
+
+
+def test_a_withdrawal_is_confirmed_by_keyboard_without_javascript_and_keeps_the_answer(
+    page: Page, live_server, reflection_assigned, browser
+):
+    base = live_server.url
+    sign_in(page, base, "backoffice@example.com")
+    page.goto(f"{base}/training")
+    page.get_by_role("link", name="Who is waiting for you?").click()
+    page.get_by_label("Your answer").fill(REFLECTION)
+
+    # Meanwhile a trainer, without JavaScript and by keyboard, withdraws it.
+    trainer = browser.new_context(java_script_enabled=False).new_page()
+    sign_in(trainer, base, "trainer@example.com")
+    trainer.goto(f"{base}/training/assignments")
+    trainer.get_by_role("link", name="Withdraw Who is waiting for you?").focus()
+    trainer.keyboard.press("Enter")
+    expect(trainer.get_by_text("1 person has it unfinished")).to_be_visible()
+    expect(trainer.get_by_text("0 people have started")).to_be_visible()
+    trainer.get_by_role("button", name="Withdraw it").focus()
+    trainer.keyboard.press("Enter")
+    expect(trainer.get_by_text("Withdrawn: Who is waiting for you?")).to_be_visible()
+    trainer.context.close()
+
+    # The learner sends the answer they were writing: it is kept for them.
+    page.get_by_role("button", name="Submit my answer").click()
+    expect(page.get_by_text("withdrawn while you were writing")).to_be_visible()
+    expect(page.get_by_label(re.compile("Your draft"))).to_have_value(REFLECTION)
+    page.goto(f"{base}/training")
+    expect(
+        page.get_by_role("heading", name=re.compile("Withdrawn, with your draft"))
+    ).to_be_visible()
