@@ -32,6 +32,7 @@ from serviceideas.extensions import db
 from serviceideas.people import services, staff_import
 from serviceideas.people.models import GRANTABLE_ROLES, Role, User
 from serviceideas.training.services import enrol_current_periods
+from serviceideas.wording import plural
 
 P = ParamSpec("P")
 
@@ -137,7 +138,7 @@ def enrol_training() -> None:
     """Start new periods of repeating assignments and enrol anyone missed. Run daily; idempotent."""
     added = enrol_current_periods()
     db.session.commit()
-    click.echo(f"{added} new enrolment{'' if added == 1 else 's'}.")
+    click.echo(f"{plural(added, 'new enrolment')}.")
 
 
 @click.command("send-reminders")
@@ -155,9 +156,9 @@ def send_reminders() -> None:
     mail = (
         "e-mail is off (no SMTP_HOST)"
         if not notifications.mail_enabled()
-        else (f"{queued} e-mail(s) queued, {sent} sent, {failed} failed (retried next run)")
+        else (f"{plural(queued, 'e-mail')} queued, {sent} sent, {failed} failed (retried next run)")
     )
-    click.echo(f"{added} reminder(s); {mail}.")
+    click.echo(f"{plural(added, 'reminder')}; {mail}.")
     if failed:
         sys.exit(1)
 
@@ -177,7 +178,9 @@ def send_digests() -> None:
     queued += notifications.send_overdue_digests(today)
     db.session.commit()
     sent, failed = notifications.deliver()
-    click.echo(f"{queued} digest(s) queued; {sent} e-mail(s) sent, {failed} failed.")
+    click.echo(
+        f"{plural(queued, 'digest')} queued; {plural(sent, 'e-mail')} sent, {failed} failed."
+    )
     if failed:
         sys.exit(1)
 
@@ -190,7 +193,8 @@ def export_data(dump: TextIO) -> None:
     from serviceideas.backup import export
 
     counts = export(dump)
-    click.echo(f"Exported {sum(counts.values())} rows from {len(counts)} tables.", err=True)
+    rows, tables = plural(sum(counts.values()), "row"), plural(len(counts), "table")
+    click.echo(f"Exported {rows} from {tables}.", err=True)
 
 
 @click.command("restore")
@@ -205,7 +209,8 @@ def restore_data(dump: TextIO) -> None:
         counts = restore(dump)
     except RestoreError as error:
         raise click.ClickException(str(error)) from None
-    click.echo(f"Restored {sum(counts.values())} rows into {len(counts)} tables.")
+    rows, tables = plural(sum(counts.values()), "row"), plural(len(counts), "table")
+    click.echo(f"Restored {rows} into {tables}.")
 
 
 def register(app: Flask) -> None:

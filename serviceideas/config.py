@@ -67,8 +67,9 @@ class Config:
     MAX_FORM_MEMORY_SIZE = MAX_CONTENT_LENGTH  # a pasted CSV is a form field, not a file
     WTF_CSRF_TIME_LIMIT = None  # the token lives as long as the session
 
-    # Rate limits. Use a shared store (redis://…, memcached://…) when several servers run.
-    RATELIMIT_STORAGE_URI = "memory://"
+    # Rate limits. The counters live in the app's own database (ratelimits.py), so every
+    # worker and server on that database shares them; redis://… or memcached://… also work.
+    RATELIMIT_STORAGE_URI = "database://"
     RATELIMIT_ENABLED = True
     LOGIN_RATE_LIMIT = "10 per minute"
     LOGIN_RATE_LIMIT_PER_ACCOUNT = "5 per minute"

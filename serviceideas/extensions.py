@@ -28,3 +28,7 @@ migrate = Migrate()
 login_manager = LoginManager()
 csrf = CSRFProtect()
 limiter = Limiter(key_func=get_remote_address)
+
+# The limiter's default storage, database:// (config.py), registers itself with `limits` when
+# its module is imported: so here, before any app is made, and last, since its table needs `db`.
+from serviceideas import ratelimits  # noqa: E402, F401

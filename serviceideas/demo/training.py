@@ -272,5 +272,8 @@ def _complete_some(trainer: User, now: datetime, rng: random.Random) -> None:
             # complete() wrote the reflection, keyed by the enrolment's id.
             reflection = db.session.get_one(Reflection, enrolment.id)
             services.give_feedback(
-                trainer, reflection, rng.choice(FEEDBACK), now=finished + timedelta(days=1)
+                trainer,
+                reflection,
+                rng.choice(FEEDBACK),
+                now=min(now, finished + timedelta(days=1)),  # never after the demo begins
             )

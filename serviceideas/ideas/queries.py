@@ -34,6 +34,7 @@ from serviceideas.ideas.models import (
 )
 from serviceideas.people.models import Department, DepartmentKind, User
 from serviceideas.urls import DATABASE_INT_MAX
+from serviceideas.wording import plural
 
 EXTERNAL = "external"
 # Lists count their ideas up to a point and then say "more than". A text search reads each
@@ -126,7 +127,7 @@ class IdeaPage:
     def total_label(self) -> str:
         if self.total > self.counted_up_to:
             return f"More than {self.counted_up_to:,} ideas"
-        return f"{self.total} idea{'' if self.total == 1 else 's'}"
+        return plural(self.total, "idea")
 
 
 @dataclass(frozen=True, slots=True)

@@ -17,6 +17,7 @@ from serviceideas.notifications.services import announce_training, notify
 from serviceideas.people.signals import roles_changed
 from serviceideas.training import services as training
 from serviceideas.training.signals import enrolled, feedback_given
+from serviceideas.wording import noun
 
 if TYPE_CHECKING:
     from serviceideas.ideas.models import Comment, Idea, StatusChange
@@ -116,7 +117,7 @@ def roles_were_changed(
 
 def _roles(roles: list[Role]) -> str:
     names = " and ".join(role.value for role in roles)
-    return f"{names} role" + ("s" if len(roles) > 1 else "")
+    return f"{names} {noun(len(roles), 'role')}"
 
 
 def connect() -> None:

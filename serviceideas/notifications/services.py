@@ -47,6 +47,7 @@ from serviceideas.notifications.models import (
 from serviceideas.people.models import User
 from serviceideas.training.models import Assignment, Enrolment, is_overdue
 from serviceideas.urls import absolute
+from serviceideas.wording import plural
 
 RECENT = timedelta(days=7)  # older unsent notifications are not e-mailed one by one
 CLAIM_EXPIRES = timedelta(minutes=10)
@@ -410,7 +411,7 @@ def send_daily_digests(today: date) -> int:
                 user,
                 f"daily:{today}",
                 Category.DIGESTS,
-                f"Your day in serviceideas: {len(items)} update(s)",
+                f"Your day in serviceideas: {plural(len(items), 'update')}",
                 "digest",
                 heading="Since yesterday",
                 items=items,
@@ -432,7 +433,8 @@ def send_role_digests(today: date, stalled: Stalled) -> int:
     sent = 0
     for manager in queries.active_managers():
         key = f"manager-digest:{year}-W{week:02d}"
-        title = f"This week: {waiting} idea(s) waiting for review, {len(stalled_ideas)} stalled"
+        waiting_ideas = plural(waiting, "idea")
+        title = f"This week: {waiting_ideas} waiting for review, {len(stalled_ideas)} stalled"
         notify(manager.id, Category.DIGESTS, key, title, Target.REVIEW_QUEUE)
         if _wants_digests(manager):
             sent += queue_email(
@@ -447,7 +449,7 @@ def send_role_digests(today: date, stalled: Stalled) -> int:
     if reflections:
         for trainer in queries.active_trainers():
             key = f"trainer-digest:{today}"
-            title = f"{reflections} new reflection(s) to read"
+            title = f"{plural(reflections, 'new reflection')} to read"
             notify(trainer.id, Category.DIGESTS, key, title, Target.REFLECTIONS)
             if _wants_digests(trainer):
                 sent += queue_email(
@@ -468,7 +470,7 @@ def send_overdue_digests(today: date) -> int:
             user,
             f"overdue-digest:{year}-W{week:02d}",
             Category.TRAINING,
-            f"{len(items)} piece(s) of training overdue",
+            f"{plural(len(items), 'piece')} of training overdue",
             "overdue_digest",
             items=items,
         )

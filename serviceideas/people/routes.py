@@ -67,7 +67,7 @@ def login() -> Response | tuple[str, int] | str:
     session.clear()  # a fresh session at sign-in: nothing from before carries over
     session.permanent = True  # it ends after PERMANENT_SESSION_LIFETIME unused (config.py)
     login_user(user, remember=form.remember.data)
-    flash(f"Welcome, {user.name}.", "success")
+    # No "Welcome" here: the home page says "Hello, …" and every page names them in its header.
     return redirect(safe_next(form.next.data) or url_for("home.index"), code=303)
 
 

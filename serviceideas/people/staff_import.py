@@ -27,6 +27,7 @@ from serviceideas.people.models import (
     User,
     normalise_email,
 )
+from serviceideas.wording import plural
 
 COLUMNS = ("email", "name", "department", "roles")
 MAX_ROWS = 20_000
@@ -65,9 +66,14 @@ class ImportReport:
     def summary(self) -> str:
         if self.problems:
             return "The file could not be read: " + " ".join(self.problems)
-        parts = [f"{self.count(outcome)} {outcome.value}" for outcome in Outcome]
+        parts = [
+            plural(self.count(outcome), "error")  # the others are said of rows: "2 created"
+            if outcome is Outcome.ERROR
+            else f"{self.count(outcome)} {outcome.value}"
+            for outcome in Outcome
+        ]
         verb = "Imported" if self.applied else "Preview"
-        rows = f"{len(self.rows)} row" + ("" if len(self.rows) == 1 else "s")
+        rows = plural(len(self.rows), "row")
         return f"{verb}: {rows} — " + ", ".join(parts) + "."
 
 

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from serviceideas.database import UTCDateTime, enum_column_type, utcnow
 from serviceideas.extensions import db
+from serviceideas.wording import plural
 
 if TYPE_CHECKING:
     from serviceideas.extensions import Base as Model  # what db.Model is, to the type checker
@@ -187,7 +188,7 @@ class Assignment(Model):
     def due_label(self) -> str:
         if self.due_on is not None:
             return f"due {self.due_on.strftime('%-d %b %Y')}"
-        return f"due {self.due_days} days after enrolment"
+        return f"due {plural(self.due_days or 0, 'day')} after enrolment"
 
 
 def period_label(repeat: Repeat, period_start: date) -> str | None:

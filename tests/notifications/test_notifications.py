@@ -160,9 +160,13 @@ def test_managers_and_trainers_get_their_digests_once(
     run(app, "send-digests")
     run(app, "send-digests")
     (boss,) = smtp.to("boss@example.com")
-    assert "1 idea(s) waiting for review, 1 stalled" in boss["Subject"]
+    assert "1 idea waiting for review, 1 stalled" in boss["Subject"]
+    for part in ("plain", "html"):
+        words = re.sub(r"<[^>]+>", "", boss.get_body((part,)).get_content())
+        assert "1 idea waits for a first review and 1 has stalled." in " ".join(words.split())
     coach = [m for m in smtp.to("coach@example.com") if "reflection" in m["Subject"]]
-    assert len(coach) == 1 and coach[0]["Subject"] == "1 new reflection(s) to read"
+    assert len(coach) == 1 and coach[0]["Subject"] == "1 new reflection to read"
+    assert "1 new reflection was written since" in coach[0].get_body(("plain",)).get_content()
 
 
 def test_a_failed_delivery_is_retried_on_the_next_run(app, smtp, make_idea, make_user, manager):
