@@ -37,6 +37,7 @@ from serviceideas.ideas.models import (
 )
 from serviceideas.ideas.queries import EXTERNAL, Sort
 from serviceideas.people.models import DepartmentKind
+from serviceideas.submissions import token_field
 
 LENS_CHOICES = [
     SelectChoice(lens.value, lens.label, render_kw={"aria-describedby": f"lens-{lens.value}-help"})
@@ -61,15 +62,23 @@ class IdeaForm(FlaskForm):
     beneficiary = SelectField("Who benefits", validators=[InputRequired()])
     # Where the idea came from, e.g. "module:12" (training). Kept through validation errors.
     origin = HiddenField(validators=[Optional(), Length(max=40)])
+    # New for each form shown: sending the form twice submits one idea.
+    submission_token = token_field()
     submit = SubmitField("Submit idea")
 
 
 class VoteForm(FlaskForm):
     vote = HiddenField(validators=[InputRequired()])
+    # Which button was pressed ("top", "side" or "card"), and for a card the list to go back
+    # to without JavaScript.
+    place = HiddenField(validators=[Optional(), Length(max=10)])
+    back = HiddenField(validators=[Optional(), Length(max=2000)])
 
 
 class CommentForm(FlaskForm):
     body = TextAreaField("Your comment", validators=[DataRequired(), Length(max=COMMENT_MAX)])
+    # New for each form shown: sending the form twice posts one comment.
+    submission_token = token_field()
     submit = SubmitField("Post comment")
 
 

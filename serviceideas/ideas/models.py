@@ -13,6 +13,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from serviceideas.database import UTCDateTime, enum_column_type, utcnow
 from serviceideas.extensions import db
+from serviceideas.submissions import TOKEN_MAX
 
 if TYPE_CHECKING:
     from serviceideas.extensions import Base as Model  # what db.Model is, to the type checker
@@ -124,6 +125,9 @@ class Idea(Model):
         sa.Index("ix_ideas_status_changed", "status", "status_changed_at"),
         sa.Index("ix_ideas_created", "created_at", "id"),
         sa.Index("ix_ideas_votes", "vote_count", "id"),
+        # One idea per submitted form, however often it is sent: a double click, a resent
+        # request on a slow connection or a second tab all carry the same token.
+        sa.UniqueConstraint("author_id", "submission_token", name="uq_ideas_submission"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -157,6 +161,8 @@ class Idea(Model):
     vote_count: Mapped[int] = mapped_column(default=0)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     status_changed_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    # The token of the form it was submitted with (None: submitted some other way).
+    submission_token: Mapped[str | None] = mapped_column(sa.String(TOKEN_MAX))
     # Optimistic locking: two managers changing the same idea at once cannot both win.
     version: Mapped[int] = mapped_column(default=1)
 
@@ -233,6 +239,8 @@ class Comment(Removable, Model):
     __table_args__ = (
         sa.Index("ix_comments_idea_created", "idea_id", "created_at"),
         sa.Index("ix_comments_created", "created_at"),  # participation in a period
+        # One comment per sent form, as for ideas (see Idea).
+        sa.UniqueConstraint("author_id", "submission_token", name="uq_comments_submission"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -248,6 +256,8 @@ class Comment(Removable, Model):
     removed_by_id: Mapped[int | None] = mapped_column(
         sa.ForeignKey("users.id", ondelete="RESTRICT")
     )
+    # The token of the form it was posted with (None: posted some other way).
+    submission_token: Mapped[str | None] = mapped_column(sa.String(TOKEN_MAX))
 
     # Eager: a comment is always shown with its author's name.
     author: Mapped[User] = relationship(foreign_keys=[author_id], lazy="joined", innerjoin=True)

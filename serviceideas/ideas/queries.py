@@ -102,9 +102,10 @@ class IdeaCard:
     problem_start: str  # the first PROBLEM_PREVIEW characters: the card shows less
     vote_count: int
     comment_count: int
-    voted: bool
+    voted: bool  # by the viewer: the card's vote button shows it
     created_at: datetime
     status_changed_at: datetime
+    author_id: int  # no vote button on the viewer's own ideas
     author_name: str
     department_name: str
     department_kind: DepartmentKind
@@ -342,6 +343,7 @@ def _list_statements(
             voted.label("voted"),
             Idea.created_at.label("created_at"),
             Idea.status_changed_at.label("status_changed_at"),
+            Idea.author_id.label("author_id"),
             User.name.label("author_name"),
             Department.name.label("department_name"),
             Department.kind.label("department_kind"),

@@ -48,7 +48,8 @@ from serviceideas.people.forms import department_choices
 from serviceideas.people.models import Department, DepartmentKind, User
 from serviceideas.people.policies import requires, signed_in
 from serviceideas.people.services import find_user
-from serviceideas.urls import url_for_each
+from serviceideas.submissions import new_token
+from serviceideas.urls import safe_next, url_for_each
 from serviceideas.writes import commit_or_refuse
 
 bp = Blueprint("ideas", __name__, url_prefix="/ideas")
@@ -167,7 +168,13 @@ def _draft(form: IdeaForm) -> services.IdeaDraft:
         lens=Lens(form.lens.data),
         beneficiary=beneficiary,
         origin=form.origin.data or None,
+        submission_token=form.submission_token.data or None,
     )
+
+
+def _to_idea(idea_id: int) -> Response:
+    target = url_for("ideas.show", idea_id=idea_id)
+    return hx_redirect(target) if is_htmx_request() else redirect(target, code=303)
 
 
 @bp.route("/new", methods=["GET", "POST"])
@@ -177,6 +184,8 @@ def new() -> Response | Rendered:
     if request.method == "GET" or request.form.get("prefill") == "1":
         # A form to fill in, started empty or from fields another page posted (a reflection
         # posts its text rather than putting it in a URL); nothing is checked or saved yet.
+        # Its token is its own, whatever the address or the other page passed.
+        form.submission_token.data = new_token()
         return render_template("ideas/new.html", form=form)
     if form.validate():
         draft = _draft(form)
@@ -185,8 +194,15 @@ def new() -> Response | Rendered:
         )
         if submitted:
             flash("Thank you — your idea is in. Managers review every idea.", "success")
-            target = url_for("ideas.show", idea_id=submitted.kept.id)
-            return hx_redirect(target) if is_htmx_request() else redirect(target, code=303)
+            return _to_idea(submitted.kept.id)
+        if isinstance(submitted.refusal, services.AlreadySubmitted):
+            # The same form again (a double click, a resend): the idea the first one made.
+            flash("Thank you — your idea is in, once, although the form was sent twice.", "success")
+            return _to_idea(submitted.refusal.record_id)
+        if isinstance(submitted.refusal, services.SentBeforeWithOtherText):
+            form.submission_token.data = new_token()  # sent again, it is another idea
+    elif form.submission_token.errors:
+        form.submission_token.data = new_token()  # not one of ours: the form gets one
     if is_fragment_request():
         return render_template("ideas/_form.html", form=form), 422
     return render_template("ideas/new.html", form=form), 422
@@ -238,6 +254,15 @@ def show(idea_id: int) -> Rendered:
     return _story_page(_load(idea_id))
 
 
+# Where vote buttons stand, each with the others on the same page: the idea page has one by
+# its title and one beside the facts; the list has one on each card.
+VOTE_PLACES: dict[str, tuple[str, ...]] = {
+    "top": ("top", "side"),
+    "side": ("top", "side"),
+    "card": ("card",),
+}
+
+
 @bp.route("/<id:idea_id>/vote", methods=["POST"])
 @signed_in
 def vote(idea_id: int) -> Response | Rendered:
@@ -246,6 +271,9 @@ def vote(idea_id: int) -> Response | Rendered:
     if not form.validate_on_submit() or form.vote.data not in {"1", "0"}:
         return render_error(400, "The vote must be 1 (vote) or 0 (take it back).")
     fragment = is_fragment_request()
+    # Which of the page's vote buttons was pressed; the others on that page follow it.
+    place = form.place.data if form.place.data in VOTE_PLACES else "side"
+    others = [other for other in VOTE_PLACES[place] if other != place]
 
     def vote_and_draw() -> str | None:
         voted = services.set_vote(_viewer(), idea, form.vote.data == "1")
@@ -254,7 +282,9 @@ def vote(idea_id: int) -> Response | Rendered:
         # Drawn before the commit, from what this transaction wrote: after it, the idea and
         # the voter would be read again, in a second transaction that on SQLite queues for
         # the write lock once more. If the commit fails, the error page replaces this.
-        return render_template("ideas/_vote.html", idea=idea, voted=voted, vote_form=VoteForm())
+        return render_template(
+            "ideas/_vote.html", idea=idea, voted=voted, place=place, others=others
+        )
 
     outcome = commit_or_refuse(vote_and_draw, flash_refusal=not fragment)
     if fragment:
@@ -262,19 +292,31 @@ def vote(idea_id: int) -> Response | Rendered:
             return outcome.kept or ""
         message = outcome.refusal.message if outcome.refusal else ""
         return render_template(
-            "ideas/_vote.html", idea=idea, voted=False, vote_form=form, message=message
+            "ideas/_vote.html", idea=idea, voted=False, place=place, others=[], message=message
         ), 409
-    anchor = "vote" if outcome else None
+    # Without JavaScript: back to the button pressed, on the list or on the idea's page.
+    back = safe_next(form.back.data) if place == "card" else None
+    if back:
+        return redirect(f"{back}#idea-{idea.id}", code=303)
+    anchor = ("vote-top" if place == "top" else "vote") if outcome else None
     return redirect(url_for("ideas.show", idea_id=idea.id, _anchor=anchor), code=303)
 
 
 # Comments
 
 
-def _comments_fragment(idea: Idea, form: CommentForm | None = None, status: int = 200) -> Rendered:
+def _comments_fragment(
+    idea: Idea, form: CommentForm | None = None, status: int = 200, *, posted: bool = False
+) -> Rendered:
+    """The comments with the form: as sent (refused), or empty with a new token (`posted`)."""
     story = queries.idea_story(idea, _viewer())
     return render_template(
-        "ideas/_comments.html", idea=idea, story=story, comment_form=form or CommentForm()
+        "ideas/_comments.html",
+        idea=idea,
+        story=story,
+        # formdata=None: a new, empty form, not one read from the request just answered.
+        comment_form=form or CommentForm(formdata=None),
+        posted=posted,
     ), status
 
 
@@ -285,13 +327,19 @@ def comment(idea_id: int) -> Response | Rendered:
     form = CommentForm()
     if form.validate_on_submit():
         body = form.body.data or ""
+        token = form.submission_token.data or None
         added = commit_or_refuse(
-            lambda: services.add_comment(_viewer(), idea, body), form=form, field="body"
+            lambda: services.add_comment(_viewer(), idea, body, submission_token=token),
+            form=form,
+            field="body",
         )
-        if added:
+        # The same form sent twice (a double click) posted one comment: answer as the first.
+        if added or isinstance(added.refusal, services.AlreadySubmitted):
             if is_fragment_request():
-                return _comments_fragment(idea)
+                return _comments_fragment(idea, posted=True)
             return redirect(url_for("ideas.show", idea_id=idea.id, _anchor="comments"), code=303)
+    if form.submission_token.errors:
+        form.submission_token.data = new_token()  # not one of ours: the form gets one
     if is_fragment_request():
         return _comments_fragment(idea, form, 422)
     return _story_page(idea, 422, comment_form=form)

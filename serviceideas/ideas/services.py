@@ -16,7 +16,12 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.exc import StaleDataError
 
-from serviceideas.database import insert_ignoring_duplicates, utcnow, violates_check
+from serviceideas.database import (
+    insert_ignoring_duplicates,
+    utcnow,
+    violates_check,
+    violates_unique,
+)
 from serviceideas.errors import RuleViolation, required_text
 from serviceideas.extensions import db
 from serviceideas.ideas.models import (
@@ -50,11 +55,43 @@ class IdeaDraft:
     beneficiary: Department | None  # None: external customers
     # What the idea grew from, as the submit form says (e.g. "module:12"), or None.
     origin: str | None = None
+    # The token of the form it came in (serviceideas/submissions.py), or None.
+    submission_token: str | None = None
+
+
+class AlreadySubmitted(RuleViolation):
+    """The form that sent this idea (or comment) was sent before, and that first request
+    recorded it: nothing new is recorded, and the person is shown the first one."""
+
+    def __init__(self, record_id: int) -> None:
+        super().__init__("You sent this already; nothing was added twice.")
+        self.record_id = record_id
+
+
+class SentBeforeWithOtherText(RuleViolation):
+    """This form already sent an idea, and now comes back with other text (the person went
+    back and changed it): neither the first idea nor what they typed is lost or merged."""
+
+    def __init__(self, first_id: int) -> None:
+        super().__init__(
+            f"This form already sent idea #{first_id}. To submit this text as another idea, "
+            "send the form again.",
+            "title",
+        )
+        self.first_id = first_id
 
 
 def submit_idea(author: User, draft: IdeaDraft, *, now: datetime | None = None) -> Idea:
     """Record a new idea from `author`, credited to the department they are in today, and tell
-    other features where it grew from (`idea_submitted`)."""
+    other features where it grew from (`idea_submitted`).
+
+    A draft whose `submission_token` an earlier idea of the author's already carries is that
+    same form sent again (a double click, a resent request): refused with AlreadySubmitted,
+    naming the first idea, and nothing is recorded or told twice. The database's unique
+    constraint decides when both requests arrive at once. The same form sent again with other
+    text (edited after going back) is refused beside the title instead: the view gives the
+    form a new token, so sending it once more submits it as a new idea.
+    """
     now = now or utcnow()
     idea = Idea(
         title=" ".join(required_text(draft.title, "title", "the title", TITLE_MAX).split()),
@@ -67,9 +104,19 @@ def submit_idea(author: User, draft: IdeaDraft, *, now: datetime | None = None) 
         status=Status.SUBMITTED,
         created_at=now,
         status_changed_at=now,
+        submission_token=draft.submission_token,
     )
-    db.session.add(idea)
-    db.session.flush()
+    if draft.submission_token is not None:
+        _refuse_if_sent_before(idea)
+    try:
+        with db.session.begin_nested():
+            db.session.add(idea)
+            db.session.flush()
+    except IntegrityError as error:
+        if draft.submission_token is None or not violates_unique(error):
+            raise
+        _refuse_if_sent_before(idea)  # the other request has committed: it is found now
+        raise  # not found after all: not this constraint, so a bug
     db.session.add(
         StatusChange(
             idea_id=idea.id, actor_id=author.id, to_status=Status.SUBMITTED, changed_at=now
@@ -78,6 +125,21 @@ def submit_idea(author: User, draft: IdeaDraft, *, now: datetime | None = None) 
     db.session.flush()
     idea_submitted.send(idea, origin=draft.origin)
     return idea
+
+
+def _refuse_if_sent_before(idea: Idea) -> None:
+    """Refuse `idea` (not yet recorded) if its author already sent an idea with its token."""
+    first = db.session.execute(
+        sa.select(Idea.id, Idea.title, Idea.problem, Idea.proposal).where(
+            Idea.author_id == idea.author.id,
+            Idea.submission_token == idea.submission_token,
+        )
+    ).first()
+    if first is None:
+        return
+    if (first.title, first.problem, first.proposal) != (idea.title, idea.problem, idea.proposal):
+        raise SentBeforeWithOtherText(first.id)
+    raise AlreadySubmitted(first.id)
 
 
 # Votes
@@ -133,17 +195,49 @@ def _move_count(idea: Idea, step: int) -> None:
 # Comments
 
 
-def add_comment(author: User, idea: Idea, body: str, *, now: datetime | None = None) -> Comment:
+def add_comment(
+    author: User,
+    idea: Idea,
+    body: str,
+    *,
+    submission_token: str | None = None,
+    now: datetime | None = None,
+) -> Comment:
+    """Add `author`'s comment to `idea` and tell whoever follows it (`comment_added`).
+
+    A comment form sent twice (its `submission_token` already on a comment of the author's)
+    adds nothing the second time: refused with AlreadySubmitted, as for ideas.
+    """
     comment = Comment(
         idea_id=idea.id,
         author=author,
         body=required_text(body, "body", "your comment", COMMENT_MAX),
         created_at=now or utcnow(),
+        submission_token=submission_token,
     )
-    db.session.add(comment)
-    db.session.flush()
+    if submission_token is not None:
+        _refuse_comment_sent_before(author, submission_token)
+    try:
+        with db.session.begin_nested():
+            db.session.add(comment)
+            db.session.flush()
+    except IntegrityError as error:
+        if submission_token is None or not violates_unique(error):
+            raise
+        _refuse_comment_sent_before(author, submission_token)
+        raise
     comment_added.send(comment, idea=idea)
     return comment
+
+
+def _refuse_comment_sent_before(author: User, token: str) -> None:
+    first = db.session.scalar(
+        sa.select(Comment.id).where(
+            Comment.author_id == author.id, Comment.submission_token == token
+        )
+    )
+    if first is not None:
+        raise AlreadySubmitted(first)
 
 
 def edit_comment(editor: User, comment: Comment, body: str) -> None:
