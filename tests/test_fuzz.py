@@ -45,6 +45,7 @@ FORM_KEYS = [
     "note", "implemented_on", "merge_into", "version", "owner", "summary", "prompt", "minutes",
     "audience", "departments", "people", "due_kind", "due_days", "due_on", "repeat", "answer",
     "feedback", "text", "ideas", "training", "digests", "preview", "apply",
+    "seen_change", "seen_owner",
 ]  # fmt: skip
 
 odd_text = st.one_of(

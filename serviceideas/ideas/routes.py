@@ -418,13 +418,19 @@ class Overtaken:
         return ", ".join(dict.fromkeys(step.actor.name for step in self.steps))
 
 
-def _without_version() -> Rendered:
+def _without_version(
+    idea: Idea, *, status_form: StatusForm | None = None, owner_form: OwnerForm | None = None
+) -> Rendered:
     """The review forms carry what the page showed (the last step of the history, the owner)
-    in hidden fields; a form without them (or with broken ones) was not sent by our page."""
-    return render_error(
-        400,
-        "This form came without what the idea's page showed. Open the idea's page again and retry.",
+    in hidden fields; a form without them (or with broken ones) was not sent by our page, so
+    nothing in it is used. Still no dead end: the idea's page as it is now, 400, with what was
+    entered kept in the form, which now carries what this page shows."""
+    flash(
+        "This form came without what the idea's page showed, so nothing was changed. Here is "
+        "the idea as it is now, with what you entered: check it and send it again.",
+        "error",
     )
+    return _story_page(idea, 400, status_form=status_form, owner_form=owner_form)
 
 
 @bp.route("/<id:idea_id>/status", methods=["POST"])
@@ -449,7 +455,7 @@ def change_status(idea_id: int) -> Response | Rendered:
             flash(f"Idea #{idea.id} is now {idea.status.label.lower()}.", "success")
             return redirect(url_for("ideas.show", idea_id=idea.id, _anchor="history"), code=303)
     elif form.seen_change.errors:
-        return _without_version()
+        return _without_version(idea, status_form=form)
     return _decision_refused(_load(idea_id), form)
 
 
@@ -506,7 +512,7 @@ def set_owner(idea_id: int) -> Response | Rendered:
             flash(f"Owner set to {owner.name}." if owner else "Owner cleared.", "success")
             return redirect(url_for("ideas.show", idea_id=idea.id), code=303)
     elif form.seen_owner.errors:
-        return _without_version()
+        return _without_version(idea, owner_form=form)
     return _owner_refused(_load(idea_id), form)
 
 

@@ -411,6 +411,13 @@ def _merge(idea: Idea, target: Idea | None) -> None:
         raise RuleViolation("Choose the idea to merge this one into.", "merge_into")
     if target.id == idea.id:
         raise RuleViolation("An idea cannot be merged into itself.", "merge_into")
+    if target.status is Status.MERGED and target.merged_into_id is not None:
+        # Point to where the duplicates went, rather than only saying no.
+        raise RuleViolation(
+            f"Idea #{target.id} was itself merged into #{target.merged_into_id}: merge into "
+            "that one.",
+            "merge_into",
+        )
     if target.status not in OPEN_STATUSES:
         raise RuleViolation(
             f"Idea #{target.id} is {target.status.label.lower()}: merge into an open idea.",

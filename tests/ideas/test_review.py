@@ -282,3 +282,41 @@ def test_two_owners_chosen_from_the_same_page_cannot_both_win(make_idea, make_us
     with pytest.raises(services.ChangedMeanwhile):
         services.set_owner(max_, idea, second, seen_owner_id=None)
     assert idea.owner_id == first.id
+
+
+# No dead ends
+
+
+@pytest.mark.parametrize(
+    ("action", "typed", "kept"),
+    [
+        ("status", {"to": "declined", "note": "Not this year."}, {"note": "Not this year."}),
+        ("owner", {"owner": "olive@example.com"}, {"owner": "olive@example.com"}),
+    ],
+)
+def test_a_form_without_what_the_page_showed_gives_the_idea_back_with_what_was_typed(
+    client_as, make_idea, make_user, max_, action, typed, kept
+):
+    idea = make_idea()
+    make_user(email="olive@example.com")
+    client = client_as(max_)
+    response = client.post(f"/ideas/{idea.id}/{action}", data=typed)
+    assert response.status_code == 400
+    page = text(response)
+    assert "Back to the start" not in page
+    again = form_fields(page, f"/ideas/{idea.id}/{action}")
+    assert {key: again[key] for key in kept} == kept
+    assert client.post(f"/ideas/{idea.id}/{action}", data=again).status_code == 303
+
+
+def test_merging_into_an_idea_merged_itself_names_where_it_went(client_as, make_idea, max_):
+    kept, gone, duplicate = make_idea(), make_idea(), make_idea()
+    services.change_status(max_, gone, services.Decision(Status.MERGED, merge_into=kept))
+    db.session.commit()
+    client = client_as(max_)
+    form = {**opened(client, duplicate), "to": "merged", "merge_into": str(gone.id)}
+    response = client.post(f"/ideas/{duplicate.id}/status", data=form)
+    assert response.status_code == 422
+    assert f"Idea #{gone.id} was itself merged into #{kept.id}: merge into that one." in text(
+        response
+    )

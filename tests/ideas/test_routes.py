@@ -597,5 +597,6 @@ def test_a_review_form_without_what_the_page_showed_says_so(
     response = client.post(f"/ideas/{idea.id}/{action}", data=sent)
     assert response.status_code == 400
     assert "came without what the idea&#39;s page showed" in response.get_data(as_text=True)
+    assert 'id="review"' in response.get_data(as_text=True)  # the idea's page, to send again
     db.session.refresh(idea)
     assert idea.status is Status.SUBMITTED and idea.owner is None
