@@ -64,6 +64,7 @@ from serviceideas.training.policies import (
     can_train,
     can_work_on,
 )
+from serviceideas.wording import plural
 from serviceideas.writes import commit_or_refuse
 
 bp = Blueprint("training", __name__, url_prefix="/training")
@@ -352,8 +353,8 @@ def assign(module_id: int) -> ResponseReturnValue:
             )
             if assigned:
                 enrolled = queries.people_enrolled_in(assigned.kept)
-                people = "person" if enrolled == 1 else "people"
-                flash(f"Assigned {module.title}: {enrolled} {people} enrolled.", "success")
+                people = plural(enrolled, "person", "people")
+                flash(f"Assigned {module.title}: {people} enrolled.", "success")
                 return redirect(url_for("training.assignments"), code=303)
         return refusals.refuse(form, url_for("training.assign", module_id=module.id))
     if not refusals.restore(form):
