@@ -30,7 +30,7 @@ from serviceideas.database import utcnow, writing
 from serviceideas.errors import RuleViolation
 from serviceideas.extensions import db
 from serviceideas.people import services, staff_import
-from serviceideas.people.models import GRANTABLE_ROLES, Role, User
+from serviceideas.people.models import GRANTABLE_ROLES, Role, RowOutcome, User
 from serviceideas.training.services import enrol_current_periods
 from serviceideas.wording import plural
 
@@ -116,14 +116,15 @@ def import_staff(csv_file: Path, dry_run: bool) -> None:
         text = staff_import.decode(csv_file.read_bytes())
     except RuleViolation as error:
         raise click.ClickException(error.message) from None
-    report = staff_import.import_staff(text, apply=not dry_run)
-    if dry_run or report.problems:
-        db.session.rollback()
-        report.applied = False
-    else:
-        db.session.commit()
+    total = len(staff_import.parse(text).lines)
+
+    def progress(done: int, _: object) -> None:
+        if total > staff_import.BATCH_ROWS:  # a large file: say how far it has got
+            click.echo(f"{done} of {total} rows…", err=True)
+
+    report = staff_import.import_staff(text, apply=not dry_run, on_batch=progress)
     for row in report.rows:
-        if row.outcome is not staff_import.Outcome.UNCHANGED or row.messages:
+        if row.outcome is not RowOutcome.UNCHANGED or row.messages:
             detail = f" — {' '.join(row.messages)}" if row.messages else ""
             click.echo(f"line {row.line}: {row.email or '?'}: {row.outcome.value}{detail}")
     click.echo(report.summary())

@@ -411,6 +411,14 @@ def url_values(
     from serviceideas.notifications.services import notify
 
     notify(target.id, Category.IDEAS, "someone-elses", "For someone else", Target.IDEA, idea.id)
+    from serviceideas.database import utcnow
+    from serviceideas.people.models import StaffImport
+
+    # A finished staff import, which therefore can be neither resumed nor imported again.
+    job = StaffImport(
+        started_by=target, applies=True, file_name="staff.csv", rows_total=0, finished_at=utcnow()
+    )
+    db.session.add(job)
     db.session.commit()
     notification_id = db.session.scalar(sa.text("SELECT max(id) FROM notifications"))
     values = {
@@ -427,6 +435,7 @@ def url_values(
         "filename": "css/app.css",
         "table": "departments",
         "notification_id": notification_id,
+        "job_id": job.id,
     }
     db.session.commit()  # the calendar token turned the learner's feed on
     return values

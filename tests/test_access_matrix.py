@@ -90,6 +90,10 @@ MATRIX: dict[tuple[str, str], dict[str, Expected]] = {
     ("admin.role_changes", "GET"): only(ADMINS, 200),
     ("admin.import_staff", "GET"): only(ADMINS, 200),
     ("admin.import_staff", "POST"): only(ADMINS, 422),
+    ("admin.import_job", "GET"): only(ADMINS, 200),
+    ("admin.import_job_report", "GET"): only(ADMINS, 200),
+    ("admin.resume_import", "POST"): only(ADMINS, to("admin.import_job")),  # it has finished
+    ("admin.apply_import", "POST"): only(ADMINS, to("admin.import_job")),  # not a preview
     ("ideas.index", "GET"): signed_in(200),
     ("ideas.mine", "GET"): signed_in(200),
     ("ideas.review", "GET"): only(REVIEWERS, 200),

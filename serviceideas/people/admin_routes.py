@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import itertools
+
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
+from serviceideas.downloads import csv_download
 from serviceideas.extensions import db
 from serviceideas.forms import EmptyForm
+from serviceideas.htmx import is_fragment_request
 from serviceideas.pagination import Page
-from serviceideas.people import queries, services, staff_import
+from serviceideas.people import import_jobs, queries, services, staff_import
 from serviceideas.people.forms import (
     DepartmentForm,
     NewPersonForm,
@@ -19,7 +23,13 @@ from serviceideas.people.forms import (
     department_choices,
     department_filter_choices,
 )
-from serviceideas.people.models import Department, DepartmentKind, RoleChangeSource, User
+from serviceideas.people.models import (
+    Department,
+    DepartmentKind,
+    RoleChangeSource,
+    StaffImport,
+    User,
+)
 from serviceideas.people.policies import can_administer, can_change_roles_of, requires
 from serviceideas.urls import absolute
 from serviceideas.writes import commit_or_refuse
@@ -213,16 +223,89 @@ def role_changes() -> Rendered:
 
 @bp.route("/import", methods=["GET", "POST"])
 @requires(can_administer)
-def import_staff() -> Rendered:
+def import_staff() -> Response | Rendered:
+    """A file of one batch is imported (or previewed) in the request; a larger one runs in
+    the background and its page shows how far it has got (docs/architecture.md, "Staff
+    import")."""
     form = StaffImportForm()
     report = None
     if form.validate_on_submit():
-        report = commit_or_refuse(
-            lambda: staff_import.import_staff(
-                form.csv_text(), acting=current_user, apply=bool(form.apply.data)
-            ),
-            form=form,
-            field="file",
-        ).value
+        text, applies = form.csv_text(), bool(form.apply.data)
+        if import_jobs.runs_in_background(text):
+            started = commit_or_refuse(
+                lambda: import_jobs.start(
+                    text, file_name=form.file_name(), acting=current_user, applies=applies
+                ),
+                form=form,
+                field="file",
+            )
+            if started:
+                return _launched(started.kept)
+        else:
+            report = staff_import.import_staff(text, acting=current_user, apply=applies)
     status = 422 if form.errors or (report and report.problems) else 200
-    return render_template("admin/import.html", form=form, report=report), status
+    return render_template(
+        "admin/import.html",
+        form=form,
+        report=report,
+        recent=import_jobs.recent(),
+        inline_rows=import_jobs.INLINE_ROWS,
+        max_rows=staff_import.MAX_ROWS,
+    ), status
+
+
+def _launched(job: StaffImport) -> Response:
+    import_jobs.launch(job.id)
+    return redirect(url_for("admin.import_job", job_id=job.id), code=303)
+
+
+@bp.route("/import/<id:job_id>")
+@requires(can_administer)
+def import_job(job_id: int) -> Rendered:
+    """A background import: its progress while it runs (the page asks again every second),
+    then its report. An htmx request gets only the part that changes."""
+    job = db.get_or_404(StaffImport, job_id)
+    template = "admin/_import_job.html" if is_fragment_request() else "admin/import_job.html"
+    return render_template(template, shown=import_jobs.progress(job), button=EmptyForm())
+
+
+@bp.route("/import/<id:job_id>/report.csv")
+@requires(can_administer)
+def import_job_report(job_id: int) -> Response:
+    job = db.get_or_404(StaffImport, job_id)
+    rows = (
+        (row.line, row.email, row.outcome.label, " ".join(row.messages.splitlines()))
+        for row in db.session.scalars(import_jobs.report_rows(job))
+    )
+    kind = "import" if job.applies else "preview"
+    return csv_download(
+        itertools.chain([("Line", "Email", "Result", "Details")], rows),
+        f"staff-{kind}-{job.started_at:%Y-%m-%d}-report.csv",
+    )
+
+
+@bp.route("/import/<id:job_id>/resume", methods=["POST"])
+@requires(can_administer)
+def resume_import(job_id: int) -> Response:
+    job = db.get_or_404(StaffImport, job_id)
+    if EmptyForm().validate_on_submit():
+        resumed = commit_or_refuse(lambda: import_jobs.resume(job))
+        if resumed and resumed.kept:
+            return _launched(job)
+        if resumed:
+            flash("Nothing to resume: it has finished, or it is running again.", "info")
+    return redirect(url_for("admin.import_job", job_id=job.id), code=303)
+
+
+@bp.route("/import/<id:job_id>/apply", methods=["POST"])
+@requires(can_administer)
+def apply_import(job_id: int) -> Response:
+    """Import the file of a finished preview, without sending it again."""
+    preview = db.get_or_404(StaffImport, job_id)
+    if EmptyForm().validate_on_submit():
+        started = commit_or_refuse(
+            lambda: import_jobs.import_previewed(preview, acting=current_user)
+        )
+        if started:
+            return _launched(started.kept)
+    return redirect(url_for("admin.import_job", job_id=preview.id), code=303)

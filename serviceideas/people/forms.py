@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileSize
 from wtforms import (
     BooleanField,
@@ -23,7 +22,7 @@ from wtforms.validators import DataRequired, EqualTo, InputRequired, Length, Opt
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from serviceideas.errors import RuleViolation
-from serviceideas.forms import SelectChoice, stripped
+from serviceideas.forms import Form, SelectChoice, stripped
 from serviceideas.people import queries, staff_import
 from serviceideas.people.models import (
     DEPARTMENT_NAME_MAX,
@@ -58,7 +57,7 @@ class CheckboxesField(SelectMultipleField):
     option_widget = CheckboxInput()
 
 
-class LoginForm(FlaskForm):
+class LoginForm(Form):
     email = EmailField("Email", validators=[DataRequired(), Length(max=EMAIL_MAX)])
     password = PasswordField("Password", validators=[DataRequired(), Length(max=256)])
     remember = BooleanField("Keep me signed in on this device")
@@ -66,7 +65,7 @@ class LoginForm(FlaskForm):
     submit = SubmitField("Sign in")
 
 
-class SetPasswordForm(FlaskForm):
+class SetPasswordForm(Form):
     password = PasswordField("New password", validators=[DataRequired(), Length(max=256)])
     confirm = PasswordField(
         "Type it again",
@@ -75,13 +74,13 @@ class SetPasswordForm(FlaskForm):
     submit = SubmitField("Set password")
 
 
-class DepartmentForm(FlaskForm):
+class DepartmentForm(Form):
     name = StringField("Name", validators=[DataRequired(), Length(max=DEPARTMENT_NAME_MAX)])
     kind = RadioField("Kind", choices=KIND_CHOICES, validators=[InputRequired()])
     submit = SubmitField("Save department")
 
 
-class PersonForm(FlaskForm):
+class PersonForm(Form):
     """Name, department and roles: what an admin edits. The email is set once, at creation."""
 
     name = StringField("Name", validators=[DataRequired(), Length(max=NAME_MAX)])
@@ -98,7 +97,7 @@ class NewPersonForm(PersonForm):
     submit = SubmitField("Add person")
 
 
-class PeopleFilterForm(FlaskForm):
+class PeopleFilterForm(Form):
     """The filters of the people list; read from the query string, so no CSRF token."""
 
     class Meta:
@@ -135,7 +134,7 @@ class PeopleFilterForm(FlaskForm):
         return None if self.status.data == "all" else self.status.data != "inactive"
 
 
-class StaffImportForm(FlaskForm):
+class StaffImportForm(Form):
     file = FileField("CSV file", validators=[FileSize(max_size=4 * 1024 * 1024)])
     text = TextAreaField("…or paste the CSV here", validators=[Optional()])
     preview = SubmitField("Preview")
@@ -161,3 +160,8 @@ class StaffImportForm(FlaskForm):
 
     def csv_text(self) -> str:
         return self.text.data or ""
+
+    def file_name(self) -> str:
+        """The uploaded file's name, or what it was instead."""
+        upload = self.file.data
+        return upload.filename if upload and upload.filename else "pasted text"

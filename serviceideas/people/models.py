@@ -197,3 +197,63 @@ class RoleChange(Model):
 
     person: Mapped[User] = relationship(foreign_keys=[person_id])
     actor: Mapped[User | None] = relationship(foreign_keys=[actor_id])
+
+
+# Staff imports that run in the background (docs/architecture.md, "Staff import")
+
+
+class RowOutcome(enum.StrEnum):
+    """What a staff import did (or, in a preview, would do) with one row of its file."""
+
+    CREATED = "created"
+    UPDATED = "updated"
+    UNCHANGED = "unchanged"
+    ERROR = "error"
+
+    @property
+    def label(self) -> str:
+        return self.capitalize()  # str methods: no enum lookups
+
+
+class StaffImport(Model):
+    """A large staff import, run batch by batch in the background. Its file is kept only
+    until it is no longer needed: cleared when the import ends, or, for a preview, when it is
+    imported or a day has passed."""
+
+    __tablename__ = "staff_imports"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    started_by_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("users.id", ondelete="RESTRICT"), index=True
+    )
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    applies: Mapped[bool]  # False: a preview, which changes nothing
+    file_name: Mapped[str] = mapped_column(sa.String(255), default="")
+    csv_text: Mapped[str | None] = mapped_column(sa.Text())
+    rows_total: Mapped[int]
+    rows_done: Mapped[int] = mapped_column(default=0)
+    # While it runs, the runner stamps this after each batch: a stamp older than a minute
+    # means the process running it stopped (a restart), and it may be resumed.
+    heartbeat_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    failure: Mapped[str | None] = mapped_column(sa.String(500))
+
+    started_by: Mapped[User] = relationship()
+
+    __table_args__ = (
+        sa.CheckConstraint("rows_done >= 0 AND rows_done <= rows_total", name="rows_done"),
+    )
+
+
+class StaffImportRow(Model):
+    """The report on one row of a staff import's file."""
+
+    __tablename__ = "staff_import_rows"
+
+    import_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("staff_imports.id", ondelete="CASCADE"), primary_key=True
+    )
+    line: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(sa.String(500))
+    outcome: Mapped[RowOutcome] = mapped_column(enum_column_type(RowOutcome, "row_outcome"))
+    messages: Mapped[str] = mapped_column(sa.Text(), default="")

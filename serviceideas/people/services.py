@@ -176,6 +176,8 @@ def create_user(
     The roles they start with are recorded as given by `acting` (None on the command line)."""
     if find_user(email) is not None:
         raise RuleViolation("Someone with this email address already exists.", "email")
+    if password is not None:
+        check_password(password, email=normalise_email(email))  # before anything is added
     (user,) = create_users(
         [NewPerson(email, name, department, frozenset(roles))], acting=acting, source=source
     )

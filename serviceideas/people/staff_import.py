@@ -1,17 +1,18 @@
-"""Staff import from CSV (`email,name,department,roles`): upsert by email, row by row.
+"""Staff import from CSV (`email,name,department,roles`): upsert by email, batch by batch.
 
-The admin page and the `import-staff` command share this. A dry run goes through exactly
-the same steps and then undoes them, so the preview cannot differ from what an import
-would do.
+The admin page (in the background for a large file: people/import_jobs.py) and the
+`import-staff` command share this. A preview goes through exactly the same steps and then
+undoes them, so it cannot differ from what an import would do (docs/architecture.md,
+"Staff import").
 """
 
 from __future__ import annotations
 
 import csv
-import enum
 import io
 import re
-from collections.abc import Iterable
+import time
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 
 import sqlalchemy as sa
@@ -24,6 +25,7 @@ from serviceideas.people.models import (
     Department,
     Role,
     RoleChangeSource,
+    RowOutcome,
     User,
     normalise_email,
 )
@@ -32,22 +34,25 @@ from serviceideas.wording import plural
 COLUMNS = ("email", "name", "department", "roles")
 MAX_ROWS = 20_000
 MAX_FIELD = 500  # characters; anything longer is certainly a broken file
+# A batch is one transaction: others' writes wait for it at most about this long.
+BATCH_ROWS = 250
+BATCH_SECONDS = 0.5
+# After each batch the import pauses, so that writers waiting for SQLite's one write lock
+# (they try again every 10 ms at most: database.py) take it before the next batch does.
+PAUSE_BETWEEN_BATCHES = 0.03
 _ROLE_SEPARATORS = re.compile(r"[;|,\s]+")
-
-
-class Outcome(enum.StrEnum):
-    CREATED = "created"
-    UPDATED = "updated"
-    UNCHANGED = "unchanged"
-    ERROR = "error"
 
 
 @dataclass
 class RowReport:
     line: int
     email: str
-    outcome: Outcome
+    outcome: RowOutcome
     messages: list[str] = field(default_factory=list)
+
+
+#: Called after each batch with the number of rows done so far and the batch's reports.
+BatchDone = Callable[[int, list["RowReport"]], None]
 
 
 @dataclass
@@ -56,25 +61,30 @@ class ImportReport:
     problems: list[str] = field(default_factory=list)  # about the file as a whole
     applied: bool = False
 
-    def count(self, outcome: Outcome) -> int:
+    def count(self, outcome: RowOutcome) -> int:
         return sum(1 for row in self.rows if row.outcome is outcome)
 
     @property
     def ok(self) -> bool:
-        return not self.problems and self.count(Outcome.ERROR) == 0
+        return not self.problems and self.count(RowOutcome.ERROR) == 0
 
     def summary(self) -> str:
         if self.problems:
             return "The file could not be read: " + " ".join(self.problems)
-        parts = [
-            plural(self.count(outcome), "error")  # the others are said of rows: "2 created"
-            if outcome is Outcome.ERROR
-            else f"{self.count(outcome)} {outcome.value}"
-            for outcome in Outcome
-        ]
-        verb = "Imported" if self.applied else "Preview"
-        rows = plural(len(self.rows), "row")
-        return f"{verb}: {rows} — " + ", ".join(parts) + "."
+        counts = {outcome: self.count(outcome) for outcome in RowOutcome}
+        return summary(applied=self.applied, rows=len(self.rows), counts=counts)
+
+
+def summary(*, applied: bool, rows: int, counts: Mapping[RowOutcome, int]) -> str:
+    """`Imported: 3 rows — 2 created, 1 updated, 0 unchanged, 0 errors.`"""
+    parts = [
+        plural(counts.get(outcome, 0), "error")  # the others are said of rows: "2 created"
+        if outcome is RowOutcome.ERROR
+        else f"{counts.get(outcome, 0)} {outcome.value}"
+        for outcome in RowOutcome
+    ]
+    verb = "Imported" if applied else "Preview"
+    return f"{verb}: {plural(rows, 'row')} — " + ", ".join(parts) + "."
 
 
 def parse_roles(text: str) -> set[Role]:
@@ -100,49 +110,63 @@ def decode(data: bytes) -> str:
         ) from None
 
 
-def import_staff(text: str, *, acting: User | None = None, apply: bool = True) -> ImportReport:
+def import_staff(
+    text: str,
+    *,
+    acting: User | None = None,
+    apply: bool = True,
+    on_batch: BatchDone | None = None,
+) -> ImportReport:
     """Create or update one person per row. A bad row is reported and changes nothing.
 
-    `apply=False` (a preview) still runs every step, so the report is exact, then undoes them
-    all; so does an import of a file with a problem as a whole. The rest is only flushed.
+    The rows go in batches (`run`), each committed on its own, so that nobody else's writes
+    wait long; `apply=False` (a preview) runs every step of each batch, so the report is
+    exact, then rolls it back. A file with a problem as a whole is only ever previewed.
     """
-    attempt = db.session.begin_nested()
-    try:
-        report = _import_rows(text, acting)
-    except BaseException:
-        attempt.rollback()
-        raise
-    report.applied = apply and not report.problems
-    if report.applied:
-        attempt.commit()
-    else:
-        attempt.rollback()
+    parsed = parse(text)
+    report = ImportReport(problems=parsed.problems)
+    report.applied = apply and not parsed.problems
+    report.rows = run(
+        parsed,
+        acting_id=None if acting is None else acting.id,
+        apply=report.applied,
+        on_batch=on_batch,
+    )
     return report
 
 
-def _import_rows(text: str, acting: User | None) -> ImportReport:
-    report = ImportReport()
+@dataclass
+class ParsedFile:
+    """A file's rows (line number and cells, blank lines left out) and its problems as a
+    whole, read without touching the database."""
+
+    position: dict[str, int] = field(default_factory=dict)  # column → index in a row
+    lines: list[tuple[int, list[str]]] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)
+
+
+def parse(text: str) -> ParsedFile:
+    parsed = ParsedFile()
     # strict: an unbalanced quote is an error, not a field that swallows the rest of the file
     reader = csv.reader(io.StringIO(text, newline=""), strict=True)
     try:
         header = [column.strip().lower() for column in next(reader, [])]
     except csv.Error as error:
-        report.problems.append(f"The header line is not valid CSV ({error}).")
-        return report
+        parsed.problems.append(f"The header line is not valid CSV ({error}).")
+        return parsed
     missing = [column for column in COLUMNS if column not in header]
     doubled = sorted({column for column in COLUMNS if header.count(column) > 1})
     if doubled:
-        report.problems.append(f"The first line names {', '.join(doubled)} more than once.")
-        return report
+        parsed.problems.append(f"The first line names {', '.join(doubled)} more than once.")
+        return parsed
     if missing:
-        report.problems.append(
+        parsed.problems.append(
             f"The first line must name the columns {','.join(COLUMNS)}; "
             f"missing: {', '.join(missing)}."
         )
-        return report
-    position = {column: header.index(column) for column in COLUMNS}
+        return parsed
+    parsed.position = {column: header.index(column) for column in COLUMNS}
 
-    lines: list[tuple[int, list[str]]] = []
     while True:
         line = reader.line_num + 1
         try:
@@ -151,57 +175,138 @@ def _import_rows(text: str, acting: User | None) -> ImportReport:
             break
         except csv.Error as error:
             # The reader cannot find where the next row starts: stop rather than guess.
-            report.problems.append(
+            parsed.problems.append(
                 f"Line {line} is not valid CSV ({error}); nothing after it was read."
             )
             break
         if not any(cell.strip() for cell in cells):
             continue  # blank lines are harmless
-        if len(lines) >= MAX_ROWS:
-            report.problems.append(f"The file has more than {MAX_ROWS} rows; split it.")
+        if len(parsed.lines) >= MAX_ROWS:
+            parsed.problems.append(f"The file has more than {MAX_ROWS} rows; split it.")
             break
-        lines.append((line, cells))
+        parsed.lines.append((line, cells))
+    return parsed
 
-    context = _RowContext(
-        position=position,
-        departments={d.name.lower(): d for d in db.session.scalars(sa.select(Department))},
-        people=_people_by_email(
-            cells[position["email"]] for _, cells in lines if len(cells) > position["email"]
-        ),
-        acting=acting,
-    )
-    report.rows = [_import_row(line, cells, context) for line, cells in lines]
-    return report
+
+def run(
+    parsed: ParsedFile,
+    *,
+    acting_id: int | None,
+    apply: bool,
+    start: int = 0,
+    on_batch: BatchDone | None = None,
+) -> list[RowReport]:
+    """Import (or preview) the parsed rows from the `start`-th on, batch by batch.
+
+    Each batch is one transaction of at most BATCH_ROWS rows or about BATCH_SECONDS, so
+    another person's write waits at most about that long (docs/architecture.md, "Staff
+    import"). An applied batch is committed, a previewed one rolled back; `on_batch(done,
+    rows)` is called with the rows done so far and the batch's reports just before each
+    commit — for an applied batch in the same transaction as its changes, so a record of
+    progress it writes is exact whenever the process stops.
+    """
+    context = _RowContext(position=parsed.position, acting_id=acting_id)
+    for _, cells in parsed.lines[:start]:  # a resumed import: earlier rows' emails were seen
+        email = _cell(cells, parsed.position["email"])
+        if email.strip():
+            context.seen.add(normalise_email(email))
+    reports: list[RowReport] = []
+    done = start
+    while done < len(parsed.lines):
+        batch, done = _next_batch(parsed.lines, done, context)
+        if not apply:
+            db.session.rollback()
+        reports.extend(batch)
+        if on_batch is not None:
+            on_batch(done, batch)
+        db.session.commit()
+        if done < len(parsed.lines):
+            time.sleep(PAUSE_BETWEEN_BATCHES)
+    return reports
+
+
+def _cell(cells: list[str], index: int) -> str:
+    return cells[index] if index < len(cells) else ""
 
 
 @dataclass
 class _RowContext:
-    """What every row needs, loaded once for the whole file."""
+    """What rows need across batches."""
 
     position: dict[str, int]
-    departments: dict[str, Department]
-    people: dict[str, User]  # the people the file names who exist already, by email
+    acting_id: int | None
+    seen: set[str] = field(default_factory=set)  # emails of earlier rows
+
+
+@dataclass
+class _Batch:
+    """What one batch needs, loaded once for it (objects expire when a batch commits)."""
+
+    departments: dict[str, Department]  # by lower-case name
+    people: dict[str, User]  # the batch's people who exist already, by email
     acting: User | None
-    seen: set[str] = field(default_factory=set)
+    new: list[tuple[RowReport, services.NewPerson]] = field(default_factory=list)
+
+
+def _next_batch(
+    lines: list[tuple[int, list[str]]], start: int, context: _RowContext
+) -> tuple[list[RowReport], int]:
+    """Check and apply rows from `start` until the batch is full; returns their reports and
+    where the next batch starts. New people are added together at the end, in one INSERT."""
+    began = time.monotonic()
+    email_at = context.position["email"]
+    upcoming = lines[start : start + BATCH_ROWS]
+    batch = _Batch(
+        departments={d.name.lower(): d for d in db.session.scalars(sa.select(Department))},
+        people=_people_by_email(_cell(cells, email_at) for _, cells in upcoming),
+        acting=None if context.acting_id is None else db.session.get(User, context.acting_id),
+    )
+    reports = []
+    for line, cells in upcoming:
+        reports.append(_import_row(line, cells, context, batch))
+        if time.monotonic() - began > BATCH_SECONDS:
+            break
+    _add_new_people(batch)
+    return reports, start + len(reports)
 
 
 def _people_by_email(emails: Iterable[str]) -> dict[str, User]:
     wanted = sorted({normalise_email(email) for email in emails if email.strip()})
-    found: dict[str, User] = {}
-    for start in range(0, len(wanted), 500):  # keep each IN list a sensible size
-        chunk = wanted[start : start + 500]
-        found.update(
-            (u.email, u) for u in db.session.scalars(sa.select(User).where(User.email.in_(chunk)))
-        )
-    return found
+    return {u.email: u for u in db.session.scalars(sa.select(User).where(User.email.in_(wanted)))}
 
 
-def _import_row(line: int, cells: list[str], context: _RowContext) -> RowReport:
+def _add_new_people(batch: _Batch) -> None:
+    """The batch's new people in one go; if someone else added one of them meanwhile (the
+    unique email refuses the whole INSERT), one by one, so only that row fails."""
+    if not batch.new:
+        return
+    try:
+        with db.session.begin_nested():
+            services.create_users(
+                [person for _, person in batch.new],
+                acting=batch.acting,
+                source=RoleChangeSource.STAFF_IMPORT,
+            )
+        return
+    except RuleViolation:
+        pass
+    for row, person in batch.new:
+        try:
+            with db.session.begin_nested():
+                services.create_users(
+                    [person], acting=batch.acting, source=RoleChangeSource.STAFF_IMPORT
+                )
+        except RuleViolation as error:
+            row.outcome = RowOutcome.ERROR
+            row.messages.append(error.message)
+
+
+def _import_row(line: int, cells: list[str], context: _RowContext, batch: _Batch) -> RowReport:
     position, seen = context.position, context.seen
     if len(cells) < len(position) or len(cells) < max(position.values()) + 1:
-        return RowReport(line, "", Outcome.ERROR, [f"Expected {len(COLUMNS)} columns."])
+        return RowReport(line, "", RowOutcome.ERROR, [f"Expected {len(COLUMNS)} columns."])
     values = {column: cells[index].strip() for column, index in position.items()}
-    row = RowReport(line, values["email"][:MAX_FIELD], Outcome.ERROR)
+    row = RowReport(line, values["email"][:MAX_FIELD], RowOutcome.ERROR)
     if any(len(value) > MAX_FIELD for value in values.values()):
         row.messages.append(f"A value is longer than {MAX_FIELD} characters.")
         return row
@@ -219,7 +324,7 @@ def _import_row(line: int, cells: list[str], context: _RowContext) -> RowReport:
         name = services.check_name(values["name"])
     except RuleViolation as error:
         row.messages.append(error.message)
-    department = context.departments.get(" ".join(values["department"].split()).lower())
+    department = batch.departments.get(" ".join(values["department"].split()).lower())
     if department is None:
         row.messages.append(
             f"No department called {values['department']!r}; create it first."
@@ -238,43 +343,35 @@ def _import_row(line: int, cells: list[str], context: _RowContext) -> RowReport:
         return row
     assert email and name and department and roles is not None
 
+    user = batch.people.get(email)
+    if user is None:
+        row.outcome = RowOutcome.CREATED
+        batch.new.append((row, services.NewPerson(email, name, department, frozenset(roles))))
+        return row
+    if (user.name, user.department_id, user.granted_roles) == (
+        name,
+        department.id,
+        frozenset(roles),
+    ):
+        row.outcome = RowOutcome.UNCHANGED
+        return row
     try:
         with db.session.begin_nested():
-            user = context.people.get(email)
-            if user is None:
-                context.people[email] = services.create_user(
-                    email=email,
-                    name=name,
-                    department=department,
-                    roles=roles,
-                    acting=context.acting,
-                    source=RoleChangeSource.STAFF_IMPORT,
-                )
-                row.outcome = Outcome.CREATED
-            elif (user.name, user.department_id, user.granted_roles) == (
-                name,
-                department.id,
-                frozenset(roles),
-            ):
-                row.outcome = Outcome.UNCHANGED
-            else:
-                # Refused if it would give the importing admin a role (SECURITY.md,
-                # "Giving oneself a role"): a bad row, like any other.
-                services.update_user(
-                    user,
-                    name=name,
-                    department=department,
-                    roles=roles,
-                    acting=context.acting,
-                    source=RoleChangeSource.STAFF_IMPORT,
-                )
-                row.outcome = Outcome.UPDATED
-                if not user.is_active:
-                    row.messages.append("Updated, but still deactivated.")
+            # Refused if it would give the importing admin a role (SECURITY.md, "Giving
+            # oneself a role"): a bad row, like any other.
+            services.update_user(
+                user,
+                name=name,
+                department=department,
+                roles=roles,
+                acting=batch.acting,
+                source=RoleChangeSource.STAFF_IMPORT,
+            )
+        row.outcome = RowOutcome.UPDATED
+        if not user.is_active:
+            row.messages.append("Updated, but still deactivated.")
     except RuleViolation as error:
-        row.outcome = Outcome.ERROR
         row.messages.append(error.message)
     except IntegrityError:
-        row.outcome = Outcome.ERROR
         row.messages.append("Someone else changed this person at the same time; run it again.")
     return row

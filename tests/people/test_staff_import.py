@@ -7,7 +7,8 @@ import sqlalchemy as sa
 
 from serviceideas.extensions import db
 from serviceideas.people.models import DepartmentKind, Role, User
-from serviceideas.people.staff_import import MAX_FIELD, Outcome, import_staff
+from serviceideas.people.models import RowOutcome as Outcome
+from serviceideas.people.staff_import import MAX_FIELD, import_staff
 
 HEADER = "email,name,department,roles\n"
 
