@@ -19,6 +19,35 @@ document.addEventListener("htmx:sendError", () => {
   box.hidden = false;
 });
 
+// A plain form (not htmx's, which uses hx-disabled-elt) is sent once: its buttons go off as it
+// leaves (a moment later, once the browser has read which button was pressed), and come back
+// when the page is shown again from history, or after a while if no page came (a download).
+// The server refuses a second copy too (serviceideas/submissions.py).
+document.addEventListener("submit", (event) => {
+  const form = event.target;
+  if (event.defaultPrevented || !(form instanceof HTMLFormElement)) return;
+  if (form.method !== "post" || form.hasAttribute("hx-post") || form.target) return;
+  const buttons = [...form.querySelectorAll("button:not([type]), [type='submit']")].filter(
+    (button) => !button.disabled,
+  );
+  setTimeout(() => {
+    for (const button of buttons) {
+      button.disabled = true;
+      button.dataset.sending = "";
+    }
+  }, 0);
+  setTimeout(() => enableSentButtons(form), 10000);
+});
+function enableSentButtons(root) {
+  for (const button of root.querySelectorAll("[data-sending]")) {
+    button.disabled = false;
+    delete button.dataset.sending;
+  }
+}
+window.addEventListener("pageshow", (event) => {
+  if (event.persisted) enableSentButtons(document);
+});
+
 // The review form shows only the fields the chosen step needs (a merge target for "merged",
 // a date for "implemented"). Hidden groups are also disabled, so nothing in them is sent or
 // reached by keyboard. Without this script every field shows, its label saying when it applies.

@@ -5,11 +5,15 @@ from __future__ import annotations
 import re
 
 import pytest
+import sqlalchemy as sa
 from playwright.sync_api import Page, expect
 
 from serviceideas.database import utcnow
 from serviceideas.demo.people import seed_people
 from serviceideas.extensions import db
+from serviceideas.ideas import services as ideas
+from serviceideas.ideas.models import Idea, Lens
+from serviceideas.people.models import User
 from tests.browser.test_people_journeys import sign_in
 
 pytestmark = pytest.mark.browser
@@ -51,10 +55,10 @@ def test_an_idea_from_submission_to_practice(page: Page, live_server, demo_compa
     sign_in(colleague, base, "employee@example.com")
     colleague.goto(idea_url)
     colleague.evaluate("window.loadedOnce = true")
-    vote = colleague.get_by_role("button", name="Vote")
+    vote = colleague.locator("#vote").get_by_role("button", name="Vote")
     expect(vote).to_have_attribute("aria-pressed", "false")
     vote.click()
-    voted = colleague.get_by_role("button", name="Voted")
+    voted = colleague.locator("#vote").get_by_role("button", name="Voted")
     expect(voted).to_have_attribute("aria-pressed", "true")
     expect(colleague.locator("#vote")).to_contain_text("1 vote")
     assert colleague.evaluate("window.loadedOnce") is True  # no reload happened
@@ -199,3 +203,88 @@ def test_a_manager_overtaken_by_another_decides_again_in_one_click(
     expect(max_.locator("#history")).to_contain_text("Tried in 2019; customers missed the calls.")
     max_.context.close()
     ada.context.close()
+
+
+def fill_an_idea(page: Page, title: str) -> None:
+    page.get_by_label("Title").fill(title)
+    page.get_by_label("The problem, as the customer (or the colleague) experiences it").fill(
+        "Customers ring twice because nobody calls back."
+    )
+    page.get_by_label("What we could change").fill("Call back within the hour.")
+    page.get_by_label("Care").check()
+    page.get_by_label("Who benefits").select_option(label="External customers")
+
+
+def ideas_titled(title: str) -> int:
+    db.session.commit()  # read what the server's requests committed
+    return db.session.scalar(sa.select(sa.func.count()).where(Idea.title == title))
+
+
+@pytest.mark.parametrize("javascript", [True, False], ids=["htmx", "without JavaScript"])
+def test_double_clicking_submit_idea_makes_one_idea(browser, live_server, demo_company, javascript):
+    page = browser.new_context(java_script_enabled=javascript).new_page()
+    sign_in(page, live_server.url, "employee@example.com")
+    page.goto(f"{live_server.url}/ideas/new")
+    fill_an_idea(page, "Call back within the hour")
+    sent = []
+    page.on("request", lambda request: request.method == "POST" and sent.append(request.url))
+    page.get_by_role("button", name="Submit idea").dblclick()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Call back within the hour")
+    expect(page.get_by_text("your idea is in")).to_be_visible()
+    assert sent  # at least one request went out (without JavaScript, often two)
+    assert ideas_titled("Call back within the hour") == 1
+    page.context.close()
+
+
+def test_a_vote_shows_in_both_places_keeps_the_focus_and_survives_a_reload(
+    page: Page, live_server, demo_company
+):
+    author = db.session.scalar(sa.select(User).where(User.email == "backoffice@example.com"))
+    draft = ideas.IdeaDraft("Texts before delivery", "Waiting.", "Send a text.", Lens.CARE, None)
+    idea = ideas.submit_idea(author, draft)
+    db.session.commit()
+    sign_in(page, live_server.url, "employee@example.com")
+    page.goto(f"{live_server.url}/ideas/{idea.id}")
+    top, side = page.locator("#vote-top"), page.locator("#vote")
+
+    top.get_by_role("button", name="Vote").click()
+    expect(top.get_by_role("button", name="Voted")).to_be_focused()
+    expect(side.get_by_role("button", name="Voted")).to_have_attribute("aria-pressed", "true")
+    expect(side).to_contain_text("1 vote")
+    expect(page.locator("#announcer")).to_have_text("Your vote is counted: 1 vote.")
+
+    page.reload()
+    expect(top.get_by_role("button", name="Voted")).to_have_attribute("aria-pressed", "true")
+    side.get_by_role("button", name="Voted").click()  # one click takes it back
+    expect(side.get_by_role("button", name="Vote")).to_be_focused()
+    expect(top.get_by_role("button", name="Vote")).to_have_attribute("aria-pressed", "false")
+    expect(top).to_contain_text("0 votes")
+
+    # On the list, each card has its button, showing the same vote.
+    page.goto(f"{live_server.url}/ideas")
+    card = page.locator(f"#idea-{idea.id}")
+    card.get_by_role("button", name="Vote").click()
+    expect(card.get_by_role("button", name="Voted")).to_be_focused()
+    expect(card).to_contain_text("1 vote (yours among them)")
+    page.goto(f"{live_server.url}/ideas/{idea.id}")
+    expect(top.get_by_role("button", name="Voted")).to_have_attribute("aria-pressed", "true")
+
+
+def test_a_posted_comment_empties_the_box_and_keeps_the_focus_there(
+    page: Page, live_server, demo_company
+):
+    author = db.session.scalar(sa.select(User).where(User.email == "backoffice@example.com"))
+    draft = ideas.IdeaDraft("Texts before delivery", "Waiting.", "Send a text.", Lens.CARE, None)
+    idea = ideas.submit_idea(author, draft)
+    db.session.commit()
+    sign_in(page, live_server.url, "employee@example.com")
+    page.goto(f"{live_server.url}/ideas/{idea.id}")
+    box = page.get_by_label("Your comment")
+    box.fill("We lose a morning to this every week.")
+    page.get_by_role("button", name="Post comment").dblclick()
+    comments = page.locator("#comments")
+    expect(comments.locator(".comment")).to_have_count(1)
+    expect(comments).to_contain_text("We lose a morning to this every week.")
+    expect(box).to_have_value("")
+    expect(box).to_be_focused()
+    expect(page.locator("#announcer")).to_have_text("Your comment is posted.")

@@ -80,6 +80,10 @@ def test_a_vote_by_the_title_also_updates_the_button_beside_the_facts(
     ]
     # The pressed button keeps its id: htmx gives it the focus back after the swap.
     assert 'id="vote-top-button"' in fragment
+    # What changed is read out by the page's live region, which is not itself replaced.
+    assert '<div id="announcer" hx-swap-oob="innerHTML">Your vote is counted: 1 vote.</div>' in (
+        fragment
+    )
 
 
 def test_each_card_has_a_vote_button_showing_the_viewers_vote(client_as, make_user, make_idea):
@@ -107,7 +111,7 @@ def test_a_card_vote_answers_with_the_card_button_and_without_javascript_returns
         client.post(f"/ideas/{idea.id}/vote", data={"vote": "1", "place": "card"}, headers=HX)
     )
     assert fragment.lstrip().startswith(f'<div id="vote-{idea.id}"')
-    assert "hx-swap-oob" not in fragment  # a list has no other button for this idea
+    assert 'class="vote" hx-swap-oob' not in fragment  # a list has no other button for it
     back = client.post(
         f"/ideas/{idea.id}/vote",
         data={"vote": "0", "place": "card", "back": "/ideas?sort=newest"},
@@ -309,7 +313,7 @@ def test_a_posted_comment_leaves_an_empty_box_with_the_focus_and_is_announced(
     assert "autofocus" in box.group(0)
     assert token_in(fragment) != token  # the next comment is another submission
     assert re.search(
-        r'<div id="comment-announcer" hx-swap-oob="innerHTML">Your comment is posted.</div>',
+        r'<div id="announcer" hx-swap-oob="innerHTML">Your comment is posted.</div>',
         fragment,
     )
 
@@ -322,7 +326,7 @@ def test_a_refused_comment_keeps_its_text_and_focuses_the_message(client_as, mak
     assert response.status_code == 422
     box = re.search(r"<textarea[^>]*>(.*?)</textarea>", text(response), flags=re.S)
     assert box.group(1).strip() == "x" * 2001 and "autofocus" in box.group(0)
-    assert "comment-announcer" not in text(response)
+    assert "Your comment is posted" not in text(response)
 
 
 def test_the_same_comment_form_sent_twice_posts_one_comment(client_as, make_user, make_idea):
