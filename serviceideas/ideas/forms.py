@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from flask_wtf import FlaskForm
 from wtforms import (
     DateField,
     HiddenField,
@@ -25,7 +24,7 @@ from wtforms.validators import (
 )
 from wtforms.widgets import HiddenInput
 
-from serviceideas.forms import SelectChoice, stripped
+from serviceideas.forms import Form, SelectChoice, stripped
 from serviceideas.ideas.models import (
     COMMENT_MAX,
     NOTE_MAX,
@@ -45,7 +44,7 @@ LENS_CHOICES = [
 ]
 
 
-class IdeaForm(FlaskForm):
+class IdeaForm(Form):
     title = StringField(
         "Title",
         validators=[DataRequired(), Length(max=TITLE_MAX)],
@@ -67,7 +66,7 @@ class IdeaForm(FlaskForm):
     submit = SubmitField("Submit idea")
 
 
-class VoteForm(FlaskForm):
+class VoteForm(Form):
     vote = HiddenField(validators=[InputRequired()])
     # Which button was pressed ("top", "side" or "card"), and for a card the list to go back
     # to without JavaScript.
@@ -75,19 +74,19 @@ class VoteForm(FlaskForm):
     back = HiddenField(validators=[Optional(), Length(max=2000)])
 
 
-class CommentForm(FlaskForm):
+class CommentForm(Form):
     body = TextAreaField("Your comment", validators=[DataRequired(), Length(max=COMMENT_MAX)])
     # New for each form shown: sending the form twice posts one comment.
     submission_token = token_field()
     submit = SubmitField("Post comment")
 
 
-class EditCommentForm(FlaskForm):
+class EditCommentForm(Form):
     body = TextAreaField("Edit your comment", validators=[DataRequired(), Length(max=COMMENT_MAX)])
     submit = SubmitField("Save comment")
 
 
-class StatusForm(FlaskForm):
+class StatusForm(Form):
     """A manager's decision on an idea (docs/product.md, "The pipeline").
 
     `to` offers the steps open from the idea's status (`step_choices`), the pipeline's next
@@ -124,7 +123,7 @@ class StatusForm(FlaskForm):
 NOBODY = "nobody"
 
 
-class OwnerForm(FlaskForm):
+class OwnerForm(Form):
     owner = StringField(
         "Owner's email",
         validators=[Optional(), Length(max=254)],
@@ -151,7 +150,7 @@ def step_choices(status: Status) -> list[SelectChoice]:
     ]
 
 
-class IdeaFilterForm(FlaskForm):
+class IdeaFilterForm(Form):
     """The list's filters, read from the query string: shareable, so no CSRF token."""
 
     class Meta:

@@ -10,13 +10,12 @@ from __future__ import annotations
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
-from flask_wtf import FlaskForm
 from wtforms import SelectField, SubmitField
 from wtforms.validators import InputRequired
 
 from serviceideas.database import utcnow
 from serviceideas.extensions import csrf
-from serviceideas.forms import EmptyForm, SelectChoice
+from serviceideas.forms import EmptyForm, Form, SelectChoice
 from serviceideas.htmx import is_fragment_request
 from serviceideas.notifications import queries, services
 from serviceideas.notifications.calendar import training_calendar
@@ -77,7 +76,7 @@ def open_one(notification_id: int) -> ResponseReturnValue:
     return redirect(target, code=303)
 
 
-class PreferencesForm(FlaskForm):
+class PreferencesForm(Form):
     submit = SubmitField("Save preferences")
 
 
