@@ -1,4 +1,4 @@
-"""training: module revisions and earlier versions, answer drafts, refused forms
+"""training: module revisions and earlier versions, answer drafts, refused forms, one record per submitted form
 
 Revision ID: e0a74f3b1c85
 Revises: d9f63e2a0b74
@@ -7,7 +7,8 @@ Create Date: 2026-11-29 21:40:00.000000
 Nothing a person typed is lost (docs/product.md, "Training"; docs/architecture.md, "Finishing
 a write"): an edit form knows the module revision it was opened at, earlier module texts are
 kept so a learner can see what changed, an answer is kept as a draft when its assignment is
-withdrawn, and a refused form is kept until its page is shown again.
+withdrawn, and a refused form is kept until its page is shown again. A new module or an
+assignment sent twice (a double click) is recorded once.
 """
 from alembic import op
 import sqlalchemy as sa
@@ -23,6 +24,11 @@ depends_on = None
 def upgrade():
     with op.batch_alter_table('modules', schema=None) as batch_op:
         batch_op.add_column(sa.Column('revision', sa.Integer(), server_default='1', nullable=False))
+        batch_op.add_column(sa.Column('submission_token', sa.String(length=64), nullable=True))
+        batch_op.create_unique_constraint('uq_modules_submission', ['author_id', 'submission_token'])
+    with op.batch_alter_table('assignments', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('submission_token', sa.String(length=64), nullable=True))
+        batch_op.create_unique_constraint('uq_assignments_submission', ['assigned_by_id', 'submission_token'])
 
     op.create_table('module_versions',
     sa.Column('module_id', sa.Integer(), nullable=False),
@@ -61,5 +67,10 @@ def downgrade():
     op.drop_table('refused_forms')
     op.drop_table('answer_drafts')
     op.drop_table('module_versions')
+    with op.batch_alter_table('assignments', schema=None) as batch_op:
+        batch_op.drop_constraint('uq_assignments_submission', type_='unique')
+        batch_op.drop_column('submission_token')
     with op.batch_alter_table('modules', schema=None) as batch_op:
+        batch_op.drop_constraint('uq_modules_submission', type_='unique')
+        batch_op.drop_column('submission_token')
         batch_op.drop_column('revision')

@@ -16,6 +16,7 @@ from wtforms.validators import DataRequired, InputRequired, Length, NumberRange,
 
 from serviceideas.forms import Form, SelectChoice, stripped
 from serviceideas.people.forms import CheckboxesField
+from serviceideas.submissions import token_field
 from serviceideas.training.models import (
     ANSWER_MAX,
     BODY_MAX,
@@ -64,6 +65,8 @@ class ModuleForm(Form):
     # overwritten unseen (services.update_module). Named apart from the ideas' `version`
     # fields, so ids stay unique on every page.
     revision = HiddenField()
+    # A new module's form: sent twice, it still makes one module (serviceideas/submissions.py).
+    submission_token = token_field()
     submit = SubmitField("Save module")
 
 
@@ -100,6 +103,8 @@ class AssignmentForm(Form):
         default=Repeat.NONE.value,
         validators=[InputRequired()],
     )
+    # Sent twice (a double click), it still makes one assignment (serviceideas/submissions.py).
+    submission_token = token_field()
     submit = SubmitField("Assign")
 
 

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from serviceideas.database import UTCDateTime, enum_column_type, utcnow
 from serviceideas.extensions import db
+from serviceideas.submissions import TOKEN_MAX
 from serviceideas.wording import plural
 
 if TYPE_CHECKING:
@@ -74,6 +75,8 @@ class Module(Model):
         sa.CheckConstraint("minutes BETWEEN 1 AND 600", name="minutes_sensible"),
         sa.CheckConstraint("kind = 'reading' OR prompt IS NOT NULL", name="answer_has_prompt"),
         sa.CheckConstraint("version >= 1", name="version_positive"),
+        # One "Save" of the new-module form makes one module, however often it is sent.
+        sa.UniqueConstraint("author_id", "submission_token", name="uq_modules_submission"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -96,6 +99,8 @@ class Module(Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
     published_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # The token of the form that created it (serviceideas/submissions.py), or None.
+    submission_token: Mapped[str | None] = mapped_column(sa.String(TOKEN_MAX))
 
     # Eager: the module list and pages show who wrote it.
     author: Mapped[User] = relationship(lazy="joined", innerjoin=True)
@@ -156,6 +161,9 @@ class Assignment(Model):
             "due_days IS NULL OR due_days BETWEEN 1 AND 365", name="due_days_sensible"
         ),
         sa.CheckConstraint("repeat = 'none' OR due_days IS NOT NULL", name="repeats_are_relative"),
+        # One "Assign" makes one assignment (and one round of enrolments and notices), however
+        # often the form is sent.
+        sa.UniqueConstraint("assigned_by_id", "submission_token", name="uq_assignments_submission"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -170,6 +178,8 @@ class Assignment(Model):
     assigned_by_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="RESTRICT"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     withdrawn_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), index=True)
+    # The token of the form that created it (serviceideas/submissions.py), or None.
+    submission_token: Mapped[str | None] = mapped_column(sa.String(TOKEN_MAX))
 
     # Eager: an assignment is shown with its module's title.
     module: Mapped[Module] = relationship(lazy="joined", innerjoin=True)

@@ -199,6 +199,7 @@ def _draft(form: ModuleForm) -> services.ModuleDraft:
         kind=ModuleKind(form.kind.data),
         prompt=form.prompt.data,
         minutes=form.minutes.data,
+        submission_token=form.submission_token.data or None,
     )
 
 
@@ -336,6 +337,7 @@ def _assignment_draft(form: AssignmentForm) -> services.AssignmentDraft | None:
         due_on=None if relative else form.due_on.data,
         due_days=form.due_days.data if relative else None,
         repeat=Repeat(form.repeat.data),
+        submission_token=form.submission_token.data or None,
     )
 
 

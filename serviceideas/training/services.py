@@ -4,15 +4,16 @@ complete, and give feedback. Functions flush, never commit; `today`/`now` may be
 from __future__ import annotations
 
 import enum
-from collections.abc import Collection, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from typing import TypeVar
 
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 
-from serviceideas.database import insert_ignoring_duplicates, utcnow
+from serviceideas.database import insert_ignoring_duplicates, utcnow, violates_unique
 from serviceideas.errors import RuleViolation, required_text
 from serviceideas.extensions import db
 from serviceideas.people.models import Department, User
@@ -63,6 +64,8 @@ class ModuleDraft:
     kind: ModuleKind
     prompt: str | None
     minutes: int | None
+    # The token of the form it came in (serviceideas/submissions.py), or None.
+    submission_token: str | None = None
 
 
 def _apply(module: Module, draft: ModuleDraft) -> None:
@@ -82,13 +85,55 @@ def _apply(module: Module, draft: ModuleDraft) -> None:
 
 
 def create_module(author: User, draft: ModuleDraft) -> Module:
-    """A new module, as a draft: nobody but trainers sees it until it is published."""
+    """A new module, as a draft: nobody but trainers sees it until it is published.
+
+    The same form sent twice (its `submission_token` already on a module of the author's,
+    with the same title) answers that module: one "Save", one module.
+    """
     _require_trainer(author)
     module = Module(author=author, status=ModuleStatus.DRAFT, version=1)
     _apply(module, draft)
-    db.session.add(module)
-    db.session.flush()
-    return module
+    token = draft.submission_token
+
+    def sent_before() -> Module | None:
+        first = _sent_before(Module, Module.author_id == author.id, token)
+        # Edited after going back and sent again: another module, recorded without the token.
+        if first is not None and first.title != module.title:
+            module.submission_token = None
+            return None
+        return first
+
+    module.submission_token = token
+    return _add_once(module, token, sent_before)
+
+
+Made = TypeVar("Made", Module, Assignment)
+
+
+def _sent_before(kind: type[Made], mine: sa.ColumnElement[bool], token: str | None) -> Made | None:
+    """What the same person already made with the form carrying `token`, if anything."""
+    if token is None:
+        return None
+    return db.session.scalar(sa.select(kind).where(mine, kind.submission_token == token))
+
+
+def _add_once(record: Made, token: str | None, sent_before: Callable[[], Made | None]) -> Made:
+    """Add `record` (not in the session yet) unless its form was sent before: then answer
+    the first record. The unique constraint on (person, token) decides when both requests
+    arrive at once."""
+    if (first := sent_before()) is not None:
+        return first
+    try:
+        with db.session.begin_nested():
+            db.session.add(record)
+            db.session.flush()
+    except IntegrityError as error:
+        if token is None or not violates_unique(error):
+            raise
+        if (first := sent_before()) is not None:  # the other request has committed
+            return first
+        raise  # not found after all: not this constraint, so a bug
+    return record
 
 
 def update_module(
@@ -161,6 +206,8 @@ class AssignmentDraft:
     due_on: date | None = None
     due_days: int | None = None
     repeat: Repeat = Repeat.NONE
+    # The token of the form it came in (serviceideas/submissions.py), or None.
+    submission_token: str | None = None
 
 
 def period_start(assignment: Assignment, today: date) -> date:
@@ -183,7 +230,12 @@ def due_date(assignment: Assignment, today: date) -> date:
 def create_assignment(
     trainer: User, module: Module, draft: AssignmentDraft, *, today: date | None = None
 ) -> Assignment:
-    """Assign a published module and enrol everyone in its audience now."""
+    """Assign a published module and enrol everyone in its audience now.
+
+    The same form sent twice (its `submission_token` already on an assignment of the
+    trainer's, for the same module and due dates) answers that assignment: one "Assign",
+    one assignment, one round of enrolments and notices.
+    """
     _require_trainer(trainer)
     today = today or utcnow().date()
     if module.status is not ModuleStatus.PUBLISHED:
@@ -216,11 +268,34 @@ def create_assignment(
         assigned_by_id=trainer.id,
         departments=list(draft.departments) if draft.audience is Audience.DEPARTMENTS else [],
         people=list(draft.people) if draft.audience is Audience.PEOPLE else [],
+        submission_token=draft.submission_token,
     )
-    db.session.add(assignment)
-    db.session.flush()
-    enrol(assignment, today)
-    return assignment
+    same = (module.id, draft.audience, draft.due_on, draft.due_days, draft.repeat)
+
+    def sent_before() -> Assignment | None:
+        first = _sent_before(
+            Assignment, Assignment.assigned_by_id == trainer.id, draft.submission_token
+        )
+        if (
+            first is not None
+            and (
+                first.module_id,
+                first.audience,
+                first.due_on,
+                first.due_days,
+                first.repeat,
+            )
+            != same
+        ):
+            # Changed after going back and sent again: another assignment, without the token.
+            assignment.submission_token = None
+            return None
+        return first
+
+    made = _add_once(assignment, draft.submission_token, sent_before)
+    if made is assignment:
+        enrol(assignment, today)
+    return made
 
 
 def _audience(assignment: Assignment) -> sa.ColumnElement[bool]:

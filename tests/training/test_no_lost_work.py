@@ -446,3 +446,63 @@ def test_refused_feedback_through_htmx_swaps_in_place_at_an_address_to_come_back
     assert f'id="reflection-{enrolment.id}"' in text(response)
     assert response.headers["HX-Replace-Url"].startswith("/training/reflections?refused=")
     assert "This field is required." in text(client.get(response.headers["HX-Replace-Url"]))
+
+
+def test_an_answer_refused_just_before_a_withdrawal_is_still_shown_to_copy(
+    client_as, make_enrolment, trainer
+):
+    enrolment = make_enrolment("reflection")
+    learner = client_as(enrolment.user)
+    response = learner.post(
+        f"/training/enrolments/{enrolment.id}/complete", data={"answer": "Too short, mine."}
+    )
+    client_as(trainer).post(
+        f"/training/assignments/{enrolment.assignment_id}/withdraw", data={"confirmed": "yes"}
+    )
+    page = text(learner.get(response.headers["Location"]))
+    assert "This training was withdrawn" in page
+    assert re.search(
+        r'<textarea id="kept-draft" rows="8" readonly>\s*Too short, mine.</textarea>', page
+    )
+
+
+# One form, one record
+
+
+def test_an_assignment_sent_twice_is_made_once(client_as, trainer, make_module, make_user):
+    module = make_module(author=trainer)
+    people = [make_user(), make_user()]
+    client = client_as(trainer)
+    page = text(client.get(f"/training/modules/{module.id}/assign"))
+    form = {
+        "audience": "people",
+        "people": ", ".join(p.email for p in people),
+        "due_kind": "relative",
+        "due_days": "14",
+        "repeat": "none",
+        "submission_token": hidden(page, "submission_token"),
+    }
+    first = client.post(f"/training/modules/{module.id}/assign", data=form)
+    second = client.post(f"/training/modules/{module.id}/assign", data=form)
+    assert first.status_code == second.status_code == 303
+    assert "2 people enrolled" in text(follow(client, second))
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Assignment)) == 1
+    enrolments = sa.select(sa.func.count()).select_from(services.Enrolment)
+    assert db.session.scalar(enrolments) == 2
+
+    # Changed after going back, the same form is another assignment.
+    client.post(f"/training/modules/{module.id}/assign", data={**form, "due_days": "30"})
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Assignment)) == 2
+
+
+def test_a_new_module_sent_twice_is_made_once(client_as, trainer):
+    client = client_as(trainer)
+    token = hidden(text(client.get("/training/modules/new")), "submission_token")
+    first = client.post("/training/modules/new", data={**MODULE, "submission_token": token})
+    second = client.post("/training/modules/new", data={**MODULE, "submission_token": token})
+    assert first.headers["Location"] == second.headers["Location"]
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Module)) == 1
+    client.post(
+        "/training/modules/new", data={**MODULE, "title": "Other", "submission_token": token}
+    )
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Module)) == 2
