@@ -68,3 +68,69 @@ function showStepFieldsIn(root) {
 }
 showStepFieldsIn(document); // deferred: the page is parsed by now
 document.addEventListener("htmx:load", (event) => showStepFieldsIn(event.detail.elt));
+
+// Focus and announcements after htmx swaps, so that focus never falls to the page body and a
+// screen reader hears what changed. In the new content, in this order:
+// - focus already placed there (htmx honours `autofocus`) stays;
+// - an element marked `data-focus-after-swap` gets the focus (made focusable if need be);
+// - a refused form's first field marked aria-invalid gets the focus, and its error is read out;
+// - otherwise, if the focus was lost with the old content, the new content itself takes it.
+// `data-announce` on new content reads out its text (or the attribute's value) through the
+// page's live region, #announcer in base.html; other scripts call serviceideas.announce(text).
+window.serviceideas = {
+  announce(message) {
+    const region = document.getElementById("announcer");
+    if (!region || !message) return;
+    region.textContent = "";
+    // A new text node a moment later: the same message twice is read out twice.
+    setTimeout(() => {
+      region.textContent = message;
+    }, 50);
+  },
+};
+
+function focusOn(element) {
+  if (!element.matches("a[href], button, input, select, textarea, [tabindex]")) {
+    element.setAttribute("tabindex", "-1");
+  }
+  element.focus();
+}
+
+function errorTextOf(field) {
+  const ids = (field.getAttribute("aria-describedby") || "").split(" ").filter(Boolean);
+  return ids.map((id) => document.getElementById(id)?.textContent.trim() ?? "").join(" ");
+}
+
+function within(root, selector) {
+  return root.matches(selector) ? root : root.querySelector(selector);
+}
+
+document.addEventListener("htmx:afterSettle", (event) => {
+  const root = event.target;
+  if (!(root instanceof Element) || !root.isConnected || root === document.body) return;
+  if (root.closest("#announcer")) return; // a message swapped into the live region itself
+  for (const element of [root, ...root.querySelectorAll("[data-announce]")]) {
+    if (!element.hasAttribute("data-announce")) continue;
+    window.serviceideas.announce(element.dataset.announce || element.textContent.trim());
+  }
+  const active = document.activeElement;
+  if (active && active !== document.body && root.contains(active)) return;
+  const marked = within(root, "[data-focus-after-swap]");
+  const invalid = within(root, "[aria-invalid='true']");
+  if (marked) {
+    focusOn(marked);
+  } else if (invalid) {
+    focusOn(invalid);
+    window.serviceideas.announce(errorTextOf(invalid));
+  } else if (!active || active === document.body) {
+    focusOn(root);
+  }
+});
+
+// A page shown again with a refused form (sign-in, a new idea): the focus goes to the first
+// field in error, whose label and message a screen reader then reads.
+const firstInvalid = document.querySelector("main [aria-invalid='true']");
+if (firstInvalid) {
+  focusOn(firstInvalid);
+  window.serviceideas.announce(errorTextOf(firstInvalid));
+}
