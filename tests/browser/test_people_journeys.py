@@ -119,3 +119,37 @@ def test_admin_deactivates_someone_who_then_cannot_sign_in(
     sign_in(other, live_server.url, "employee@example.com")
     expect(other.get_by_text("This account has been deactivated")).to_be_visible()
     other.context.close()
+
+
+def test_admin_follows_a_large_import_in_the_background_then_imports_the_preview(
+    page: Page, live_server, demo_company, tmp_path
+):
+    """More than one batch: the preview runs in the background, the page shows a progress
+    bar and then the report; importing the previewed file needs no second upload."""
+    from tests.people.test_import_jobs import LARGE, staff_csv, wait_for_imports
+
+    csv = tmp_path / "company.csv"
+    csv.write_text(staff_csv(LARGE, department="Logistics"))
+    sign_in(page, live_server.url, "admin@example.com")
+    page.goto(f"{live_server.url}/admin/import")
+    page.get_by_label("CSV file").set_input_files(str(csv))
+    page.get_by_role("button", name="Preview").click()
+
+    expect(page.get_by_role("heading", level=1)).to_have_text("Staff import preview")
+    expect(page.get_by_role("progressbar")).to_be_attached()
+    # htmx asks again every second until the report replaces the progress
+    expect(page.get_by_role("heading", name="Preview — nothing has been changed")).to_be_visible(
+        timeout=60_000
+    )
+    job = page.locator("#import-job")
+    expect(job.get_by_role("status")).to_contain_text(f"{LARGE} created")
+
+    page.get_by_role("button", name="Import this file").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Staff import")
+    expect(page.get_by_role("heading", name="Import report")).to_be_visible(timeout=60_000)
+    expect(job.get_by_role("status")).to_contain_text(f"Imported: {LARGE} rows")
+    wait_for_imports()
+
+    page.get_by_role("link", name="Import staff").first.click()
+    expect(page.get_by_role("heading", name="Recent large imports")).to_be_visible()
+    expect(page.get_by_role("link", name="Import of company.csv")).to_be_visible()
