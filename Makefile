@@ -34,7 +34,7 @@ fuzz: setup-dev
 
 setup: $(VENV)/.installed $(VENDORED)
 
-setup-dev: setup $(VENV)/.installed-dev
+setup-dev: setup $(VENV)/.installed-dev node_modules/.installed-dev
 
 # The benchmark (README, "Benchmark"): SQLite and a throwaway PostgreSQL, about 10 minutes.
 bench: setup
@@ -63,8 +63,15 @@ $(VENV)/.installed-dev: $(VENV)/.installed
 	touch $@
 
 node_modules/.installed: package.json package-lock.json
-	npm ci --ignore-scripts --no-audit --no-fund --loglevel=error
+	npm ci --omit=dev --ignore-scripts --no-audit --no-fund --loglevel=error
 	touch $@
+
+# The accessibility checks of `make test` (tests/browser/test_accessibility.py) need package.json's
+# devDependencies: axe-core and the Nu HTML Checker (vnu-jar). `npm ci` empties node_modules
+# first, so this stamps both installs.
+node_modules/.installed-dev: package.json package-lock.json
+	npm ci --include=dev --ignore-scripts --no-audit --no-fund --loglevel=error
+	touch node_modules/.installed $@
 
 # Front-end files come from the npm registry and are copied here, never committed. The copies
 # are their own targets: a stamp file in static/ would be served with them.
