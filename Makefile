@@ -34,7 +34,8 @@ fuzz: setup-dev
 
 setup: $(VENV)/.installed $(VENDORED)
 
-setup-dev: setup $(VENV)/.installed-dev node_modules/.installed-dev
+# The npm devDependencies first: that install also stands for `setup`'s (one `npm ci`, not two).
+setup-dev: node_modules/.installed-dev setup $(VENV)/.installed-dev
 
 # The benchmark (README, "Benchmark"): SQLite and a throwaway PostgreSQL, about 10 minutes.
 bench: setup
