@@ -151,22 +151,25 @@ def update_module(
     title = module.title  # read now: a failed flush leaves nothing of the module to read
     if opened_at is not None and opened_at != module.revision:
         raise _edited_meanwhile(title)
-    before = (module.body, module.prompt, module.kind)
+    before = (module.version, module.body, module.prompt, module.kind)
     _apply(module, draft)
-    if (
-        module.status is not ModuleStatus.DRAFT
-        and (module.body, module.prompt, module.kind) != before
-    ):
-        db.session.add(
-            ModuleVersion(
-                module_id=module.id, version=module.version, body=before[0], prompt=before[1]
-            )
-        )
+    new_version = module.status is not ModuleStatus.DRAFT and (
+        (module.body, module.prompt, module.kind) != before[1:]
+    )
+    if new_version:
         module.version += 1
     try:
+        # The module's UPDATE first: it names the revision it read, so a save racing this
+        # one is refused here, before anything else is written.
         db.session.flush()
     except StaleDataError:  # saved by someone else between reading and writing it
         raise _edited_meanwhile(title) from None
+    if new_version:
+        version, body, prompt, _kind = before
+        db.session.add(
+            ModuleVersion(module_id=module.id, version=version, body=body, prompt=prompt)
+        )
+        db.session.flush()
 
 
 def _edited_meanwhile(title: str) -> RuleViolation:

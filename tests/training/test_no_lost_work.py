@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 import sqlalchemy as sa
@@ -506,3 +507,52 @@ def test_a_new_module_sent_twice_is_made_once(client_as, trainer):
         "/training/modules/new", data={**MODULE, "title": "Other", "submission_token": token}
     )
     assert db.session.scalar(sa.select(sa.func.count()).select_from(Module)) == 2
+
+
+def test_the_same_assignment_and_module_edits_racing_leave_one_of_each(
+    client_as, trainer, make_module, make_user
+):
+    """Requests at once, on the real database: a double-sent Assign makes one assignment, and
+    of two saves opened at the same revision one wins and the other is refused; never a 500."""
+    module = make_module(author=trainer)
+    people = [make_user() for _ in range(3)]
+    module_id = module.id
+    clients = [client_as(trainer) for _ in range(6)]
+    page = text(clients[0].get(f"/training/modules/{module_id}/assign"))
+    assign_form = {
+        "audience": "people",
+        "people": ", ".join(p.email for p in people),
+        "due_kind": "relative",
+        "due_days": "14",
+        "repeat": "none",
+        "submission_token": hidden(page, "submission_token"),
+    }
+    revision = hidden(text(clients[0].get(f"/training/modules/{module_id}/edit")), "revision")
+    statuses: list[int] = []
+    saved: list[str] = []
+
+    def assign(n: int) -> None:
+        response = clients[n].post(f"/training/modules/{module_id}/assign", data=assign_form)
+        statuses.append(response.status_code)
+
+    def edit(n: int) -> None:
+        response = clients[3 + n].post(
+            f"/training/modules/{module_id}/edit",
+            data={**MODULE, "kind": "reading", "summary": f"Edit {n}", "revision": revision},
+        )
+        statuses.append(response.status_code)
+        if "?refused" not in response.headers.get("Location", "?refused"):
+            saved.append(f"Edit {n}")
+
+    with ThreadPoolExecutor(max_workers=6) as pool:
+        jobs = [pool.submit(assign, n) for n in range(3)]
+        jobs += [pool.submit(edit, n) for n in range(3)]
+        for job in jobs:
+            job.result()
+
+    assert set(statuses) == {303}
+    db.session.commit()  # end this test's own snapshot and read afresh
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Assignment)) == 1
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(services.Enrolment)) == 3
+    assert len(saved) == 1
+    assert db.session.get(Module, module_id).summary == saved[0]
