@@ -1,7 +1,10 @@
 """The benchmark: seed, serve with gunicorn (2 workers) on 127.0.0.1, drive each main page with
-wrk for a fixed time, and compare with a trivial route served the same way.
+wrk for a fixed time, and compare with a trivial route served the same way. Then, on the full
+data set, import 10,000 more people through the admin page while colleagues keep voting and
+reading an idea, and compare their response times with the same load on a quiet server.
 
     python -m bench.run [--databases sqlite,postgresql] [--seconds 6] [--postgres-url URL]
+                        [--import-only]
 
 Prints one table per database and writes bench/results/<time>.json.
 """
@@ -19,6 +22,7 @@ import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import urllib.error
 import urllib.parse
@@ -27,6 +31,8 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+
+import sqlalchemy as sa
 
 from bench.seed import BENCH_EMAIL, BENCH_PASSWORD, SCALES, seed
 
@@ -183,13 +189,19 @@ def wrk(base: str, path: str, seconds: int, cookie: str, csrf: str) -> dict[str,
     }
 
 
-def measure(url: str, scale: str, seconds: int) -> dict[str, Any]:
+def measure(url: str, scale: str, seconds: int, *, pages_too: bool = True) -> dict[str, Any]:
     staff, ideas = SCALES[scale]
     counts = seed(url, staff, ideas)
     print(f"  seeded {scale}: {counts}", flush=True)
     server = Server(url)
     try:
         cookie, csrf = sign_in(server.base)
+        if not pages_too:
+            return {
+                "seed": counts,
+                "assign": measure_assign_everyone(server.base, cookie, csrf),
+                "import": measure_import(server.base, url, cookie, csrf),
+            }
         pages: dict[str, Any] = {}
         # The trivial route last: each worker's first 10,000 requests are then the app's own
         # pages, and its memory after them is compared with its memory at the end.
@@ -204,9 +216,180 @@ def measure(url: str, scale: str, seconds: int) -> dict[str, Any]:
                 flush=True,
             )
         memory = worker_memory(server.base)
+        full = scale == "full"
+        assign = measure_assign_everyone(server.base, cookie, csrf) if full else None
+        staff_import = measure_import(server.base, url, cookie, csrf) if full else None
     finally:
         server.stop()
-    return {"seed": counts, "pages": pages, "memory": memory}
+    return {
+        "seed": counts,
+        "pages": pages,
+        "memory": memory,
+        "assign": assign,
+        "import": staff_import,
+    }
+
+
+def measure_assign_everyone(base: str, cookie: str, csrf: str) -> dict[str, Any]:
+    """A trainer assigns a module to everyone: the request enrols and tells every active
+    person (about 10,000 on the full data set). Three modules, one request each."""
+    times = []
+    opener = urllib.request.build_opener(NoRedirect)
+    for module in (1, 2, 3):
+        form = {
+            "audience": "everyone",
+            "due_kind": "relative",
+            "due_days": "14",
+            "repeat": "none",
+            "submit": "Assign",
+        }
+        request = urllib.request.Request(
+            f"{base}/training/modules/{module}/assign",
+            data=urllib.parse.urlencode(form).encode(),
+            headers={"Cookie": cookie, "X-CSRFToken": csrf},
+        )
+        began = time.perf_counter()
+        try:
+            opener.open(request)
+            raise RuntimeError("assigning answered without sending on to the assignments")
+        except urllib.error.HTTPError as answer:
+            if answer.code != 303:
+                raise
+        times.append((time.perf_counter() - began) * 1000)
+    figures = {"requests_ms": [round(t) for t in times], "median_ms": round(sorted(times)[1])}
+    print(f"    assigning a module to everyone: {figures['requests_ms']} ms", flush=True)
+    return figures
+
+
+IMPORT_ROWS = 10_000
+COLLEAGUES = 4  # threads: half vote (a write), half read an idea's page
+
+
+def measure_import(base: str, url: str, cookie: str, csrf: str) -> dict[str, Any]:
+    """Import IMPORT_ROWS new people through the admin page (a background import in one of
+    the workers) while colleagues vote and read; the same colleagues on a quiet server first.
+    Returns the import's time (started to finished, as the database recorded it) and the
+    colleagues' response times in both cases."""
+    engine = sa.create_engine(url, poolclass=sa.pool.NullPool)
+    with engine.connect() as connection:
+        teams = connection.execute(sa.text("SELECT name FROM departments ORDER BY id")).scalars()
+        teams = list(teams)
+    rows = "".join(
+        f"new{n}@example.com,New Person {n:05d},{teams[n % len(teams)]},\n"
+        for n in range(IMPORT_ROWS)
+    )
+    quiet = Colleagues(base, cookie, csrf).run_for(5)
+
+    request = urllib.request.Request(
+        base + "/admin/import",
+        data=urllib.parse.urlencode(
+            {"text": "email,name,department,roles\n" + rows, "apply": "Import"}
+        ).encode(),
+        headers={"Cookie": cookie, "X-CSRFToken": csrf},
+    )
+    colleagues = Colleagues(base, cookie, csrf).start()
+    opener = urllib.request.build_opener(NoRedirect)
+    try:
+        opener.open(request)
+        raise RuntimeError("the import page answered without starting an import")
+    except urllib.error.HTTPError as answer:
+        if answer.code != 303:
+            raise
+        job = int(answer.headers["Location"].rstrip("/").rsplit("/", 1)[1])
+    while True:
+        with engine.connect() as connection:
+            started, finished, done, failure = connection.execute(
+                sa.text(
+                    "SELECT started_at, finished_at, rows_done, failure FROM staff_imports "
+                    "WHERE id = :id"
+                ),
+                {"id": job},
+            ).one()
+        if failure:
+            raise RuntimeError(f"the import stopped: {failure}")
+        if finished is not None:
+            break
+        time.sleep(0.2)
+    during = colleagues.stop()
+    engine.dispose()
+    seconds = (_as_datetime(finished) - _as_datetime(started)).total_seconds()
+    figures = {"rows": done, "seconds": round(seconds, 1), "quiet": quiet, "during": during}
+    print(
+        f"    import of {done} people: {seconds:.1f} s ({done / seconds:.0f} rows/s); "
+        f"colleagues' p99 {quiet['p99_ms']:.0f} ms quiet, {during['p99_ms']:.0f} ms during "
+        f"(max {during['max_ms']:.0f} ms, {during['errors']} errors)",
+        flush=True,
+    )
+    return figures
+
+
+def _as_datetime(value: Any) -> datetime:
+    """A timestamp as the driver gives it (SQLite: text)."""
+    return value if isinstance(value, datetime) else datetime.fromisoformat(str(value))
+
+
+class NoRedirect(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *args: Any, **kwargs: Any) -> None:
+        return None
+
+
+class Colleagues:
+    """COLLEAGUES threads voting (toggling a vote) and reading an idea's page in a loop,
+    recording each response's time."""
+
+    def __init__(self, base: str, cookie: str, csrf: str) -> None:
+        self.base, self.cookie, self.csrf = base, cookie, csrf
+        self.times_ms: list[float] = []
+        self.errors = 0
+        self.stopping = threading.Event()
+        self.threads: list[threading.Thread] = []
+
+    def start(self) -> Colleagues:
+        for n in range(COLLEAGUES):
+            thread = threading.Thread(target=self._work, args=(n % 2 == 0,), daemon=True)
+            thread.start()
+            self.threads.append(thread)
+        return self
+
+    def run_for(self, seconds: float) -> dict[str, float]:
+        self.start()
+        time.sleep(seconds)
+        return self.stop()
+
+    def stop(self) -> dict[str, float]:
+        self.stopping.set()
+        for thread in self.threads:
+            thread.join()
+        times = sorted(self.times_ms)
+        return {
+            "requests": len(times),
+            "p50_ms": round(times[len(times) // 2], 1),
+            "p99_ms": round(times[min(len(times) - 1, int(len(times) * 0.99))], 1),
+            "max_ms": round(times[-1], 1),
+            "errors": self.errors,
+        }
+
+    def _work(self, votes: bool) -> None:
+        n = 0
+        while not self.stopping.is_set():
+            n += 1
+            if votes:
+                request = urllib.request.Request(
+                    self.base + "/ideas/2/vote",
+                    data=f"vote={n % 2}".encode(),
+                    headers={"Cookie": self.cookie, "X-CSRFToken": self.csrf, "HX-Request": "true"},
+                )
+            else:
+                request = urllib.request.Request(
+                    self.base + "/ideas/1", headers={"Cookie": self.cookie}
+                )
+            began = time.perf_counter()
+            try:
+                with urllib.request.urlopen(request, timeout=60) as response:
+                    response.read()
+            except (urllib.error.URLError, TimeoutError):
+                self.errors += 1
+            self.times_ms.append((time.perf_counter() - began) * 1000)
 
 
 def worker_memory(base: str) -> list[dict[str, Any]]:
@@ -241,6 +424,21 @@ def table(database: str, full: dict[str, Any], small: dict[str, Any]) -> str:
             f"{path:40} {figures['rps']:8.0f} {figures['p50_ms']:8.1f} {figures['p99_ms']:8.1f} {figures['queries']:8d} "
             f"{ratio:10.0%} {'' if target is None else f'{target:.0%}':>7} {flat:14.2f}x"
         )
+    assign = full.get("assign")
+    if assign:
+        lines.append(
+            f"assigning a module to everyone ({full['seed']['staff']} staff), one request: "
+            f"median {assign['median_ms']} ms of {assign['requests_ms']}"
+        )
+    staff_import = full.get("import")
+    if staff_import:
+        quiet, during = staff_import["quiet"], staff_import["during"]
+        lines.append(
+            f"import of {staff_import['rows']} people through the admin page: {staff_import['seconds']} s; "
+            f"colleagues voting and reading meanwhile: p50 {during['p50_ms']} ms, p99 {during['p99_ms']} ms, "
+            f"max {during['max_ms']} ms, {during['errors']} errors (quiet server: p50 {quiet['p50_ms']} ms, "
+            f"p99 {quiet['p99_ms']} ms)"
+        )
     worst = max(p["rss_mb"] for p in full["pages"].values())
     lines.append(f"largest worker: {worst:.0f} MB resident")
     for worker in full.get("memory", []):
@@ -260,6 +458,9 @@ def main() -> None:
     parser.add_argument("--databases", default="sqlite,postgresql")
     parser.add_argument("--seconds", type=int, default=6)
     parser.add_argument("--postgres-url", default=os.environ.get("SERVICEIDEAS_BENCH_POSTGRES_URL"))
+    parser.add_argument(
+        "--import-only", action="store_true", help="only the staff import, on the full data set"
+    )
     args = parser.parse_args()
     if not shutil.which("wrk"):
         sys.exit("wrk is needed: apt-get install -y wrk")
@@ -277,6 +478,9 @@ def main() -> None:
             print("postgresql: no --postgres-url given; skipped", flush=True)
             continue
         print(f"{database}:", flush=True)
+        if args.import_only:
+            results[database] = {"full": measure(url, "full", args.seconds, pages_too=False)}
+            continue
         small = measure(url, "small", args.seconds)
         full = measure(url, "full", args.seconds)
         results[database] = {"small": small, "full": full}

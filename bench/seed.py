@@ -136,12 +136,12 @@ def _fill(
         return {
             "id": i,
             "email": BENCH_EMAIL if bench else f"person{i}@example.com",
-            "name": "Bench Manager" if bench else f"Person {i:05d}",
+            "name": "Bench Admin" if bench else f"Person {i:05d}",
             "password_hash": password if bench else None,
             "department_id": 1 if bench else rng.randint(1, department_count),
             "is_trainer": bench,
             "is_manager": bench,
-            "is_admin": False,
+            "is_admin": bench,  # the staff import's benchmark signs in as an admin
             "active": bench or rng.random() > 0.03,
             "session_token": f"token{i}",
             "created_at": start,
