@@ -30,6 +30,8 @@ LONG_DEPARTMENT = "Customer Experience and Complaints Resolution (North-West Reg
 LONG_NAME = "Maximiliana Konstantinopoulou-Wojciechowska"
 LONG_EMAIL = "maximiliana.konstantinopoulou-wojciechowska@example.com"
 LONG_TITLE = "Offer a same-day callback to every customer whose parcel is delayed by two days"
+# People paste addresses: one long "word" must wrap, not widen the page.
+LONG_LINK = "https://intranet.example.com/customer-service/processes/callbacks/delayed-parcels-2026"
 
 
 @pytest.fixture
@@ -51,9 +53,12 @@ def busy_company(app: Any) -> dict[str, int]:
         ideas.Decision(Status.IMPLEMENTED, note="Kept.", implemented_on=utcnow().date()),
     )
     waiting = ideas.submit_idea(
-        person, ideas.IdeaDraft(f"{LONG_TITLE}, again", "Still.", "Again.", Lens.CARE, None)
+        person,
+        ideas.IdeaDraft(f"{LONG_TITLE}, again", f"See {LONG_LINK}", "Again.", Lens.CARE, None),
     )
     ideas.change_status(manager, waiting, ideas.Decision(Status.UNDER_REVIEW))
+    ideas.add_comment(person, waiting, f"The process is at {LONG_LINK}.")
+    ideas.add_comment(sign_ins["employee@example.com"], done, f"Agreed: {LONG_LINK}")
     db.session.commit()
     emma = sign_ins["employee@example.com"]
     return {
@@ -148,7 +153,8 @@ FIND_OVERFLOW = """
     const box = el.getBoundingClientRect();
     if (box.width === 0 || box.height === 0) continue;
     const control = ['INPUT', 'TEXTAREA', 'SELECT'].includes(el.tagName);  // scroll their own text
-    if (!control && scrolls(el) && el.scrollWidth > el.clientWidth + 1 && el !== document.body) {
+    const scrollable = ['auto', 'scroll'].includes(getComputedStyle(el).overflowX);
+    if (!control && scrollable && el.scrollWidth > el.clientWidth + 1 && el !== document.body) {
       const name = el.getAttribute('aria-label') || el.getAttribute('aria-labelledby');
       if (el.getAttribute('tabindex') !== '0' || el.getAttribute('role') !== 'region' || !name) {
         problems.push('scrolls but a keyboard cannot reach it: ' + describe(el));
