@@ -58,13 +58,14 @@ def busy_company(app: Any) -> dict[str, int]:
     )
     ideas.change_status(manager, waiting, ideas.Decision(Status.UNDER_REVIEW))
     ideas.add_comment(person, waiting, f"The process is at {LONG_LINK}.")
-    ideas.add_comment(sign_ins["employee@example.com"], done, f"Agreed: {LONG_LINK}")
+    agreed = ideas.add_comment(sign_ins["employee@example.com"], done, f"Agreed: {LONG_LINK}")
     db.session.commit()
     emma = sign_ins["employee@example.com"]
     return {
         "done": done.id,
         "waiting": waiting.id,
         "person": person.id,
+        "comment": agreed.id,
         "department": department.id,
         "module": db.session.scalars(sa.select(Module.id)).first() or 0,
         "enrolment": db.session.scalars(
@@ -92,7 +93,11 @@ EVERYONE = [
 ]
 
 PAGES = {
-    "employee@example.com": [*EVERYONE, "/training/enrolments/{enrolment}"],
+    "employee@example.com": [
+        *EVERYONE,
+        "/training/enrolments/{enrolment}",
+        "/ideas/{done}/comments/{comment}/edit",
+    ],
     "backoffice@example.com": EVERYONE,
     "trainer@example.com": [
         *EVERYONE,
@@ -267,3 +272,17 @@ def test_the_filters_stay_open_on_a_wide_screen(
     sign_in(page, live_server.url, "employee@example.com")
     page.goto(f"{live_server.url}/ideas")
     expect(page.get_by_label("Status")).to_be_visible()
+
+
+def test_the_review_panel_fits_a_phone_whatever_step_is_chosen(
+    page: Page, live_server: Any, busy_company: dict[str, int]
+) -> None:
+    page.set_viewport_size(PHONE)
+    sign_in(page, live_server.url, "manager@example.com")
+    page.goto(f"{live_server.url}/ideas/{busy_company['waiting']}")
+    move_to = page.get_by_label("Move to")
+    steps = move_to.evaluate("select => [...select.options].map(o => o.value).filter(Boolean)")
+    assert steps
+    for step in steps:
+        move_to.select_option(step)  # the fields that step needs appear
+        assert page.evaluate(FIND_OVERFLOW) == [], step
