@@ -243,6 +243,11 @@ def test_axe_finds_no_violation_on_an_employees_pages_and_after_their_htmx_inter
     page: Page, demo_company: Demo
 ) -> None:
     found = visit_main_pages(page, demo_company, "employee")
+    page.goto(demo_company.url + "/leaderboard")
+    expect(page.get_by_role("link", name=re.compile("CSV")).first).to_be_visible()
+    for link in page.get_by_role("link", name=re.compile("CSV")).all():
+        box = link.bounding_box()
+        assert box and box["width"] >= 24 and box["height"] >= 24, f"CSV link {box}"
 
     page.goto(demo_company.url + "/ideas")
     shown = page.locator(".idea-card").count()
@@ -265,6 +270,8 @@ def test_axe_finds_no_violation_on_an_employees_pages_and_after_their_htmx_inter
 
     page.get_by_role("button", name="Post comment").click()  # empty: refused
     expect(page.locator("#comments .field-error")).to_be_visible()
+    # The focus is on the field in error, which the message describes.
+    expect(page.locator("#comments [aria-invalid='true']")).to_be_focused()
     found += both_themes(page, f"{idea} after a refused comment")
 
     page.get_by_label("Your comment").fill("Checked by axe, too.")
@@ -273,6 +280,14 @@ def test_axe_finds_no_violation_on_an_employees_pages_and_after_their_htmx_inter
     found += both_themes(page, f"{idea} after a comment was posted")
 
     posted = page.locator("#comments .comment", has_text="Checked by axe, too.")
+    small_targets = [
+        f"{target} {box['width']:.0f}x{box['height']:.0f}"
+        for target in ("Edit", "Delete", "Remove")
+        for link in posted.get_by_role("link", name=target).all()
+        + posted.get_by_role("button", name=target).all()
+        if (box := link.bounding_box()) and (box["width"] < 24 or box["height"] < 24)
+    ]
+    assert not small_targets, f"targets smaller than 24 by 24 CSS px: {small_targets}"
     posted.get_by_role("link", name="Edit").click()
     # The box opened for editing has the focus.
     expect(posted.get_by_role("textbox")).to_be_focused()
