@@ -175,7 +175,9 @@ def test_back_after_a_refused_answer_shows_it_again_without_sending_it_again(
     sent = len(posts)
 
     # Elsewhere, then Back: the refused answer is there again, and nothing was sent again.
-    page.get_by_role("navigation", name="Main").get_by_role("link", name="Ideas", exact=True).click()
+    page.get_by_role("navigation", name="Main").get_by_role(
+        "link", name="Ideas", exact=True
+    ).click()
     page.go_back()
     expect(page.locator(".field-error")).to_contain_text("Write at least 50 characters")
     expect(page.get_by_label("Your answer")).to_have_value(short)
