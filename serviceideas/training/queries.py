@@ -215,7 +215,8 @@ def _line_changes(before: str, after: str) -> list[ChangedLine]:
             if lines:
                 lines.append(ChangedLine("…", ""))
             continue
-        lines.append(ChangedLine(line[:1], line[1:]))
+        if line[1:].strip():  # blank lines only separate paragraphs: not worth a line
+            lines.append(ChangedLine(line[:1], line[1:]))
     return lines
 
 

@@ -17,7 +17,8 @@ from serviceideas.demo.people import seed_people
 from serviceideas.extensions import db
 from serviceideas.people.models import User
 from serviceideas.training import services as training
-from serviceideas.training.models import Audience, ModuleKind
+from serviceideas.training.models import Audience, Module, ModuleKind
+from tests.browser.test_accessibility import both_themes
 from tests.browser.test_people_journeys import sign_in
 
 pytestmark = pytest.mark.browser
@@ -224,3 +225,68 @@ def test_a_withdrawal_is_confirmed_by_keyboard_without_javascript_and_keeps_the_
     expect(
         page.get_by_role("heading", name=re.compile("Withdrawn, with your draft"))
     ).to_be_visible()
+
+
+def test_the_pages_that_keep_what_people_typed_pass_axe_in_both_themes(
+    browser, live_server, reflection_assigned
+):
+    base = live_server.url
+    assignment = reflection_assigned
+    # axe-core goes in as an inline script, which the app's Content-Security-Policy forbids.
+    learner = browser.new_context(bypass_csp=True).new_page()
+    trainer = browser.new_context(bypass_csp=True).new_page()
+    sign_in(learner, base, "backoffice@example.com")
+    sign_in(trainer, base, "trainer@example.com")
+    found: list[str] = []
+
+    learner.goto(f"{base}/training")
+    learner.get_by_role("link", name="Who is waiting for you?").click()
+    learner.get_by_label("Your answer").fill("Too short.")
+    learner.get_by_role("button", name="Submit my answer").click()
+    expect(learner.locator(".field-error")).to_contain_text("Write at least 50 characters")
+    found += both_themes(learner, "a refused answer")
+
+    learner.get_by_label("Your answer").fill("The warehouse waits for my orders.")
+    learner.get_by_role("button", name="Save as draft").click()
+    expect(learner.get_by_text("Draft saved.")).to_be_visible()
+
+    # The trainer opens the module's edit form; meanwhile a colleague changes the text.
+    trainer.goto(f"{base}/training/modules/{assignment.module_id}/edit")
+    module = db.session.get(Module, assignment.module_id)
+    training.update_module(
+        module.author,
+        module,
+        training.ModuleDraft(
+            title=module.title,
+            summary=module.summary,
+            body=module.body + "\n\nAnd the colleague who answers the phone.",
+            kind=module.kind,
+            prompt=module.prompt,
+            minutes=module.minutes,
+        ),
+    )
+    db.session.commit()
+    trainer.get_by_label("Summary").fill("My own summary.")
+    trainer.get_by_role("button", name="Save and preview").click()
+    expect(trainer.get_by_text("Someone else saved a change")).to_be_visible()
+    expect(trainer.get_by_label("Summary")).to_have_value("My own summary.")
+    found += both_themes(trainer, "a module edit overtaken by a colleague's")
+
+    learner.reload()
+    learner.get_by_text("See what changed since version 1").click()
+    expect(learner.locator("#what-changed ins")).to_contain_text("And the colleague who answers")
+    found += both_themes(learner, "a draft, with what changed in the module since")
+
+    trainer.goto(f"{base}/training/assignments/{assignment.id}/withdraw")
+    expect(trainer.get_by_text("1 person has started")).to_be_visible()
+    found += both_themes(trainer, "the withdrawal's confirmation")
+    trainer.get_by_role("button", name="Withdraw it").click()
+
+    learner.reload()
+    expect(learner.get_by_label(re.compile("Your draft"))).to_have_value(
+        "The warehouse waits for my orders."
+    )
+    found += both_themes(learner, "a draft kept after a withdrawal")
+    learner.goto(f"{base}/training")
+    found += both_themes(learner, "my training, with a withdrawn draft")
+    assert not found, "\n".join(found)
