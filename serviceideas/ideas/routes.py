@@ -291,8 +291,10 @@ def vote(idea_id: int) -> Response | Rendered:
         if outcome:
             return outcome.kept or ""
         message = outcome.refusal.message if outcome.refusal else ""
+        # Nothing changed: the vote stands as the page showed it (taking it back means it was).
+        had_voted = form.vote.data == "0"
         return render_template(
-            "ideas/_vote.html", idea=idea, voted=False, place=place, others=[], message=message
+            "ideas/_vote.html", idea=idea, voted=had_voted, place=place, others=[], message=message
         ), 409
     # Without JavaScript: back to the button pressed, on the list or on the idea's page.
     back = safe_next(form.back.data) if place == "card" else None

@@ -12,7 +12,8 @@ import sqlalchemy as sa
 
 from serviceideas.extensions import db
 from serviceideas.ideas import services
-from serviceideas.ideas.models import Comment, Idea, Lens
+from serviceideas.ideas.models import Comment, Idea, Lens, Status
+from serviceideas.people.models import Role
 from tests.conftest import count_queries
 
 HX = {"HX-Request": "true"}
@@ -84,6 +85,22 @@ def test_a_vote_by_the_title_also_updates_the_button_beside_the_facts(
     assert '<div id="announcer" hx-swap-oob="innerHTML">Your vote is counted: 1 vote.</div>' in (
         fragment
     )
+
+
+def test_a_refused_take_back_still_shows_the_vote_that_stands(client_as, make_user, make_idea):
+    idea = make_idea()
+    voter = make_user()
+    services.set_vote(voter, idea, True)
+    db.session.commit()
+    declined = services.Decision(Status.DECLINED, note="Not this year.")
+    services.change_status(make_user(Role.MANAGER), idea, declined)  # voting closes
+    db.session.commit()
+    response = client_as(voter).post(
+        f"/ideas/{idea.id}/vote", data={"vote": "0", "place": "top"}, headers=HX
+    )
+    assert response.status_code == 409
+    assert "Voting has closed" in text(response)
+    assert "<strong>1</strong> vote (yours among them)" in text(response)
 
 
 def test_each_card_has_a_vote_button_showing_the_viewers_vote(client_as, make_user, make_idea):
