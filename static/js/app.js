@@ -73,8 +73,10 @@ document.addEventListener("htmx:load", (event) => showStepFieldsIn(event.detail.
 // screen reader hears what changed. In the new content, in this order:
 // - focus already placed there (htmx honours `autofocus`) stays;
 // - an element marked `data-focus-after-swap` gets the focus (made focusable if need be);
-// - a refused form's first field marked aria-invalid gets the focus, and its error is read out;
+// - a refused form's first field marked aria-invalid gets the focus (a screen reader then reads
+//   its label and, through aria-describedby, its error);
 // - otherwise, if the focus was lost with the old content, the new content itself takes it.
+// All this only when the swap replaced the content that held the focus (see tookFocus).
 // `data-announce` on new content reads out its text (or the attribute's value) through the
 // page's live region, #announcer in base.html; other scripts call serviceideas.announce(text).
 window.serviceideas = {
@@ -96,14 +98,20 @@ function focusOn(element) {
   element.focus();
 }
 
-function errorTextOf(field) {
-  const ids = (field.getAttribute("aria-describedby") || "").split(" ").filter(Boolean);
-  return ids.map((id) => document.getElementById(id)?.textContent.trim() ?? "").join(" ");
-}
-
 function within(root, selector) {
   return root.matches(selector) ? root : root.querySelector(selector);
 }
+
+// Requests whose swap replaces the content the person acted in (the focus was there, or they
+// clicked or sent a form there, whose button may have gone off meanwhile). Only their swaps
+// move the focus; a refresh on a timer (the bell) has no triggering event and never does.
+const tookFocus = new WeakSet();
+document.addEventListener("htmx:beforeSwap", (event) => {
+  const { target, requestConfig, xhr } = event.detail;
+  if (!target) return;
+  const actedIn = requestConfig?.triggeringEvent && target.contains(requestConfig.elt);
+  if (actedIn || target.contains(document.activeElement)) tookFocus.add(xhr);
+});
 
 document.addEventListener("htmx:afterSettle", (event) => {
   const root = event.target;
@@ -113,6 +121,7 @@ document.addEventListener("htmx:afterSettle", (event) => {
     if (!element.hasAttribute("data-announce")) continue;
     window.serviceideas.announce(element.dataset.announce || element.textContent.trim());
   }
+  if (!tookFocus.has(event.detail.xhr)) return;
   const active = document.activeElement;
   if (active && active !== document.body && root.contains(active)) return;
   const marked = within(root, "[data-focus-after-swap]");
@@ -121,16 +130,12 @@ document.addEventListener("htmx:afterSettle", (event) => {
     focusOn(marked);
   } else if (invalid) {
     focusOn(invalid);
-    window.serviceideas.announce(errorTextOf(invalid));
   } else if (!active || active === document.body) {
     focusOn(root);
   }
 });
 
 // A page shown again with a refused form (sign-in, a new idea): the focus goes to the first
-// field in error, whose label and message a screen reader then reads.
+// field in error, whose label and message (aria-describedby) a screen reader then reads.
 const firstInvalid = document.querySelector("main [aria-invalid='true']");
-if (firstInvalid) {
-  focusOn(firstInvalid);
-  window.serviceideas.announce(errorTextOf(firstInvalid));
-}
+if (firstInvalid) focusOn(firstInvalid);
