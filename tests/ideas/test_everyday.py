@@ -170,10 +170,15 @@ def test_ids_are_unique_on_the_idea_page_and_the_list(client_as, make_user, make
     idea = make_idea()
     services.add_comment(viewer, idea, "One comment")
     db.session.commit()
-    client = client_as(viewer)
-    for url in (f"/ideas/{idea.id}", "/ideas", "/ideas/new"):
-        ids = re.findall(r'\sid="([^"]+)"', text(client.get(url)))
-        assert len(ids) == len(set(ids)), (url, sorted(i for i in ids if ids.count(i) > 1))
+    urls = (f"/ideas/{idea.id}", "/ideas", "/ideas/mine", "/ideas/new")
+    # A manager's idea page also has the review panel, and the review queue its cards.
+    for client, more in (
+        (client_as(viewer), ()),
+        (client_as(make_user(Role.MANAGER)), ("/ideas/review",)),
+    ):
+        for url in (*urls, *more):
+            ids = re.findall(r'\sid="([^"]+)"', text(client.get(url)))
+            assert len(ids) == len(set(ids)), (url, sorted(i for i in ids if ids.count(i) > 1))
 
 
 # One submission, one idea
