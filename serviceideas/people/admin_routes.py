@@ -5,9 +5,11 @@ from __future__ import annotations
 import itertools
 
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
+from serviceideas import refusals
 from serviceideas.downloads import csv_download
 from serviceideas.extensions import db
 from serviceideas.forms import EmptyForm
@@ -44,44 +46,50 @@ Rendered = tuple[str, int] | str
 
 @bp.route("/departments", methods=["GET", "POST"])
 @requires(can_administer)
-def departments() -> Response | Rendered:
+def departments() -> ResponseReturnValue:
     form = DepartmentForm()
-    if form.validate_on_submit():
-        added = commit_or_refuse(
-            lambda: services.create_department(
-                form.name.data or "", DepartmentKind(form.kind.data)
-            ),
-            form=form,
-            field="name",
-        )
-        if added:
-            flash(f"Department {added.kept.name} added.", "success")
-            return redirect(url_for("admin.departments"), code=303)
+    if request.method == "POST":
+        if form.validate_on_submit():
+            added = commit_or_refuse(
+                lambda: services.create_department(
+                    form.name.data or "", DepartmentKind(form.kind.data)
+                ),
+                form=form,
+                field="name",
+            )
+            if added:
+                flash(f"Department {added.kept.name} added.", "success")
+                return redirect(url_for("admin.departments"), code=303)
+        return refusals.refuse(form, url_for("admin.departments"))
+    refusals.restore(form)
     return render_template(
         "admin/departments.html",
         form=form,
         departments=queries.departments_with_headcount(),
-    ), 422 if form.errors else 200
+    )
 
 
 @bp.route("/departments/<id:department_id>", methods=["GET", "POST"])
 @requires(can_administer)
-def edit_department(department_id: int) -> Response | Rendered:
+def edit_department(department_id: int) -> ResponseReturnValue:
     department = db.get_or_404(Department, department_id)
     form = DepartmentForm(data={"name": department.name, "kind": department.kind.value})
-    if form.validate_on_submit():
-        saved = commit_or_refuse(
-            lambda: services.update_department(
-                department, form.name.data or "", DepartmentKind(form.kind.data)
-            ),
-            form=form,
-            field="name",
-        )
-        if saved:
-            flash(f"Department {department.name} saved.", "success")
-            return redirect(url_for("admin.departments"), code=303)
-    status = 422 if form.errors else 200
-    return render_template("admin/department_edit.html", form=form, department=department), status
+    page = url_for("admin.edit_department", department_id=department.id)
+    if request.method == "POST":
+        if form.validate_on_submit():
+            saved = commit_or_refuse(
+                lambda: services.update_department(
+                    department, form.name.data or "", DepartmentKind(form.kind.data)
+                ),
+                form=form,
+                field="name",
+            )
+            if saved:
+                flash(f"Department {department.name} saved.", "success")
+                return redirect(url_for("admin.departments"), code=303)
+        return refusals.refuse(form, page)
+    refusals.restore(form)
+    return render_template("admin/department_edit.html", form=form, department=department)
 
 
 # People
@@ -106,7 +114,7 @@ def users() -> Rendered:
 
 @bp.route("/users/new", methods=["GET", "POST"])
 @requires(can_administer)
-def new_user() -> Response | Rendered:
+def new_user() -> ResponseReturnValue:
     form = NewPersonForm()
     form.department.choices = department_choices()
     if form.validate_on_submit():
@@ -127,12 +135,15 @@ def new_user() -> Response | Rendered:
             user = added.kept
             flash(f"{user.name} added. Give them a password-set link to sign in.", "success")
             return redirect(url_for("admin.edit_user", user_id=user.id), code=303)
-    return render_template("admin/user_new.html", form=form), 422 if form.errors else 200
+    if request.method == "POST":
+        return refusals.refuse(form, url_for("admin.new_user"))
+    refusals.restore(form)
+    return render_template("admin/user_new.html", form=form)
 
 
 @bp.route("/users/<id:user_id>", methods=["GET", "POST"])
 @requires(can_administer)
-def edit_user(user_id: int) -> Response | Rendered:
+def edit_user(user_id: int) -> ResponseReturnValue:
     user = db.get_or_404(User, user_id)
     form = PersonForm(
         data={
@@ -159,13 +170,16 @@ def edit_user(user_id: int) -> Response | Rendered:
         if saved:
             flash(f"{user.name} saved.", "success")
             return redirect(url_for("admin.edit_user", user_id=user.id), code=303)
+    if request.method == "POST":
+        return refusals.refuse(form, url_for("admin.edit_user", user_id=user.id))
+    refusals.restore(form)
     return render_template(
         "admin/user_edit.html",
         form=form,
         person=user,
         button=EmptyForm(),
         may_switch_off=can_change_roles_of(current_user, user),
-    ), 422 if form.errors else 200
+    )
 
 
 @bp.route("/users/<id:user_id>/deactivate", methods=["POST"])

@@ -17,3 +17,13 @@ def as_admin(client_as, admin):
 
 def text(response):
     return response.get_data(as_text=True)
+
+
+def refused(client, response):
+    """A refused form is sent back to its own page, where it shows again with its errors
+    (serviceideas/refusals.py): follow there and answer that page."""
+    assert response.status_code == 303, response.status_code
+    assert "refused=" in response.headers["Location"]
+    page = client.get(response.headers["Location"])
+    assert page.status_code == 200
+    return page
