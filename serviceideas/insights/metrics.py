@@ -24,6 +24,7 @@ from serviceideas.extensions import db
 from serviceideas.ideas.models import Comment, Idea, Stalled, Status, Vote
 from serviceideas.insights.periods import Period, months_up_to, whole_months
 from serviceideas.people.models import Department, DepartmentKind, User
+from serviceideas.training.models import Module, ModuleIdea
 
 
 def _moment(day: date) -> datetime:
@@ -429,6 +430,63 @@ def department_leaderboards(period: Period) -> tuple[list[TeamFigures], list[Tea
         key=lambda t: (t.per_100_staff is None, -(t.per_100_staff or 0), -t.implemented, t.name),
     )
     return by_count, by_rate
+
+
+# Born from training
+
+
+@dataclass(frozen=True)
+class ModuleIdeas:
+    """The ideas started from one training module: submitted and put into practice."""
+
+    module_id: int
+    title: str
+    submitted: int
+    implemented: int
+
+
+@dataclass(frozen=True)
+class BornFromTraining:
+    """Ideas started from a training module, in all (each idea once) and per module."""
+
+    submitted: int
+    implemented: int
+    modules: tuple[ModuleIdeas, ...]  # most put into practice first, then most submitted
+
+
+def born_from_training(period: Period) -> BornFromTraining:
+    """Ideas their authors started from their own finished work in a training module (a row
+    of `module_ideas`, written when the idea is submitted from a reflection): submitted in the
+    period (created in it, whatever became of them since) and put into practice in it
+    (`implemented_in`), in all and per module (docs/product.md, "Ideas born from training").
+    In the total an idea counts once; per module, for each module it was started from. Only
+    modules with an idea in either figure are listed. Two queries."""
+    submitted = _within(Idea.created_at, period)
+    implemented = implemented_in(period)
+    total = db.session.execute(
+        sa.select(
+            sa.func.count(Idea.id).filter(submitted),
+            sa.func.count(Idea.id).filter(implemented),
+        ).where(sa.exists().where(ModuleIdea.idea_id == Idea.id), sa.or_(submitted, implemented))
+    ).one()
+    rows = db.session.execute(
+        sa.select(
+            Module.id,
+            Module.title,
+            sa.func.count(Idea.id).filter(submitted),
+            sa.func.count(Idea.id).filter(implemented),
+        )
+        .select_from(ModuleIdea)
+        .join(Idea, Idea.id == ModuleIdea.idea_id)
+        .join(Module, Module.id == ModuleIdea.module_id)
+        .where(sa.or_(submitted, implemented))
+        .group_by(Module.id, Module.title)
+    ).all()
+    modules = sorted(
+        (ModuleIdeas(*row) for row in rows),
+        key=lambda m: (-m.implemented, -m.submitted, m.title, m.module_id),
+    )
+    return BornFromTraining(total[0], total[1], tuple(modules))
 
 
 # Per person, for managers

@@ -1,7 +1,8 @@
-"""The dashboard and the leaderboard, with a CSV for every table.
+"""The dashboard, the leaderboard and "What changed", with a CSV for every table.
 
-Everyone signed in sees both (transparency is part of the culture); the per-person activity
-table is for managers and admins. Figures come from `metrics`, never computed here.
+Everyone signed in sees all three (transparency is part of the culture); the per-person
+activity table is for managers and admins. Figures come from `metrics`, lists of ideas from
+`queries`, never computed here.
 """
 
 from __future__ import annotations
@@ -17,11 +18,12 @@ from markupsafe import Markup
 
 from serviceideas.database import utcnow
 from serviceideas.downloads import csv_download
-from serviceideas.errors import RuleViolation
+from serviceideas.errors import RuleViolation, render_error
 from serviceideas.figures import remembered
+from serviceideas.htmx import is_fragment_request
 from serviceideas.ideas.models import Stalled, Status
 from serviceideas.ideas.policies import can_review
-from serviceideas.insights import metrics
+from serviceideas.insights import metrics, queries
 from serviceideas.insights.periods import Period, PeriodKind, parse_period
 from serviceideas.people.policies import requires, signed_in
 from serviceideas.training.policies import can_see_coverage
@@ -98,6 +100,7 @@ class DashboardReading:
     stalled: int
     participation: list[metrics.Participation]
     coverage: list[CoverageRow]
+    born: metrics.BornFromTraining
 
 
 def _read_dashboard(period: Period) -> DashboardReading:
@@ -116,6 +119,7 @@ def _read_dashboard(period: Period) -> DashboardReading:
         stalled=stalled,
         participation=metrics.participation(period),
         coverage=coverage_by_kind(_today()),
+        born=metrics.born_from_training(period),
     )
 
 
@@ -161,6 +165,31 @@ def _department_tables(period: Period) -> Markup:
             by_count=by_count,
             by_rate=by_rate,
         )
+    )
+
+
+@bp.route("/dashboard/what-changed")
+@signed_in
+def what_changed() -> Rendered:
+    """The stories behind the headline: every idea put into practice in the period, newest
+    first, with what changed — read fresh, a page at a time ("load more")."""
+    period = _period_or_error("insights/what_changed.html")
+    if not isinstance(period, Period):
+        return period
+    after = request.args.get("after") or None
+    try:
+        page = queries.what_changed(period, after=after, limit=current_app.config["PAGE_SIZE"])
+    except RuleViolation as error:  # a broken "load more" link: a read, nothing to roll back
+        return render_error(400, error.message)
+    if after and is_fragment_request():
+        return render_template("insights/_stories.html", page=page)
+    return render_template(
+        "insights/what_changed.html",
+        period=period,
+        kinds=list(PeriodKind),
+        args=_period_args(),
+        page=page,
+        after=after,
     )
 
 
@@ -244,6 +273,44 @@ def _leaders(period: Period) -> Rows:
             ]
 
 
+def _born_from_training(period: Period) -> Rows:
+    born = remembered(metrics.born_from_training, period)
+    yield ["module", "ideas submitted", "put into practice"]
+    for module in born.modules:
+        yield [module.title, module.submitted, module.implemented]
+    yield ["All modules (each idea once)", born.submitted, born.implemented]
+
+
+def _stories(period: Period) -> Rows:
+    yield [
+        "put into practice on",
+        "idea",
+        "title",
+        "what changed and the value it added",
+        "lens",
+        "author",
+        "team (author's department when submitting)",
+        "kind",
+        "owner",
+        "for",
+        "started in the module",
+    ]
+    for story in queries.every_story(period):
+        yield [
+            story.implemented_on.isoformat(),
+            story.id,
+            story.title,
+            story.implementation_note,
+            story.lens.label,
+            story.author_name,
+            story.team,
+            story.team_kind.label,
+            story.owner_name or "",
+            story.beneficiary_label,
+            story.module_title or "",
+        ]
+
+
 def _people_rows(period: Period) -> Rows:
     yield [
         "name",
@@ -277,6 +344,8 @@ TABLES: dict[str, Table] = {
     "funnel": Table(_funnel, "dashboard-where-ideas-stand", as_of_today=True),
     "participation": Table(_participation, "dashboard-taking-part"),
     "speed": Table(_speed, "dashboard-days-to-practice"),
+    "born-from-training": Table(_born_from_training, "dashboard-ideas-born-from-training"),
+    "what-changed": Table(_stories, "what-changed"),
     "leaders": Table(_leaders, "leaderboard-people"),
     "departments-by-count": Table(
         lambda period: _teams(remembered(metrics.department_leaderboards, period)[0]),

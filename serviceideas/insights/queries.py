@@ -1,0 +1,135 @@
+"""Reads for the insights pages that list ideas rather than count them: "What changed", the
+stories behind the dashboard's headline (docs/product.md, "What changed").
+
+The set of ideas is the headline's own, `metrics.implemented_in(period)`, so the page counts
+exactly what the dashboard counts.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import aliased
+
+from serviceideas.errors import RuleViolation
+from serviceideas.extensions import db
+from serviceideas.ideas.models import Idea, Lens
+from serviceideas.insights.metrics import count_implemented, implemented_in
+from serviceideas.insights.periods import Period
+from serviceideas.people.models import Department, DepartmentKind, User
+from serviceideas.training.models import Module, ModuleIdea
+
+
+@dataclass(frozen=True, slots=True)
+class Story:
+    """One idea put into practice, as the page and its CSV tell it."""
+
+    id: int
+    title: str
+    implemented_on: date
+    implementation_note: str  # what changed and the value it added
+    lens: Lens
+    author_name: str
+    author_active: bool
+    team: str  # the author's department when submitting: the one the idea counts for
+    team_kind: DepartmentKind
+    owner_name: str | None
+    beneficiary: str | None  # the internal team it was for; None: external customers
+    module_title: str | None  # the training module it was started from, if any
+
+    @property
+    def beneficiary_label(self) -> str:
+        return "External customers" if self.beneficiary is None else self.beneficiary
+
+
+@dataclass(frozen=True)
+class StoryPage:
+    stories: list[Story]
+    total: int  # every idea put into practice in the period, as the dashboard counts them
+    next_cursor: str | None  # where the next page starts; None on the last page
+
+
+# Newest first: by implementation date, then by idea number, both descending. A cursor is the
+# last story's pair, "2026-11-03.42".
+CURSOR = re.compile(r"([0-9]{4}-[0-9]{2}-[0-9]{2})\.([0-9]{1,9})")
+
+
+def _cursor(story: Story) -> str:
+    return f"{story.implemented_on.isoformat()}.{story.id}"
+
+
+def _after(cursor: str) -> sa.ColumnElement[bool]:
+    found = CURSOR.fullmatch(cursor)
+    try:
+        if not found:
+            raise ValueError(cursor)
+        day, number = date.fromisoformat(found.group(1)), int(found.group(2))
+    except ValueError:
+        raise RuleViolation(
+            "That link to more stories is broken: start again from the first page.", "after"
+        ) from None
+    return sa.or_(Idea.implemented_on < day, sa.and_(Idea.implemented_on == day, Idea.id < number))
+
+
+def _stories(period: Period) -> sa.Select[*tuple[Any, ...]]:
+    """Every idea put into practice in the period, newest first, with one labelled column per
+    Story field (one statement: the people, teams and module are joined, never loaded one by
+    one)."""
+    author, owner = aliased(User), aliased(User)
+    team, beneficiary = aliased(Department), aliased(Department)
+    # An idea is linked to the module it was started from once; should two modules ever name
+    # it, the first one's title is shown.
+    module_title = (
+        sa.select(Module.title)
+        .join(ModuleIdea, ModuleIdea.module_id == Module.id)
+        .where(ModuleIdea.idea_id == Idea.id)
+        .order_by(Module.id)
+        .limit(1)
+        .scalar_subquery()
+    )
+    return (
+        sa.select(
+            Idea.id.label("id"),
+            Idea.title.label("title"),
+            Idea.implemented_on.label("implemented_on"),
+            Idea.implementation_note.label("implementation_note"),
+            Idea.lens.label("lens"),
+            author.name.label("author_name"),
+            author.is_active.label("author_active"),
+            team.name.label("team"),
+            team.kind.label("team_kind"),
+            owner.name.label("owner_name"),
+            beneficiary.name.label("beneficiary"),
+            module_title.label("module_title"),
+        )
+        .select_from(Idea)
+        .join(author, author.id == Idea.author_id)
+        .join(team, team.id == Idea.author_department_id)
+        .outerjoin(owner, owner.id == Idea.owner_id)
+        .outerjoin(beneficiary, beneficiary.id == Idea.beneficiary_department_id)
+        .where(implemented_in(period))
+        .order_by(Idea.implemented_on.desc(), Idea.id.desc())
+    )
+
+
+def what_changed(period: Period, *, after: str | None = None, limit: int = 25) -> StoryPage:
+    """One page of the stories: `limit` of them after the cursor `after` (RuleViolation if it
+    is not one this page wrote). Two queries, however many ideas there are."""
+    query = _stories(period)
+    if after:
+        query = query.where(_after(after))
+    rows = db.session.execute(query.limit(limit + 1)).all()
+    stories = [Story(**row._mapping) for row in rows[:limit]]
+    next_cursor = _cursor(stories[-1]) if len(rows) > limit else None
+    return StoryPage(stories, count_implemented(period), next_cursor)
+
+
+def every_story(period: Period) -> Iterator[Story]:
+    """All the stories of the period, newest first, for the download (one query)."""
+    for row in db.session.execute(_stories(period)):
+        yield Story(**row._mapping)
