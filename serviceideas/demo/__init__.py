@@ -12,6 +12,7 @@ from serviceideas.database import utcnow
 from serviceideas.demo.ideas import seed_ideas
 from serviceideas.demo.notifications import date_notifications
 from serviceideas.demo.people import DEMO_PASSWORD, seed_people
+from serviceideas.demo.stories import seed_stories
 from serviceideas.demo.training import seed_training
 from serviceideas.people.models import User
 
@@ -25,5 +26,6 @@ def seed(now: datetime | None = None) -> dict[str, User]:
     sign_ins = seed_people()
     seed_ideas(now)
     seed_training(now)
+    seed_stories(now)
     date_notifications(now)
     return sign_ins
