@@ -135,6 +135,9 @@ MATRIX: dict[tuple[str, str], dict[str, Expected]] = {
     ("insights.dashboard", "GET"): signed_in(200),
     ("insights.leaderboard", "GET"): signed_in(200),
     ("insights.people", "GET"): only(REVIEWERS, 200),
+    # The stories behind the headline: what a new employee reads to see what service means
+    # here, so everyone signed in (docs/product.md, "What changed").
+    ("insights.what_changed", "GET"): signed_in(200),
     ("insights.table_csv", "GET"): signed_in(200),
     ("notifications.index", "GET"): signed_in(200),
     ("notifications.bell_fragment", "GET"): signed_in(200),
