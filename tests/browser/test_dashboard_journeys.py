@@ -91,3 +91,28 @@ def test_an_employee_sees_their_idea_on_the_leaderboard(
     expect(page.locator("#departments-by-count").get_by_role("row").nth(1)).to_contain_text(
         "Customer Service"
     )
+
+
+def test_a_manager_clicks_the_headline_number_and_reads_the_stories_behind_it(
+    page: Page, live_server, company_with_a_success
+):
+    sign_in(page, live_server.url, "manager@example.com")
+    page.get_by_role("navigation", name="Main").get_by_role("link", name="Dashboard").click()
+    page.get_by_role("link", name="1 idea put into practice: read what changed").click()
+    expect(page.get_by_role("heading", name="What changed", level=1)).to_be_visible()
+    expect(page.get_by_role("heading", name="1 idea put into practice")).to_be_visible()
+    story = page.get_by_role("article", name="Call back within the hour")
+    expect(story).to_contain_text("Callbacks kept.")  # what changed, in the manager's words
+    expect(story).to_contain_text("Idea by Emma Employee")
+    expect(story).to_contain_text("Customer Service")  # the team it counts for
+
+    # On a phone the stories fit the screen: nothing scrolls sideways.
+    page.set_viewport_size({"width": 375, "height": 800})
+    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+
+    # The same period picker: before anything happened there is no story, and it says so.
+    page.get_by_label("Period", exact=True).select_option(label="Custom dates")
+    page.get_by_label("From (custom)").fill("2025-01-01")
+    page.get_by_label("To (custom)").fill("2025-03-31")
+    page.get_by_role("button", name="Show").click()
+    expect(page.get_by_text("No idea was put into practice in this period yet.")).to_be_visible()
