@@ -140,7 +140,7 @@ def test_the_page_counts_what_the_dashboard_headline_counts_and_the_headline_lin
         assert link == f"/dashboard/what-changed?{query}"
         stories = client.get(link).get_data(as_text=True)
         assert f"{number} idea" in stories
-        assert stories.count('class="story"') == number
+        assert stories.count('class="idea-card story"') == number
     assert number == 0  # 2020: nothing, and the page says so
     assert "No idea was put into practice in this period yet." in stories
 
