@@ -102,6 +102,7 @@ MATRIX: dict[tuple[str, str], dict[str, Expected]] = {
     ("ideas.new", "POST"): signed_in(422),
     ("ideas.show", "GET"): signed_in(200),
     ("ideas.vote", "POST"): signed_in(400),  # no `vote` field: a malformed button, not a form
+    ("ideas.follow", "POST"): signed_in(400),  # no `follow` field: a malformed button
     ("ideas.comment", "POST"): signed_in(422),
     # Someone else's comment: only its author may edit it (tests/ideas).
     ("ideas.edit_comment", "GET"): signed_in(403),

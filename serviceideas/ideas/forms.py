@@ -74,6 +74,10 @@ class VoteForm(Form):
     back = HiddenField(validators=[Optional(), Length(max=2000)])
 
 
+class FollowForm(Form):
+    follow = HiddenField(validators=[InputRequired(), AnyOf(["1", "0"])])
+
+
 class CommentForm(Form):
     body = TextAreaField("Your comment", validators=[DataRequired(), Length(max=COMMENT_MAX)])
     # New for each form shown: sending the form twice posts one comment.

@@ -206,6 +206,28 @@ class Vote(Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
 
+class Follower(Model):
+    """Someone who hears what becomes of an idea (docs/product.md, "Following an idea").
+
+    The author, voters and commenters follow automatically (`automatic`); anyone may follow
+    or unfollow. An unfollow keeps the row, with `unfollowed_at`, so that voting or commenting
+    again does not make them follow once more: an explicit choice sticks.
+    """
+
+    __tablename__ = "idea_followers"
+
+    # The primary key is the rule: one row per person per idea, even when requests race.
+    idea_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("ideas.id", ondelete="CASCADE"), primary_key=True
+    )
+    user_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("users.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
+    followed_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    automatic: Mapped[bool] = mapped_column(default=True)
+    unfollowed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
 class RemovalColumns(Protocol):
     """What Removable reads from the class it is mixed into."""
 

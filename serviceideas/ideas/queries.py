@@ -24,6 +24,7 @@ from serviceideas.extensions import db
 from serviceideas.ideas.models import (
     OPEN_STATUSES,
     Comment,
+    Follower,
     Idea,
     Lens,
     Removable,
@@ -32,6 +33,7 @@ from serviceideas.ideas.models import (
     StatusChange,
     Vote,
 )
+from serviceideas.ideas.signals import origin_asked
 from serviceideas.people.models import Department, DepartmentKind, User
 from serviceideas.urls import DATABASE_INT_MAX
 from serviceideas.wording import plural
@@ -373,6 +375,9 @@ class IdeaStory:
     comments: list[CommentItem]
     voted: bool
     merged_here: list[Idea]
+    following: bool = False  # whether the viewer follows it (docs/product.md, "Following an idea")
+    # The title of the training module it was started in (from a reflection), or None.
+    started_in_module: str | None = None
 
 
 def idea_story(idea: Idea, viewer: User) -> IdeaStory:
@@ -385,7 +390,31 @@ def idea_story(idea: Idea, viewer: User) -> IdeaStory:
         [CommentItem(**row._mapping) for row in db.session.execute(comments, parameters)],
         bool(db.session.scalar(voted, parameters)),
         list(db.session.scalars(merged_here, parameters)),
+        following=is_following(idea.id, viewer.id),
+        started_in_module=module_started_in(idea),
     )
+
+
+def is_following(idea_id: int, user_id: int) -> bool:
+    """Whether the person follows the idea now (an unfollow keeps its row)."""
+    return bool(
+        db.session.scalar(
+            sa.select(
+                sa.exists().where(
+                    Follower.idea_id == idea_id,
+                    Follower.user_id == user_id,
+                    Follower.unfollowed_at.is_(None),
+                )
+            )
+        )
+    )
+
+
+def module_started_in(idea: Idea) -> str | None:
+    """The title of the training module the idea was started in, if any: asked through a
+    signal that training answers, since ideas knows nothing of the features above it."""
+    answers = (answer for _, answer in origin_asked.send(idea))
+    return next((answer for answer in answers if isinstance(answer, str)), None)
 
 
 @cache

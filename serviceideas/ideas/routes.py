@@ -24,6 +24,7 @@ from serviceideas.ideas import queries, services
 from serviceideas.ideas.forms import (
     CommentForm,
     EditCommentForm,
+    FollowForm,
     IdeaFilterForm,
     IdeaForm,
     OwnerForm,
@@ -302,6 +303,32 @@ def vote(idea_id: int) -> Response | Rendered:
         return redirect(f"{back}#idea-{idea.id}", code=303)
     anchor = ("vote-top" if place == "top" else "vote") if outcome else None
     return redirect(url_for("ideas.show", idea_id=idea.id, _anchor=anchor), code=303)
+
+
+# Following
+
+
+@bp.route("/<id:idea_id>/follow", methods=["POST"])
+@signed_in
+def follow(idea_id: int) -> Response | Rendered:
+    """Follow or unfollow (docs/product.md, "Following an idea"): the button's fragment for
+    htmx, or back to the button on the idea's page without JavaScript."""
+    idea = _load(idea_id, with_people=False)
+    form = FollowForm()
+    if not form.validate_on_submit():
+        return render_error(400, "Follow must be 1 (follow) or 0 (unfollow).")
+    fragment = is_fragment_request()
+    wanted = form.follow.data == "1"
+    outcome = commit_or_refuse(
+        lambda: services.set_following(_viewer(), idea, wanted), flash_refusal=not fragment
+    )
+    if fragment:
+        following = wanted if outcome else not wanted
+        message = outcome.refusal.message if outcome.refusal else None
+        return render_template(
+            "ideas/_follow.html", idea=idea, following=following, message=message, answer=True
+        ), (200 if outcome else 409)
+    return redirect(url_for("ideas.show", idea_id=idea.id, _anchor="follow"), code=303)
 
 
 # Comments

@@ -33,6 +33,7 @@ from serviceideas.ideas.models import (
     TRANSITIONS,
     VOTABLE_STATUSES,
     Comment,
+    Follower,
     Idea,
     Lens,
     Status,
@@ -122,6 +123,7 @@ def submit_idea(author: User, draft: IdeaDraft, *, now: datetime | None = None) 
             idea_id=idea.id, actor_id=author.id, to_status=Status.SUBMITTED, changed_at=now
         )
     )
+    _follow_automatically(author, idea, now)
     db.session.flush()
     idea_submitted.send(idea, origin=draft.origin)
     return idea
@@ -168,6 +170,7 @@ def set_vote(voter: User, idea: Idea, wanted: bool, *, now: datetime | None = No
         ).first()
         if added:
             _move_count(idea, +1)
+            _follow_automatically(voter, idea, now or utcnow())
     else:
         removed = db.session.execute(
             sa.delete(Vote)
@@ -190,6 +193,64 @@ def _move_count(idea: Idea, step: int) -> None:
     if count is None:
         raise RuleViolation("Voting on this idea has closed.")
     set_committed_value(idea, "vote_count", count)  # as read: not a change to write back
+
+
+# Followers (docs/product.md, "Following an idea")
+
+# The followers table itself, for INSERT … ON CONFLICT DO NOTHING, as VOTES above.
+FOLLOWERS = Follower.metadata.tables[Follower.__tablename__]
+
+
+def _insert_follower() -> sa.Insert:
+    return insert_ignoring_duplicates(FOLLOWERS, db.session.get_bind().dialect.name)
+
+
+def _follow_automatically(person: User, idea: Idea, now: datetime) -> None:
+    """The author, a voter or a commenter follows the idea. Nothing changes for someone who
+    follows it already, or who unfollowed it: an explicit choice sticks."""
+    db.session.execute(
+        _insert_follower().values(idea_id=idea.id, user_id=person.id, followed_at=now)
+    )
+
+
+def _followers_follow(target: Idea, merged: Idea) -> None:
+    """The followers of an idea merged into `target` follow `target` too (their votes moved
+    there), in one statement; anyone who unfollowed `target` stays unfollowed."""
+    db.session.execute(
+        _insert_follower().from_select(
+            ["idea_id", "user_id", "followed_at", "automatic"],
+            sa.select(
+                sa.literal(target.id), Follower.user_id, sa.literal(utcnow()), sa.true()
+            ).where(Follower.idea_id == merged.id, Follower.unfollowed_at.is_(None)),
+        )
+    )
+
+
+def set_following(person: User, idea: Idea, wanted: bool, *, now: datetime | None = None) -> bool:
+    """Make `person` follow `idea`, or stop following it (idempotent: a double click is
+    harmless). An unfollow is remembered, so voting or commenting later does not make them
+    follow again. Returns whether they now follow it."""
+    if not person.is_active:
+        raise RuleViolation("Your account is deactivated.")
+    now = now or utcnow()
+    db.session.execute(
+        _insert_follower().values(
+            idea_id=idea.id,
+            user_id=person.id,
+            followed_at=now,
+            automatic=False,
+            unfollowed_at=None if wanted else now,
+        )
+    )  # nothing when they have a row already: then the UPDATE below decides
+    mine = sa.update(Follower).where(Follower.idea_id == idea.id, Follower.user_id == person.id)
+    if wanted:
+        mine = mine.where(Follower.unfollowed_at.is_not(None)).values(
+            unfollowed_at=None, automatic=False, followed_at=now
+        )
+    else:
+        mine = mine.where(Follower.unfollowed_at.is_(None)).values(unfollowed_at=now)
+    db.session.execute(mine.execution_options(synchronize_session=False))
+    return wanted
 
 
 # Comments
@@ -226,6 +287,7 @@ def add_comment(
             raise
         _refuse_comment_sent_before(author, submission_token)
         raise
+    _follow_automatically(author, idea, comment.created_at)
     comment_added.send(comment, idea=idea)
     return comment
 
@@ -442,6 +504,7 @@ def _merge(idea: Idea, target: Idea | None) -> None:
     )
     db.session.execute(moved)  # people who voted on both are counted once: the key says so
     db.session.execute(sa.delete(Vote).where(Vote.idea_id == idea.id))
+    _followers_follow(target, idea)
     for changed in (idea, target):
         db.session.execute(
             sa.update(Idea)

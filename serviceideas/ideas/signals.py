@@ -16,3 +16,7 @@ status_changed = _signals.signal("status-changed")
 
 #: Sent with `sender=comment` (flushed) and `idea=` when someone comments on an idea.
 comment_added = _signals.signal("comment-added")
+
+#: Sent with `sender=idea` when its page is drawn; training answers with the title of the
+#: module the idea was started in (from a reflection), others with None. Receivers only read.
+origin_asked = _signals.signal("idea-origin-asked")

@@ -24,7 +24,9 @@ KEY_MAX = 120
 class Category(enum.StrEnum):
     """What a notification is about; each person chooses how to hear of each."""
 
-    IDEAS = "ideas"  # your idea moved, or someone commented on it
+    # Your idea moved, someone commented on it, an idea you follow ended (put into practice,
+    # declined, merged), an idea for your team was put into practice.
+    IDEAS = "ideas"
     FEEDBACK = "feedback"  # a trainer answered your reflection
     TRAINING = "training"  # assigned, due soon, overdue
     DIGESTS = "digests"  # managers' weekly and trainers' daily round-ups
@@ -32,7 +34,7 @@ class Category(enum.StrEnum):
     @property
     def label(self) -> str:
         return {
-            "ideas": "News about your ideas",
+            "ideas": "News about your ideas and ideas you follow",
             "feedback": "Feedback on your reflections",
             "training": "Training assigned, due and overdue",
             "digests": "Round-ups for managers and trainers",

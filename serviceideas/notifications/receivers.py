@@ -13,7 +13,12 @@ from serviceideas.database import utcnow
 from serviceideas.ideas.models import Status
 from serviceideas.ideas.signals import comment_added, status_changed
 from serviceideas.notifications.models import Category, Target
-from serviceideas.notifications.services import announce_training, notify
+from serviceideas.notifications.services import (
+    announce_training,
+    notify,
+    tell_department,
+    tell_followers,
+)
 from serviceideas.people.signals import roles_changed
 from serviceideas.training import services as training
 from serviceideas.training.signals import enrolled, feedback_given
@@ -26,15 +31,41 @@ if TYPE_CHECKING:
 
 
 def idea_moved(change: StatusChange, *, idea: Idea, **_: object) -> None:
-    if change.from_status is None or change.actor_id == idea.author_id:
+    """The author hears of every step someone else took; followers of the endings that
+    matter to them (put into practice, declined, merged); the people of the team an idea was
+    for, of it being put into practice (docs/product.md, "Notifications"). One key per step,
+    so whoever is more than one of these is told once, by the first."""
+    if change.from_status is None:
         return
+    key = f"status:{change.id}"
     if change.to_status is Status.IMPLEMENTED:
-        title = f"Thank you: “{idea.title}” has been put into practice"
         body = f"What changed: {idea.implementation_note}"
     else:
-        title = f"Your idea “{idea.title}” is now {change.to_status.label.lower()}"
         body = change.note or ""
-    notify(idea.author_id, Category.IDEAS, f"status:{change.id}", title, Target.IDEA, idea.id, body)
+    if change.actor_id != idea.author_id:
+        if change.to_status is Status.IMPLEMENTED:
+            title = f"Thank you: “{idea.title}” has been put into practice"
+        else:
+            title = f"Your idea “{idea.title}” is now {change.to_status.label.lower()}"
+        notify(idea.author_id, Category.IDEAS, key, title, Target.IDEA, idea.id, body)
+    followed = FOLLOWERS_HEAR.get(change.to_status)
+    if followed is not None:
+        title = followed.format(title=idea.title, into=idea.merged_into_id)
+        tell_followers(idea.id, key, title, body, except_id=change.actor_id)
+    if change.to_status is Status.IMPLEMENTED and idea.beneficiary_department is not None:
+        team = idea.beneficiary_department.name
+        title = f"Put into practice for {team}: “{idea.title}”"
+        tell_department(
+            idea.beneficiary_department.id, idea.id, key, title, body, except_id=change.actor_id
+        )
+
+
+# What followers are told of (and of nothing else: the steps between are for the author).
+FOLLOWERS_HEAR = {
+    Status.IMPLEMENTED: "Put into practice: “{title}”, an idea you follow",
+    Status.DECLINED: "Declined: “{title}”, an idea you follow",
+    Status.MERGED: "Merged into idea #{into}: “{title}”, an idea you follow",
+}
 
 
 def someone_commented(comment: Comment, *, idea: Idea, **_: object) -> None:

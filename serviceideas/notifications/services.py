@@ -33,7 +33,7 @@ from itsdangerous import BadSignature, URLSafeSerializer
 from serviceideas.database import UTCDateTime, insert_ignoring_duplicates, utcnow, writing
 from serviceideas.extensions import Base as Model
 from serviceideas.extensions import db
-from serviceideas.ideas.models import Stalled
+from serviceideas.ideas.models import Follower, Stalled
 from serviceideas.notifications import queries
 from serviceideas.notifications.models import (
     CalendarFeed,
@@ -127,6 +127,57 @@ def announce_training(
     ).where(queries.enrolled_on(assignment.id, today, user_ids))
     columns = ["user_id", "category", "key", "title", "body", "target", "target_id", "created_at"]
     return _rows_changed(_insert(Notification).from_select(columns, rows))
+
+
+def _tell_everyone(
+    people: sa.Select[int], key: str, title: str, target: Target, target_id: int, body: str
+) -> int:
+    """Tell each person `people` selects (their ids), once, in one INSERT … SELECT whatever
+    their number, under "ideas": the unique (person, key) skips anyone told of this event
+    already (the author, a follower in the team). Returns how many were told."""
+    rows = people.add_columns(
+        sa.literal(Category.IDEAS.value),
+        sa.literal(key),
+        sa.literal(title[:300]),
+        sa.literal(body),
+        sa.literal(target.value),
+        sa.literal(target_id),
+        sa.literal(utcnow(), UTCDateTime()),
+    )
+    columns = ["user_id", "category", "key", "title", "body", "target", "target_id", "created_at"]
+    return _rows_changed(_insert(Notification).from_select(columns, rows))
+
+
+def tell_followers(
+    idea_id: int, key: str, title: str, body: str = "", *, except_id: int | None = None
+) -> int:
+    """Tell the active followers of an idea (not `except_id`, who acted) of what became of it
+    (docs/product.md, "Following an idea"), in one statement."""
+    people = (
+        sa.select(Follower.user_id)
+        .join(User, User.id == Follower.user_id)
+        .where(Follower.idea_id == idea_id, Follower.unfollowed_at.is_(None), User.is_active)
+    )
+    if except_id is not None:
+        people = people.where(Follower.user_id != except_id)
+    return _tell_everyone(people, key, title, Target.IDEA, idea_id, body)
+
+
+def tell_department(
+    department_id: int,
+    idea_id: int,
+    key: str,
+    title: str,
+    body: str = "",
+    *,
+    except_id: int | None = None,
+) -> int:
+    """Tell the active people of a department (not `except_id`) that an idea for them was put
+    into practice, in one statement."""
+    people = sa.select(User.id).where(User.department_id == department_id, User.is_active)
+    if except_id is not None:
+        people = people.where(User.id != except_id)
+    return _tell_everyone(people, key, title, Target.IDEA, idea_id, body)
 
 
 def mark_read(user: User, notification_id: int | None = None) -> int:

@@ -22,12 +22,14 @@ import sqlalchemy as sa
 from sqlalchemy.orm import QueryableAttribute, aliased, selectinload
 
 from serviceideas.extensions import db
+from serviceideas.ideas.models import Idea, Status
 from serviceideas.people.models import Department, DepartmentKind, User
 from serviceideas.training.models import (
     AnswerDraft,
     Assignment,
     Enrolment,
     Module,
+    ModuleIdea,
     ModuleKind,
     ModuleVersion,
     Reflection,
@@ -523,3 +525,66 @@ def coverage_csv_rows(today: date) -> Iterator[list[str]]:
             completed.isoformat() if completed else "",
             "yes" if is_late(row, today) else "no",
         ]
+
+
+# Ideas started from training (docs/product.md, "Training"): read here, where training meets
+# ideas; the reflection itself stays private, only the module is named.
+
+
+@dataclass(frozen=True, slots=True)
+class StartedIdea:
+    id: int
+    title: str
+    status: Status
+    created_at: datetime
+
+
+def ideas_started_in(module_id: int) -> list[StartedIdea]:
+    """The ideas started from a reflection on the module, newest first (one query)."""
+    rows = db.session.execute(
+        sa.select(Idea.id, Idea.title, Idea.status, Idea.created_at)
+        .join(ModuleIdea, ModuleIdea.idea_id == Idea.id)
+        .where(ModuleIdea.module_id == module_id)
+        .order_by(Idea.created_at.desc(), Idea.id.desc())
+    )
+    return [StartedIdea(*row) for row in rows]
+
+
+def module_title_of_idea(idea_id: int) -> str | None:
+    """The title of the module the idea was started in, if it was (one query)."""
+    return db.session.scalar(
+        sa.select(Module.title)
+        .join(ModuleIdea, ModuleIdea.module_id == Module.id)
+        .where(ModuleIdea.idea_id == idea_id)
+        .limit(1)
+    )
+
+
+def ideas_from_reflections(reflections: list[Reflection]) -> dict[int, list[StartedIdea]]:
+    """For each reflection (by its enrolment id), the ideas its writer started from that
+    module: one query for a whole page of the inbox. The link is kept by module and person
+    (`module_ideas`), so a person with two reflections on one module (a repeating
+    assignment) shows the idea beside both."""
+    if not reflections:
+        return {}
+    enrolment_ids = [reflection.enrolment_id for reflection in reflections]
+    rows = db.session.execute(
+        sa.select(Reflection.enrolment_id, Idea.id, Idea.title, Idea.status, Idea.created_at)
+        .join(Enrolment, Enrolment.id == Reflection.enrolment_id)
+        .join(Assignment, Assignment.id == Enrolment.assignment_id)
+        .join(
+            ModuleIdea,
+            sa.and_(
+                ModuleIdea.module_id == Assignment.module_id,
+                ModuleIdea.user_id == Enrolment.user_id,
+            ),
+        )
+        .join(Idea, Idea.id == ModuleIdea.idea_id)
+        .where(Reflection.enrolment_id.in_(enrolment_ids))
+        .order_by(Idea.created_at, Idea.id)
+    )
+    found: dict[int, list[StartedIdea]] = {}
+    for row in rows:
+        idea = StartedIdea(row.id, row.title, row.status, row.created_at)
+        found.setdefault(row.enrolment_id, []).append(idea)
+    return found

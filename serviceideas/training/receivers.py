@@ -5,9 +5,9 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING
 
-from serviceideas.ideas.signals import idea_submitted
+from serviceideas.ideas.signals import idea_submitted, origin_asked
 from serviceideas.people.signals import joined_department
-from serviceideas.training import services
+from serviceideas.training import queries, services
 
 if TYPE_CHECKING:
     from serviceideas.ideas.models import Idea
@@ -24,7 +24,14 @@ def link_idea_to_module(idea: Idea, *, origin: str | None = None, **_: object) -
         services.record_idea_from_module(idea.author, int(found.group(1)), idea.id)
 
 
+def module_of_idea(idea: Idea, **_: object) -> str | None:
+    """The idea page says which module it was started in: the title only, never the
+    reflection (docs/product.md, "Privacy of reflections")."""
+    return queries.module_title_of_idea(idea.id)
+
+
 def connect() -> None:
     """Subscribe (idempotent: blinker keeps one connection per receiver)."""
     joined_department.connect(enrol_joiners)
     idea_submitted.connect(link_idea_to_module)
+    origin_asked.connect(module_of_idea)

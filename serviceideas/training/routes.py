@@ -235,7 +235,12 @@ def new_module() -> ResponseReturnValue:
 def module(module_id: int) -> str:
     """The module as learners will see it: the preview before publishing."""
     module = db.get_or_404(Module, module_id)
-    return render_template("training/module.html", module=module, button=EmptyForm())
+    return render_template(
+        "training/module.html",
+        module=module,
+        button=EmptyForm(),
+        started_ideas=queries.ideas_started_in(module.id),
+    )
 
 
 @bp.route("/modules/<id:module_id>/edit", methods=["GET", "POST"])
@@ -429,6 +434,7 @@ def reflections() -> str | Rendered:
         filters=filters,
         page=page,
         feedback_form=FeedbackForm(formdata=None),
+        became_ideas=queries.ideas_from_reflections(list(page.items)),
         refused_feedback=refused,
         refused_for=refused_for,
     )
@@ -461,6 +467,7 @@ def feedback(enrolment_id: int) -> ResponseReturnValue:
             "training/_reflection.html",
             reflection=reflection,
             feedback_form=FeedbackForm(formdata=None),
+            became_ideas=queries.ideas_from_reflections([reflection]),
         )
     return refusals.refuse(
         form,
