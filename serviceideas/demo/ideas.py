@@ -444,6 +444,8 @@ def seed_ideas(now: datetime | None = None) -> None:
         by_department.setdefault(person.department.name, []).append(person)
     departments = {d.name: d for d in db.session.scalars(sa.select(Department))}
     managers = [p for p in people if p.is_manager or p.is_admin]
+    # Follows ideas by hand too, to hear how they end (docs/product.md, "Following an idea").
+    follower = next((p for p in people if p.email == "employee@example.com"), None)
     demo_author = {
         "Customer Service": "employee@example.com",
         "Logistics": "backoffice@example.com",
@@ -469,6 +471,8 @@ def seed_ideas(now: datetime | None = None) -> None:
             services.set_vote(voter, idea, True, now=later(rng.randint(1, 200)))
         for text in rng.sample(COMMENTS, k=rng.randint(0, 3)):
             services.add_comment(rng.choice(people), idea, text, now=later(rng.randint(2, 300)))
+        if follower is not None and index % 4 == 1:
+            services.set_following(follower, idea, True, now=later(1))
 
         for step, moment in zip(journey, moments, strict=True):
             decision = services.Decision(to=step, note=NOTES.get(step, ""))

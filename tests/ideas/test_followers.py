@@ -15,7 +15,7 @@ from serviceideas.ideas import services
 from serviceideas.ideas.models import Follower, Status
 from serviceideas.notifications import services as notifications
 from serviceideas.notifications.models import Category, Delivery, Notification
-from serviceideas.people.models import Role
+from serviceideas.people.models import Role, User
 from tests.conftest import count_queries
 
 # E-mail on, to a real SMTP server, for the test of preferences and digests.
@@ -264,3 +264,21 @@ def test_followers_news_honours_their_preferences_and_daily_digest(
     assert runner.invoke(args=["send-digests"]).exit_code == 0
     assert [len(smtp.to(f"{n}@example.com")) for n in ("now", "daily", "off")] == [1, 1, 0]
     assert len(told(off_person)) == 1  # still told in the app
+
+
+def test_the_demo_company_has_followers_and_the_news_they_were_sent(app):
+    assert app.test_cli_runner().invoke(args=["seed-demo"]).exit_code == 0
+    employee = db.session.scalar(sa.select(User).where(User.email == "employee@example.com"))
+    by_hand = sa.select(sa.func.count()).where(
+        Follower.user_id == employee.id, Follower.automatic.is_(False)
+    )
+    assert db.session.scalar(by_hand) >= 3
+    news = sa.select(Notification.title).where(
+        sa.or_(
+            Notification.title.contains("an idea you follow"),
+            Notification.title.startswith("Put into practice for "),
+        )
+    )
+    titles = db.session.scalars(news).all()
+    assert any("an idea you follow" in title for title in titles)
+    assert any(title.startswith("Put into practice for ") for title in titles)
