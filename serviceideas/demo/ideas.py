@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from serviceideas.database import utcnow
 from serviceideas.extensions import db
 from serviceideas.ideas import services
-from serviceideas.ideas.models import Lens, Status
+from serviceideas.ideas.models import Idea, Lens, Status
 from serviceideas.people.models import Department, User
 
 L, C, T, G = Lens.LEARN, Lens.CARE, Lens.TEACH, Lens.REMOVE_GO_AWAY
@@ -349,7 +349,10 @@ JOURNEYS = (
     [
         [Status.UNDER_REVIEW, Status.APPROVED, Status.IN_PROGRESS, Status.IMPLEMENTED],
     ]
-    * 14
+    * 13
+    + [
+        [Status.UNDER_REVIEW, Status.IMPLEMENTED],  # already done: the fast track
+    ]
     + [
         [Status.UNDER_REVIEW, Status.APPROVED, Status.IN_PROGRESS],
     ]
@@ -452,6 +455,7 @@ def seed_ideas(now: datetime | None = None) -> None:
     }
 
     created = []
+    owned: list[Idea] = []
     for index, (entry, journey) in enumerate(zip(IDEAS, JOURNEYS, strict=True)):
         home, title, problem, proposal, lens, benefits = entry
         submitted, moments = _timeline(rng, now, journey, stalled=index % 3 == 0)
@@ -484,8 +488,29 @@ def seed_ideas(now: datetime | None = None) -> None:
                 decision = services.Decision(step, note="Same idea as this one.", merge_into=target)
             services.change_status(rng.choice(managers), idea, decision, now=moment)
         if journey and journey[-1] is Status.IN_PROGRESS:
-            services.set_owner(managers[0], idea, rng.choice(people))
+            owner = rng.choice(people)
+            if not owned:  # the demo employee owns one, to see Ideas I own
+                owner = next((p for p in people if p.email == "employee@example.com"), owner)
+            services.set_owner(managers[0], idea, owner, now=moments[-1])
+            next_step, note = NEXT_STEPS[len(owned) % len(NEXT_STEPS)]
+            services.record_progress(
+                owner,
+                idea,
+                services.Progress(
+                    next_step, (now + timedelta(days=7 + 7 * len(owned))).date(), note
+                ),
+                now=later(1, moments[-1]),
+            )
+            owned.append(idea)
     db.session.flush()
+
+
+# The owners' next steps, and a progress note, for the ideas in progress.
+NEXT_STEPS = [
+    ("Brief the evening shift", "Day shift has it running; evening shift next."),
+    ("Agree the wording with Legal", "First draft sent to Legal."),
+    ("Order the shelf labels", "Tried by hand in two stores first: it works."),
+]
 
 
 def _timeline(

@@ -27,6 +27,8 @@ from wtforms.widgets import HiddenInput
 from serviceideas.forms import Form, SelectChoice, stripped
 from serviceideas.ideas.models import (
     COMMENT_MAX,
+    FAST_TRACK_FROM,
+    NEXT_STEP_MAX,
     NOTE_MAX,
     TEXT_MAX,
     TITLE_MAX,
@@ -128,11 +130,17 @@ NOBODY = "nobody"
 
 
 class OwnerForm(Form):
+    """Who makes the idea happen: typed as part of a name (htmx offers the people who match,
+    each a button that sends the form with them) or, without JavaScript, as an e-mail address
+    or a whole name; a name several people share is answered with them to choose from."""
+
     owner = StringField(
-        "Owner's email",
+        "Owner",
         validators=[Optional(), Length(max=254)],
         description="Leave empty for nobody.",
     )
+    # The person picked from the matches (their e-mail): it wins over what was typed.
+    choice = HiddenField(validators=[Optional(), Length(max=254)])
     # The owner the page showed (a person's id, or "nobody"): only a change of owner made
     # since then stops this one; a status decision does not.
     seen_owner = HiddenField(
@@ -146,12 +154,41 @@ class OwnerForm(Form):
         return None if value == NOBODY else int(value)
 
 
+FAST_TRACK_LABEL = "Put into practice (it already happened)"
+
+
 def step_choices(status: Status) -> list[SelectChoice]:
     """Where an idea can go from `status`, in the pipeline's order, so the next step comes
-    before declining or merging, under an empty first choice: nothing is decided by default."""
+    before declining or merging, under an empty first choice: nothing is decided by default.
+    Implemented before the idea is in progress is the fast track, and says so."""
     return [SelectChoice("", "Choose…")] + [
-        SelectChoice(step.value, step.label) for step in Status if step in TRANSITIONS[status]
+        SelectChoice(
+            step.value,
+            FAST_TRACK_LABEL
+            if step is Status.IMPLEMENTED and status in FAST_TRACK_FROM
+            else step.label,
+        )
+        for step in Status
+        if step in TRANSITIONS[status]
     ]
+
+
+class ProgressForm(Form):
+    """The owner's (or a manager's) word on the work: the next step, its target date, and a
+    note for the history. Each field is optional; an empty next step or date clears it."""
+
+    next_step = StringField(
+        "Next step",
+        validators=[Optional(), Length(max=NEXT_STEP_MAX)],
+        render_kw={"maxlength": NEXT_STEP_MAX},
+    )
+    target_date = DateField("Target date", validators=[Optional()])
+    note = TextAreaField(
+        "Progress so far",
+        validators=[Optional(), Length(max=NOTE_MAX)],
+        description="Shown in the history.",
+    )
+    submit = SubmitField("Save progress")
 
 
 class IdeaFilterForm(Form):

@@ -25,6 +25,7 @@ TITLE_MAX = 120
 TEXT_MAX = 5000
 NOTE_MAX = 2000
 COMMENT_MAX = 2000
+NEXT_STEP_MAX = 300
 
 
 class Lens(enum.StrEnum):
@@ -84,11 +85,19 @@ OPEN_STATUSES = frozenset(
 VOTABLE_STATUSES = OPEN_STATUSES
 
 # These transitions and no others (docs/product.md, "The pipeline"). There is deliberately no
-# pilot stage.
+# pilot stage, and an idea someone already put into practice is recorded as implemented
+# straight away (the fast track) rather than clicked through stages that did not happen.
+FAST_TRACK_FROM = frozenset({Status.SUBMITTED, Status.UNDER_REVIEW, Status.APPROVED})
 TRANSITIONS: dict[Status, frozenset[Status]] = {
-    Status.SUBMITTED: frozenset({Status.UNDER_REVIEW, Status.DECLINED, Status.MERGED}),
-    Status.UNDER_REVIEW: frozenset({Status.APPROVED, Status.DECLINED, Status.MERGED}),
-    Status.APPROVED: frozenset({Status.IN_PROGRESS, Status.DECLINED, Status.MERGED}),
+    Status.SUBMITTED: frozenset(
+        {Status.UNDER_REVIEW, Status.IMPLEMENTED, Status.DECLINED, Status.MERGED}
+    ),
+    Status.UNDER_REVIEW: frozenset(
+        {Status.APPROVED, Status.IMPLEMENTED, Status.DECLINED, Status.MERGED}
+    ),
+    Status.APPROVED: frozenset(
+        {Status.IN_PROGRESS, Status.IMPLEMENTED, Status.DECLINED, Status.MERGED}
+    ),
     Status.IN_PROGRESS: frozenset({Status.IMPLEMENTED, Status.DECLINED}),
     Status.DECLINED: frozenset({Status.UNDER_REVIEW}),
     Status.IMPLEMENTED: frozenset(),
@@ -152,6 +161,10 @@ class Idea(Model):
     owner_id: Mapped[int | None] = mapped_column(
         sa.ForeignKey("users.id", ondelete="RESTRICT"), index=True
     )
+    # What the owner does next, and by when (docs/product.md, "The pipeline"): set by the
+    # owner or a manager while the idea is open.
+    next_step: Mapped[str | None] = mapped_column(sa.String(NEXT_STEP_MAX))
+    target_date: Mapped[date | None] = mapped_column(sa.Date)
     implemented_on: Mapped[date | None] = mapped_column(sa.Date, index=True)
     implementation_note: Mapped[str | None] = mapped_column(sa.Text)
     merged_into_id: Mapped[int | None] = mapped_column(
@@ -307,6 +320,30 @@ class StatusChange(Model):
     # Eager: the history always shows who acted.
     actor: Mapped[User] = relationship(lazy="joined", innerjoin=True)
 
+    @property
+    def is_fast_track(self) -> bool:
+        """Put into practice directly, without the stages between (docs/product.md,
+        "The pipeline")."""
+        return self.to_status is Status.IMPLEMENTED and self.from_status in FAST_TRACK_FROM
+
+
+class ProgressNote(Model):
+    """What the owner (or a manager) says about the work on an idea: shown in its history."""
+
+    __tablename__ = "progress_notes"
+    __table_args__ = (sa.Index("ix_progress_notes_idea_at", "idea_id", "created_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    idea_id: Mapped[int] = mapped_column(sa.ForeignKey("ideas.id", ondelete="CASCADE"))
+    author_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("users.id", ondelete="RESTRICT"), index=True
+    )
+    body: Mapped[str] = mapped_column(sa.Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    # Eager: the history always shows who wrote it.
+    author: Mapped[User] = relationship(lazy="joined", innerjoin=True)
+
 
 # Momentum: the one definition of *stalled* (docs/product.md, "Stalled ideas").
 
@@ -347,3 +384,23 @@ class Stalled:
 
     def clause(self) -> sa.ColumnElement[bool]:
         return sa.and_(Idea.status.in_(OPEN_STATUSES), Idea.status_changed_at < self.since)
+
+
+class Targeted(Protocol):
+    """An idea, or a list's row of one: enough to tell whether its target date has passed."""
+
+    @property
+    def status(self) -> Status: ...
+
+    @property
+    def target_date(self) -> date | None: ...
+
+
+def is_past_target(idea: Targeted, today: date) -> bool:
+    """An open idea whose target date is before `today` is late (docs/product.md,
+    "Stalled ideas"); `past_target_clause` is the same in SQL."""
+    return idea.status.is_open and idea.target_date is not None and idea.target_date < today
+
+
+def past_target_clause(today: date) -> sa.ColumnElement[bool]:
+    return sa.and_(Idea.status.in_(OPEN_STATUSES), Idea.target_date < today)

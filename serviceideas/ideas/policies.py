@@ -25,6 +25,11 @@ def can_review(user: Someone) -> bool:
     return is_active_person(user) and user.has_role(Role.MANAGER)
 
 
+def can_record_progress(user: Someone, idea: Idea) -> bool:
+    """The idea's owner and managers set its next step and record its progress."""
+    return is_active_person(user) and (user.id == idea.owner_id or user.has_role(Role.MANAGER))
+
+
 def can_vote(user: Someone, idea: Idea) -> bool:
     return is_active_person(user) and user.id != idea.author_id and idea.status.accepts_votes
 
@@ -42,6 +47,7 @@ def can_remove_comment(user: Someone, comment: Commented) -> bool:
 TEMPLATE_POLICIES = {
     "can_review": can_review,
     "can_vote": can_vote,
+    "can_record_progress": can_record_progress,
     "can_change_comment": can_change_comment,
     "can_remove_comment": can_remove_comment,
 }

@@ -27,6 +27,7 @@ from serviceideas.ideas.models import (
     Follower,
     Idea,
     Lens,
+    ProgressNote,
     Removable,
     Stalled,
     Status,
@@ -378,6 +379,17 @@ class IdeaStory:
     following: bool = False  # whether the viewer follows it (docs/product.md, "Following an idea")
     # The title of the training module it was started in (from a reflection), or None.
     started_in_module: str | None = None
+    # The owner's (or a manager's) progress notes, oldest first: shown in the history.
+    progress: list[ProgressNote] = field(default_factory=list)
+
+    @property
+    def timeline(self) -> list[StatusChange | ProgressNote]:
+        """The history as the page shows it: status steps and progress notes by time."""
+
+        def at(entry: StatusChange | ProgressNote) -> datetime:
+            return entry.changed_at if isinstance(entry, StatusChange) else entry.created_at
+
+        return sorted([*self.history, *self.progress], key=at)
 
 
 def idea_story(idea: Idea, viewer: User) -> IdeaStory:
@@ -392,6 +404,18 @@ def idea_story(idea: Idea, viewer: User) -> IdeaStory:
         list(db.session.scalars(merged_here, parameters)),
         following=is_following(idea.id, viewer.id),
         started_in_module=module_started_in(idea),
+        progress=progress_notes(idea.id),
+    )
+
+
+def progress_notes(idea_id: int) -> list[ProgressNote]:
+    """The idea's progress notes, oldest first (one query)."""
+    return list(
+        db.session.scalars(
+            sa.select(ProgressNote)
+            .where(ProgressNote.idea_id == idea_id)
+            .order_by(ProgressNote.created_at, ProgressNote.id)
+        )
     )
 
 
@@ -494,5 +518,65 @@ def recently_implemented(limit: int = 5) -> list[Idea]:
             .where(Idea.status == Status.IMPLEMENTED)
             .order_by(Idea.implemented_on.desc(), Idea.id.desc())
             .limit(limit)
+        )
+    )
+
+
+# Owners
+
+
+@dataclass(frozen=True, slots=True)
+class PersonMatch:
+    """An active person whose name or e-mail matches what a manager typed."""
+
+    id: int
+    name: str
+    email: str
+    department_name: str
+
+
+OWNER_MATCHES = 8
+
+
+def people_matching(text: str, limit: int = OWNER_MATCHES) -> list[PersonMatch]:
+    """Active people whose name or e-mail contains `text` (case-blind), those whose whole
+    name or e-mail it is first, then by name: at most `limit`, in one query."""
+    wanted = " ".join(text.split()).lower()
+    if not wanted:
+        return []
+    pattern = contains_pattern(wanted)
+    exact = sa.or_(sa.func.lower(User.name) == wanted, sa.func.lower(User.email) == wanted)
+    rows = db.session.execute(
+        sa.select(
+            User.id.label("id"),
+            User.name.label("name"),
+            User.email.label("email"),
+            Department.name.label("department_name"),
+        )
+        .join(Department, Department.id == User.department_id)
+        .where(
+            User.is_active,
+            sa.or_(contains_text(User.name, pattern), contains_text(User.email, pattern)),
+        )
+        .order_by(sa.case((exact, 0), else_=1), User.name, User.id)
+        .limit(limit)
+    )
+    return [PersonMatch(**row._mapping) for row in rows]
+
+
+def ideas_owned_by(user: User) -> list[Idea]:
+    """The ideas `user` owns: open ones first, soonest target date first (none last), then
+    those closed, newest first (one query)."""
+    return list(
+        db.session.scalars(
+            sa.select(Idea)
+            .where(Idea.owner_id == user.id)
+            .order_by(
+                sa.case((Idea.status.in_(OPEN_STATUSES), 0), else_=1),
+                Idea.target_date.is_(None),
+                Idea.target_date,
+                Idea.status_changed_at.desc(),
+                Idea.id,
+            )
         )
     )

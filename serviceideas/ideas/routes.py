@@ -28,6 +28,7 @@ from serviceideas.ideas.forms import (
     IdeaFilterForm,
     IdeaForm,
     OwnerForm,
+    ProgressForm,
     StatusForm,
     VoteForm,
     beneficiary_choices,
@@ -42,8 +43,14 @@ from serviceideas.ideas.models import (
     Status,
     StatusChange,
     Waiting,
+    is_past_target,
 )
-from serviceideas.ideas.policies import can_change_comment, can_remove_comment, can_review
+from serviceideas.ideas.policies import (
+    can_change_comment,
+    can_record_progress,
+    can_remove_comment,
+    can_review,
+)
 from serviceideas.ideas.queries import EXTERNAL, IdeaFilters, Sort
 from serviceideas.people.forms import department_choices
 from serviceideas.people.models import Department, DepartmentKind, User
@@ -84,6 +91,7 @@ def idea_template_context() -> dict[str, object]:
         "days_waiting": days_waiting,
         "comment_links": comment_links,
         "stalled_days": stalled.days,
+        "is_past_target": lambda idea: is_past_target(idea, stalled.now.date()),
         "lens_help": {lens.value: lens.explanation for lens in Lens},
     }
 
@@ -136,6 +144,14 @@ def index() -> Rendered:
 def mine() -> Rendered:
     filters = IdeaFilters(sort=Sort.NEWEST, author_id=_viewer().id)
     return _render_list("ideas/mine.html", filters)
+
+
+@bp.route("/owned")
+@signed_in
+def owned() -> Rendered:
+    """Ideas I own, each with its next step and target date (docs/product.md, "The
+    pipeline")."""
+    return render_template("ideas/owned.html", ideas=queries.ideas_owned_by(_viewer()))
 
 
 @bp.route("/review")
@@ -227,6 +243,8 @@ def _story_page(
     status_form: StatusForm | None = None,
     owner_form: OwnerForm | None = None,
     overtaken: Overtaken | None = None,
+    owner_matches: list[queries.PersonMatch] | None = None,
+    progress_form: ProgressForm | None = None,
 ) -> Rendered:
     return render_template(
         "ideas/show.html",
@@ -235,8 +253,11 @@ def _story_page(
         vote_form=VoteForm(),
         comment_form=comment_form or CommentForm(),
         status_form=status_form or _status_form(idea),
-        owner_form=owner_form or OwnerForm(data={"owner": idea.owner.email if idea.owner else ""}),
+        owner_form=owner_form or OwnerForm(data={"owner": idea.owner.name if idea.owner else ""}),
         overtaken=overtaken,
+        owner_matches=owner_matches,
+        progress_form=progress_form
+        or ProgressForm(data={"next_step": idea.next_step, "target_date": idea.target_date}),
     ), status
 
 
@@ -511,15 +532,42 @@ def _decision_refused(idea: Idea, form: StatusForm) -> Rendered:
     return _story_page(idea, 409, status_form=_status_form(idea, kept), overtaken=overtaken)
 
 
+class ChooseOwner(RuleViolation):
+    """What was typed names nobody, or several people: refused beside the field, with the
+    active people who match it to choose from."""
+
+    def __init__(self, message: str, matches: list[queries.PersonMatch]) -> None:
+        super().__init__(message, "owner")
+        self.matches = matches
+
+
 def _chosen_owner(form: OwnerForm) -> User | None:
-    """The person the form names by email, or nobody for an empty field; refused if unknown."""
-    email = (form.owner.data or "").strip()
-    if not email:
+    """The person picked from the matches, or typed as an e-mail address or a whole name;
+    nobody for an empty field. Anything else is refused with the people who match it."""
+    typed = " ".join((form.choice.data or form.owner.data or "").split())
+    if not typed:
         return None
-    owner = find_user(email)
-    if owner is None:
-        raise RuleViolation(f"Nobody has the email address {email}.", "owner")
-    return owner
+    owner = find_user(typed) if "@" in typed else None
+    if owner is not None:
+        return owner
+    matches = queries.people_matching(typed)
+    named = [match for match in matches if match.name.lower() == typed.lower()]
+    if len(named) == 1:
+        return db.get_or_404(User, named[0].id)
+    if not matches:
+        raise ChooseOwner(f"Nobody active matches “{typed}”: type part of a name.", [])
+    raise ChooseOwner(f"Choose who you mean by “{typed}”.", matches)
+
+
+@bp.route("/<id:idea_id>/owner/matches")
+@requires(can_review)
+def owner_matches(idea_id: int) -> Rendered:
+    """The active people whose name or e-mail holds what the manager is typing into the
+    owner field, as buttons that set the owner (htmx swaps them in under the field)."""
+    idea = _load(idea_id, with_people=False)
+    typed = request.args.get("owner", "")[:254]
+    matches = queries.people_matching(typed) if len(typed.strip()) >= 2 else []
+    return render_template("ideas/_owner_matches.html", idea=idea, matches=matches, typed=typed)
 
 
 @bp.route("/<id:idea_id>/owner", methods=["POST"])
@@ -540,9 +588,38 @@ def set_owner(idea_id: int) -> Response | Rendered:
             owner = chosen.kept
             flash(f"Owner set to {owner.name}." if owner else "Owner cleared.", "success")
             return redirect(url_for("ideas.show", idea_id=idea.id), code=303)
+        if isinstance(chosen.refusal, ChooseOwner):
+            return _story_page(
+                _load(idea_id), 422, owner_form=form, owner_matches=chosen.refusal.matches
+            )
     elif form.seen_owner.errors:
         return _without_version(idea, owner_form=form)
     return _owner_refused(_load(idea_id), form)
+
+
+@bp.route("/<id:idea_id>/progress", methods=["POST"])
+@signed_in
+def record_progress(idea_id: int) -> Response | Rendered:
+    """The owner (or a manager) sets the next step and its date, and adds a progress note."""
+    idea = _load(idea_id)
+    if not can_record_progress(_viewer(), idea):
+        abort(403)
+    form = ProgressForm()
+    if form.validate_on_submit():
+        progress = services.Progress(
+            next_step=form.next_step.data,
+            target_date=form.target_date.data,
+            note=form.note.data or "",
+        )
+        recorded = commit_or_refuse(
+            lambda: services.record_progress(_viewer(), idea, progress),
+            form=form,
+            field="next_step",
+        )
+        if recorded:
+            flash("Progress saved.", "success")
+            return redirect(url_for("ideas.show", idea_id=idea.id, _anchor="progress"), code=303)
+    return _story_page(_load(idea_id), 422, progress_form=form)
 
 
 def _owner_refused(idea: Idea, form: OwnerForm) -> Rendered:

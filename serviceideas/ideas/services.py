@@ -26,6 +26,7 @@ from serviceideas.errors import RuleViolation, required_text
 from serviceideas.extensions import db
 from serviceideas.ideas.models import (
     COMMENT_MAX,
+    NEXT_STEP_MAX,
     NOTE_MAX,
     OPEN_STATUSES,
     TEXT_MAX,
@@ -36,12 +37,18 @@ from serviceideas.ideas.models import (
     Follower,
     Idea,
     Lens,
+    ProgressNote,
     Status,
     StatusChange,
     Vote,
 )
-from serviceideas.ideas.policies import can_change_comment, can_remove_comment, can_review
-from serviceideas.ideas.signals import comment_added, idea_submitted, status_changed
+from serviceideas.ideas.policies import (
+    can_change_comment,
+    can_record_progress,
+    can_remove_comment,
+    can_review,
+)
+from serviceideas.ideas.signals import comment_added, idea_submitted, owner_named, status_changed
 from serviceideas.people.models import Department, User
 
 # Submitting
@@ -537,8 +544,10 @@ def set_owner(
     owner: User | None,
     *,
     seen_owner_id: int | Literal[Unchecked.UNCHECKED] | None = Unchecked.UNCHECKED,
+    now: datetime | None = None,
 ) -> None:
-    """Name who makes the idea happen (any active person), or nobody.
+    """Name who makes the idea happen (any active person), or nobody; a newly named owner
+    is told (`owner_named`), unless they named themselves.
 
     Refused with ChangedMeanwhile only when the owner is no longer the one the reviewer's page
     showed (`seen_owner_id`, None for nobody): a status decision meanwhile changes nothing the
@@ -550,6 +559,7 @@ def set_owner(
     if owner is not None and not owner.is_active:
         raise RuleViolation(f"{owner.name} is deactivated: choose someone active.", "owner")
     owner_id = owner.id if owner is not None else None
+    before = idea.owner_id
     update = sa.update(Idea).where(Idea.id == idea.id)
     if seen_owner_id is not Unchecked.UNCHECKED:
         update = update.where(
@@ -565,3 +575,72 @@ def set_owner(
     # As written: not changes for the unit of work to write back (with a version bump).
     set_committed_value(idea, "owner_id", owner_id)
     set_committed_value(idea, "owner", owner)
+    if owner is not None and owner.id != before:
+        owner_named.send(idea, owner=owner, actor=reviewer, at=now or utcnow())
+
+
+# Momentum: the owner's next step, target date and progress notes
+
+
+@dataclass(frozen=True)
+class Progress:
+    """What the progress form says: the next step and its date (None clears them), and a
+    note for the history (empty: none)."""
+
+    next_step: str | None
+    target_date: date | None
+    note: str = ""
+
+
+def record_progress(
+    actor: User, idea: Idea, progress: Progress, *, now: datetime | None = None
+) -> ProgressNote | None:
+    """Set the open idea's next step and target date and add the note to its history, for
+    its owner or a manager (docs/product.md, "The pipeline"). Returns the note, if one was
+    written.
+
+    One UPDATE of those two columns, which leaves the idea's version alone: a status
+    decision taken meanwhile is not refused because of it."""
+    now = now or utcnow()
+    if not can_record_progress(actor, idea):
+        raise RuleViolation("Only the idea's owner or a manager can record its progress.")
+    if not idea.status.is_open:
+        raise RuleViolation(
+            f"This idea is {idea.status.label.lower()}: there is no next step to record.",
+            "next_step",
+        )
+    next_step = " ".join((progress.next_step or "").split()) or None
+    if next_step is not None and len(next_step) > NEXT_STEP_MAX:
+        raise RuleViolation(f"Keep the next step to {NEXT_STEP_MAX} characters.", "next_step")
+    note = progress.note.strip()
+    if len(note) > NOTE_MAX:
+        raise RuleViolation(f"Keep the note to {NOTE_MAX} characters.", "note")
+    target = progress.target_date
+    # "Today" somewhere on Earth, as for implementation dates: a date kept as it was may
+    # have passed since, and is not refused for that.
+    if (
+        target is not None
+        and target != idea.target_date
+        and target < (now - timedelta(hours=12)).date()
+    ):
+        raise RuleViolation("The target date cannot be in the past.", "target_date")
+    unchanged = (next_step, target) == (idea.next_step, idea.target_date)
+    if unchanged and not note:
+        raise RuleViolation(
+            "Nothing to save: change the next step or its date, or write a note.", "note"
+        )
+    if not unchanged:
+        db.session.execute(
+            sa.update(Idea)
+            .where(Idea.id == idea.id)
+            .values(next_step=next_step, target_date=target)
+            .execution_options(synchronize_session=False)
+        )
+        set_committed_value(idea, "next_step", next_step)
+        set_committed_value(idea, "target_date", target)
+    if not note:
+        return None
+    written = ProgressNote(idea_id=idea.id, author=actor, body=note, created_at=now)
+    db.session.add(written)
+    db.session.flush()
+    return written

@@ -17,6 +17,10 @@ status_changed = _signals.signal("status-changed")
 #: Sent with `sender=comment` (flushed) and `idea=` when someone comments on an idea.
 comment_added = _signals.signal("comment-added")
 
+#: Sent with `sender=idea`, `owner=` (the person newly named), `actor=` (who named them) and
+#: `at=` (when) each time an idea gets a new owner.
+owner_named = _signals.signal("owner-named")
+
 #: Sent with `sender=idea` when its page is drawn; training answers with the title of the
 #: module the idea was started in (from a reflection), others with None. Receivers only read.
 origin_asked = _signals.signal("idea-origin-asked")

@@ -6,12 +6,12 @@ The receivers run inside the sender's transaction and only flush (docs/architect
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from typing import TYPE_CHECKING
 
 from serviceideas.database import utcnow
 from serviceideas.ideas.models import Status
-from serviceideas.ideas.signals import comment_added, status_changed
+from serviceideas.ideas.signals import comment_added, owner_named, status_changed
 from serviceideas.notifications.models import Category, Target
 from serviceideas.notifications.services import (
     announce_training,
@@ -66,6 +66,23 @@ FOLLOWERS_HEAR = {
     Status.DECLINED: "Declined: “{title}”, an idea you follow",
     Status.MERGED: "Merged into idea #{into}: “{title}”, an idea you follow",
 }
+
+
+def owner_was_named(idea: Idea, *, owner: User, actor: User, at: datetime, **_: object) -> None:
+    """A person named as an idea's owner hears of it, unless they named themselves; named
+    again later (after someone else), they are told again (docs/product.md,
+    "Notifications")."""
+    if owner.id == actor.id:
+        return
+    notify(
+        owner.id,
+        Category.IDEAS,
+        f"owner:{idea.id}:{at:%Y%m%dT%H%M%S%f}",
+        f"{actor.name} made you the owner of “{idea.title}”",
+        Target.IDEA,
+        idea.id,
+        "Set its next step and record progress on its page; it is listed under Ideas I own.",
+    )
 
 
 def someone_commented(comment: Comment, *, idea: Idea, **_: object) -> None:
@@ -155,5 +172,6 @@ def connect() -> None:
     roles_changed.connect(roles_were_changed)
     status_changed.connect(idea_moved)
     comment_added.connect(someone_commented)
+    owner_named.connect(owner_was_named)
     feedback_given.connect(trainer_answered)
     enrolled.connect(training_assigned)

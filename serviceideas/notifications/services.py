@@ -480,8 +480,9 @@ def send_role_digests(today: date, stalled: Stalled) -> int:
     year, week, _ = today.isocalendar()
     waiting = queries.waiting_for_review()
     stalled_ideas = queries.stalled_ideas(stalled)
+    past_target = queries.past_target_ideas(today)
     reflections = queries.reflections_written_since(utcnow() - timedelta(days=1))
-    sent = 0
+    sent = _send_owner_digests(today, stalled)
     for manager in queries.active_managers():
         key = f"manager-digest:{year}-W{week:02d}"
         waiting_ideas = plural(waiting, "idea")
@@ -496,6 +497,7 @@ def send_role_digests(today: date, stalled: Stalled) -> int:
                 "manager_digest",
                 waiting=waiting,
                 stalled=stalled_ideas,
+                past_target=past_target,
             )
     if reflections:
         for trainer in queries.active_trainers():
@@ -506,6 +508,31 @@ def send_role_digests(today: date, stalled: Stalled) -> int:
                 sent += queue_email(
                     trainer, key, Category.DIGESTS, title, "trainer_digest", count=reflections
                 )
+    return sent
+
+
+def _send_owner_digests(today: date, stalled: Stalled) -> int:
+    """Owners, weekly: the ideas they own that have stalled or passed their target date
+    (docs/product.md, "Stalled ideas"), each in the app and all in one e-mail."""
+    year, week, _ = today.isocalendar()
+    sent = 0
+    for owner, ideas in queries.lagging_ideas_by_owner(stalled, today):
+        key = f"owner-digest:{year}-W{week:02d}"
+        for idea in ideas:
+            notify(
+                owner.id,
+                Category.DIGESTS,
+                f"{key}:{idea.id}",
+                f"Needs a push: “{idea.title}”, an idea you own",
+                Target.IDEA,
+                idea.id,
+                "It has stalled or passed its target date: record its next step.",
+            )
+        if _wants_digests(owner):
+            title = f"This week: {plural(len(ideas), 'idea')} you own need a push"
+            sent += queue_email(
+                owner, key, Category.DIGESTS, title, "owner_digest", ideas=ideas, today=today
+            )
     return sent
 
 

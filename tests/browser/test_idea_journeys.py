@@ -139,7 +139,9 @@ def test_the_review_form_shows_only_the_fields_the_chosen_step_needs(
     move_to = page.get_by_label("Move to")
     expect(move_to).to_have_value("")  # nothing decided by default
     options = move_to.locator("option")
-    expect(options).to_have_text(["Choose…", "Under review", "Declined", "Merged"])
+    expect(options).to_have_text(
+        ["Choose…", "Under review", "Put into practice (it already happened)", "Declined", "Merged"]
+    )
     merge_into = page.get_by_label("Merge into idea number")
     implemented_on = page.get_by_label("Put into practice on")
     expect(merge_into).to_be_hidden()
@@ -288,3 +290,44 @@ def test_a_posted_comment_empties_the_box_and_keeps_the_focus_there(
     expect(box).to_have_value("")
     expect(box).to_be_focused()
     expect(page.locator("#announcer")).to_have_text("Your comment is posted.")
+
+
+def test_a_manager_picks_an_owner_by_name_and_fast_tracks_the_idea(
+    page: Page, live_server, waiting_idea, browser
+):
+    base = live_server.url
+    sign_in(page, base, "manager@example.com")
+    page.goto(f"{base}/ideas/{waiting_idea}")
+
+    # Typing part of a name offers the people who match; one click names the owner.
+    page.get_by_label("Owner", exact=True).press_sequentially("bo back", delay=30)
+    pick = page.locator("#owner-matches").get_by_role("button", name=re.compile("Bo Backoffice"))
+    expect(pick).to_be_visible()
+    pick.click()
+    expect(
+        page.get_by_role("status").filter(has_text="Owner set to Bo Backoffice.")
+    ).to_be_visible()
+    expect(page.locator("#idea-owner")).to_have_text("Bo Backoffice")
+
+    # It is already in practice: recorded as implemented in one step, with evidence.
+    page.get_by_label("Move to").select_option(label="Put into practice (it already happened)")
+    expect(page.get_by_label("Put into practice on")).to_be_visible()
+    page.get_by_label("Note").fill("Lunchtime call-backs started last week; holds are gone.")
+    page.get_by_label("Put into practice on").fill(utcnow().date().isoformat())
+    page.get_by_role("button", name="Change status").click()
+    expect(page.locator("#idea-status")).to_have_text("Implemented")
+    history = page.locator("#history")
+    expect(history.locator("li")).to_have_count(2)
+    expect(history).to_contain_text("Max Manager put it into practice directly (it was submitted)")
+
+    # The owner was told, and finds it under Ideas I own.
+    owner = browser.new_context().new_page()
+    sign_in(owner, base, "backoffice@example.com")
+    owner.goto(f"{base}/notifications")
+    expect(owner.locator("main")).to_contain_text(
+        "Max Manager made you the owner of “Call customers back instead of holding”"
+    )
+    owner.goto(f"{base}/ideas/mine")
+    owner.get_by_role("link", name="Ideas I own").click()
+    expect(owner.locator("main")).to_contain_text("Call customers back instead of holding")
+    owner.context.close()

@@ -69,9 +69,10 @@ def option_values(page: str) -> list[str]:
 @pytest.mark.parametrize(
     ("status", "steps"),
     [
-        (Status.SUBMITTED, ["under_review", "declined", "merged"]),
-        (Status.UNDER_REVIEW, ["approved", "declined", "merged"]),
-        (Status.APPROVED, ["in_progress", "declined", "merged"]),
+        # Implemented before in progress: the fast track, for what is already in practice.
+        (Status.SUBMITTED, ["under_review", "implemented", "declined", "merged"]),
+        (Status.UNDER_REVIEW, ["approved", "implemented", "declined", "merged"]),
+        (Status.APPROVED, ["in_progress", "implemented", "declined", "merged"]),
         (Status.IN_PROGRESS, ["implemented", "declined"]),
         (Status.DECLINED, ["under_review"]),
     ],
@@ -141,7 +142,7 @@ def test_a_decision_overtaken_by_another_shows_the_idea_now_with_the_note_kept(
     again = form_fields(page, f"/ideas/{idea.id}/status")
     assert again["to"] == "declined"  # still a step from under review: kept
     assert again["note"] == "We tried this in 2019: customers hated it."
-    assert option_values(page) == ["", "approved", "declined", "merged"]
+    assert option_values(page) == ["", "approved", "implemented", "declined", "merged"]
 
     # One click decides again, on the idea as it is now.
     decided = max_client.post(f"/ideas/{idea.id}/status", data=again)

@@ -456,7 +456,7 @@ def test_a_manager_takes_an_idea_from_submitted_to_implemented(client_as, manage
 @pytest.mark.parametrize(
     ("data", "message"),
     [
-        ({"to": "implemented"}, "cannot become implemented"),  # not reachable from submitted
+        ({"to": "in_progress"}, "cannot become in progress"),  # not reachable from submitted
         ({"to": "pilot"}, "Not a valid choice"),
         ({"to": "declined", "note": ""}, "Say why the idea is declined"),
         ({"to": "merged", "merge_into": "999999"}, "There is no idea #999999."),
@@ -546,7 +546,7 @@ def test_owner_is_set_by_email(client_as, manager, make_idea, make_user):
     assert review(client, idea, "owner", owner="OWNER@example.com").status_code == 303
     assert "Olive Owner" in text(client.get(f"/ideas/{idea.id}"))
     unknown = review(client, idea, "owner", owner="ghost@example.com")
-    assert unknown.status_code == 422 and "Nobody has the email address" in text(unknown)
+    assert unknown.status_code == 422 and "Nobody active matches" in text(unknown)
     db.session.refresh(idea)
     assert idea.owner_id == owner.id
 

@@ -71,7 +71,7 @@ def test_the_database_refuses_an_illegal_step_in_the_history(make_idea, make_use
             idea_id=idea.id,
             actor_id=idea.author_id,
             from_status=Status.SUBMITTED,
-            to_status=Status.IMPLEMENTED,
+            to_status=Status.IN_PROGRESS,
         )
     )
     with pytest.raises(IntegrityError):
