@@ -110,6 +110,10 @@ MATRIX: dict[tuple[str, str], dict[str, Expected]] = {
     ("ideas.remove_comment", "POST"): only(REVIEWERS, to("ideas.show")),
     ("ideas.change_status", "POST"): only(REVIEWERS, 400),  # no step chosen
     ("ideas.set_owner", "POST"): only(REVIEWERS, 400),  # no owner chosen
+    ("ideas.owner_matches", "GET"): only(REVIEWERS, 200),  # nothing typed: nobody listed
+    ("ideas.owned", "GET"): signed_in(200),
+    # Someone else's idea, owned by nobody: managers record progress; an empty form, 422.
+    ("ideas.record_progress", "POST"): only(REVIEWERS, 422),
     ("training.mine", "GET"): signed_in(200),
     # Someone else's enrolment: only the learner may open or complete it (tests/training).
     ("training.enrolment", "GET"): signed_in(403),

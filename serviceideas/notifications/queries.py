@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from flask import url_for
 
 from serviceideas.extensions import db
-from serviceideas.ideas.models import Comment, Idea, Stalled, Status
+from serviceideas.ideas.models import Comment, Idea, Stalled, Status, past_target_clause
 from serviceideas.notifications.models import (
     CalendarFeed,
     Category,
@@ -278,6 +278,36 @@ def stalled_ideas(stalled: Stalled, limit: int = 20) -> list[Idea]:
             sa.select(Idea).where(stalled.clause()).order_by(Idea.status_changed_at).limit(limit)
         )
     )
+
+
+def past_target_ideas(today: date, limit: int = 20) -> list[Idea]:
+    """Open ideas past their target date, latest first by that date (docs/product.md,
+    "Stalled ideas")."""
+    return list(
+        db.session.scalars(
+            sa.select(Idea)
+            .where(past_target_clause(today))
+            .order_by(Idea.target_date, Idea.id)
+            .limit(limit)
+        )
+    )
+
+
+def lagging_ideas_by_owner(stalled: Stalled, today: date) -> list[tuple[User, list[Idea]]]:
+    """Each active owner with the open ideas they own that have stalled (the one rule) or
+    passed their target date, longest waiting first: their weekly digest (two queries)."""
+    ideas = db.session.scalars(
+        sa.select(Idea)
+        .join(User, User.id == Idea.owner_id)
+        .where(User.is_active, sa.or_(stalled.clause(), past_target_clause(today)))
+        .order_by(Idea.owner_id, Idea.status_changed_at, Idea.id)
+    ).all()
+    owned: dict[int, list[Idea]] = {}
+    for idea in ideas:
+        assert idea.owner_id is not None  # joined to its owner
+        owned.setdefault(idea.owner_id, []).append(idea)
+    owners = db.session.scalars(sa.select(User).where(User.id.in_(owned)).order_by(User.id))
+    return [(owner, owned[owner.id]) for owner in owners]
 
 
 def reflections_written_since(since: datetime) -> int:
