@@ -20,6 +20,7 @@ from tests.conftest import count_queries
 
 # E-mail on, to a real SMTP server, for the test of preferences and digests.
 from tests.notifications.conftest import app_settings, smtp  # noqa: F401
+from tests.test_migrations import empty_database_url  # noqa: F401  # a fixture
 
 HX = {"HX-Request": "true"}
 
@@ -282,3 +283,76 @@ def test_the_demo_company_has_followers_and_the_news_they_were_sent(app):
     titles = db.session.scalars(news).all()
     assert any("an idea you follow" in title for title in titles)
     assert any(title.startswith("Put into practice for ") for title in titles)
+
+
+# The migration
+
+
+def test_the_migration_makes_existing_authors_voters_and_commenters_follow_once_each(
+    empty_database_url,  # noqa: F811  # the fixture imported above
+):
+    from flask_migrate import downgrade, upgrade
+
+    from serviceideas import create_app
+    from tests.conftest import settings_for_tests
+
+    before, after = "0a2c96d5e3f7", "1b3da7e6f408"
+    app = create_app(settings_for_tests(empty_database_url))
+    with app.app_context():
+        upgrade(revision=before)
+        now, later = "2026-01-01 00:00:00+00:00", "2026-01-02 00:00:00+00:00"
+        with db.engine.begin() as connection:
+
+            def insert(statement, *rows):
+                connection.execute(sa.text(statement), [dict(row) for row in rows])
+
+            insert(
+                "INSERT INTO departments (id, name, kind, created_at)"
+                " VALUES (1, 'D', 'front_line', :now)",
+                {"now": now},
+            )
+            insert(
+                "INSERT INTO users (id, email, name, department_id, is_trainer, is_manager,"
+                " is_admin, active, session_token, created_at, updated_at)"
+                " VALUES (:id, :email, 'P', 1, false, false, false, true, :token, :now, :now)",
+                *(
+                    {"id": n, "email": f"p{n}@example.com", "token": f"t{n}", "now": now}
+                    for n in (1, 2, 3, 4)
+                ),
+            )
+            insert(
+                "INSERT INTO ideas (id, title, problem, proposal, lens, author_id,"
+                " author_department_id, status, vote_count, created_at, status_changed_at,"
+                " version)"
+                " VALUES (:id, 'T', 'P', 'Q', 'care', 1, 1, 'submitted', 0, :now, :now, 1)",
+                *({"id": n, "now": now} for n in (1, 2)),
+            )
+            # Person 2 votes and comments twice on idea 1; person 3 only comments, on idea 2.
+            insert(
+                "INSERT INTO votes (idea_id, user_id, created_at) VALUES (1, 2, :now)",
+                {"now": later},
+            )
+            insert(
+                "INSERT INTO comments (id, idea_id, author_id, body, created_at)"
+                " VALUES (:id, :idea, :author, 'C', :now)",
+                {"id": 1, "idea": 1, "author": 2, "now": now},
+                {"id": 2, "idea": 1, "author": 2, "now": later},
+                {"id": 3, "idea": 2, "author": 3, "now": later},
+            )
+        upgrade(revision=after)
+        with db.engine.connect() as connection:
+            rows = connection.execute(
+                sa.text(
+                    "SELECT idea_id, user_id, automatic, unfollowed_at FROM idea_followers"
+                    " ORDER BY idea_id, user_id"
+                )
+            ).all()
+        assert [tuple(row) for row in rows] == [
+            (1, 1, True, None),
+            (1, 2, True, None),
+            (2, 1, True, None),
+            (2, 3, True, None),
+        ]
+        downgrade(revision=before)
+        assert "idea_followers" not in sa.inspect(db.engine).get_table_names()
+        db.engine.dispose()
