@@ -71,6 +71,9 @@ class Config:
     # worker and server on that database shares them; redis://… or memcached://… also work.
     RATELIMIT_STORAGE_URI = "database://"
     RATELIMIT_ENABLED = True
+    # When the counters cannot be read or written (the database is away), the error is logged
+    # and the request goes on: it then meets the database itself and gets the 503 page.
+    RATELIMIT_SWALLOW_ERRORS = True
     LOGIN_RATE_LIMIT = "10 per minute"
     LOGIN_RATE_LIMIT_PER_ACCOUNT = "5 per minute"
     PASSWORD_LINK_MAX_AGE = 60 * 60 * 72  # seconds a password-set link stays valid

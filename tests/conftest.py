@@ -191,7 +191,8 @@ def app(_schema: None, database_url: str, app_settings: dict[str, Any]) -> Itera
     empty_all_tables(app)
     app.config.clear()
     app.config.update(settings)
-    limiter.reset()
+    with app.app_context():  # this app's counters only: another test's app may be unreachable
+        limiter.reset()
     figures.init_app(app)
 
 

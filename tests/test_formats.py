@@ -26,7 +26,9 @@ def test_a_csv_download_is_a_csv_file_saved_under_its_name():
     response = csv_download([["name", "ideas"], ["=cmd()", 3], ['Zoë, "Z"', 1]], "ideas.csv")
     assert response.mimetype == "text/csv"
     assert response.headers["Content-Disposition"] == "attachment; filename=ideas.csv"
-    rows = list(csv.reader(io.StringIO(response.get_data(as_text=True))))
+    text = response.get_data().decode("utf-8-sig")  # with a byte order mark, for Excel
+    assert response.get_data().startswith(b"\xef\xbb\xbf")
+    rows = list(csv.reader(io.StringIO(text)))
     assert rows == [["name", "ideas"], ["'=cmd()", "3"], ['Zoë, "Z"', "1"]]
 
 

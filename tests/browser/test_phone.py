@@ -219,7 +219,10 @@ def test_a_wide_table_scrolls_by_keyboard_on_a_phone(
     before = region.evaluate("el => el.scrollLeft")
     page.keyboard.press("ArrowRight")
     page.keyboard.press("ArrowRight")
-    assert region.evaluate("el => el.scrollLeft") > before
+    # the browser may scroll smoothly: wait for it to have moved, rather than read at once
+    page.wait_for_function(
+        "([el, before]) => el.scrollLeft > before", arg=[region.element_handle(), before]
+    )
 
 
 def test_the_dashboard_chart_is_readable_on_a_phone(
