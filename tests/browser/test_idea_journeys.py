@@ -331,3 +331,38 @@ def test_a_manager_picks_an_owner_by_name_and_fast_tracks_the_idea(
     owner.get_by_role("link", name="Ideas I own").click()
     expect(owner.locator("main")).to_contain_text("Call customers back instead of holding")
     owner.context.close()
+
+
+def test_anyone_follows_and_unfollows_an_idea_by_keyboard_and_an_unfollow_sticks(
+    page: Page, live_server, demo_company
+):
+    author = db.session.scalar(sa.select(User).where(User.email == "backoffice@example.com"))
+    draft = ideas.IdeaDraft("Call back before closing", "Waiting.", "Call back.", Lens.CARE, None)
+    idea = ideas.submit_idea(author, draft)
+    db.session.commit()
+    sign_in(page, live_server.url, "employee@example.com")
+    page.goto(f"{live_server.url}/ideas/{idea.id}")
+    page.evaluate("window.loadedOnce = true")
+    box = page.locator("#follow")
+
+    # By keyboard, without a reload: the button says it now follows and keeps the focus.
+    box.get_by_role("button", name="Follow", exact=True).focus()
+    page.keyboard.press("Enter")
+    following = box.get_by_role("button", name="Following", exact=True)
+    expect(following).to_be_focused()
+    expect(following).to_have_attribute("aria-pressed", "true")
+    expect(page.locator("#announcer")).to_have_text("You follow this idea.")
+    assert page.evaluate("window.loadedOnce") is True
+
+    page.reload()  # the state comes from the database
+    box.get_by_role("button", name="Following", exact=True).click()
+    expect(box.get_by_role("button", name="Follow", exact=True)).to_be_focused()
+    expect(page.locator("#announcer")).to_have_text("You no longer follow this idea.")
+
+    # Voting afterwards does not make them follow again: the unfollow was their choice.
+    page.locator("#vote").get_by_role("button", name="Vote").click()
+    expect(page.locator("#vote").get_by_role("button", name="Voted")).to_be_visible()
+    page.reload()
+    expect(box.get_by_role("button", name="Follow", exact=True)).to_have_attribute(
+        "aria-pressed", "false"
+    )
