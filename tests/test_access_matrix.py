@@ -137,6 +137,8 @@ MATRIX: dict[tuple[str, str], dict[str, Expected]] = {
     ("training.coverage", "GET"): only(COVERAGE_READERS, 200),
     ("training.department_coverage", "GET"): only(COVERAGE_READERS, 200),
     ("training.coverage_csv", "GET"): only(COVERAGE_READERS, 200),
+    ("training.module_coverage", "GET"): only(COVERAGE_READERS, 200),
+    ("training.module_coverage_csv", "GET"): only(COVERAGE_READERS, 200),
     ("insights.dashboard", "GET"): signed_in(200),
     ("insights.leaderboard", "GET"): signed_in(200),
     ("insights.people", "GET"): only(REVIEWERS, 200),

@@ -174,7 +174,7 @@ def test_seed_demo_adds_training_with_done_due_and_overdue_work(app):
     assert run(app, "seed-demo").exit_code == 0
     assert count(Module) == 8
     audiences = set(db.session.scalars(sa.select(Assignment.audience)))
-    assert audiences == {Audience.EVERYONE, Audience.DEPARTMENTS}
+    assert audiences == {Audience.EVERYONE, Audience.DEPARTMENTS, Audience.BACK_OFFICE}
     today = utcnow().date()
     enrolments = db.session.scalars(sa.select(Enrolment)).all()
     done = [e for e in enrolments if e.is_done]

@@ -212,8 +212,9 @@ def _publish_modules(trainer: User, now: datetime) -> list[Module]:
 
 
 def _assign(trainer: User, modules: list[Module], today: date) -> None:
-    """Assign the modules over the last three months: to everyone, to the back office, and to
-    the teams that meet customers, one of them repeating monthly."""
+    """Assign the modules over the last three months: to everyone, to the back office (one to
+    all back-office teams, new ones included), and to the teams that meet customers, one of
+    them repeating monthly."""
     departments = list(db.session.scalars(sa.select(Department)))
     back_office = [d for d in departments if d.kind is DepartmentKind.BACK_OFFICE]
     by_name = {d.name: d for d in departments}
@@ -224,7 +225,7 @@ def _assign(trainer: User, modules: list[Module], today: date) -> None:
         (5, Audience.EVERYONE, [], 30, 21, Repeat.NONE),
         (7, Audience.EVERYONE, [], 5, 30, Repeat.NONE),
         (2, Audience.DEPARTMENTS, back_office, 70, 20, Repeat.MONTHLY),
-        (6, Audience.DEPARTMENTS, back_office, 45, 14, Repeat.NONE),
+        (6, Audience.BACK_OFFICE, [], 45, 14, Repeat.NONE),  # and back-office teams to come
         (
             3,
             Audience.DEPARTMENTS,

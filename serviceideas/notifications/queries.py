@@ -178,7 +178,12 @@ def _open_training() -> sa.Select[int, int, date, str, datetime | None]:
         .join(Assignment, Enrolment.assignment_id == Assignment.id)
         .join(Module, Assignment.module_id == Module.id)
         .join(User, Enrolment.user_id == User.id)
-        .where(Enrolment.completed_at.is_(None), Assignment.withdrawn_at.is_(None), User.is_active)
+        .where(
+            Enrolment.completed_at.is_(None),
+            Assignment.withdrawn_at.is_(None),
+            Enrolment.withdrawn_at.is_(None),  # withdrawn for them: they moved department
+            User.is_active,
+        )
     )
 
 
@@ -334,6 +339,7 @@ def training_for_calendar(user: User) -> Sequence[CalendarEntry]:
             Enrolment.user_id == user.id,
             Enrolment.completed_at.is_(None),
             Assignment.withdrawn_at.is_(None),
+            Enrolment.withdrawn_at.is_(None),  # withdrawn for them: they moved department
         )
         .order_by(Enrolment.due_on, Enrolment.id)
     )

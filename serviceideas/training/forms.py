@@ -28,6 +28,7 @@ from serviceideas.training.models import (
     ModuleKind,
     Repeat,
 )
+from serviceideas.training.queries import Progress
 
 
 class ModuleForm(Form):
@@ -71,10 +72,19 @@ class ModuleForm(Form):
 
 
 class AssignmentForm(Form):
+    # No choice is made for the trainer: they say who, or are asked to.
     audience = RadioField(
         "Who",
         choices=[
             SelectChoice(Audience.EVERYONE.value, "Everyone, including people who join later"),
+            SelectChoice(
+                Audience.FRONT_LINE.value,
+                "All front-line teams, including teams created later and who joins them",
+            ),
+            SelectChoice(
+                Audience.BACK_OFFICE.value,
+                "All back-office teams, including teams created later and who joins them",
+            ),
             SelectChoice(Audience.DEPARTMENTS.value, "These departments (and who joins them)"),
             SelectChoice(Audience.PEOPLE.value, "These people"),
         ],
@@ -155,6 +165,22 @@ class InboxFilterForm(Form):
         "Show",
         choices=[SelectChoice("waiting", "Waiting for feedback"), SelectChoice("all", "All")],
         default="waiting",
+        validators=[Optional()],
+        filters=[stripped],
+    )
+
+
+class ModuleCoverageFilterForm(Form):
+    """Whom a module's coverage page lists: those behind, those with it still to do, or
+    those who have done it."""
+
+    class Meta:
+        csrf = False
+
+    show = SelectField(
+        "Show",
+        choices=[SelectChoice(progress.value, progress.label) for progress in Progress],
+        default=Progress.BEHIND.value,
         validators=[Optional()],
         filters=[stripped],
     )

@@ -57,6 +57,20 @@ class Audience(enum.StrEnum):
     EVERYONE = "everyone"
     DEPARTMENTS = "departments"
     PEOPLE = "people"
+    # Every department of that kind (people.models.DepartmentKind), including departments
+    # created later: who is in it is read when enrolling, never stored.
+    BACK_OFFICE = "back_office"
+    FRONT_LINE = "front_line"
+
+    @property
+    def label(self) -> str:
+        return {
+            "everyone": "Everyone",
+            "departments": "Departments",
+            "people": "People",
+            "back_office": "All back-office teams",
+            "front_line": "All front-line teams",
+        }[self.value]
 
 
 class Repeat(enum.StrEnum):
@@ -222,6 +236,9 @@ class Enrolment(Model):
         sa.CheckConstraint(
             "(completed_at IS NULL) = (completed_version IS NULL)", name="completion_has_version"
         ),
+        sa.CheckConstraint(
+            "withdrawn_at IS NULL OR completed_at IS NULL", name="only_unfinished_withdrawn"
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -232,6 +249,10 @@ class Enrolment(Model):
     due_on: Mapped[date] = mapped_column(sa.Date)
     completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     completed_version: Mapped[int | None]
+    # Withdrawn for this person alone: they moved to a department the assignment does not
+    # cover (services.withdraw_uncovered). Only unfinished enrolments are; the row stays,
+    # with any draft, and comes back if they move back (docs/product.md, "Assignments").
+    withdrawn_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
     # Eager: an enrolment is always shown with its assignment and module.
     assignment: Mapped[Assignment] = relationship(lazy="joined", innerjoin=True)
@@ -240,6 +261,11 @@ class Enrolment(Model):
     @property
     def is_done(self) -> bool:
         return self.completed_at is not None
+
+    @property
+    def is_withdrawn(self) -> bool:
+        """Not theirs to do any more: the assignment was withdrawn, or withdrawn for them."""
+        return self.withdrawn_at is not None or self.assignment.withdrawn_at is not None
 
     @property
     def period_label(self) -> str | None:
@@ -349,6 +375,12 @@ def is_late(enrolment: HasDueDate, today: date) -> bool:
 
 def due_soon_until(today: date) -> date:
     return today + timedelta(days=DUE_SOON_DAYS)
+
+
+def still_assigned_sql() -> sa.ColumnElement[bool]:
+    """The enrolment stands: neither its assignment was withdrawn nor it, for its person (a
+    query using it joins Assignment). Withdrawn training leaves lists, coverage and reminders."""
+    return sa.and_(Assignment.withdrawn_at.is_(None), Enrolment.withdrawn_at.is_(None))
 
 
 def due_so_far_sql(today: date) -> sa.ColumnElement[bool]:

@@ -5,13 +5,14 @@ Coverage is defined once here — the page, its CSV and the dashboard use these 
 (docs/product.md, "Training coverage"): an enrolment is *assigned* once it exists; *due so
 far*, *overdue* and *late* are the deadline rules of training/models.py (docs/product.md,
 "Training deadlines"); *completed* when done, early, on time or late. *Up to date* is the
-share of enrolments due so far that are done. Only active staff and assignments that were
-not withdrawn count.
+share of enrolments due so far that are done. Only active staff and training still assigned
+count (neither the assignment withdrawn, nor the enrolment withdrawn for its person).
 """
 
 from __future__ import annotations
 
 import difflib
+import enum
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -28,6 +29,7 @@ from serviceideas.training.models import (
     AnswerDraft,
     Assignment,
     Enrolment,
+    HasDueDate,
     Module,
     ModuleIdea,
     ModuleKind,
@@ -40,6 +42,7 @@ from serviceideas.training.models import (
     is_overdue,
     overdue_sql,
     period_label,
+    still_assigned_sql,
     was_late,
 )
 
@@ -61,6 +64,7 @@ class TrainingItem:
     summary: str
     feedback_by: str | None  # who gave feedback on the reflection, if anyone has
     withdrawn: bool  # listed only while done, or while the learner has a draft of it
+    moved_away: bool  # withdrawn for them alone: they moved to a team it does not cover
     has_draft: bool
 
     @property
@@ -136,7 +140,8 @@ def _my_training_statement() -> sa.Select[*tuple[Any, ...]]:
             Module.minutes.label("minutes"),
             Module.summary.label("summary"),
             giver.name.label("feedback_by"),
-            Assignment.withdrawn_at.is_not(None).label("withdrawn"),
+            sa.not_(still_assigned_sql()).label("withdrawn"),
+            Enrolment.withdrawn_at.is_not(None).label("moved_away"),
             AnswerDraft.enrolment_id.is_not(None).label("has_draft"),
         )
         .join(Assignment, Assignment.id == Enrolment.assignment_id)
@@ -150,7 +155,7 @@ def _my_training_statement() -> sa.Select[*tuple[Any, ...]]:
         .where(
             Enrolment.user_id == sa.bindparam("user_id", type_=sa.Integer),
             sa.or_(
-                Assignment.withdrawn_at.is_(None),
+                still_assigned_sql(),
                 Enrolment.completed_at.is_not(None),
                 AnswerDraft.enrolment_id.is_not(None),
             ),
@@ -241,7 +246,9 @@ def people_enrolled_in(assignment: Assignment) -> int:
     """How many enrolments the assignment has, over every period."""
     return (
         db.session.scalar(
-            sa.select(sa.func.count(Enrolment.id)).where(Enrolment.assignment_id == assignment.id)
+            sa.select(sa.func.count(Enrolment.id)).where(
+                Enrolment.assignment_id == assignment.id, Enrolment.withdrawn_at.is_(None)
+            )
         )
         or 0
     )
@@ -274,7 +281,11 @@ def withdrawal_stakes(assignment: Assignment) -> WithdrawalStakes:
         .select_from(Enrolment)
         .join(User, User.id == Enrolment.user_id)
         .outerjoin(AnswerDraft, AnswerDraft.enrolment_id == Enrolment.id)
-        .where(Enrolment.assignment_id == assignment.id, User.is_active)
+        .where(
+            Enrolment.assignment_id == assignment.id,
+            Enrolment.withdrawn_at.is_(None),
+            User.is_active,
+        )
     ).one()
     return WithdrawalStakes(*row)
 
@@ -306,6 +317,7 @@ def assignments_with_progress() -> list[AssignmentProgress]:
             sa.func.count(Enrolment.id).label("enrolled"),
             sa.func.count(Enrolment.completed_at).label("completed"),
         )
+        .where(Enrolment.withdrawn_at.is_(None))
         .group_by(Enrolment.assignment_id)
         .subquery()
     )
@@ -401,7 +413,7 @@ def _coverage(group: QueryableAttribute[Any], today: date) -> dict[Any, Figures]
         .join(Assignment, Enrolment.assignment_id == Assignment.id)
         .join(User, Enrolment.user_id == User.id)
         .join(Department, User.department_id == Department.id)
-        .where(Assignment.withdrawn_at.is_(None), User.is_active)
+        .where(still_assigned_sql(), User.is_active)
         .group_by(group)
     )
     return {key: (assigned, due, done, overdue) for key, assigned, due, done, overdue in rows}
@@ -466,7 +478,7 @@ def people_coverage(department_id: int, today: date) -> list[tuple[User, Figures
             overdue.label("overdue"),
         )
         .join(Assignment, Enrolment.assignment_id == Assignment.id)
-        .where(Assignment.withdrawn_at.is_(None))
+        .where(still_assigned_sql())
         .group_by(Enrolment.user_id)
         .subquery()
     )
@@ -501,7 +513,7 @@ def enrolment_rows(
         .join(Module, Assignment.module_id == Module.id)
         .join(User, Enrolment.user_id == User.id)
         .join(Department, User.department_id == Department.id)
-        .where(Assignment.withdrawn_at.is_(None), User.is_active)
+        .where(still_assigned_sql(), User.is_active)
         .order_by(Department.name, User.name, Module.title, Enrolment.period_start)
     )
 
@@ -588,3 +600,191 @@ def ideas_from_reflections(reflections: list[Reflection]) -> dict[int, list[Star
         idea = StartedIdea(row.id, row.title, row.status, row.created_at)
         found.setdefault(row.enrolment_id, []).append(idea)
     return found
+
+
+# Coverage of one module: who has done it, who is behind, per team and kind
+
+
+def coverage_by_module(today: date) -> list[CoverageRow]:
+    """One row per module anyone is enrolled in, by title; `people` counts the people
+    enrolled (one query)."""
+    assigned, due, completed, overdue = _figures(today)
+    rows = db.session.execute(
+        sa.select(
+            Module.id,
+            Module.title,
+            sa.func.count(sa.distinct(Enrolment.user_id)),
+            assigned,
+            due,
+            completed,
+            overdue,
+        )
+        .select_from(Enrolment)
+        .join(Assignment, Enrolment.assignment_id == Assignment.id)
+        .join(Module, Assignment.module_id == Module.id)
+        .join(User, Enrolment.user_id == User.id)
+        .where(still_assigned_sql(), User.is_active)
+        .group_by(Module.id, Module.title)
+        .order_by(Module.title, Module.id)
+    )
+    return [
+        CoverageRow(row[1], None, row[2], row[3], row[4], row[5], row[6], key=row[0])
+        for row in rows
+    ]
+
+
+@dataclass(frozen=True)
+class ModuleCoverage:
+    """One module's coverage: per department with anyone enrolled (`teams`, by name), per
+    kind of team and in all (`kinds`); `people` counts the people enrolled."""
+
+    teams: list[CoverageRow]
+    kinds: list[CoverageRow]
+
+
+def module_coverage(module_id: int, today: date) -> ModuleCoverage:
+    """One query: the kinds are sums of the teams (each person is in one department)."""
+    assigned, due, completed, overdue = _figures(today)
+    rows = db.session.execute(
+        sa.select(
+            Department.id,
+            Department.name,
+            Department.kind,
+            sa.func.count(sa.distinct(Enrolment.user_id)),
+            assigned,
+            due,
+            completed,
+            overdue,
+        )
+        .select_from(Enrolment)
+        .join(Assignment, Enrolment.assignment_id == Assignment.id)
+        .join(User, Enrolment.user_id == User.id)
+        .join(Department, User.department_id == Department.id)
+        .where(Assignment.module_id == module_id, still_assigned_sql(), User.is_active)
+        .group_by(Department.id, Department.name, Department.kind)
+        .order_by(Department.name)
+    )
+    teams = [
+        CoverageRow(row[1], row[2], row[3], row[4], row[5], row[6], row[7], key=row[0])
+        for row in rows
+    ]
+    kinds = [
+        _sum(kind.label, kind, [row for row in teams if row.kind is kind])
+        for kind in DepartmentKind
+    ]
+    kinds.append(_sum("Everyone", None, teams))
+    return ModuleCoverage(teams, kinds)
+
+
+def _sum(label: str, kind: DepartmentKind | None, rows: list[CoverageRow]) -> CoverageRow:
+    totals = [sum(column) for column in zip(*(_numbers(row) for row in rows), strict=True)]
+    return CoverageRow(label, kind, *(totals or [0, 0, 0, 0, 0]))
+
+
+class Progress(enum.StrEnum):
+    """Where a person stands with one module, over all their enrolments in it."""
+
+    BEHIND = "behind"  # some of it overdue
+    TO_DO = "to_do"  # some of it not done, none overdue
+    DONE = "done"  # all of it done
+
+    @property
+    def label(self) -> str:
+        return {"behind": "Behind", "to_do": "To do, not due yet", "done": "Done"}[self.value]
+
+
+@dataclass(frozen=True, slots=True)
+class PersonProgress:
+    name: str
+    department: str
+    kind: DepartmentKind
+    assigned: int
+    completed: int
+    overdue: int
+    next_due: date | None  # the earliest due date of what they have still to do
+    last_completed: datetime | None
+
+    @property
+    def progress(self) -> Progress:
+        if self.overdue:
+            return Progress.BEHIND
+        return Progress.DONE if self.completed == self.assigned else Progress.TO_DO
+
+
+def module_people(module_id: int, today: date, show: Progress) -> list[PersonProgress]:
+    """The active people enrolled in the module who stand at `show`, by department then
+    name (one query, whatever the number of people or periods)."""
+    open_ = Enrolment.completed_at.is_(None)
+    overdue = sa.func.count(Enrolment.id).filter(overdue_sql(today))
+    statement = (
+        sa.select(
+            User.name,
+            Department.name.label("department"),
+            Department.kind,
+            sa.func.count(Enrolment.id),
+            sa.func.count(Enrolment.completed_at),
+            overdue,
+            sa.func.min(Enrolment.due_on).filter(open_),
+            sa.func.max(Enrolment.completed_at),
+        )
+        .select_from(Enrolment)
+        .join(Assignment, Enrolment.assignment_id == Assignment.id)
+        .join(User, Enrolment.user_id == User.id)
+        .join(Department, User.department_id == Department.id)
+        .where(Assignment.module_id == module_id, still_assigned_sql(), User.is_active)
+        .group_by(User.id, User.name, Department.name, Department.kind)
+        .order_by(Department.name, User.name, User.id)
+    )
+    if show is Progress.BEHIND:
+        statement = statement.having(overdue > 0)
+    elif show is Progress.TO_DO:
+        statement = statement.having(overdue == 0, sa.func.count(Enrolment.id).filter(open_) > 0)
+    else:
+        statement = statement.having(sa.func.count(Enrolment.id).filter(open_) == 0)
+    return [PersonProgress(*row) for row in db.session.execute(statement)]
+
+
+MODULE_CSV_HEADER = ["Name", "Department", "Kind of team", "Period", "Due", "Completed", "Status"]
+
+
+def module_coverage_csv_rows(module_id: int, today: date) -> Iterator[list[str]]:
+    """The module's coverage CSV: its header, then one line per person × period, with
+    labels (docs/product.md, "Training coverage"). Completion facts only."""
+    yield MODULE_CSV_HEADER
+    rows = db.session.execute(
+        sa.select(
+            User.name,
+            Department.name.label("department"),
+            Department.kind,
+            Assignment.repeat,
+            Enrolment.period_start,
+            Enrolment.due_on,
+            Enrolment.completed_at,
+        )
+        .select_from(Enrolment)
+        .join(Assignment, Enrolment.assignment_id == Assignment.id)
+        .join(User, Enrolment.user_id == User.id)
+        .join(Department, User.department_id == Department.id)
+        .where(Assignment.module_id == module_id, still_assigned_sql(), User.is_active)
+        .order_by(Department.name, User.name, User.id, Enrolment.period_start)
+    )
+    for row in rows:
+        yield [
+            row.name,
+            row.department,
+            row.kind.label,
+            period_label(row.repeat, row.period_start) or "Once",
+            row.due_on.strftime("%-d %b %Y"),
+            row.completed_at.strftime("%-d %b %Y") if row.completed_at else "",
+            _status(row, today),
+        ]
+
+
+def _status(enrolment: HasDueDate, today: date) -> str:
+    """A line's status in words, by the deadline rules (docs/product.md, "Training
+    deadlines")."""
+    if enrolment.completed_at is not None:
+        return "Done late" if was_late(enrolment) else "Done"
+    if is_overdue(enrolment, today):
+        return "Overdue"
+    return "Due soon" if is_due_soon(enrolment, today) else "Not due yet"

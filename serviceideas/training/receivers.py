@@ -1,4 +1,5 @@
-"""How training reacts to other features: new joiners are enrolled, ideas are linked back."""
+"""How training reacts to other features: new joiners are enrolled, people who moved
+department leave what no longer covers them, ideas are linked back."""
 
 from __future__ import annotations
 
@@ -15,6 +16,9 @@ if TYPE_CHECKING:
 
 
 def enrol_joiners(people: tuple[User, ...], **_: object) -> None:
+    """In the transaction that created, moved or reactivated them (docs/product.md,
+    "Assignments")."""
+    services.withdraw_uncovered(people)
     services.enrol_new_members(people)
 
 

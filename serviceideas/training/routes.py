@@ -38,6 +38,7 @@ from serviceideas.pagination import Page
 from serviceideas.people.forms import department_choices
 from serviceideas.people.models import Department, User
 from serviceideas.people.policies import is_active_person, requires
+from serviceideas.people.queries import departments_by_name
 from serviceideas.people.services import find_user
 from serviceideas.training import queries, services
 from serviceideas.training.forms import (
@@ -45,6 +46,7 @@ from serviceideas.training.forms import (
     CompleteForm,
     FeedbackForm,
     InboxFilterForm,
+    ModuleCoverageFilterForm,
     ModuleForm,
     WithdrawForm,
     whole_number,
@@ -306,8 +308,12 @@ def _module_action(module_id: int, action: Callable[[User, Module], None], done:
 
 
 def _assignment_form() -> AssignmentForm:
+    """The form, its departments listed by name, each with its kind beside it."""
     form = AssignmentForm()
-    form.departments.choices = department_choices()
+    form.departments.choices = [
+        SelectChoice(department.id, f"{department.name} ({department.kind.label.lower()})")
+        for department in departments_by_name()
+    ]
     return form
 
 
@@ -364,8 +370,7 @@ def assign(module_id: int) -> ResponseReturnValue:
                 flash(f"Assigned {module.title}: {people} enrolled.", "success")
                 return redirect(url_for("training.assignments"), code=303)
         return refusals.refuse(form, url_for("training.assign", module_id=module.id))
-    if not refusals.restore(form):
-        form.audience.data = Audience.EVERYONE.value
+    if not refusals.restore(form):  # no audience chosen for the trainer
         form.due_kind.data = "relative"
         form.due_days.data = 14
     return render_template("training/assign.html", form=form, module=module)
@@ -489,6 +494,7 @@ def coverage() -> str:
         "training/coverage.html",
         departments=remembered(queries.coverage_by_department, today),
         kinds=remembered(queries.coverage_by_kind, today),
+        modules=remembered(queries.coverage_by_module, today),
         today=today,
     )
 
@@ -509,3 +515,39 @@ def department_coverage(department_id: int) -> str:
 def coverage_csv() -> Response:
     today = _today()
     return csv_download(queries.coverage_csv_rows(today), f"training-coverage-{today}.csv")
+
+
+@bp.route("/coverage/modules/<id:module_id>")
+@requires(can_see_coverage)
+def module_coverage(module_id: int) -> ResponseReturnValue:
+    """One module's coverage: per kind of team and per team, and who is behind, has it to do
+    or has done it (the `show` filter)."""
+    module = db.get_or_404(Module, module_id)
+    filters = ModuleCoverageFilterForm(request.args)
+    if not filters.validate():
+        return render_template(
+            "training/module_coverage.html", module=module, filters=filters, coverage=None
+        ), 400
+    today = _today()
+    show = queries.Progress(filters.show.data or queries.Progress.BEHIND.value)
+    return render_template(
+        "training/module_coverage.html",
+        module=module,
+        filters=filters,
+        show=show,
+        coverage=queries.module_coverage(module.id, today),
+        people=queries.module_people(module.id, today, show),
+        today=today,
+    )
+
+
+@bp.route("/coverage/modules/<id:module_id>.csv")
+@requires(can_see_coverage)
+def module_coverage_csv(module_id: int) -> Response:
+    module = db.get_or_404(Module, module_id)
+    today = _today()
+    name = re.sub(r"[^a-z0-9]+", "-", module.title.lower()).strip("-")[:60] or "module"
+    return csv_download(
+        queries.module_coverage_csv_rows(module.id, today),
+        f"training-coverage-of-{name}-{today}.csv",
+    )

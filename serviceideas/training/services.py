@@ -16,7 +16,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from serviceideas.database import insert_ignoring_duplicates, utcnow, violates_unique
 from serviceideas.errors import RuleViolation, required_text
 from serviceideas.extensions import db
-from serviceideas.people.models import Department, User
+from serviceideas.people.models import Department, DepartmentKind, User
 from serviceideas.training.models import (
     ANSWER_MAX,
     ANSWER_MIN,
@@ -301,8 +301,16 @@ def create_assignment(
     return made
 
 
+# The audiences that are every department of one kind, and that kind.
+TEAMS_OF_KIND = {
+    Audience.BACK_OFFICE: DepartmentKind.BACK_OFFICE,
+    Audience.FRONT_LINE: DepartmentKind.FRONT_LINE,
+}
+
+
 def _audience(assignment: Assignment) -> sa.ColumnElement[bool]:
-    """Which active people the assignment is for, as a condition on User."""
+    """Which people the assignment is for, as a condition on User: read at the moment it is
+    asked, so a department created later, or a person moved into one, is in it."""
     if assignment.audience is Audience.DEPARTMENTS:
         return User.department_id.in_(
             sa.select(assignment_departments.c.department_id).where(
@@ -315,6 +323,8 @@ def _audience(assignment: Assignment) -> sa.ColumnElement[bool]:
                 assignment_people.c.assignment_id == assignment.id
             )
         )
+    if (kind := TEAMS_OF_KIND.get(assignment.audience)) is not None:
+        return User.department_id.in_(sa.select(Department.id).where(Department.kind == kind))
     return sa.true()
 
 
@@ -328,12 +338,30 @@ def enrol(assignment: Assignment, today: date, *, only: Collection[int] | None =
     if assignment.withdrawn_at is not None or today < assignment.starts_on:
         return 0
     period = period_start(assignment, today)
+    due_on = due_date(assignment, today)
+    in_audience = sa.select(User.id).where(User.is_active, _audience(assignment))
+    if only is not None:
+        in_audience = in_audience.where(User.id.in_(only))
+    # Back in the audience (moved back, say): what was withdrawn for them is theirs again,
+    # due as for a joiner.
+    restored = db.session.execute(
+        sa.update(Enrolment)
+        .where(
+            Enrolment.assignment_id == assignment.id,
+            Enrolment.period_start == period,
+            Enrolment.withdrawn_at.is_not(None),
+            Enrolment.user_id.in_(in_audience),
+        )
+        .values(withdrawn_at=None, enrolled_on=today, due_on=due_on)
+        .execution_options(synchronize_session=False, preserve_rowcount=True)
+    )
+    assert isinstance(restored, sa.CursorResult)  # an UPDATE's result: it has a row count
     people = sa.select(
         sa.literal(assignment.id),
         User.id,
         sa.literal(period, sa.Date),
         sa.literal(today, sa.Date),
-        sa.literal(due_date(assignment, today), sa.Date),
+        sa.literal(due_on, sa.Date),
     ).where(User.is_active, _audience(assignment))
     if only is not None:
         people = people.where(User.id.in_(only))
@@ -345,7 +373,7 @@ def enrol(assignment: Assignment, today: date, *, only: Collection[int] | None =
     # preserve_rowcount: SQLAlchemy only keeps the count of INSERTs when asked.
     result = db.session.execute(statement.execution_options(preserve_rowcount=True))
     assert isinstance(result, sa.CursorResult)  # an INSERT's result: it has a row count
-    added: int = result.rowcount
+    added: int = result.rowcount + restored.rowcount
     if added:
         enrolled.send(assignment, today=today, only=None if only is None else tuple(only))
     return added
@@ -357,27 +385,63 @@ def active_assignments() -> sa.Select[Assignment]:
 
 def enrol_new_members(people: Sequence[User], *, today: date | None = None) -> int:
     """People joined a department (or the company): enrol them where their audience now
-    includes them — two statements per assignment for any number of people (a staff import
-    sends its batches). Runs on the people feature's `joined_department` signal."""
+    includes them — three statements per assignment for any number of people (a staff
+    import sends its batches). Runs on the people feature's `joined_department` signal."""
     if not people:
         return 0
     today = today or utcnow().date()
     departments = {person.department_id for person in people}
+    kinds = {person.department.kind for person in people}
     for_them = active_assignments().where(
         sa.or_(
             Assignment.audience == Audience.EVERYONE,
-            sa.and_(
-                Assignment.audience == Audience.DEPARTMENTS,
-                Assignment.id.in_(
-                    sa.select(assignment_departments.c.assignment_id).where(
-                        assignment_departments.c.department_id.in_(departments)
-                    )
-                ),
+            Assignment.audience.in_([a for a, kind in TEAMS_OF_KIND.items() if kind in kinds]),
+            Assignment.id.in_(
+                sa.select(assignment_departments.c.assignment_id).where(
+                    assignment_departments.c.department_id.in_(departments)
+                )
             ),
         )
     )
     ids = [person.id for person in people]
     return sum(enrol(a, today, only=ids) for a in db.session.scalars(for_them))
+
+
+def withdraw_uncovered(people: Sequence[User], *, now: datetime | None = None) -> int:
+    """People moved department: their unfinished enrolments whose assignment no longer
+    covers them are withdrawn for them (docs/product.md, "Assignments"). Finished work and
+    its reflection stay as they are; so does a draft, which the person keeps reading on
+    My training. One query for the assignments concerned, then one statement per
+    assignment, whatever the number of people. Returns how many enrolments were withdrawn."""
+    if not people:
+        return 0
+    now = now or utcnow()
+    ids = [person.id for person in people]
+    open_for_them = sa.and_(
+        Enrolment.user_id.in_(ids),
+        Enrolment.completed_at.is_(None),
+        Enrolment.withdrawn_at.is_(None),
+    )
+    concerned = db.session.scalars(
+        active_assignments().where(
+            Assignment.id.in_(sa.select(Enrolment.assignment_id).where(open_for_them))
+        )
+    ).all()
+    withdrawn = 0
+    for assignment in concerned:
+        result = db.session.execute(
+            sa.update(Enrolment)
+            .where(
+                Enrolment.assignment_id == assignment.id,
+                open_for_them,
+                Enrolment.user_id.not_in(sa.select(User.id).where(_audience(assignment))),
+            )
+            .values(withdrawn_at=now)
+            .execution_options(synchronize_session=False, preserve_rowcount=True)
+        )
+        assert isinstance(result, sa.CursorResult)  # an UPDATE's result: it has a row count
+        withdrawn += result.rowcount
+    return withdrawn
 
 
 def enrol_current_periods(*, today: date | None = None) -> int:
@@ -443,7 +507,7 @@ def complete(
     text = (answer or "").strip()
     if len(text) > ANSWER_MAX:
         raise RuleViolation(f"Keep it to {ANSWER_MAX} characters.", "answer")
-    if enrolment.assignment.withdrawn_at is not None:
+    if enrolment.is_withdrawn:
         if enrolment.completed_at is not None or not text:
             return Completion.WITHDRAWN
         _keep_draft(enrolment, text, version, now)

@@ -290,3 +290,64 @@ def test_the_pages_that_keep_what_people_typed_pass_axe_in_both_themes(
     learner.goto(f"{base}/training")
     found += both_themes(learner, "my training, with a withdrawn draft")
     assert not found, "\n".join(found)
+
+
+@pytest.fixture
+def published_module(demo_company):
+    """A published reading, assigned to nobody yet."""
+    trainer = db.session.scalar(sa.select(User).where(User.email == "trainer@example.com"))
+    module = training.create_module(
+        trainer,
+        training.ModuleDraft(
+            title="The front line is your customer",
+            summary="What the back office owes the people who meet customers.",
+            body="Every request from a store is a customer waiting.",
+            kind=ModuleKind.READING,
+            prompt=None,
+            minutes=10,
+        ),
+    )
+    training.publish(trainer, module)
+    db.session.commit()
+    return module
+
+
+def test_all_back_office_teams_reaches_a_new_team_and_whoever_moves_into_it(
+    page: Page, live_server, published_module, browser
+):
+    base = live_server.url
+
+    # The trainer assigns the module to all back-office teams: nothing is chosen for them.
+    sign_in(page, base, "trainer@example.com")
+    page.goto(f"{base}/training/modules/{published_module.id}/assign")
+    expect(page.get_by_label("All back-office teams", exact=False)).not_to_be_checked()
+    expect(page.get_by_label("Logistics (back office)")).to_be_visible()
+    page.get_by_label("All back-office teams", exact=False).check()
+    page.get_by_role("button", name="Assign").click()
+    expect(
+        page.get_by_text(re.compile(r"Assigned The front line is your customer"))
+    ).to_be_visible()
+    expect(page.get_by_role("cell", name="All back-office teams")).to_be_visible()
+
+    # An admin creates a new back-office department and moves a front-line person into it.
+    admin = browser.new_context().new_page()
+    sign_in(admin, base, "admin@example.com")
+    admin.goto(f"{base}/admin/departments")
+    admin.get_by_label("Name").fill("Quality Lab")
+    admin.get_by_label("Back office").check()
+    admin.get_by_role("button", name="Add department").click()
+    expect(admin.get_by_role("cell", name="Quality Lab", exact=True)).to_be_visible()
+    admin.goto(f"{base}/admin/users")
+    admin.get_by_label("Search name or email").fill("employee@example.com")
+    admin.get_by_role("button", name="Filter").click()
+    admin.get_by_role("link", name="Emma Employee").click()
+    admin.get_by_label("Department").select_option(label="Quality Lab")
+    admin.get_by_role("button", name="Save changes").click()
+    admin.context.close()
+
+    # She finds the module in My training.
+    learner = browser.new_context().new_page()
+    sign_in(learner, base, "employee@example.com")
+    learner.get_by_role("navigation", name="Main").get_by_role("link", name="My training").click()
+    expect(learner.get_by_role("link", name="The front line is your customer")).to_be_visible()
+    learner.context.close()
