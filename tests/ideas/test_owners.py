@@ -246,3 +246,5 @@ def test_author_and_owner_see_a_stalled_or_late_idea_others_do_not(
     other = text(client_as(make_user()).get(f"/ideas/{idea.id}"))
     assert "Stalled:" not in other and "past-target" not in other
     assert "Past its target date" in text(client_as(olive).get("/ideas/owned"))
+    # The author's list flags it too.
+    assert "Stalled 60 days" in text(client_as(author).get("/ideas/mine"))
