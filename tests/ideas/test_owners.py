@@ -248,3 +248,18 @@ def test_author_and_owner_see_a_stalled_or_late_idea_others_do_not(
     assert "Past its target date" in text(client_as(olive).get("/ideas/owned"))
     # The author's list flags it too.
     assert "Stalled 60 days" in text(client_as(author).get("/ideas/mine"))
+
+
+def test_the_demo_company_has_an_owned_idea_with_a_next_step_and_a_fast_track(app, client_as):
+    from serviceideas.ideas.models import StatusChange
+    from serviceideas.people.models import User
+
+    assert app.test_cli_runner().invoke(args=["seed-demo"]).exit_code == 0
+    employee = db.session.scalar(sa.select(User).where(User.email == "employee@example.com"))
+    page = text(client_as(employee).get("/ideas/owned"))
+    assert "Next step:</strong> Brief the evening shift" in page
+    fast_tracked = db.session.scalars(
+        sa.select(StatusChange).where(StatusChange.to_status == Status.IMPLEMENTED)
+    ).all()
+    assert sum(step.is_fast_track for step in fast_tracked) == 1
+    assert db.session.scalar(sa.select(sa.func.count(ProgressNote.id))) >= 1
