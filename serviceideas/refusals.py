@@ -16,7 +16,7 @@ the CSRF token are never stored. A kept form is forgotten after `KEPT_FOR`.
 from __future__ import annotations
 
 import secrets
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
@@ -58,7 +58,11 @@ class RefusedForm(Model):
 
 
 def refuse(
-    form: FlaskForm, page: str, *, fragment: Callable[[], str] | None = None
+    form: FlaskForm,
+    page: str,
+    *,
+    fragment: Callable[[], str] | None = None,
+    replacing: Mapping[str, str] | None = None,
 ) -> ResponseReturnValue:
     """Answer a POST whose `form` was refused (by its validators or by `commit_or_refuse`).
 
@@ -67,7 +71,7 @@ def refuse(
     view gives the `fragment` that shows the refused form, answers with it (422) instead,
     putting the same address in the location bar without a new history entry.
     """
-    address = with_refusal(page, keep(form, page))
+    address = with_refusal(page, keep(form, page, replacing))
     if fragment is not None and is_fragment_request():
         response = make_response(fragment(), 422)
         response.headers["HX-Replace-Url"] = address
@@ -75,15 +79,18 @@ def refuse(
     return redirect(address, code=303)
 
 
-def keep(form: FlaskForm, page: str) -> str:
+def keep(form: FlaskForm, page: str, replacing: Mapping[str, str] | None = None) -> str:
     """Store `form`'s input and errors for the signed-in person; answer the token. Commits
-    (the request's own write, if any, was already committed or rolled back)."""
+    (the request's own write, if any, was already committed or rolled back). `replacing`
+    gives values the view chose instead of those sent (a new submission token)."""
     if not current_user.is_authenticated:
         raise RuntimeError("only a signed-in person's refused forms are kept")  # a view's bug
     secret = {"csrf_token"} | {f.name for f in form if isinstance(f, PasswordField)}
     content = {
         "input": [
-            [name, value] for name, value in request.form.items(multi=True) if name not in secret
+            [name, (replacing or {}).get(name, value)]
+            for name, value in request.form.items(multi=True)
+            if name not in secret
         ],
         "errors": {name: [str(m) for m in messages] for name, messages in _errors(form)},
     }

@@ -99,7 +99,7 @@ MATRIX: dict[tuple[str, str], dict[str, Expected]] = {
     ("ideas.mine", "GET"): signed_in(200),
     ("ideas.review", "GET"): only(REVIEWERS, 200),
     ("ideas.new", "GET"): signed_in(200),
-    ("ideas.new", "POST"): signed_in(422),
+    ("ideas.new", "POST"): signed_in(to("ideas.new")),  # refused: back to its page
     ("ideas.show", "GET"): signed_in(200),
     ("ideas.vote", "POST"): signed_in(400),  # no `vote` field: a malformed button, not a form
     ("ideas.follow", "POST"): signed_in(400),  # no `follow` field: a malformed button

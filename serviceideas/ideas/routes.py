@@ -10,11 +10,13 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
 from flask_login import current_user
 from sqlalchemy.orm import lazyload
 from werkzeug.datastructures import MultiDict
 from werkzeug.wrappers import Response
 
+from serviceideas import refusals
 from serviceideas.database import utcnow
 from serviceideas.errors import RuleViolation, render_error
 from serviceideas.extensions import db
@@ -196,8 +198,12 @@ def _to_idea(idea_id: int) -> Response:
 
 @bp.route("/new", methods=["GET", "POST"])
 @signed_in
-def new() -> Response | Rendered:
+def new() -> ResponseReturnValue:
     form = _idea_form()
+    if request.method == "GET" and refusals.restore(form):
+        # Back at a refused form (serviceideas/refusals.py): what was typed, with its token,
+        # so that sending it again is still the same submission.
+        return render_template("ideas/new.html", form=form)
     if request.method == "GET" or request.form.get("prefill") == "1":
         # A form to fill in, started empty or from fields another page posted (a reflection
         # posts its text rather than putting it in a URL); nothing is checked or saved yet.
@@ -220,9 +226,13 @@ def new() -> Response | Rendered:
             form.submission_token.data = new_token()  # sent again, it is another idea
     elif form.submission_token.errors:
         form.submission_token.data = new_token()  # not one of ours: the form gets one
-    if is_fragment_request():
-        return render_template("ideas/_form.html", form=form), 422
-    return render_template("ideas/new.html", form=form), 422
+    # Shown again at an address the browser can go back to, with what was typed.
+    return refusals.refuse(
+        form,
+        url_for("ideas.new"),
+        fragment=lambda: render_template("ideas/_form.html", form=form),
+        replacing={"submission_token": form.submission_token.data or new_token()},
+    )
 
 
 # One idea

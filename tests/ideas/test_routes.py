@@ -100,10 +100,15 @@ def test_an_internal_team_can_be_the_beneficiary(client_as, employee, make_depar
 def test_bad_ideas_come_back_with_the_message_and_the_input(client_as, employee, change, message):
     client = client_as(employee)
     data = {**GOOD, **change}
-    page_response = client.post("/ideas/new", data=data)
+    sent = client.post("/ideas/new", data=data)
+    # Without htmx the refused form is shown at its own page's address (refusals.py)
+    assert sent.status_code == 303 and "refused=" in sent.headers["Location"]
+    page_response = client.get(sent.headers["Location"])
+    assert page_response.status_code == 200
     fragment_response = client.post("/ideas/new", data=data, headers=HX)
+    assert fragment_response.status_code == 422
+    assert "refused=" in fragment_response.headers["HX-Replace-Url"]
     for response in (page_response, fragment_response):
-        assert response.status_code == 422
         assert message in text(response)
         kept = next(GOOD[k] for k in ("title", "problem", "proposal") if k not in change)
         assert kept in text(response)  # nothing typed is lost
