@@ -328,7 +328,13 @@ def _audience(assignment: Assignment) -> sa.ColumnElement[bool]:
     return sa.true()
 
 
-def enrol(assignment: Assignment, today: date, *, only: Collection[int] | None = None) -> int:
+def enrol(
+    assignment: Assignment,
+    today: date,
+    *,
+    only: Collection[int] | None = None,
+    restoring: bool = True,
+) -> int:
     """Enrol the audience (or just those of `only`, people's ids, who are in it) for the
     current period, in one statement.
 
@@ -343,19 +349,22 @@ def enrol(assignment: Assignment, today: date, *, only: Collection[int] | None =
     if only is not None:
         in_audience = in_audience.where(User.id.in_(only))
     # Back in the audience (moved back, say): what was withdrawn for them is theirs again,
-    # due as for a joiner.
-    restored = db.session.execute(
-        sa.update(Enrolment)
-        .where(
-            Enrolment.assignment_id == assignment.id,
-            Enrolment.period_start == period,
-            Enrolment.withdrawn_at.is_not(None),
-            Enrolment.user_id.in_(in_audience),
+    # due as for a joiner. (`restoring=False`: the caller knows nothing was withdrawn.)
+    restored = 0
+    if restoring:
+        result = db.session.execute(
+            sa.update(Enrolment)
+            .where(
+                Enrolment.assignment_id == assignment.id,
+                Enrolment.period_start == period,
+                Enrolment.withdrawn_at.is_not(None),
+                Enrolment.user_id.in_(in_audience),
+            )
+            .values(withdrawn_at=None, enrolled_on=today, due_on=due_on)
+            .execution_options(synchronize_session=False, preserve_rowcount=True)
         )
-        .values(withdrawn_at=None, enrolled_on=today, due_on=due_on)
-        .execution_options(synchronize_session=False, preserve_rowcount=True)
-    )
-    assert isinstance(restored, sa.CursorResult)  # an UPDATE's result: it has a row count
+        assert isinstance(result, sa.CursorResult)  # an UPDATE's result: it has a row count
+        restored = result.rowcount
     people = sa.select(
         sa.literal(assignment.id),
         User.id,
@@ -373,7 +382,7 @@ def enrol(assignment: Assignment, today: date, *, only: Collection[int] | None =
     # preserve_rowcount: SQLAlchemy only keeps the count of INSERTs when asked.
     result = db.session.execute(statement.execution_options(preserve_rowcount=True))
     assert isinstance(result, sa.CursorResult)  # an INSERT's result: it has a row count
-    added: int = result.rowcount + restored.rowcount
+    added: int = result.rowcount + restored
     if added:
         enrolled.send(assignment, today=today, only=None if only is None else tuple(only))
     return added
@@ -404,7 +413,16 @@ def enrol_new_members(people: Sequence[User], *, today: date | None = None) -> i
         )
     )
     ids = [person.id for person in people]
-    return sum(enrol(a, today, only=ids) for a in db.session.scalars(for_them))
+    # New people (a staff import's batch) have nothing withdrawn to give back: one question
+    # saves an UPDATE per assignment.
+    withdrawn = db.session.scalar(
+        sa.select(
+            sa.exists().where(Enrolment.user_id.in_(ids), Enrolment.withdrawn_at.is_not(None))
+        )
+    )
+    return sum(
+        enrol(a, today, only=ids, restoring=bool(withdrawn)) for a in db.session.scalars(for_them)
+    )
 
 
 def withdraw_uncovered(people: Sequence[User], *, now: datetime | None = None) -> int:

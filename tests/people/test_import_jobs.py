@@ -126,7 +126,7 @@ def test_an_import_that_stopped_goes_on_from_where_it_was_and_does_each_row_once
         return real(*args, **kwargs)
 
     monkeypatch.setattr(staff_import, "_next_batch", second_batch_fails)
-    rows = 2 * staff_import.BATCH_ROWS + 10
+    rows = 2 * staff_import.batch_rows() + 10
     response = as_admin.post("/admin/import", data={"text": staff_csv(rows), "apply": "Import"})
     wait_for_imports()
     page = response.headers["Location"]
