@@ -103,7 +103,7 @@ MATRIX: dict[tuple[str, str], dict[str, Expected]] = {
     ("ideas.show", "GET"): signed_in(200),
     ("ideas.vote", "POST"): signed_in(400),  # no `vote` field: a malformed button, not a form
     ("ideas.follow", "POST"): signed_in(400),  # no `follow` field: a malformed button
-    ("ideas.comment", "POST"): signed_in(422),
+    ("ideas.comment", "POST"): signed_in(to("ideas.show")),  # refused: back to the idea
     # Someone else's comment: only its author may edit it (tests/ideas).
     ("ideas.edit_comment", "GET"): signed_in(403),
     ("ideas.edit_comment", "POST"): signed_in(403),

@@ -283,7 +283,9 @@ def _status_form(idea: Idea, formdata: MultiDict[str, str] | None = None) -> Sta
 @bp.route("/<id:idea_id>")
 @signed_in
 def show(idea_id: int) -> Rendered:
-    return _story_page(_load(idea_id))
+    comment_form = CommentForm()
+    refusals.restore(comment_form)  # back at a refused comment: what was typed, and why
+    return _story_page(_load(idea_id), comment_form=comment_form)
 
 
 # Where vote buttons stand, each with the others on the same page: the idea page has one by
@@ -382,7 +384,7 @@ def _comments_fragment(
 
 @bp.route("/<id:idea_id>/comments", methods=["POST"])
 @signed_in
-def comment(idea_id: int) -> Response | Rendered:
+def comment(idea_id: int) -> ResponseReturnValue:
     idea = _load(idea_id)
     form = CommentForm()
     if form.validate_on_submit():
@@ -402,7 +404,12 @@ def comment(idea_id: int) -> Response | Rendered:
         form.submission_token.data = new_token()  # not one of ours: the form gets one
     if is_fragment_request():
         return _comments_fragment(idea, form, 422)
-    return _story_page(idea, 422, comment_form=form)
+    # Without htmx, shown again at the idea's own address (serviceideas/refusals.py).
+    return refusals.refuse(
+        form,
+        url_for("ideas.show", idea_id=idea.id, _anchor="comments"),
+        replacing={"submission_token": form.submission_token.data or new_token()},
+    )
 
 
 def _load_comment(idea_id: int, comment_id: int) -> Comment:

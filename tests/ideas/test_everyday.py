@@ -364,3 +364,22 @@ def test_the_same_comment_form_sent_twice_posts_one_comment(client_as, make_user
     assert text(htmx).count("Only once, please.") == 1
     db.session.commit()
     assert db.session.scalar(sa.select(sa.func.count()).select_from(Comment)) == 1
+
+
+def test_a_refused_comment_without_javascript_comes_back_at_the_ideas_address(
+    client_as, make_idea, make_user
+):
+    """Back after it never asks to send the form again: the refusal is shown by a GET."""
+    idea = make_idea()
+    client = client_as(make_user())
+    long = "Thoughtful words. " * 200  # past the longest comment allowed
+    refused = client.post(f"/ideas/{idea.id}/comments", data={"body": long})
+    assert refused.status_code == 303
+    assert refused.headers["Location"].startswith(f"/ideas/{idea.id}?refused=")
+    page = client.get(refused.headers["Location"])
+    assert page.status_code == 200
+    body = page.get_data(as_text=True)
+    assert "Thoughtful words." in body and "cannot be longer than" in body
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Comment)) == 0
+    # the idea's page without the refusal shows an empty box
+    assert "Thoughtful words." not in client.get(f"/ideas/{idea.id}").get_data(as_text=True)
