@@ -351,3 +351,90 @@ def test_all_back_office_teams_reaches_a_new_team_and_whoever_moves_into_it(
     learner.get_by_role("navigation", name="Main").get_by_role("link", name="My training").click()
     expect(learner.get_by_role("link", name="The front line is your customer")).to_be_visible()
     learner.context.close()
+
+
+def test_the_loop_from_back_office_training_to_an_idea_put_into_practice(
+    page: Page, live_server, demo_company, browser
+):
+    """Issue 15's whole loop: training aimed at the back office reaches a new team, a
+    reflection becomes an idea, a manager records it as already in practice, and the
+    dashboard and the author's notifications show it."""
+    trainer = db.session.scalar(sa.select(User).where(User.email == "trainer@example.com"))
+    module = training.create_module(
+        trainer,
+        training.ModuleDraft(
+            title="Who waits for your work?",
+            summary="The people inside the company who are customers of your team.",
+            body="Think of one colleague who waits for something you do every week.",
+            kind=ModuleKind.REFLECTION,
+            prompt="Who waits for your work, and what would make their day easier?",
+            minutes=15,
+        ),
+    )
+    training.publish(trainer, module)
+    db.session.commit()
+    base = live_server.url
+
+    sign_in(page, base, "trainer@example.com")
+    page.goto(f"{base}/training/modules/{module.id}/assign")
+    page.get_by_label("All back-office teams", exact=False).check()
+    page.get_by_role("button", name="Assign").click()
+    expect(page.get_by_role("cell", name="All back-office teams")).to_be_visible()
+
+    admin = browser.new_context().new_page()
+    sign_in(admin, base, "admin@example.com")
+    admin.goto(f"{base}/admin/departments")
+    admin.get_by_label("Name").fill("Quality Lab")
+    admin.get_by_label("Back office").check()
+    admin.get_by_role("button", name="Add department").click()
+    admin.goto(f"{base}/admin/users")
+    admin.get_by_label("Search name or email").fill("employee@example.com")
+    admin.get_by_role("button", name="Filter").click()
+    admin.get_by_role("link", name="Emma Employee").click()
+    admin.get_by_label("Department").select_option(label="Quality Lab")
+    admin.get_by_role("button", name="Save changes").click()
+    admin.context.close()
+
+    # Emma, now in a back-office team, reflects and turns her reflection into an idea.
+    learner = browser.new_context().new_page()
+    sign_in(learner, base, "employee@example.com")
+    learner.goto(f"{base}/training")
+    learner.get_by_role("link", name="Who waits for your work?").click()
+    learner.get_by_label("Your answer").fill(
+        "The stores wait for our test reports; a short summary first thing would help them."
+    )
+    learner.get_by_role("button", name="Submit my answer").click()
+    learner.get_by_role("button", name="Turn this into a service idea").first.click()
+    expect(learner.get_by_text(re.compile("public", re.IGNORECASE)).first).to_be_visible()
+    learner.get_by_label("Title").fill("A morning summary of test reports for the stores")
+    learner.get_by_label("What we could change").fill(
+        "Send the stores a three-line summary of yesterday's tests at eight."
+    )
+    learner.locator("input[name=lens]").first.check()
+    learner.get_by_label("Who benefits").select_option(index=1)
+    learner.get_by_role("button", name="Submit idea").click()
+    expect(learner.get_by_text("Started in the module")).to_be_visible()
+    idea_url = learner.url
+
+    # A manager records it as already in practice, with its evidence.
+    manager = browser.new_context().new_page()
+    sign_in(manager, base, "manager@example.com")
+    manager.goto(idea_url)
+    manager.get_by_label("Move to").select_option(label="Put into practice (it already happened)")
+    manager.get_by_label("Note").fill(
+        "The summary goes out every morning; the stores asked for it."
+    )
+    manager.get_by_label("Put into practice on").fill(utcnow().date().isoformat())
+    manager.get_by_role("button", name="Change status").click()
+    expect(manager.get_by_text("put it into practice directly")).to_be_visible()
+
+    manager.goto(f"{base}/dashboard")
+    born = manager.locator("section[aria-labelledby=born-heading]")
+    expect(born.get_by_role("row", name="Who waits for your work? 1 1")).to_be_visible()
+    manager.context.close()
+
+    learner.goto(f"{base}/notifications")
+    expect(
+        learner.get_by_text(re.compile("A morning summary of test reports")).first
+    ).to_be_visible()
+    learner.context.close()
