@@ -12,6 +12,7 @@ CI (CI=true), where Java is always installed.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
@@ -35,17 +36,15 @@ from serviceideas.people.models import Department, User
 from serviceideas.training.models import Enrolment, Module
 from tests.browser.conftest import LiveServer
 from tests.browser.test_people_journeys import sign_in
-from tests.conftest import app_for, login_as, settings_for_tests
+from tests.conftest import (
+    app_for,
+    database_of_its_own,
+    login_as,
+    settings_for_tests,
+    xdist_worker,
+)
 
-pytestmark = [
-    pytest.mark.browser,
-    # The pages are checked on a SQLite demo database of their own (demo_company, below), so the
-    # PostgreSQL run of `make test` would only repeat the SQLite run's checks.
-    pytest.mark.skipif(
-        bool(os.environ.get("SERVICEIDEAS_TEST_DATABASE_URL")),
-        reason="checked in the SQLite run: the markup does not depend on the database",
-    ),
-]
+pytestmark = pytest.mark.browser
 
 ROOT = Path(__file__).resolve().parents[2]
 AXE = ROOT / "node_modules" / "axe-core" / "axe.min.js"
@@ -83,13 +82,24 @@ class Demo:
 
 @pytest.fixture(scope="module")
 def demo_company(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Demo]:
-    """The demo company, seeded once for this module on a SQLite database of its own.
+    """The demo company, seeded once for this module on a database of its own: a SQLite file,
+    or in the PostgreSQL run a database beside the run's (so that run checks the pages too).
 
     Seeding takes seconds; the tests here read pages, and their few writes (a vote, a comment,
     feedback) change nothing another test here looks for.
     """
-    database = tmp_path_factory.mktemp("accessibility") / "demo.sqlite"
-    app = app_for(settings_for_tests(f"sqlite:///{database}", WTF_CSRF_ENABLED=True))
+    postgresql = os.environ.get("SERVICEIDEAS_TEST_DATABASE_URL")
+    with contextlib.ExitStack() as stack:
+        if postgresql:
+            name = f"serviceideas_a11y_{xdist_worker() or 'main'}"
+            url = stack.enter_context(database_of_its_own(postgresql, name))
+        else:
+            url = f"sqlite:///{tmp_path_factory.mktemp('accessibility') / 'demo.sqlite'}"
+        yield from _served_demo(url)
+
+
+def _served_demo(url: str) -> Iterator[Demo]:
+    app = app_for(settings_for_tests(url, WTF_CSRF_ENABLED=True))
     with app.app_context():
         db.create_all()
         demo.seed()
