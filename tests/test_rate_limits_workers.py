@@ -35,7 +35,10 @@ import pytest
 from limits import parse
 
 from serviceideas.config import Config
+from serviceideas.database import writing
+from serviceideas.extensions import db
 from serviceideas.people import services
+from serviceideas.people.models import User
 from tests.conftest import PASSWORD, settings_for_tests
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -170,6 +173,15 @@ class Visitor:
         return found.group(1)
 
 
+def quietly(make: Callable[..., User], **given: object) -> User:
+    """A person added while the workers may be writing: like a request, the test's transaction
+    takes SQLite's write lock up front and waits its turn (database.writing()), instead of
+    reading first and finding the database changed under it ("database is locked")."""
+    db.session.commit()
+    with writing():
+        return make(**given)
+
+
 def statuses_across_both_workers(
     server: Server, scenario: Callable[[Visitor], list[int]]
 ) -> list[int]:
@@ -194,7 +206,7 @@ def test_failed_sign_ins_for_one_account_stop_at_the_documented_limit(server, ma
     assert per_account < per_minute("LOGIN_RATE_LIMIT")  # so the per-address one is not reached
 
     def wrong_passwords(visitor: Visitor) -> list[int]:
-        person = make_user()
+        person = quietly(make_user)
         token = visitor.csrf_token("/login")
         form = {"csrf_token": token, "email": person.email, "password": "not " + PASSWORD}
         return [visitor.request("POST", "/login", form)[0] for _ in range(per_account + 1)]
@@ -208,7 +220,7 @@ def test_failed_sign_ins_from_one_address_stop_at_the_documented_limit(server, m
     per_account = per_minute("LOGIN_RATE_LIMIT_PER_ACCOUNT")
 
     def wrong_passwords_for_several(visitor: Visitor) -> list[int]:
-        people = [make_user() for _ in range(per_address // per_account + 1)]
+        people = [quietly(make_user) for _ in range(per_address // per_account + 1)]
         token = visitor.csrf_token("/login")
         statuses = []
         for n in range(per_address + 1):
@@ -225,7 +237,7 @@ def test_password_link_submissions_stop_at_the_documented_limit(server, make_use
     per_address = 20  # @limiter.limit on auth.set_password; SECURITY.md, "Passwords"
 
     def mismatched_passwords(visitor: Visitor) -> list[int]:
-        link = f"/password/{services.password_set_token(make_user(password=None))}"
+        link = f"/password/{services.password_set_token(quietly(make_user, password=None))}"
         token = visitor.csrf_token(link)
         form = {"csrf_token": token, "password": "a good new password", "confirm": "another"}
         return [visitor.request("POST", link, form)[0] for _ in range(per_address + 1)]
