@@ -312,6 +312,25 @@ def published_module(demo_company):
     return module
 
 
+def move_emma_into_a_new_back_office_team(browser, base: str) -> None:
+    """An admin, in a browser of their own, creates the back-office department "Quality Lab"
+    and moves Emma Employee (front line) into it."""
+    admin = browser.new_context().new_page()
+    sign_in(admin, base, "admin@example.com")
+    admin.goto(f"{base}/admin/departments")
+    admin.get_by_label("Name").fill("Quality Lab")
+    admin.get_by_label("Back office").check()
+    admin.get_by_role("button", name="Add department").click()
+    expect(admin.get_by_role("cell", name="Quality Lab", exact=True)).to_be_visible()
+    admin.goto(f"{base}/admin/users")
+    admin.get_by_label("Search name or email").fill("employee@example.com")
+    admin.get_by_role("button", name="Filter").click()
+    admin.get_by_role("link", name="Emma Employee").click()
+    admin.get_by_label("Department").select_option(label="Quality Lab")
+    admin.get_by_role("button", name="Save changes").click()
+    admin.context.close()
+
+
 def test_all_back_office_teams_reaches_a_new_team_and_whoever_moves_into_it(
     page: Page, live_server, published_module, browser
 ):
@@ -330,20 +349,7 @@ def test_all_back_office_teams_reaches_a_new_team_and_whoever_moves_into_it(
     expect(page.get_by_role("cell", name="All back-office teams")).to_be_visible()
 
     # An admin creates a new back-office department and moves a front-line person into it.
-    admin = browser.new_context().new_page()
-    sign_in(admin, base, "admin@example.com")
-    admin.goto(f"{base}/admin/departments")
-    admin.get_by_label("Name").fill("Quality Lab")
-    admin.get_by_label("Back office").check()
-    admin.get_by_role("button", name="Add department").click()
-    expect(admin.get_by_role("cell", name="Quality Lab", exact=True)).to_be_visible()
-    admin.goto(f"{base}/admin/users")
-    admin.get_by_label("Search name or email").fill("employee@example.com")
-    admin.get_by_role("button", name="Filter").click()
-    admin.get_by_role("link", name="Emma Employee").click()
-    admin.get_by_label("Department").select_option(label="Quality Lab")
-    admin.get_by_role("button", name="Save changes").click()
-    admin.context.close()
+    move_emma_into_a_new_back_office_team(browser, base)
 
     # She finds the module in My training.
     learner = browser.new_context().new_page()
@@ -381,19 +387,7 @@ def test_the_loop_from_back_office_training_to_an_idea_put_into_practice(
     page.get_by_role("button", name="Assign").click()
     expect(page.get_by_role("cell", name="All back-office teams")).to_be_visible()
 
-    admin = browser.new_context().new_page()
-    sign_in(admin, base, "admin@example.com")
-    admin.goto(f"{base}/admin/departments")
-    admin.get_by_label("Name").fill("Quality Lab")
-    admin.get_by_label("Back office").check()
-    admin.get_by_role("button", name="Add department").click()
-    admin.goto(f"{base}/admin/users")
-    admin.get_by_label("Search name or email").fill("employee@example.com")
-    admin.get_by_role("button", name="Filter").click()
-    admin.get_by_role("link", name="Emma Employee").click()
-    admin.get_by_label("Department").select_option(label="Quality Lab")
-    admin.get_by_role("button", name="Save changes").click()
-    admin.context.close()
+    move_emma_into_a_new_back_office_team(browser, base)
 
     # Emma, now in a back-office team, reflects and turns her reflection into an idea.
     learner = browser.new_context().new_page()
