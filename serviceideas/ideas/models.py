@@ -26,6 +26,8 @@ TEXT_MAX = 5000
 NOTE_MAX = 2000
 COMMENT_MAX = 2000
 NEXT_STEP_MAX = 300
+STAGE_NAME_MAX = 60
+STAGE_EXPLANATION_MAX = 300
 
 
 class Lens(enum.StrEnum):
@@ -54,6 +56,57 @@ LENS_TEXT = {
         "We remove a place where we push customers away: hold queues, mazes, “not my department”.",
     ),
 }
+
+
+class Compass(enum.StrEnum):
+    """What a change does for the guest: Disney's Guestology compass (docs/product.md,
+    "Journey stages and the compass"). Optional on an idea, beside its lens."""
+
+    NEED = "need"
+    WANT = "want"
+    EMOTION = "emotion"
+    STEREOTYPE = "stereotype"
+
+    @property
+    def label(self) -> str:
+        return COMPASS_TEXT[self][0]
+
+    @property
+    def explanation(self) -> str:
+        return COMPASS_TEXT[self][1]
+
+
+COMPASS_TEXT = {
+    Compass.NEED: ("A need", "It meets something the customer must have done."),
+    Compass.WANT: ("A want", "It serves something the customer would like, beyond the need."),
+    Compass.EMOTION: ("An emotion", "It leaves the customer feeling good about us."),
+    Compass.STEREOTYPE: (
+        "A stereotype",
+        "It strengthens a good picture people have of us, or breaks a bad one.",
+    ),
+}
+
+
+class JourneyStage(Model):
+    """A moment of the customer's journey that an idea may improve (docs/product.md,
+    "Journey stages and the compass"): kept by admins, in order. A stage in use is retired,
+    never deleted: the ideas' foreign key refuses the delete."""
+
+    __tablename__ = "journey_stages"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(sa.String(STAGE_NAME_MAX), unique=True)
+    explanation: Mapped[str] = mapped_column(sa.String(STAGE_EXPLANATION_MAX), default="")
+    position: Mapped[int] = mapped_column(default=0)
+    retired_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    @property
+    def is_retired(self) -> bool:
+        return self.retired_at is not None
+
+    def __repr__(self) -> str:
+        return f"<JourneyStage {self.id} {self.name!r}>"
 
 
 class Status(enum.StrEnum):
@@ -170,6 +223,15 @@ class Idea(Model):
     merged_into_id: Mapped[int | None] = mapped_column(
         sa.ForeignKey("ideas.id", ondelete="RESTRICT"), index=True
     )
+    # The moment of the customer's journey it improves, and what it does for the guest: both
+    # optional (docs/product.md, "Journey stages and the compass").
+    journey_stage_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("journey_stages.id", ondelete="RESTRICT"), index=True
+    )
+    compass: Mapped[Compass | None] = mapped_column(enum_column_type(Compass, "compass"))
+    # Submitted without showing the author's name to colleagues: only managers, admins and
+    # the author see it (docs/product.md, "Speaking up safely").
+    name_hidden: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
     # Kept equal to the rows in `votes` by the vote service, in the same transaction.
     vote_count: Mapped[int] = mapped_column(default=0)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
@@ -193,6 +255,7 @@ class Idea(Model):
     # every user for each list query. Only the idea page shows the owner: one query there.
     owner: Mapped[User | None] = relationship(foreign_keys=[owner_id], lazy="select")
     merged_into: Mapped[Idea | None] = relationship(remote_side=[id], lazy="select")
+    journey_stage: Mapped[JourneyStage | None] = relationship(lazy="select")
 
     @property
     def beneficiary_label(self) -> str:
