@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from wtforms import (
+    BooleanField,
     DateField,
     HiddenField,
     IntegerField,
@@ -61,6 +62,9 @@ class IdeaForm(Form):
     )
     lens = RadioField("Lens", choices=LENS_CHOICES, validators=[InputRequired("Choose a lens.")])
     beneficiary = SelectField("Who benefits", validators=[InputRequired()])
+    # Colleagues see "Name not shown"; managers, admins and the author still see it
+    # (docs/product.md, "Speaking up safely").
+    name_hidden = BooleanField("Don't show my name to colleagues")
     # Where the idea came from, e.g. "module:12" (training). Kept through validation errors.
     origin = HiddenField(validators=[Optional(), Length(max=40)])
     # New for each form shown: sending the form twice submits one idea.

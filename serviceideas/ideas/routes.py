@@ -188,6 +188,7 @@ def _draft(form: IdeaForm) -> services.IdeaDraft:
         beneficiary=beneficiary,
         origin=form.origin.data or None,
         submission_token=form.submission_token.data or None,
+        name_hidden=bool(form.name_hidden.data),
     )
 
 

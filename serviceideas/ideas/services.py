@@ -65,6 +65,8 @@ class IdeaDraft:
     origin: str | None = None
     # The token of the form it came in (serviceideas/submissions.py), or None.
     submission_token: str | None = None
+    # Colleagues do not see the author's name (docs/product.md, "Speaking up safely").
+    name_hidden: bool = False
 
 
 class AlreadySubmitted(RuleViolation):
@@ -113,6 +115,7 @@ def submit_idea(author: User, draft: IdeaDraft, *, now: datetime | None = None) 
         created_at=now,
         status_changed_at=now,
         submission_token=draft.submission_token,
+        name_hidden=draft.name_hidden,
     )
     if draft.submission_token is not None:
         _refuse_if_sent_before(idea)
