@@ -7,6 +7,7 @@ from alembic import context
 from flask import current_app
 
 from serviceideas.database import UTCDateTime
+from serviceideas.ideas.search import outside_the_models
 
 config = context.config
 if config.config_file_name:
@@ -47,6 +48,8 @@ def run_migrations_online():
     conf_args.setdefault("process_revision_directives", process_revision_directives)
     conf_args.setdefault("render_item", render_item)
     conf_args.setdefault("compare_type", True)
+    # Full-text search objects the models do not describe (serviceideas/ideas/search.py).
+    conf_args.setdefault("include_object", outside_the_models)
     # Flask-Migrate turns on batch mode: SQLite cannot ALTER most things, so it copies tables.
 
     with db.engine.connect() as connection:

@@ -13,6 +13,7 @@ from flask_migrate import downgrade, upgrade
 
 from serviceideas import create_app
 from serviceideas.extensions import db
+from serviceideas.ideas.search import outside_the_models
 from tests.conftest import settings_for_tests
 
 
@@ -39,7 +40,10 @@ def test_upgrade_builds_the_models_schema_with_nothing_pending(empty_database_ur
     with app.app_context():
         upgrade()
         with db.engine.connect() as connection:
-            context = MigrationContext.configure(connection, opts={"compare_type": True})
+            # As migrations/env.py does: the search objects are outside the models.
+            context = MigrationContext.configure(
+                connection, opts={"compare_type": True, "include_object": outside_the_models}
+            )
             differences = compare_metadata(context, db.metadata)
         db.engine.dispose()
     assert differences == [], "models changed without a migration: run `flask db migrate`"

@@ -1,0 +1,515 @@
+"""Full-text search over ideas: the list page's matching and ranking, similar ideas while
+typing, the "merge into" title search and the review queue's likely duplicates.
+
+Two implementations of each question, chosen by the database (docs/architecture.md, "Full-text
+search"): on PostgreSQL a stored, generated `tsvector` column with a GIN index, queried with
+`websearch_to_tsquery` and ranked with `ts_rank`; on SQLite an FTS5 table over `ideas`, kept in
+step by triggers, ranked with `bm25`. Both stem English words; a title counts above the problem
+and the proposal. What people type is never an error (docs/product.md, "Search").
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Collection, Iterator, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import sqlalchemy as sa
+from markupsafe import Markup, escape
+
+from serviceideas.extensions import db
+from serviceideas.ideas.models import OPEN_STATUSES, Idea, Status
+
+# The schema. PostgreSQL: a generated column rather than an expression index, because ranking
+# reads every matching idea's vector: stored, ts_rank reads it; as an index expression, it
+# would be recomputed from the title, problem and proposal of each match on every search.
+# Kept out of the ORM model (no page loads it with an idea); migrations/env.py and
+# tests/test_migrations.py leave these objects out of the models-versus-migrations comparison
+# (`outside_the_models`).
+SEARCH_VECTOR = "search_vector"
+SEARCH_INDEX = "ix_ideas_search_vector"
+FTS_TABLE = "ideas_fts"
+
+POSTGRESQL_SCHEMA = (
+    "ALTER TABLE ideas ADD COLUMN search_vector tsvector GENERATED ALWAYS AS ("
+    "setweight(to_tsvector('english', coalesce(title, '')), 'A') || "
+    "setweight(to_tsvector('english', coalesce(problem, '') || ' ' || coalesce(proposal, '')),"
+    " 'B')) STORED",
+    "CREATE INDEX ix_ideas_search_vector ON ideas USING gin (search_vector)",
+)
+# Only changes of the searched text touch the index: a vote updates `ideas` too.
+SQLITE_SCHEMA = (
+    "CREATE VIRTUAL TABLE ideas_fts USING fts5(title, problem, proposal, content='ideas', "
+    "content_rowid='id', tokenize='porter unicode61')",
+    "CREATE TRIGGER ideas_fts_insert AFTER INSERT ON ideas BEGIN "
+    "INSERT INTO ideas_fts(rowid, title, problem, proposal) "
+    "VALUES (new.id, new.title, new.problem, new.proposal); END",
+    "CREATE TRIGGER ideas_fts_delete AFTER DELETE ON ideas BEGIN "
+    "INSERT INTO ideas_fts(ideas_fts, rowid, title, problem, proposal) "
+    "VALUES ('delete', old.id, old.title, old.problem, old.proposal); END",
+    "CREATE TRIGGER ideas_fts_update AFTER UPDATE OF title, problem, proposal ON ideas BEGIN "
+    "INSERT INTO ideas_fts(ideas_fts, rowid, title, problem, proposal) "
+    "VALUES ('delete', old.id, old.title, old.problem, old.proposal); "
+    "INSERT INTO ideas_fts(rowid, title, problem, proposal) "
+    "VALUES (new.id, new.title, new.problem, new.proposal); END",
+)
+# The FTS table is no table of the models: drop_all() would leave it behind, stale.
+SQLITE_DROP = (
+    "DROP TRIGGER IF EXISTS ideas_fts_insert",
+    "DROP TRIGGER IF EXISTS ideas_fts_delete",
+    "DROP TRIGGER IF EXISTS ideas_fts_update",
+    "DROP TABLE IF EXISTS ideas_fts",
+)
+
+
+def _install_with_the_ideas_table(table: sa.Table) -> None:
+    """create_all() makes what the migration makes (tests build their schema that way)."""
+    for event, dialect, statements in (
+        ("after_create", "postgresql", POSTGRESQL_SCHEMA),
+        ("after_create", "sqlite", SQLITE_SCHEMA),
+        ("before_drop", "sqlite", SQLITE_DROP),
+    ):
+        for statement in statements:
+            ddl = sa.DDL(statement)  # type: ignore[no-untyped-call]  # SQLAlchemy leaves it untyped
+            sa.event.listen(table, event, ddl.execute_if(dialect=dialect))
+
+
+_install_with_the_ideas_table(Idea.__table__)  # type: ignore[arg-type]  # a Table at run time
+
+
+def outside_the_models(
+    obj: object, name: str | None, type_: str, reflected: bool, compare_to: object
+) -> bool:
+    """Alembic's include_object: False for the search objects the models do not describe
+    (the FTS table and its shadow tables, the vector column and its index)."""
+    if type_ == "table" and name is not None and name.startswith(FTS_TABLE):
+        return False
+    if type_ == "column" and name == SEARCH_VECTOR:
+        return False
+    return not (type_ == "index" and name == SEARCH_INDEX)
+
+
+# What people type
+
+
+# PostgreSQL's English stop words (Snowball's list): PostgreSQL leaves them out of vectors
+# and queries; SQLite's FTS5 indexes every word, so queries built here leave them out.
+STOP_WORDS = frozenset(
+    """i me my myself we our ours ourselves you your yours yourself yourselves he him his
+    himself she her hers herself it its itself they them their theirs themselves what which
+    who whom this that these those am is are was were be been being have has had having do
+    does did doing a an the and but if or because as until while of at by for with about
+    against between into through during before after above below to from up down in out on
+    off over under again further then once here there when where why how all any both each
+    few more most other some such no nor not only own same so than too very s t can will just
+    don should now""".split()  # noqa: SIM905 - a list of 127 words reads better as text
+)
+# A word as both databases split text: letters and digits (any script). Everything else,
+# quotes and FTS5's operators included, only separates words.
+_WORD = re.compile(r"[^\W_]+")
+# Longer text is cut: nobody types more words in a search, and each costs the index a lookup.
+MAX_TERMS = 32
+
+
+@dataclass(frozen=True, slots=True)
+class Term:
+    words: tuple[str, ...]  # more than one: a phrase ("quoted", or hyphenated like wi-fi)
+    excluded: bool = False
+
+    def fts5(self, *, prefix: bool = False) -> str:
+        """The term as an FTS5 string literal: never an operator, whatever it holds."""
+        return '"' + " ".join(self.words) + '"' + ("*" if prefix else "")
+
+
+def parse(text: str) -> list[Term]:
+    """What someone typed, read as web search reads it: words, "quoted phrases" and -word
+    (left out). Unbalanced quotes close at the end; anything else is only a separator."""
+    terms: list[Term] = []
+    for quoted, excluded, chunk in _chunks(text):
+        words = tuple(word.lower() for word in _WORD.findall(chunk))
+        if not words:
+            continue
+        if quoted or excluded:
+            terms.append(Term(words, excluded))
+        else:
+            # A run like wi-fi or e-mail is one phrase; a plain word is itself.
+            terms.append(Term(words))
+        if len(terms) >= MAX_TERMS:
+            break
+    return terms
+
+
+def _chunks(text: str) -> Iterator[tuple[bool, bool, str]]:
+    """(quoted, excluded, text) for each phrase or whitespace-separated word."""
+    position = 0
+    while position < len(text):
+        character = text[position]
+        if character.isspace():
+            position += 1
+            continue
+        excluded = character == "-" and position + 1 < len(text)
+        start = position + 1 if excluded else position
+        if start < len(text) and text[start] == '"':
+            end = text.find('"', start + 1)
+            end = len(text) if end == -1 else end
+            yield True, excluded, text[start + 1 : end]
+            position = end + 1
+            continue
+        end = start
+        while end < len(text) and not text[end].isspace() and text[end] != '"':
+            end += 1
+        yield False, excluded and end > start, text[start:end]
+        position = max(end, position + 1)
+
+
+def _keeps(term: Term) -> bool:
+    """Whether a term is searched for: a lone stop word is not (as in PostgreSQL)."""
+    return len(term.words) > 1 or term.words[0] not in STOP_WORDS
+
+
+def fts5_query(text: str) -> str:
+    """FTS5 query syntax for what someone typed: the words and phrases ANDed, then NOT each
+    excluded one. Every term is a quoted literal, so the result is always valid. With nothing
+    to look for (only punctuation, stop words or -words), the empty phrase, which matches
+    nothing."""
+    terms = [term for term in parse(text) if _keeps(term)]
+    wanted = [term.fts5() for term in terms if not term.excluded]
+    if not wanted:
+        return NOTHING
+    unwanted = [term.fts5() for term in terms if term.excluded]
+    query = "(" + " AND ".join(wanted) + ")"
+    return " NOT ".join([query, *unwanted])
+
+
+NOTHING = '""'  # FTS5's empty phrase: matches no idea
+
+
+def postgresql_query(text: str) -> str:
+    """What websearch_to_tsquery is given: the text itself, unless nothing in it is wanted
+    (only -words): then nothing, as on SQLite, rather than every idea but a few."""
+    terms = [term for term in parse(text) if _keeps(term)]
+    return text if any(not term.excluded for term in terms) else ""
+
+
+def search_parameter(text: str) -> str:
+    """The value of the list page's search parameter in this database's query language."""
+    return postgresql_query(text) if _dialect() == "postgresql" else fts5_query(text)
+
+
+def _dialect() -> str:
+    return db.session.get_bind().dialect.name
+
+
+def _any_word(text: str) -> list[str]:
+    """The distinct words of `text` worth looking for (stop words out), in order."""
+    seen: dict[str, None] = {}
+    for word in _WORD.findall(text.lower()):
+        if word not in STOP_WORDS and word != "or":
+            seen.setdefault(word)
+        if len(seen) >= MAX_TERMS:
+            break
+    return list(seen)
+
+
+def _any_word_query(words: Sequence[str], dialect: str) -> str:
+    if dialect == "postgresql":
+        # Letters and digits only, so `or` between them is websearch_to_tsquery's OR.
+        return " or ".join(words)
+    return " OR ".join(f'"{word}"' for word in words)
+
+
+# The list page
+
+# The text search configuration, written into the SQL (not a parameter: it must be a regconfig).
+ENGLISH: sa.ColumnElement[Any] = sa.literal_column("'english'::regconfig")
+# The generated column, outside the models (see SEARCH_VECTOR).
+VECTOR: sa.ColumnElement[Any] = sa.literal_column("ideas.search_vector")
+
+
+# bm25's weights for title, problem and proposal: a word in the title counts five times (the
+# statements below write them out too).
+_BM25 = "bm25(ideas_fts, 5.0, 1.0, 1.0)"
+
+
+def matches(parameter: sa.BindParameter[Any], dialect: str) -> sa.ColumnElement[bool]:
+    """Ideas matching the search `parameter` (a search_parameter() value)."""
+    if dialect == "postgresql":
+        return VECTOR.op("@@", return_type=sa.Boolean)(
+            sa.func.websearch_to_tsquery(ENGLISH, parameter)
+        )
+    return Idea.id.in_(
+        sa.select(sa.literal_column("rowid", sa.Integer))
+        .select_from(sa.table(FTS_TABLE))
+        .where(sa.literal_column(FTS_TABLE).op("MATCH")(parameter))
+    )
+
+
+def ranked_matches(parameter: sa.BindParameter[Any], dialect: str) -> sa.Subquery:
+    """The ideas matching `parameter`, as (id, rank): the higher the rank, the better."""
+    if dialect == "postgresql":
+        query = sa.func.websearch_to_tsquery(ENGLISH, parameter)
+        return (
+            sa.select(Idea.id.label("id"), sa.func.ts_rank(VECTOR, query).label("rank"))
+            .where(VECTOR.op("@@", return_type=sa.Boolean)(query))
+            .subquery("search")
+        )
+    return (
+        sa.select(
+            sa.literal_column("rowid", sa.Integer).label("id"),
+            (-sa.literal_column(_BM25, sa.Float)).label("rank"),
+        )
+        .select_from(sa.table(FTS_TABLE))
+        .where(sa.literal_column(FTS_TABLE).op("MATCH")(parameter))
+        .subquery("search")
+    )
+
+
+# Highlighting: the database marks the words that matched (stemmed as it stems them) with two
+# private-use characters; marked() escapes the text and only then puts <mark> around them.
+MARK_START = "\ue000"
+MARK_END = "\ue001"
+
+
+def highlighted(
+    column: str, parameter: sa.BindParameter[Any], dialect: str
+) -> sa.ColumnElement[str]:
+    """The idea's `column` (title or problem) with the matched words between the marks."""
+    if dialect == "postgresql":
+        return sa.func.ts_headline(
+            ENGLISH,
+            getattr(Idea, column),
+            sa.func.websearch_to_tsquery(ENGLISH, parameter),
+            sa.literal(f"HighlightAll=true, StartSel={MARK_START}, StopSel={MARK_END}"),
+        )
+    number = ("title", "problem", "proposal").index(column)
+    return (
+        sa.select(
+            sa.func.highlight(
+                sa.literal_column(FTS_TABLE),
+                sa.literal(number),
+                sa.literal(MARK_START),
+                sa.literal(MARK_END),
+            )
+        )
+        .select_from(sa.table(FTS_TABLE))
+        .where(
+            sa.literal_column(FTS_TABLE).op("MATCH")(parameter),
+            sa.literal_column("ideas_fts.rowid") == Idea.id,
+        )
+        .scalar_subquery()
+    )
+
+
+def marked(shown: str, marks: str | None) -> Markup:
+    """`shown` (the text itself, or the start of it) escaped, with the words `marks` marks in
+    <mark>. Marks that do not fit the text (the text itself held a marker character) are
+    dropped, never trusted."""
+    spans = list(_spans(marks)) if marks else []
+    plain = marks.replace(MARK_START, "").replace(MARK_END, "") if marks else ""
+    common = _common_prefix(shown, plain)
+    if not spans or common == 0:
+        return escape(shown)
+    out: list[str] = []
+    position = 0
+    for start, end in spans:
+        if start >= common:
+            break
+        end = min(end, common)
+        out.append(str(escape(shown[position:start])))
+        out.append(f"<mark>{escape(shown[start:end])}</mark>")
+        position = end
+    out.append(str(escape(shown[position:])))
+    return Markup("".join(out))  # noqa: S704 - every piece escaped above
+
+
+def _spans(marks: str) -> Iterator[tuple[int, int]]:
+    """(start, end) of each marked run, as positions in the text without the marks."""
+    position = 0
+    start: int | None = None
+    for character in marks:
+        if character == MARK_START and start is None:
+            start = position
+        elif character == MARK_END and start is not None:
+            yield start, position
+            start = None
+        elif character not in (MARK_START, MARK_END):
+            position += 1
+
+
+def _common_prefix(first: str, second: str) -> int:
+    length = min(len(first), len(second))
+    for index in range(length):
+        if first[index] != second[index]:
+            return index
+    return length
+
+
+# Similar ideas, the merge picker and likely duplicates
+
+
+@dataclass(frozen=True, slots=True)
+class Match:
+    """An idea found like another, as a suggestion shows it."""
+
+    id: int
+    title: str
+    status: Status
+    vote_count: int
+
+
+def _not_excluded(exclude: Collection[int]) -> list[sa.ColumnElement[bool]]:
+    conditions = [Idea.status != Status.MERGED]
+    if exclude:
+        conditions.append(Idea.id.not_in(list(exclude)))
+    return conditions
+
+
+def _found(
+    search: sa.Subquery, conditions: list[sa.ColumnElement[bool]], limit: int
+) -> list[Match]:
+    rows = db.session.execute(
+        sa.select(Idea.id, Idea.title, Idea.status, Idea.vote_count)
+        .join(search, search.c.id == Idea.id)
+        .where(*conditions)
+        .order_by(search.c.rank.desc(), Idea.vote_count.desc(), Idea.id)
+        .limit(limit)
+    )
+    return [Match(*row) for row in rows]
+
+
+def similar_ideas(text: str, *, limit: int = 5, exclude: Collection[int] = ()) -> list[Match]:
+    """The ideas most like `text` (a title being typed, perhaps with its problem): any of its
+    words may match (stemmed, stop words ignored), best first; merged ideas left out. One
+    query, none for text without a word worth looking for."""
+    words = _any_word(text)
+    if not words or limit < 1:
+        return []
+    dialect = _dialect()
+    parameter = sa.bindparam("search", _any_word_query(words, dialect), type_=sa.String)
+    return _found(ranked_matches(parameter, dialect), _not_excluded(exclude), limit)
+
+
+def titles_matching(
+    text: str, *, limit: int = 8, exclude: Collection[int] = (), open_only: bool = False
+) -> list[Match]:
+    """Ideas whose title holds every word typed, the last as a prefix (typing "refu" finds
+    "refunds"), best first: the review panel's "merge into" picker. Merged ideas left out."""
+    words = [word.lower() for word in _WORD.findall(text)][:MAX_TERMS]
+    if not words or limit < 1:
+        return []
+    *whole, last = words
+    whole = [word for word in whole if word not in STOP_WORDS]
+    dialect = _dialect()
+    if dialect == "postgresql":
+        # :A keeps to the title's lexemes (weight A); :* makes the last a prefix.
+        query = " & ".join([*(f"{word}:A" for word in whole), f"{last}:*A"])
+        tsquery = sa.func.to_tsquery(ENGLISH, sa.bindparam("search", query))
+        search = (
+            sa.select(Idea.id.label("id"), sa.func.ts_rank(VECTOR, tsquery).label("rank"))
+            .where(VECTOR.op("@@", return_type=sa.Boolean)(tsquery))
+            .subquery("search")
+        )
+    else:
+        terms = [*(f'"{word}"' for word in whole), f'"{last}"*']
+        query = "title : (" + " AND ".join(terms) + ")"
+        search = ranked_matches(sa.bindparam("search", query, type_=sa.String), dialect)
+    conditions = _not_excluded(exclude)
+    if open_only:
+        conditions.append(Idea.status.in_(OPEN_STATUSES))
+    return _found(search, conditions, limit)
+
+
+# A likely duplicate scores at least this share of what the idea itself scores against its own
+# title and problem (an idea matches itself best). Near-duplicates worded differently score
+# about half; an idea sharing one ordinary word with it, well under a quarter
+# (tests/ideas/test_search.py).
+DUPLICATE_SHARE = 0.3
+
+
+def likely_duplicates(idea_ids: Sequence[int], *, per_idea: int = 3) -> dict[int, list[Match]]:
+    """For each idea, the other ideas (not merged) most like its title and problem, at most
+    `per_idea`, best first, above DUPLICATE_SHARE of its own score. Two queries whatever the
+    number of ideas: their words, then one search for all of them."""
+    ids = list(dict.fromkeys(idea_ids))
+    found: dict[int, list[Match]] = {idea_id: [] for idea_id in ids}
+    if not ids or per_idea < 1:
+        return found
+    texts = db.session.execute(
+        sa.select(Idea.id, Idea.title, Idea.problem).where(Idea.id.in_(ids))
+    ).all()
+    dialect = _dialect()
+    sources = [
+        (idea_id, _any_word_query(words, dialect))
+        for idea_id, title, problem in texts
+        if (words := _any_word(f"{title} {problem}"))
+    ]
+    if not sources:
+        return found
+    statement = _POSTGRESQL_DUPLICATES if dialect == "postgresql" else _SQLITE_DUPLICATES
+    parameters: dict[str, Any] = {
+        "per_idea": per_idea,
+        "share": DUPLICATE_SHARE,
+        "merged": Status.MERGED.value,
+    }
+    if dialect == "postgresql":
+        parameters["source_ids"] = [source for source, _ in sources]
+        parameters["queries"] = [query for _, query in sources]
+    else:
+        parameters["sources"] = json.dumps(sources)
+    for source, idea_id, title, status, vote_count in db.session.execute(
+        sa.text(statement), parameters
+    ):
+        found[source].append(Match(idea_id, title, Status(status), vote_count))
+    return found
+
+
+# For each idea (source), its own score against its words, then the best others within the
+# share of it. PostgreSQL: one LATERAL search per idea.
+_POSTGRESQL_DUPLICATES = """
+SELECT s.source_id, m.id, m.title, m.status, m.vote_count
+FROM unnest(CAST(:source_ids AS integer[]), CAST(:queries AS text[])) AS s(source_id, query)
+CROSS JOIN LATERAL (SELECT websearch_to_tsquery('english', s.query) AS q) AS tq
+JOIN ideas AS own ON own.id = s.source_id
+CROSS JOIN LATERAL (
+    SELECT i.id, i.title, i.status, i.vote_count, ts_rank(i.search_vector, tq.q) AS rank
+    FROM ideas AS i
+    WHERE i.search_vector @@ tq.q AND i.id <> s.source_id AND i.status <> :merged
+      AND ts_rank(i.search_vector, tq.q) >= :share * ts_rank(own.search_vector, tq.q)
+    ORDER BY rank DESC, i.vote_count DESC, i.id
+    LIMIT :per_idea
+) AS m
+ORDER BY s.source_id, m.rank DESC, m.vote_count DESC, m.id
+"""
+
+# SQLite: every idea's search in one statement (the sources as JSON), scores compared within
+# each idea's own matches by window functions.
+_SQLITE_DUPLICATES = """
+WITH sources AS (
+    SELECT json_extract(value, '$[0]') AS source_id, json_extract(value, '$[1]') AS query
+    FROM json_each(:sources)
+), scored AS (
+    SELECT sources.source_id, ideas_fts.rowid AS id, -bm25(ideas_fts, 5.0, 1.0, 1.0) AS rank
+    FROM sources CROSS JOIN ideas_fts
+    WHERE ideas_fts MATCH sources.query
+), compared AS (
+    SELECT scored.source_id, scored.id, scored.rank,
+           max(CASE WHEN scored.id = scored.source_id THEN scored.rank END)
+               OVER (PARTITION BY scored.source_id) AS own_rank
+    FROM scored
+), kept AS (
+    SELECT compared.source_id, ideas.id, ideas.title, ideas.status, ideas.vote_count,
+           compared.rank,
+           row_number() OVER (
+               PARTITION BY compared.source_id
+               ORDER BY compared.rank DESC, ideas.vote_count DESC, ideas.id
+           ) AS place
+    FROM compared JOIN ideas ON ideas.id = compared.id
+    WHERE compared.id <> compared.source_id AND ideas.status <> :merged
+      AND compared.rank >= :share * compared.own_rank
+)
+SELECT source_id, id, title, status, vote_count FROM kept
+WHERE place <= :per_idea
+ORDER BY source_id, place
+"""
