@@ -114,6 +114,8 @@ MATRIX: dict[tuple[str, str], dict[str, Expected]] = {
     ("ideas.owned", "GET"): signed_in(200),
     # Someone else's idea, owned by nobody: managers record progress; an empty form, 422.
     ("ideas.record_progress", "POST"): only(REVIEWERS, 422),
+    # Someone else's idea: only its author shows their hidden name (tests/ideas).
+    ("ideas.show_name", "POST"): signed_in(403),
     ("training.mine", "GET"): signed_in(200),
     # Someone else's enrolment: only the learner may open or complete it (tests/training).
     ("training.enrolment", "GET"): signed_in(403),
@@ -197,6 +199,7 @@ def test_only_routes_for_an_objects_owner_turn_everyone_away_here():
     assert sorted(turned_away) == [
         ("ideas.edit_comment", "GET"),  # the comment's author is let in (tests/ideas)
         ("ideas.edit_comment", "POST"),
+        ("ideas.show_name", "POST"),  # the idea's author (tests/ideas/test_hidden_names.py)
         ("notifications.open_one", "GET"),  # the notification's person (tests/notifications)
         ("notifications.open_one", "POST"),
         ("training.complete", "POST"),  # the learner (tests/training)

@@ -34,6 +34,7 @@ from serviceideas.ideas.models import (
     StatusChange,
     Vote,
 )
+from serviceideas.ideas.policies import HIDDEN_NAME, author_shown_sql, sees_hidden_authors
 from serviceideas.ideas.signals import origin_asked
 from serviceideas.people.models import Department, DepartmentKind, User
 from serviceideas.urls import DATABASE_INT_MAX
@@ -108,7 +109,9 @@ class IdeaCard:
     voted: bool  # by the viewer: the card's vote button shows it
     created_at: datetime
     status_changed_at: datetime
-    author_id: int  # no vote button on the viewer's own ideas
+    # No vote button on the viewer's own ideas. Both None and HIDDEN_NAME when the author hid
+    # their name from this viewer (docs/product.md, "Speaking up safely").
+    author_id: int | None
     author_name: str
     department_name: str
     department_kind: DepartmentKind
@@ -188,9 +191,24 @@ LIST_FILTERS: tuple[ListFilter, ...] = (
         lambda _: Idea.beneficiary_department_id.is_(None),
     ),
     ListFilter("beneficiary_id", _beneficiary_id, lambda p: Idea.beneficiary_department_id == p),
-    ListFilter("author_id", lambda f: f.author_id, lambda p: Idea.author_id == p),
+    # A colleague asking for someone's ideas is not shown those they wrote with their name
+    # hidden: the list would name them.
+    ListFilter(
+        "author_id",
+        lambda f: f.author_id,
+        lambda p: sa.and_(Idea.author_id == p, _author_shown()),
+    ),
     ListFilter("pattern", _search_pattern, _matches_text),
 )
+
+
+def _author_shown() -> sa.ColumnElement[bool]:
+    """Whether the viewer of a list may see an idea's author (`can_see_author`), from the
+    statement's parameters `viewer_id` and `sees_hidden_authors`."""
+    return author_shown_sql(
+        sa.bindparam("viewer_id", type_=sa.Integer),
+        sa.bindparam("sees_hidden_authors", type_=sa.Boolean),
+    )
 
 
 def encode_cursor(sort: Sort, idea: Idea | IdeaCard) -> str:
@@ -268,6 +286,7 @@ def list_ideas(
     parameters: dict[str, object] = {
         **asked,
         "viewer_id": viewer.id,
+        "sees_hidden_authors": sees_hidden_authors(viewer),
         "count_limit": up_to + 1,
         "limit": limit + 1,
     }
@@ -346,8 +365,8 @@ def _list_statements(
             voted.label("voted"),
             Idea.created_at.label("created_at"),
             Idea.status_changed_at.label("status_changed_at"),
-            Idea.author_id.label("author_id"),
-            User.name.label("author_name"),
+            sa.case((_author_shown(), Idea.author_id), else_=sa.null()).label("author_id"),
+            sa.case((_author_shown(), User.name), else_=HIDDEN_NAME).label("author_name"),
             Department.name.label("department_name"),
             Department.kind.label("department_kind"),
             beneficiary.name.label("beneficiary_name"),

@@ -20,7 +20,7 @@ from serviceideas import refusals
 from serviceideas.database import utcnow
 from serviceideas.errors import RuleViolation, render_error
 from serviceideas.extensions import db
-from serviceideas.forms import SelectChoice
+from serviceideas.forms import EmptyForm, SelectChoice
 from serviceideas.htmx import hx_redirect, is_fragment_request, is_htmx_request
 from serviceideas.ideas import queries, services
 from serviceideas.ideas.forms import (
@@ -52,6 +52,7 @@ from serviceideas.ideas.policies import (
     can_record_progress,
     can_remove_comment,
     can_review,
+    can_show_name,
 )
 from serviceideas.ideas.queries import EXTERNAL, IdeaFilters, Sort
 from serviceideas.people.forms import department_choices
@@ -287,6 +288,22 @@ def show(idea_id: int) -> Rendered:
     comment_form = CommentForm()
     refusals.restore(comment_form)  # back at a refused comment: what was typed, and why
     return _story_page(_load(idea_id), comment_form=comment_form)
+
+
+@bp.route("/<id:idea_id>/show-name", methods=["POST"])
+@signed_in
+def show_name(idea_id: int) -> Response | Rendered:
+    """The author shows their hidden name on the idea, for good (docs/product.md, "Speaking
+    up safely"); anyone else is refused."""
+    idea = _load(idea_id)
+    if not can_show_name(_viewer(), idea):
+        abort(403)
+    if not EmptyForm().validate_on_submit():
+        return render_error(400, "This form has expired: reload the idea's page and try again.")
+    shown = commit_or_refuse(lambda: services.show_author_name(_viewer(), idea))
+    if shown:
+        flash("Your name is now shown on this idea.", "success")
+    return redirect(url_for("ideas.show", idea_id=idea.id), code=303)
 
 
 # Where vote buttons stand, each with the others on the same page: the idea page has one by

@@ -47,6 +47,7 @@ from serviceideas.ideas.policies import (
     can_record_progress,
     can_remove_comment,
     can_review,
+    can_show_name,
 )
 from serviceideas.ideas.signals import comment_added, idea_submitted, owner_named, status_changed
 from serviceideas.people.models import Department, User
@@ -137,6 +138,22 @@ def submit_idea(author: User, draft: IdeaDraft, *, now: datetime | None = None) 
     db.session.flush()
     idea_submitted.send(idea, origin=draft.origin)
     return idea
+
+
+def show_author_name(author: User, idea: Idea) -> None:
+    """The author shows their name on an idea they sent with it hidden (docs/product.md,
+    "Speaking up safely"). There is no way back: colleagues may have seen it by then. Showing
+    a name already shown changes nothing. One conditional UPDATE, without the idea's version:
+    a name shown is no reason to refuse a manager's decision taken at the same moment."""
+    if not can_show_name(author, idea):
+        raise RuleViolation("Only the person who wrote an idea can show their name on it.")
+    db.session.execute(
+        sa.update(Idea)
+        .where(Idea.id == idea.id, Idea.author_id == author.id, Idea.name_hidden.is_(True))
+        .values(name_hidden=False)
+        .execution_options(synchronize_session=False)
+    )
+    set_committed_value(idea, "name_hidden", False)
 
 
 def _refuse_if_sent_before(idea: Idea) -> None:

@@ -333,7 +333,9 @@ def people_leaderboard(period: Period, limit: int = LEADERBOARD_SIZE) -> list[Le
     """People by ideas they authored that were put into practice in the period, each idea
     credited to the department its author was in when submitting it, as the department
     tables credit it (docs/product.md, "Leaderboard"): someone who moved has one credit per
-    department, and the credits of everyone listed add up to the department tables' figures.
+    department, and the credits of everyone listed add up to the department tables' figures,
+    less the ideas whose authors hid their name. Those count for the department only: this
+    table is public, and would name them (docs/product.md, "Speaking up safely").
 
     Ties: whoever had an idea put into practice first in the period ranks higher; then by
     name, then by account number, so the order never changes between two looks (one query).
@@ -345,7 +347,7 @@ def people_leaderboard(period: Period, limit: int = LEADERBOARD_SIZE) -> list[Le
             sa.func.count(Idea.id).label("implemented"),
             sa.func.min(Idea.implemented_on).label("first_on"),
         )
-        .where(implemented_in(period))
+        .where(implemented_in(period), Idea.name_hidden.is_(False))
         .group_by(Idea.author_id, Idea.author_department_id)
         .subquery()
     )

@@ -19,9 +19,11 @@ from sqlalchemy.orm import aliased
 from serviceideas.errors import RuleViolation
 from serviceideas.extensions import db
 from serviceideas.ideas.models import Idea, Lens
+from serviceideas.ideas.policies import HIDDEN_NAME, author_shown_to
 from serviceideas.insights.metrics import count_implemented, implemented_in
 from serviceideas.insights.periods import Period
 from serviceideas.people.models import Department, DepartmentKind, User
+from serviceideas.people.policies import Someone
 from serviceideas.training.models import Module, ModuleIdea
 
 
@@ -34,11 +36,12 @@ class Story:
     implemented_on: date
     implementation_note: str  # what changed and the value it added
     lens: Lens
-    author_name: str
+    author_name: str  # HIDDEN_NAME for a viewer the author hid it from
+    author_shown: bool  # whether the viewer may see who wrote it (can_see_author)
     author_active: bool
     team: str  # the author's department when submitting: the one the idea counts for
     team_kind: DepartmentKind
-    owner_name: str | None
+    owner_name: str | None  # HIDDEN_NAME, too, when the hidden author owns it
     beneficiary: str | None  # the internal team it was for; None: external customers
     module_title: str | None  # the training module it was started from, if any
 
@@ -76,10 +79,12 @@ def _after(cursor: str) -> sa.ColumnElement[bool]:
     return sa.or_(Idea.implemented_on < day, sa.and_(Idea.implemented_on == day, Idea.id < number))
 
 
-def _stories(period: Period) -> sa.Select[*tuple[Any, ...]]:
+def _stories(period: Period, viewer: Someone) -> sa.Select[*tuple[Any, ...]]:
     """Every idea put into practice in the period, newest first, with one labelled column per
     Story field (one statement: the people, teams and module are joined, never loaded one by
-    one)."""
+    one). An author who hid their name from `viewer` is not named, nor shown as owner
+    (docs/product.md, "Speaking up safely"); their team still is."""
+    shown = author_shown_to(viewer)
     author, owner = aliased(User), aliased(User)
     team, beneficiary = aliased(Department), aliased(Department)
     # An idea is linked to the module it was started from once; should two modules ever name
@@ -99,11 +104,18 @@ def _stories(period: Period) -> sa.Select[*tuple[Any, ...]]:
             Idea.implemented_on.label("implemented_on"),
             Idea.implementation_note.label("implementation_note"),
             Idea.lens.label("lens"),
-            author.name.label("author_name"),
-            author.is_active.label("author_active"),
+            sa.case((shown, author.name), else_=HIDDEN_NAME).label("author_name"),
+            shown.label("author_shown"),
+            sa.case((shown, author.is_active), else_=sa.true()).label("author_active"),
             team.name.label("team"),
             team.kind.label("team_kind"),
-            owner.name.label("owner_name"),
+            sa.case(
+                (
+                    sa.or_(shown, Idea.owner_id.is_(None), Idea.owner_id != Idea.author_id),
+                    owner.name,
+                ),
+                else_=HIDDEN_NAME,
+            ).label("owner_name"),
             beneficiary.name.label("beneficiary"),
             module_title.label("module_title"),
         )
@@ -117,10 +129,13 @@ def _stories(period: Period) -> sa.Select[*tuple[Any, ...]]:
     )
 
 
-def what_changed(period: Period, *, after: str | None = None, limit: int = 25) -> StoryPage:
-    """One page of the stories: `limit` of them after the cursor `after` (RuleViolation if it
-    is not one this page wrote). Two queries, however many ideas there are."""
-    query = _stories(period)
+def what_changed(
+    period: Period, viewer: Someone, *, after: str | None = None, limit: int = 25
+) -> StoryPage:
+    """One page of the stories, as `viewer` may read them: `limit` of them after the cursor
+    `after` (RuleViolation if it is not one this page wrote). Two queries, however many ideas
+    there are."""
+    query = _stories(period, viewer)
     if after:
         query = query.where(_after(after))
     rows = db.session.execute(query.limit(limit + 1)).all()
@@ -129,7 +144,8 @@ def what_changed(period: Period, *, after: str | None = None, limit: int = 25) -
     return StoryPage(stories, count_implemented(period), next_cursor)
 
 
-def every_story(period: Period) -> Iterator[Story]:
-    """All the stories of the period, newest first, for the download (one query)."""
-    for row in db.session.execute(_stories(period)):
+def every_story(period: Period, viewer: Someone) -> Iterator[Story]:
+    """All the stories of the period as `viewer` may read them, newest first, for the
+    download (one query)."""
+    for row in db.session.execute(_stories(period, viewer)):
         yield Story(**row._mapping)

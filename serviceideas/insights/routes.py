@@ -178,7 +178,9 @@ def what_changed() -> Rendered:
         return period
     after = request.args.get("after") or None
     try:
-        page = queries.what_changed(period, after=after, limit=current_app.config["PAGE_SIZE"])
+        page = queries.what_changed(
+            period, current_user, after=after, limit=current_app.config["PAGE_SIZE"]
+        )
     except RuleViolation as error:  # a broken "load more" link: a read, nothing to roll back
         return render_error(400, error.message)
     if after and is_fragment_request():
@@ -250,7 +252,8 @@ def _speed(period: Period) -> Rows:
 
 def _leaders(period: Period) -> Rows:
     """One line per person and department their ideas count for (the one they were in when
-    submitting), so that the lines of each department add up to the departments' download."""
+    submitting), so that the lines of each department add up to the departments' download,
+    less the ideas whose authors hid their name (docs/product.md, "Speaking up safely")."""
     yield [
         "rank",
         "name",
@@ -295,7 +298,7 @@ def _stories(period: Period) -> Rows:
         "for",
         "started in the module",
     ]
-    for story in queries.every_story(period):
+    for story in queries.every_story(period, current_user):
         yield [
             story.implemented_on.isoformat(),
             story.id,

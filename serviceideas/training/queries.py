@@ -24,7 +24,9 @@ from sqlalchemy.orm import QueryableAttribute, aliased, selectinload
 
 from serviceideas.extensions import db
 from serviceideas.ideas.models import Idea, Status
+from serviceideas.ideas.policies import author_shown_to
 from serviceideas.people.models import Department, DepartmentKind, User
+from serviceideas.people.policies import Someone
 from serviceideas.training.models import (
     AnswerDraft,
     Assignment,
@@ -572,11 +574,15 @@ def module_title_of_idea(idea_id: int) -> str | None:
     )
 
 
-def ideas_from_reflections(reflections: list[Reflection]) -> dict[int, list[StartedIdea]]:
+def ideas_from_reflections(
+    reflections: list[Reflection], viewer: Someone
+) -> dict[int, list[StartedIdea]]:
     """For each reflection (by its enrolment id), the ideas its writer started from that
     module: one query for a whole page of the inbox. The link is kept by module and person
     (`module_ideas`), so a person with two reflections on one module (a repeating
-    assignment) shows the idea beside both."""
+    assignment) shows the idea beside both. An idea whose author hid their name from `viewer`
+    is left out: beside a named reflection it would name them (docs/product.md, "Speaking up
+    safely")."""
     if not reflections:
         return {}
     enrolment_ids = [reflection.enrolment_id for reflection in reflections]
@@ -592,7 +598,7 @@ def ideas_from_reflections(reflections: list[Reflection]) -> dict[int, list[Star
             ),
         )
         .join(Idea, Idea.id == ModuleIdea.idea_id)
-        .where(Reflection.enrolment_id.in_(enrolment_ids))
+        .where(Reflection.enrolment_id.in_(enrolment_ids), author_shown_to(viewer))
         .order_by(Idea.created_at, Idea.id)
     )
     found: dict[int, list[StartedIdea]] = {}

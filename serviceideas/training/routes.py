@@ -439,7 +439,7 @@ def reflections() -> str | Rendered:
         filters=filters,
         page=page,
         feedback_form=FeedbackForm(formdata=None),
-        became_ideas=queries.ideas_from_reflections(list(page.items)),
+        became_ideas=queries.ideas_from_reflections(list(page.items), current_user),
         refused_feedback=refused,
         refused_for=refused_for,
     )
@@ -472,7 +472,7 @@ def feedback(enrolment_id: int) -> ResponseReturnValue:
             "training/_reflection.html",
             reflection=reflection,
             feedback_form=FeedbackForm(formdata=None),
-            became_ideas=queries.ideas_from_reflections([reflection]),
+            became_ideas=queries.ideas_from_reflections([reflection], current_user),
         )
     return refusals.refuse(
         form,
