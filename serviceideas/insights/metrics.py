@@ -21,7 +21,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import aliased
 
 from serviceideas.extensions import db
-from serviceideas.ideas.models import Comment, Idea, Stalled, Status, Vote
+from serviceideas.ideas.models import Comment, Compass, Idea, JourneyStage, Stalled, Status, Vote
 from serviceideas.insights.periods import Period, months_up_to, whole_months
 from serviceideas.people.models import Department, DepartmentKind, User
 from serviceideas.training.models import Module, ModuleIdea
@@ -489,6 +489,106 @@ def born_from_training(period: Period) -> BornFromTraining:
         key=lambda m: (-m.implemented, -m.submitted, m.title, m.module_id),
     )
     return BornFromTraining(total[0], total[1], tuple(modules))
+
+
+# The customer's side
+
+
+NO_STAGE = "No stage given"
+
+
+@dataclass(frozen=True)
+class StageFigures:
+    """One moment of the customer's journey, or (`stage_id` None) the ideas that name none."""
+
+    stage_id: int | None
+    name: str
+    explanation: str
+    retired: bool
+    submitted: int
+    implemented: int
+
+
+def by_journey_stage(period: Period) -> list[StageFigures]:
+    """Per journey stage, ideas submitted in the period (created in it, whatever became of
+    them since) and put into practice in it (`implemented_in`), as docs/product.md, "Metrics",
+    "Journey stages and the compass", defines them. Every stage in use is listed in the admins'
+    order, with none as 0 — the moments nobody improves are the point; a retired stage only
+    when it has an idea in either figure; last, the ideas that name no stage. Each idea is in
+    one row, so the rows add up to the headline's figures. One query."""
+    submitted = _within(Idea.created_at, period)
+    implemented = implemented_in(period)
+    in_period = sa.or_(submitted, implemented)
+    in_figures = (
+        sa.func.count(Idea.id).filter(submitted).label("submitted"),
+        sa.func.count(Idea.id).filter(implemented).label("implemented"),
+    )
+    stages = (
+        sa.select(
+            JourneyStage.id,
+            JourneyStage.name,
+            JourneyStage.explanation,
+            JourneyStage.retired_at.is_not(None).label("retired"),
+            JourneyStage.position,
+            *in_figures,
+        )
+        .select_from(JourneyStage)
+        .outerjoin(Idea, sa.and_(Idea.journey_stage_id == JourneyStage.id, in_period))
+        .group_by(JourneyStage.id)
+        .having(sa.or_(JourneyStage.retired_at.is_(None), sa.func.count(Idea.id) > 0))
+    )
+    no_stage = sa.select(  # an aggregate without GROUP BY: always its one row
+        sa.literal(None, sa.Integer),
+        sa.literal(NO_STAGE),
+        sa.literal(""),
+        sa.false(),
+        sa.literal(None, sa.Integer),
+        *in_figures,
+    ).where(Idea.journey_stage_id.is_(None), in_period)
+    rows = sa.union_all(stages, no_stage).subquery()
+    ordered = sa.select(
+        rows.c.id,
+        rows.c.name,
+        rows.c.explanation,
+        rows.c.retired,
+        rows.c.submitted,
+        rows.c.implemented,
+    ).order_by(rows.c.id.is_(None), rows.c.position, rows.c.name, rows.c.id)
+    return [
+        StageFigures(id, name, explanation, bool(retired), submitted, implemented)
+        for id, name, explanation, retired, submitted, implemented in db.session.execute(ordered)
+    ]
+
+
+@dataclass(frozen=True)
+class CompassFigures:
+    """Ideas put into practice for one point of the compass, or (`point` None) for none."""
+
+    point: Compass | None
+    implemented: int
+
+    @property
+    def label(self) -> str:
+        return self.point.label if self.point else "None given"
+
+    @property
+    def explanation(self) -> str:
+        return self.point.explanation if self.point else ""
+
+
+def by_compass(period: Period) -> list[CompassFigures]:
+    """Ideas put into practice in the period (`implemented_in`) per point of the Guestology
+    compass — need, want, emotion, stereotype, each listed even with none — then those that
+    name no point (docs/product.md, "Metrics", "Journey stages and the compass"). One query."""
+    counts: dict[Compass | None, int] = dict(
+        db.session.execute(
+            sa.select(Idea.compass, sa.func.count(Idea.id))
+            .where(implemented_in(period))
+            .group_by(Idea.compass)
+        ).all()
+    )
+    points: list[Compass | None] = [*Compass, None]
+    return [CompassFigures(point, counts.get(point, 0)) for point in points]
 
 
 # Per person, for managers

@@ -101,6 +101,8 @@ class DashboardReading:
     participation: list[metrics.Participation]
     coverage: list[CoverageRow]
     born: metrics.BornFromTraining
+    journey: list[metrics.StageFigures]
+    compass: list[metrics.CompassFigures]
 
 
 def _read_dashboard(period: Period) -> DashboardReading:
@@ -120,6 +122,8 @@ def _read_dashboard(period: Period) -> DashboardReading:
         participation=metrics.participation(period),
         coverage=coverage_by_kind(_today()),
         born=metrics.born_from_training(period),
+        journey=metrics.by_journey_stage(period),
+        compass=metrics.by_compass(period),
     )
 
 
@@ -284,6 +288,19 @@ def _born_from_training(period: Period) -> Rows:
     yield ["All modules (each idea once)", born.submitted, born.implemented]
 
 
+def _journey(period: Period) -> Rows:
+    yield ["journey stage", "explanation", "state", "submitted", "put into practice"]
+    for stage in remembered(metrics.by_journey_stage, period):
+        state = "" if stage.stage_id is None else ("Retired" if stage.retired else "In use")
+        yield [stage.name, stage.explanation, state, stage.submitted, stage.implemented]
+
+
+def _compass(period: Period) -> Rows:
+    yield ["compass point", "what it does for the customer", "put into practice"]
+    for point in remembered(metrics.by_compass, period):
+        yield [point.label, point.explanation, point.implemented]
+
+
 def _stories(period: Period) -> Rows:
     yield [
         "put into practice on",
@@ -348,6 +365,8 @@ TABLES: dict[str, Table] = {
     "participation": Table(_participation, "dashboard-taking-part"),
     "speed": Table(_speed, "dashboard-days-to-practice"),
     "born-from-training": Table(_born_from_training, "dashboard-ideas-born-from-training"),
+    "journey": Table(_journey, "dashboard-where-in-the-customers-journey"),
+    "compass": Table(_compass, "dashboard-what-the-changes-did-for-the-customer"),
     "what-changed": Table(_stories, "what-changed"),
     "leaders": Table(_leaders, "leaderboard-people"),
     "departments-by-count": Table(

@@ -87,6 +87,8 @@ def test_unknown_csv_table_is_a_404_and_people_are_for_managers(client_as, make_
         ("funnel", "dashboard-where-ideas-stand-{today}"),  # as it stands now
         ("participation", "dashboard-taking-part-{month}"),
         ("speed", "dashboard-days-to-practice-{month}"),
+        ("journey", "dashboard-where-in-the-customers-journey-{month}"),
+        ("compass", "dashboard-what-the-changes-did-for-the-customer-{month}"),
         ("leaders", "leaderboard-people-{month}"),
         ("departments-by-count", "leaderboard-departments-{month}"),
         ("departments-per-100", "leaderboard-departments-per-100-staff-{month}"),
