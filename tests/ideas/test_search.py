@@ -9,6 +9,7 @@ import pytest
 from serviceideas.extensions import db
 from serviceideas.ideas import search
 from serviceideas.ideas.models import Status
+from tests.conftest import count_queries
 
 HOSTILE_QUERIES = [
     '"unbalanced quote',
@@ -126,3 +127,51 @@ def test_what_is_typed_is_never_an_error(idea, text):
     idea("Faster refunds", "A refund policy for everyone.")
     search.similar_ideas(text)
     search.titles_matching(text)
+
+
+# Likely duplicates
+
+PAIRS = [  # (an idea, its near-duplicate worded otherwise)
+    (
+        ("Faster refunds for returned parcels", "Customers wait three weeks for their money."),
+        ("Refund returned parcels sooner", "People wait weeks before the money comes back."),
+    ),
+    (
+        ("Call customers back instead of a phone queue", "Callers hang up after ten minutes."),
+        ("Offer a call back when the phone queue is long", "Callers give up waiting."),
+    ),
+    (
+        ("Free wi-fi in the waiting room", "Visitors have no signal while they wait."),
+        ("Wi-fi for visitors in the waiting area", "There is no signal in the waiting room."),
+    ),
+]
+UNRELATED = [
+    ("Healthier lunch in the canteen", "Only chips and pies; customers never see it."),
+    ("Quieter open-plan office", "Phones ring all day and nobody can think."),
+    ("Bike racks by the entrance", "Staff who cycle leave bikes in the corridor."),
+]
+
+
+def test_likely_duplicates_pairs_near_duplicates_and_leaves_unrelated_ideas_alone(idea):
+    pairs = [(idea(*first).id, idea(*second).id) for first, second in PAIRS]
+    unrelated = [idea(*texts).id for texts in UNRELATED]
+
+    found = search.likely_duplicates([number for pair in pairs for number in pair] + unrelated)
+    for first, second in pairs:
+        assert ids(found[first]) == [second]
+        assert ids(found[second]) == [first]
+    for number in unrelated:
+        assert found[number] == []
+
+
+def test_likely_duplicates_runs_two_queries_whatever_the_number_of_ideas(idea):
+    numbers = [idea("Refund returned parcels sooner", "Customers wait.").id for _ in range(6)]
+    numbers += [idea(*texts).id for texts in UNRELATED * 2]
+    with count_queries() as few:
+        search.likely_duplicates(numbers[:1])
+    with count_queries() as many:
+        found = search.likely_duplicates(numbers, per_idea=2)
+    assert len(few) == len(many) == 2
+    assert all(len(found[number]) == 2 for number in numbers[:6])
+    assert all(number not in ids(found[number]) for number in numbers)
+    assert search.likely_duplicates([]) == {}
