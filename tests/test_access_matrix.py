@@ -111,6 +111,8 @@ MATRIX: dict[tuple[str, str], dict[str, Expected]] = {
     ("ideas.change_status", "POST"): only(REVIEWERS, 400),  # no step chosen
     ("ideas.set_owner", "POST"): only(REVIEWERS, 400),  # no owner chosen
     ("ideas.owner_matches", "GET"): only(REVIEWERS, 200),  # nothing typed: nobody listed
+    ("ideas.merge_matches", "GET"): only(REVIEWERS, 200),  # nothing typed: no idea listed
+    ("ideas.similar", "GET"): signed_in(200),  # nothing typed: no idea listed
     ("ideas.owned", "GET"): signed_in(200),
     # Someone else's idea, owned by nobody: managers record progress; an empty form, 422.
     ("ideas.record_progress", "POST"): only(REVIEWERS, 422),

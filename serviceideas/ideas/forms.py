@@ -118,10 +118,15 @@ class StatusForm(Form):
     implemented_on = DateField(
         "Put into practice on (only for Implemented)", validators=[Optional()]
     )
-    merge_into = IntegerField(
-        "Merge into idea number (only for Merged)",
-        validators=[Optional(), NumberRange(min=1, max=2**31 - 1)],
+    # The idea that stays, found by typing words from its title (htmx offers the open ideas
+    # that match, each a button that sends the form with it) or its number, as 12 or #12.
+    merge_into = StringField(
+        "Merge into (only for Merged)",
+        validators=[Optional(), Length(max=TITLE_MAX)],
+        render_kw={"maxlength": TITLE_MAX},
     )
+    # The idea picked from the matches (its id): it wins over what was typed.
+    merge_choice = HiddenField(validators=[Optional(), Regexp(r"^[1-9][0-9]{0,9}$")])
     # The last step of the history the page showed (0: none): a decision taken since then
     # wins, and this one is shown again beside it rather than saved.
     seen_change = IntegerField(

@@ -10,11 +10,11 @@ import base64
 import binascii
 import enum
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import cache, lru_cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 
@@ -39,6 +39,9 @@ from serviceideas.ideas.signals import origin_asked
 from serviceideas.people.models import Department, DepartmentKind, User
 from serviceideas.urls import DATABASE_INT_MAX
 from serviceideas.wording import plural
+
+if TYPE_CHECKING:
+    from serviceideas.ideas.search import Match
 
 EXTERNAL = "external"
 # Lists count their ideas up to a point and then say "more than". A text search reads each
@@ -599,3 +602,47 @@ def ideas_owned_by(user: User) -> list[Idea]:
             )
         )
     )
+
+
+# Similar ideas (docs/product.md, "Similar ideas and duplicates")
+
+
+@dataclass(frozen=True, slots=True)
+class SimilarIdea:
+    """An idea like the one being typed, with what the viewer's vote button needs: whose it is
+    (no button on one's own) and whether they voted on it already."""
+
+    id: int
+    title: str
+    status: Status
+    vote_count: int
+    author_id: int
+    voted: bool
+
+
+def with_viewer_stakes(matches: Sequence[Match], viewer: User) -> list[SimilarIdea]:
+    """`matches` (search.Match) with their authors and the viewer's votes, in their order:
+    one query for all of them, none when there are none."""
+    if not matches:
+        return []
+    voted = (
+        sa.select(Vote.idea_id).where(Vote.idea_id == Idea.id, Vote.user_id == viewer.id).exists()
+    )
+    rows = db.session.execute(
+        sa.select(Idea.id, Idea.author_id, voted).where(
+            Idea.id.in_([match.id for match in matches])
+        )
+    )
+    stakes = {row.id: (row.author_id, bool(row[2])) for row in rows}
+    return [
+        SimilarIdea(
+            id=match.id,
+            title=match.title,
+            status=match.status,
+            vote_count=match.vote_count,
+            author_id=stakes[match.id][0],
+            voted=stakes[match.id][1],
+        )
+        for match in matches
+        if match.id in stakes
+    ]

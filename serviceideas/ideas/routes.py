@@ -6,6 +6,7 @@ through `commit_or_refuse` (docs/architecture.md, "Finishing a write").
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -22,7 +23,7 @@ from serviceideas.errors import RuleViolation, render_error
 from serviceideas.extensions import db
 from serviceideas.forms import EmptyForm, SelectChoice
 from serviceideas.htmx import hx_redirect, is_fragment_request, is_htmx_request
-from serviceideas.ideas import queries, services
+from serviceideas.ideas import queries, search, services
 from serviceideas.ideas.forms import (
     CommentForm,
     EditCommentForm,
@@ -37,6 +38,7 @@ from serviceideas.ideas.forms import (
     step_choices,
 )
 from serviceideas.ideas.models import (
+    TITLE_MAX,
     TRANSITIONS,
     Comment,
     Idea,
@@ -60,12 +62,14 @@ from serviceideas.people.models import Department, DepartmentKind, User
 from serviceideas.people.policies import requires, signed_in
 from serviceideas.people.services import find_user
 from serviceideas.submissions import new_token
-from serviceideas.urls import safe_next, url_for_each
+from serviceideas.urls import DATABASE_INT_MAX, safe_next, url_for_each
 from serviceideas.writes import commit_or_refuse
 
 bp = Blueprint("ideas", __name__, url_prefix="/ideas")
 
 Rendered = tuple[str, int] | str
+# Similar ideas are looked for once the title holds this many characters.
+SIMILAR_FROM = 3
 
 
 def _viewer() -> User:
@@ -114,8 +118,15 @@ def _filters_from(form: IdeaFilterForm) -> IdeaFilters:
     )
 
 
-def _render_list(template: str, filters: IdeaFilters, **context: object) -> Rendered:
-    """A list page, or just its next cards for htmx's "load more"."""
+def _render_list(
+    template: str,
+    filters: IdeaFilters,
+    *,
+    per_card: Callable[[queries.IdeaPage], dict[str, object]] | None = None,
+    **context: object,
+) -> Rendered:
+    """A list page, or just its next cards for htmx's "load more"; `per_card` reads what else
+    the page's cards show, for the cards of each page."""
     after = request.args.get("after") or None
     try:
         page = queries.list_ideas(
@@ -123,9 +134,10 @@ def _render_list(template: str, filters: IdeaFilters, **context: object) -> Rend
         )
     except RuleViolation as error:  # a broken "load more" link: a read, nothing to roll back
         return render_error(400, error.message)
+    shown = per_card(page) if per_card else {}
     if after and is_fragment_request():
-        return render_template("ideas/_cards.html", page=page)
-    return render_template(template, page=page, **context)
+        return render_template("ideas/_cards.html", page=page, **shown)
+    return render_template(template, page=page, **shown, **context)
 
 
 @bp.route("")
@@ -162,7 +174,15 @@ def owned() -> Rendered:
 def review() -> Rendered:
     stalled = queries.count_stalled(Stalled.as_configured(utcnow()))
     filters = IdeaFilters(sort=Sort.OLDEST, open_only=True)
-    return _render_list("ideas/review.html", filters, stalled_count=stalled)
+    return _render_list(
+        "ideas/review.html", filters, per_card=_likely_duplicates, stalled_count=stalled
+    )
+
+
+def _likely_duplicates(page: queries.IdeaPage) -> dict[str, object]:
+    """Each card's likely duplicates, for the manager to merge (docs/product.md, "Similar ideas
+    and duplicates"): one search for the whole page."""
+    return {"duplicates": search.likely_duplicates([card.id for card in page.cards])}
 
 
 # Submitting
@@ -237,6 +257,21 @@ def new() -> ResponseReturnValue:
     )
 
 
+@bp.route("/similar")
+@signed_in
+def similar() -> Rendered:
+    """Ideas like the one whose title is being typed on the submit form (docs/product.md,
+    "Similar ideas and duplicates"): the fragment htmx swaps in under the title field. Too
+    little typed gives an empty list, never an error. `shown` is what the list showed before:
+    only a changed list is read out."""
+    typed = " ".join(request.args.get("title", "")[:TITLE_MAX].split())
+    matches = search.similar_ideas(typed) if len(typed) >= SIMILAR_FROM else []
+    similar = queries.with_viewer_stakes(matches, _viewer())
+    listed = ",".join(str(idea.id) for idea in similar)
+    announce = listed != request.args.get("shown", "")
+    return render_template("ideas/_similar.html", similar=similar, announce=announce)
+
+
 # One idea
 
 
@@ -256,6 +291,7 @@ def _story_page(
     owner_form: OwnerForm | None = None,
     overtaken: Overtaken | None = None,
     owner_matches: list[queries.PersonMatch] | None = None,
+    merge_matches: list[search.Match] | None = None,
     progress_form: ProgressForm | None = None,
 ) -> Rendered:
     return render_template(
@@ -268,6 +304,7 @@ def _story_page(
         owner_form=owner_form or OwnerForm(data={"owner": idea.owner.name if idea.owner else ""}),
         overtaken=overtaken,
         owner_matches=owner_matches,
+        merge_matches=merge_matches,
         progress_form=progress_form
         or ProgressForm(data={"next_step": idea.next_step, "target_date": idea.target_date}),
     ), status
@@ -312,6 +349,7 @@ VOTE_PLACES: dict[str, tuple[str, ...]] = {
     "top": ("top", "side"),
     "side": ("top", "side"),
     "card": ("card",),
+    "similar": ("similar",),  # "vote for this instead", under the submit form's title
 }
 
 
@@ -525,26 +563,86 @@ def change_status(idea_id: int) -> Response | Rendered:
     form = _status_form(idea, request.form)
     if form.validate_on_submit():
         seen_change = form.seen_change.data
-        decision = services.Decision(
-            to=Status(form.to.data),
-            note=form.note.data or "",
-            implemented_on=form.implemented_on.data,
-            merge_into_number=form.merge_into.data,
-        )
-        decided = commit_or_refuse(
-            lambda: services.change_status(_viewer(), idea, decision, seen_change=seen_change),
-            form=form,
-            field="to",
-        )
+
+        def decide() -> StatusChange:
+            to = Status(form.to.data)
+            decision = services.Decision(
+                to=to,
+                note=form.note.data or "",
+                implemented_on=form.implemented_on.data,
+                merge_into_number=_merge_target(form, idea) if to is Status.MERGED else None,
+            )
+            return services.change_status(_viewer(), idea, decision, seen_change=seen_change)
+
+        decided = commit_or_refuse(decide, form=form, field="to")
         if decided:
             flash(f"Idea #{idea.id} is now {idea.status.label.lower()}.", "success")
             return redirect(url_for("ideas.show", idea_id=idea.id, _anchor="history"), code=303)
+        if isinstance(decided.refusal, ChooseMerge):
+            return _decision_refused(_load(idea_id), form, merge_matches=decided.refusal.matches)
     elif form.seen_change.errors:
         return _without_version(idea, status_form=form)
     return _decision_refused(_load(idea_id), form)
 
 
-def _decision_refused(idea: Idea, form: StatusForm) -> Rendered:
+class ChooseMerge(RuleViolation):
+    """What was typed as the idea to merge into names no open idea, or several: refused beside
+    the field, with the open ideas whose titles match to choose from."""
+
+    def __init__(self, message: str, matches: list[search.Match]) -> None:
+        super().__init__(message, "merge_into")
+        self.matches = matches
+
+
+# An idea's number as a reviewer types it: 12 or #12.
+IDEA_NUMBER = re.compile(r"#?\s*([0-9]{1,12})")
+
+
+def _merge_target(form: StatusForm, idea: Idea) -> int | None:
+    """The number of the idea to merge `idea` into: picked from the matches, typed as a
+    number, or the one open idea whose whole title was typed; None when nothing was typed
+    (the pipeline then asks for one). Other words are refused with the open ideas whose titles
+    match them, best first. Whether that idea may take the merge is the pipeline's to say."""
+    if form.merge_choice.data:
+        return int(form.merge_choice.data)
+    typed = " ".join((form.merge_into.data or "").split())
+    if not typed:
+        return None
+    number = IDEA_NUMBER.fullmatch(typed)
+    if number:
+        if int(number[1]) > DATABASE_INT_MAX:
+            raise RuleViolation(f"There is no idea #{number[1]}.", "merge_into")
+        return int(number[1])
+    matches = search.titles_matching(typed, exclude=(idea.id,), open_only=True)
+    named = [match for match in matches if match.title.casefold() == typed.casefold()]
+    if len(named) == 1:
+        return named[0].id
+    if not matches:
+        raise ChooseMerge(
+            f"No open idea's title matches “{typed}”: type words from its title, or its number.",
+            [],
+        )
+    raise ChooseMerge(f"Choose the idea to merge this one into (“{typed}”).", matches)
+
+
+@bp.route("/<id:idea_id>/merge/matches")
+@requires(can_review)
+def merge_matches(idea_id: int) -> Rendered:
+    """The open ideas whose titles match what the manager is typing as the idea to merge
+    into, best first and never this one, as buttons that merge into it (htmx swaps them in
+    under the field). A number typed is no search: it is sent as it is."""
+    idea = _load(idea_id, with_people=False)
+    typed = " ".join(request.args.get("merge_into", "")[:TITLE_MAX].split())
+    searched = len(typed) >= 2 and not IDEA_NUMBER.fullmatch(typed)
+    matches = search.titles_matching(typed, exclude=(idea.id,), open_only=True) if searched else []
+    return render_template(
+        "ideas/_merge_matches.html", idea=idea, matches=matches, typed=typed, searched=searched
+    )
+
+
+def _decision_refused(
+    idea: Idea, form: StatusForm, *, merge_matches: list[search.Match] | None = None
+) -> Rendered:
     """The idea page after a refused decision, as the idea is now.
 
     When another manager moved the idea on since the page was shown, whatever else was wrong
@@ -554,7 +652,7 @@ def _decision_refused(idea: Idea, form: StatusForm) -> Rendered:
     history = queries.idea_story(idea, _viewer()).history
     unseen = [step for step in history if step.id > (form.seen_change.data or 0)]
     if not unseen:
-        return _story_page(idea, 422, status_form=form)
+        return _story_page(idea, 422, status_form=form, merge_matches=merge_matches)
     wanted = Status(form.to.data) if form.to.data in set(Status) else None
     kept = MultiDict(request.form)
     kept["to"] = wanted.value if wanted in TRANSITIONS[idea.status] else ""

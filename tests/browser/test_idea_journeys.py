@@ -147,7 +147,7 @@ def test_the_review_form_shows_only_the_fields_the_chosen_step_needs(
     expect(options).to_have_text(
         ["Choose…", "Under review", "Put into practice (it already happened)", "Declined", "Merged"]
     )
-    merge_into = page.get_by_label("Merge into idea number")
+    merge_into = page.get_by_label("Merge into")
     implemented_on = page.get_by_label("Put into practice on")
     expect(merge_into).to_be_hidden()
     expect(implemented_on).to_be_hidden()
@@ -168,7 +168,7 @@ def test_the_review_form_shows_only_the_fields_the_chosen_step_needs(
     plain = browser.new_context(java_script_enabled=False).new_page()
     sign_in(plain, live_server.url, "manager@example.com")
     plain.goto(f"{live_server.url}/ideas/{waiting_idea}")
-    expect(plain.get_by_label("Merge into idea number (only for Merged)")).to_be_visible()
+    expect(plain.get_by_label("Merge into (only for Merged)")).to_be_visible()
     expect(plain.get_by_label("Put into practice on (only for Implemented)")).to_be_visible()
     plain.context.close()
 

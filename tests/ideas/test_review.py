@@ -101,7 +101,7 @@ def test_without_javascript_each_field_says_when_it_applies(client_as, make_idea
     idea = make_idea(Status.APPROVED, reviewer=max_)
     page = text(client_as(max_).get(f"/ideas/{idea.id}"))
     assert "Put into practice on (only for Implemented)" in page
-    assert "Merge into idea number (only for Merged)" in page
+    assert "Merge into (only for Merged)" in page
     # The script shows and hides these groups by the step they serve.
     assert re.search(r'<div data-needed-for="implemented">\s*<label for="implemented_on"', page)
     assert re.search(r'<div data-needed-for="merged">\s*<label for="merge_into"', page)

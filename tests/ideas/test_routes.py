@@ -465,7 +465,7 @@ def test_a_manager_takes_an_idea_from_submitted_to_implemented(client_as, manage
         ({"to": "pilot"}, "Not a valid choice"),
         ({"to": "declined", "note": ""}, "Say why the idea is declined"),
         ({"to": "merged", "merge_into": "999999"}, "There is no idea #999999."),
-        ({"to": "merged", "merge_into": "abc"}, "Not a valid integer value."),
+        ({"to": "merged", "merge_into": "abc"}, "No open idea&#39;s title matches “abc”"),
         ({"to": "merged"}, "Choose the idea to merge this one into."),
         ({"to": "declined", "note": "n" * 2001}, "Field cannot be longer than 2000 characters."),
     ],
