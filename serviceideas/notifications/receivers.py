@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 
 from serviceideas.database import utcnow
 from serviceideas.ideas.models import Status
+from serviceideas.ideas.policies import HIDDEN_NAME, name_on
 from serviceideas.ideas.signals import comment_added, owner_named, status_changed
 from serviceideas.notifications.models import Category, Target
 from serviceideas.notifications.services import (
@@ -74,11 +75,14 @@ def owner_was_named(idea: Idea, *, owner: User, actor: User, at: datetime, **_: 
     "Notifications")."""
     if owner.id == actor.id:
         return
+    # A manager who wrote the idea with their name hidden is not named to its new owner
+    # (docs/product.md, "Speaking up safely").
+    by = name_on(owner, idea, actor.id, actor.name)
     notify(
         owner.id,
         Category.IDEAS,
         f"owner:{idea.id}:{at:%Y%m%dT%H%M%S%f}",
-        f"{actor.name} made you the owner of “{idea.title}”",
+        f"{'A manager' if by == HIDDEN_NAME else by} made you the owner of “{idea.title}”",
         Target.IDEA,
         idea.id,
         "Set its next step and record progress on its page; it is listed under Ideas I own.",

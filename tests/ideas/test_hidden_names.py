@@ -294,3 +294,22 @@ def test_the_form_says_who_still_sees_the_name(client_as, make_user):
     assert "Don&#39;t show my name to colleagues" in form or "Don't show my name" in form
     assert "Managers, admins and you still see your name" in form
     assert "still counts for your team" in form
+
+
+def test_a_manager_who_hid_their_name_is_not_named_by_their_own_steps(
+    client_as, make_user, make_idea
+):
+    manager = make_user(Role.MANAGER, name=AUTHOR, email=AUTHOR_EMAIL)
+    colleague = make_user(name="Colleague Cole")
+    assert _submit_hidden(client_as(manager), beneficiary="external").status_code == 303
+    idea = db.session.scalar(sa.select(Idea).where(Idea.title == TITLE))
+    ideas.change_status(manager, idea, ideas.Decision(Status.UNDER_REVIEW, note="Mine."))
+    ideas.set_owner(manager, idea, colleague)
+    db.session.commit()
+    (notice,) = db.session.scalars(
+        sa.select(Notification).where(Notification.user_id == colleague.id)
+    )
+    assert notice.title == f"A manager made you the owner of “{TITLE}”"
+    page = read_as(client_as(colleague), f"/ideas/{idea.id}")
+    assert_no_name(page, manager, "the idea page")
+    assert page.count(HIDDEN_NAME) >= 3  # who submitted it, and both steps of its history
