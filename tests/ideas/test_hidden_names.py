@@ -231,7 +231,9 @@ def test_the_author_managers_and_admins_see_the_name(world, client_as):
         assert AUTHOR in stories
     mine = read_as(client_as(world.author), "/ideas/mine")
     assert TITLE in mine and AUTHOR in mine
-    assert "Show my name" in read_as(client_as(world.author), f"/ideas/{world.idea.id}")
+    own_page = read_as(client_as(world.author), f"/ideas/{world.idea.id}")
+    assert "Show my name" in own_page
+    assert "a comment of yours here would tell colleagues that this idea is yours" in own_page
     assert "Show my name" not in read_as(client_as(world.manager), f"/ideas/{world.idea.id}")
 
 
