@@ -94,6 +94,7 @@ def register_extensions(app: Flask) -> None:
 def register_blueprints(app: Flask) -> None:
     from serviceideas import home
     from serviceideas.ideas import routes as ideas
+    from serviceideas.ideas import stage_routes
     from serviceideas.insights import routes as insights
     from serviceideas.notifications import routes as notifications
     from serviceideas.people import admin_routes, routes
@@ -103,6 +104,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(routes.bp)
     app.register_blueprint(admin_routes.bp)
     app.register_blueprint(ideas.bp)
+    app.register_blueprint(stage_routes.bp)
     app.register_blueprint(training.bp)
     app.register_blueprint(insights.bp)
     app.register_blueprint(notifications.bp)

@@ -420,6 +420,10 @@ def url_values(
         started_by=target, applies=True, file_name="staff.csv", rows_total=0, finished_at=utcnow()
     )
     db.session.add(job)
+    from serviceideas.ideas.models import JourneyStage
+
+    stage = JourneyStage(name="Paying", explanation="The customer pays us.")
+    db.session.add(stage)
     db.session.commit()
     notification_id = db.session.scalar(sa.text("SELECT max(id) FROM notifications"))
     values = {
@@ -437,6 +441,7 @@ def url_values(
         "table": "departments",
         "notification_id": notification_id,
         "job_id": job.id,
+        "stage_id": stage.id,
     }
     db.session.commit()  # the calendar token turned the learner's feed on
     return values

@@ -95,6 +95,15 @@ MATRIX: dict[tuple[str, str], dict[str, Expected]] = {
     ("admin.import_job_report", "GET"): only(ADMINS, 200),
     ("admin.resume_import", "POST"): only(ADMINS, to("admin.import_job")),  # it has finished
     ("admin.apply_import", "POST"): only(ADMINS, to("admin.import_job")),  # not a preview
+    # Journey stages (an unused one: the admin's delete goes through); empty forms refused.
+    ("journey.stages", "GET"): only(ADMINS, 200),
+    ("journey.stages", "POST"): only(ADMINS, to("journey.stages")),
+    ("journey.edit_stage", "GET"): only(ADMINS, 200),
+    ("journey.edit_stage", "POST"): only(ADMINS, to("journey.stages")),  # kept as it was
+    ("journey.move_stage", "POST"): only(ADMINS, to("journey.stages")),
+    ("journey.retire_stage", "POST"): only(ADMINS, to("journey.stages")),
+    ("journey.restore_stage", "POST"): only(ADMINS, to("journey.stages")),
+    ("journey.delete_stage", "POST"): only(ADMINS, to("journey.stages")),
     ("ideas.index", "GET"): signed_in(200),
     ("ideas.mine", "GET"): signed_in(200),
     ("ideas.review", "GET"): only(REVIEWERS, 200),
@@ -110,6 +119,7 @@ MATRIX: dict[tuple[str, str], dict[str, Expected]] = {
     ("ideas.remove_comment", "POST"): only(REVIEWERS, to("ideas.show")),
     ("ideas.change_status", "POST"): only(REVIEWERS, 400),  # no step chosen
     ("ideas.set_owner", "POST"): only(REVIEWERS, 400),  # no owner chosen
+    ("ideas.set_customer_side", "POST"): only(REVIEWERS, 400),  # no version: not our page
     ("ideas.owner_matches", "GET"): only(REVIEWERS, 200),  # nothing typed: nobody listed
     ("ideas.merge_matches", "GET"): only(REVIEWERS, 200),  # nothing typed: no idea listed
     ("ideas.similar", "GET"): signed_in(200),  # nothing typed: no idea listed

@@ -142,7 +142,16 @@ def test_import_staff_refuses_a_file_that_is_not_utf8(app, tmp_path):
 
 
 def test_seed_demo_adds_ideas_across_every_status_lens_and_team(app):
-    from serviceideas.ideas.models import Comment, Idea, Lens, Status, StatusChange, Vote
+    from serviceideas.ideas.models import (
+        Comment,
+        Compass,
+        Idea,
+        JourneyStage,
+        Lens,
+        Status,
+        StatusChange,
+        Vote,
+    )
 
     assert run(app, "seed-demo").exit_code == 0
     ideas = db.session.scalars(sa.select(Idea)).all()
@@ -160,6 +169,16 @@ def test_seed_demo_adds_ideas_across_every_status_lens_and_team(app):
         if idea.status.is_open and (utcnow() - idea.status_changed_at).days >= 30
     ]
     assert 1 <= len(stalled) <= 10
+    # The customer's side (docs/product.md, "Journey stages and the compass"): seven stages
+    # in order, most ideas naming one, and the first, finding us, none at all.
+    stages = db.session.scalars(sa.select(JourneyStage).order_by(JourneyStage.position)).all()
+    assert [stage.name for stage in stages][::6] == ["Finding us", "Leaving"]
+    assert len(stages) == 7 and all(stage.explanation for stage in stages)
+    named = {idea.journey_stage_id for idea in ideas if idea.journey_stage_id}
+    assert len(named) == 6 and stages[0].id not in named
+    assert sum(1 for idea in ideas if idea.journey_stage_id) > len(ideas) / 2
+    practised = {idea.compass for idea in ideas if idea.status is Status.IMPLEMENTED}
+    assert practised >= set(Compass)
 
 
 def idea_votes(idea):

@@ -10,6 +10,7 @@ from datetime import datetime
 
 from serviceideas.database import utcnow
 from serviceideas.demo.ideas import seed_ideas
+from serviceideas.demo.journey import seed_stages
 from serviceideas.demo.notifications import date_notifications
 from serviceideas.demo.people import DEMO_PASSWORD, seed_people
 from serviceideas.demo.stories import seed_stories
@@ -24,6 +25,7 @@ def seed(now: datetime | None = None) -> dict[str, User]:
     committed. Expects an empty database. Returns the five sign-ins by e-mail."""
     now = now or utcnow()
     sign_ins = seed_people()
+    seed_stages()
     seed_ideas(now)
     seed_training(now)
     seed_stories(now)

@@ -12,6 +12,7 @@ from datetime import datetime, timedelta
 import sqlalchemy as sa
 
 from serviceideas.database import utcnow
+from serviceideas.demo.journey import customer_side
 from serviceideas.extensions import db
 from serviceideas.ideas import services
 from serviceideas.ideas.models import Idea, Lens, Status
@@ -462,8 +463,15 @@ def seed_ideas(now: datetime | None = None) -> None:
         preferred = demo_author.get(home) if index < 12 else None
         colleagues = by_department[home]
         author = next((p for p in colleagues if p.email == preferred), rng.choice(colleagues))
+        stage_id, compass = customer_side(title)
         draft = services.IdeaDraft(
-            title, problem, proposal, lens, departments[benefits] if benefits else None
+            title,
+            problem,
+            proposal,
+            lens,
+            departments[benefits] if benefits else None,
+            journey_stage_id=stage_id,
+            compass=compass,
         )
         idea = services.submit_idea(author, draft, now=submitted)
         created.append(idea)

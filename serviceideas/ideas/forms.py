@@ -34,10 +34,13 @@ from serviceideas.ideas.models import (
     TEXT_MAX,
     TITLE_MAX,
     TRANSITIONS,
+    Compass,
+    JourneyStage,
     Lens,
     Status,
 )
 from serviceideas.ideas.queries import EXTERNAL, Sort
+from serviceideas.ideas.stage_forms import compass_field, stage_choices, stage_field
 from serviceideas.people.models import DepartmentKind
 from serviceideas.submissions import token_field
 
@@ -61,6 +64,10 @@ class IdeaForm(Form):
         "What we could change", validators=[DataRequired(), Length(max=TEXT_MAX)]
     )
     lens = RadioField("Lens", choices=LENS_CHOICES, validators=[InputRequired("Choose a lens.")])
+    # Both optional (docs/product.md, "Journey stages and the compass"); the view offers the
+    # stages that are not retired (`offer_stages`).
+    journey_stage = stage_field()
+    compass = compass_field()
     beneficiary = SelectField("Who benefits", validators=[InputRequired()])
     # Colleagues see "Name not shown"; managers, admins and the author still see it
     # (docs/product.md, "Speaking up safely").
@@ -70,6 +77,14 @@ class IdeaForm(Form):
     # New for each form shown: sending the form twice submits one idea.
     submission_token = token_field()
     submit = SubmitField("Submit idea")
+
+    # The stages offered, for the form to explain each beside the choice.
+    stages_offered: tuple[JourneyStage, ...] = ()
+
+    def offer_stages(self, stages: list[JourneyStage]) -> None:
+        """Offer `stages` (those not retired, in order) to choose from."""
+        self.journey_stage.choices = stage_choices(stages)
+        self.stages_offered = tuple(stages)
 
 
 class VoteForm(Form):
@@ -216,6 +231,15 @@ class IdeaFilterForm(Form):
     lens = SelectField(
         "Lens",
         choices=[SelectChoice("", "Any lens")] + [SelectChoice(x.value, x.label) for x in Lens],
+        validators=[Optional()],
+        filters=[stripped],
+    )
+    # Retired stages too: ideas keep them (the view fills the choices).
+    stage = SelectField("Journey stage", validators=[Optional()], filters=[stripped])
+    compass = SelectField(
+        "Compass",
+        choices=[SelectChoice("", "Any compass point")]
+        + [SelectChoice(point.value, point.label) for point in Compass],
         validators=[Optional()],
         filters=[stripped],
     )

@@ -24,6 +24,7 @@ from serviceideas.extensions import db
 from serviceideas.ideas.models import (
     OPEN_STATUSES,
     Comment,
+    Compass,
     Follower,
     Idea,
     Lens,
@@ -88,6 +89,8 @@ class IdeaFilters:
     sort: Sort = Sort.VOTES
     open_only: bool = False
     author_id: int | None = None
+    journey_stage_id: int | None = None
+    compass: Compass | None = None
 
     @property
     def search(self) -> str | None:
@@ -178,6 +181,10 @@ LIST_FILTERS: tuple[ListFilter, ...] = (
         lambda _: Idea.status.in_(OPEN_STATUSES),
     ),
     ListFilter("lens", lambda f: f.lens, lambda p: Idea.lens == p),
+    ListFilter(
+        "journey_stage_id", lambda f: f.journey_stage_id, lambda p: Idea.journey_stage_id == p
+    ),
+    ListFilter("compass", lambda f: f.compass, lambda p: Idea.compass == p),
     ListFilter(
         "department_id", lambda f: f.department_id, lambda p: Idea.author_department_id == p
     ),

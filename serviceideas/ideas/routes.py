@@ -41,6 +41,7 @@ from serviceideas.ideas.models import (
     TITLE_MAX,
     TRANSITIONS,
     Comment,
+    Compass,
     Idea,
     Lens,
     Stalled,
@@ -57,6 +58,14 @@ from serviceideas.ideas.policies import (
     can_show_name,
 )
 from serviceideas.ideas.queries import EXTERNAL, IdeaFilters, Sort
+from serviceideas.ideas.stage_forms import (
+    COMPASS_HELP,
+    CustomerSideForm,
+    chosen_compass,
+    chosen_stage_id,
+    stage_choices,
+)
+from serviceideas.ideas.stage_queries import stages_in_order
 from serviceideas.people.forms import department_choices
 from serviceideas.people.models import Department, DepartmentKind, User
 from serviceideas.people.policies import requires, signed_in
@@ -100,6 +109,7 @@ def idea_template_context() -> dict[str, object]:
         "stalled_days": stalled.days,
         "is_past_target": lambda idea: is_past_target(idea, stalled.now.date()),
         "lens_help": {lens.value: lens.explanation for lens in Lens},
+        "compass_help": COMPASS_HELP,
     }
 
 
@@ -115,6 +125,8 @@ def _filters_from(form: IdeaFilterForm) -> IdeaFilters:
         beneficiary=form.beneficiary.data or None,
         q=form.q.data or None,
         sort=Sort(form.sort.data or Sort.VOTES),
+        journey_stage_id=int(form.stage.data) if form.stage.data else None,
+        compass=Compass(form.compass.data) if form.compass.data else None,
     )
 
 
@@ -149,6 +161,7 @@ def index() -> Rendered:
         SelectChoice(str(c.value), c.label) for c in departments
     ]
     form.beneficiary.choices = beneficiary_choices(departments, blank="Anyone")
+    form.stage.choices = stage_choices(stages_in_order(with_retired=True), blank="Any stage")
     if not form.validate():
         return render_template("ideas/index.html", form=form, page=None), 400
     return _render_list("ideas/index.html", _filters_from(form), form=form)
@@ -191,6 +204,7 @@ def _likely_duplicates(page: queries.IdeaPage) -> dict[str, object]:
 def _idea_form() -> IdeaForm:
     form = IdeaForm(request.form if request.method == "POST" else MultiDict(request.args))
     form.beneficiary.choices = beneficiary_choices(department_choices(), blank=None)
+    form.offer_stages(stages_in_order(with_retired=False))
     return form
 
 
@@ -207,6 +221,8 @@ def _draft(form: IdeaForm) -> services.IdeaDraft:
         proposal=form.proposal.data or "",
         lens=Lens(form.lens.data),
         beneficiary=beneficiary,
+        journey_stage_id=chosen_stage_id(form.journey_stage),
+        compass=chosen_compass(form.compass),
         origin=form.origin.data or None,
         submission_token=form.submission_token.data or None,
         name_hidden=bool(form.name_hidden.data),
@@ -293,6 +309,7 @@ def _story_page(
     owner_matches: list[queries.PersonMatch] | None = None,
     merge_matches: list[search.Match] | None = None,
     progress_form: ProgressForm | None = None,
+    customer_side_form: CustomerSideForm | None = None,
 ) -> Rendered:
     return render_template(
         "ideas/show.html",
@@ -307,6 +324,8 @@ def _story_page(
         merge_matches=merge_matches,
         progress_form=progress_form
         or ProgressForm(data={"next_step": idea.next_step, "target_date": idea.target_date}),
+        customer_side_form=customer_side_form
+        or (_customer_side_form(idea) if can_review(_viewer()) else None),
     ), status
 
 
@@ -768,3 +787,59 @@ def _owner_refused(idea: Idea, form: OwnerForm) -> Rendered:
         "error",
     )
     return _story_page(idea, 409, owner_form=OwnerForm(request.form), overtaken=Overtaken(steps=[]))
+
+
+# The customer's side (docs/product.md, "Journey stages and the compass")
+
+
+def _customer_side_form(
+    idea: Idea, formdata: MultiDict[str, str] | None = None
+) -> CustomerSideForm:
+    """The review panel's stage and compass form: the stages offered for new ideas, and the
+    idea's own if it was retired since. Its hidden `seen_version` is drawn by the page from
+    the idea it shows."""
+    data = {
+        "journey_stage": str(idea.journey_stage_id or ""),
+        "compass": idea.compass.value if idea.compass else "",
+    }
+    form = CustomerSideForm(formdata, data=data)
+    stages = stages_in_order(with_retired=True)
+    form.journey_stage.choices = stage_choices(
+        stage for stage in stages if not stage.is_retired or stage.id == idea.journey_stage_id
+    )
+    return form
+
+
+@bp.route("/<id:idea_id>/customer-side", methods=["POST"])
+@requires(can_review)
+def set_customer_side(idea_id: int) -> Response | Rendered:
+    """A manager names the stage of the customer's journey the idea improves, and its
+    compass point. A change of the idea since the page was shown wins: 409, the idea as it is
+    now, the manager's choice kept beside it."""
+    idea = _load(idea_id)
+    form = _customer_side_form(idea, request.form)
+    if form.validate_on_submit():
+        side = services.CustomerSide(
+            chosen_stage_id(form.journey_stage), chosen_compass(form.compass)
+        )
+        seen_version = form.seen_version.data
+        saved = commit_or_refuse(
+            lambda: services.set_customer_side(_viewer(), idea, side, seen_version=seen_version),
+            form=form,
+            field="journey_stage",
+        )
+        if saved:
+            flash("Stage and compass point saved.", "success")
+            return redirect(
+                url_for("ideas.show", idea_id=idea.id, _anchor="customer-side"), code=303
+            )
+        if isinstance(saved.refusal, services.ChangedMeanwhile):
+            return _story_page(_load(idea_id), 409, customer_side_form=form)
+    elif form.seen_version.errors:
+        flash(
+            "This form came without what the idea's page showed, so nothing was changed. Here "
+            "is the idea as it is now, with what you chose: check it and send it again.",
+            "error",
+        )
+        return _story_page(_load(idea_id), 400, customer_side_form=form)
+    return _story_page(_load(idea_id), 422, customer_side_form=form)

@@ -34,6 +34,7 @@ from serviceideas.ideas.models import (
     TRANSITIONS,
     VOTABLE_STATUSES,
     Comment,
+    Compass,
     Follower,
     Idea,
     Lens,
@@ -50,6 +51,7 @@ from serviceideas.ideas.policies import (
     can_show_name,
 )
 from serviceideas.ideas.signals import comment_added, idea_submitted, owner_named, status_changed
+from serviceideas.ideas.stage_services import offered_stage
 from serviceideas.people.models import Department, User
 
 # Submitting
@@ -62,6 +64,10 @@ class IdeaDraft:
     proposal: str
     lens: Lens
     beneficiary: Department | None  # None: external customers
+    # The customer's side, both optional (docs/product.md, "Journey stages and the compass"):
+    # the id of a stage that is not retired, and a compass point.
+    journey_stage_id: int | None = None
+    compass: Compass | None = None
     # What the idea grew from, as the submit form says (e.g. "module:12"), or None.
     origin: str | None = None
     # The token of the form it came in (serviceideas/submissions.py), or None.
@@ -104,11 +110,14 @@ def submit_idea(author: User, draft: IdeaDraft, *, now: datetime | None = None) 
     form a new token, so sending it once more submits it as a new idea.
     """
     now = now or utcnow()
+    stage = offered_stage(draft.journey_stage_id)
     idea = Idea(
         title=" ".join(required_text(draft.title, "title", "the title", TITLE_MAX).split()),
         problem=required_text(draft.problem, "problem", "the problem", TEXT_MAX),
         proposal=required_text(draft.proposal, "proposal", "the proposed change", TEXT_MAX),
         lens=draft.lens,
+        journey_stage=stage,
+        compass=draft.compass,
         beneficiary_department=draft.beneficiary,
         author=author,
         author_department_id=author.department_id,
@@ -597,6 +606,45 @@ def set_owner(
     set_committed_value(idea, "owner", owner)
     if owner is not None and owner.id != before:
         owner_named.send(idea, owner=owner, actor=reviewer, at=now or utcnow())
+
+
+# The customer's side (docs/product.md, "Journey stages and the compass")
+
+CUSTOMER_SIDE_CHANGED_MEANWHILE = (
+    "Someone else changed this idea since you opened it; your choice of stage and compass "
+    "point was not saved."
+)
+
+
+@dataclass(frozen=True)
+class CustomerSide:
+    """The stage of the customer's journey an idea improves (a stage's id) and what it does
+    for the guest: either may be None."""
+
+    journey_stage_id: int | None
+    compass: Compass | None
+
+
+def set_customer_side(
+    reviewer: User, idea: Idea, side: CustomerSide, *, seen_version: int | None = None
+) -> None:
+    """Change the idea's stage and compass point, for a manager or an admin. The idea may keep
+    a stage retired since it was given; no other retired stage may be chosen.
+
+    Written with the idea's version, as a status decision is: a change chosen on a page that
+    showed another version (`seen_version`), or that loses a race with another change of the
+    idea, is refused with ChangedMeanwhile (the view answers 409)."""
+    if not can_review(reviewer):
+        raise RuleViolation("Only managers can change an idea's stage and compass point.")
+    if seen_version is not None and idea.version != seen_version:
+        raise ChangedMeanwhile(CUSTOMER_SIDE_CHANGED_MEANWHILE)
+    stage = offered_stage(side.journey_stage_id, keeping=idea.journey_stage_id)
+    idea.journey_stage = stage
+    idea.compass = side.compass
+    try:
+        db.session.flush()  # nothing is written, nor the version moved, when nothing changed
+    except StaleDataError:
+        raise ChangedMeanwhile(CUSTOMER_SIDE_CHANGED_MEANWHILE) from None
 
 
 # Momentum: the owner's next step, target date and progress notes

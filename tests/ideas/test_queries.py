@@ -8,7 +8,7 @@ import pytest
 
 from serviceideas.extensions import db
 from serviceideas.ideas import queries, services
-from serviceideas.ideas.models import Lens, Status
+from serviceideas.ideas.models import Compass, JourneyStage, Lens, Status
 from serviceideas.ideas.queries import EXTERNAL, IdeaFilters
 from serviceideas.people.models import DepartmentKind
 
@@ -39,6 +39,11 @@ def three_ideas(make_idea, make_user, make_department):
         lens=Lens.LEARN,
         beneficiary=it,
     )
+    # The customer's side: a stage and a compass point on two of them, none on the third.
+    paying, help_ = JourneyStage(name="Paying"), JourneyStage(name="Getting help", position=1)
+    queue.journey_stage, queue.compass = help_, Compass.EMOTION
+    reset.journey_stage, reset.compass = paying, Compass.NEED
+    db.session.flush()
     return {"queue": queue, "reset": reset, "leavers": leavers, "stores": stores, "it": it}
 
 
@@ -70,6 +75,11 @@ def test_every_filter_narrows_the_list_with_the_value_asked_for(three_ideas, mak
         "q": [("PHONE", {queue_title}), ("password", {reset_title}), ("  ", None)],
         "open_only": [(True, {queue_title}), (False, None)],
         "author_id": [(queue.author_id, {queue_title}), (reset.author_id, {reset_title})],
+        "journey_stage_id": [
+            (queue.journey_stage_id, {queue_title}),
+            (reset.journey_stage_id, {reset_title}),
+        ],
+        "compass": [(Compass.EMOTION, {queue_title}), (Compass.NEED, {reset_title})],
     }
     everything = {queue_title, reset_title, leavers_title}
     filter_fields = {field.name for field in dataclasses.fields(IdeaFilters)} - {"sort"}
