@@ -12,7 +12,7 @@ from serviceideas.extensions import db
 
 pytestmark = pytest.mark.browser
 
-ADMIN_LINKS = ("People", "Departments", "Import staff")
+ADMIN_LINKS = ("People", "Departments", "Journey stages", "Import staff")
 
 
 @pytest.fixture
@@ -104,6 +104,20 @@ def test_admin_imports_staff_from_a_csv_file(page: Page, live_server, demo_compa
     page.get_by_role("button", name="Filter").click()
     expect(page.get_by_role("link", name="Rosa New")).to_be_visible()
     expect(page.get_by_role("link", name="Sam New")).to_be_visible()
+
+    # The customer's journey (docs/product.md, "Journey stages and the compass").
+    page.get_by_role("navigation", name="Main").get_by_role("link", name="Journey stages").click()
+    for name, explanation in (("Paying", "Invoices and refunds."), ("Getting help", "They ask.")):
+        page.get_by_label("Name").fill(name)
+        page.get_by_label("Explanation").fill(explanation)
+        page.get_by_role("button", name="Add stage").click()
+    page.get_by_role("button", name="Move Getting help up").click()
+    expect(page.locator("#stages tbody th")).to_have_text(["1. Getting help", "2. Paying"])
+    page.get_by_label("Name").fill("paying")
+    page.get_by_label("Explanation").fill("Again.")
+    page.get_by_role("button", name="Add stage").click()
+    expect(page.get_by_text("There is already a stage called Paying")).to_be_visible()
+    expect(page.get_by_label("Explanation")).to_have_value("Again.")
 
 
 def test_admin_deactivates_someone_who_then_cannot_sign_in(
