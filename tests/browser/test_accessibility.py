@@ -187,6 +187,7 @@ def main_pages() -> tuple[dict[str, list[str]], str]:
             f"/admin/departments/{department.id}",
             "/admin/import",
             "/admin/role-changes",
+            "/admin/stages",
         ],
         "signed out": ["/login", "/no-such-page"],
     }
