@@ -28,7 +28,7 @@ COMPASS_CHOICES = [SelectChoice(point.value, point.label) for point in Compass] 
     SelectChoice(NOT_SURE, "Not sure")
 ]
 COMPASS_HELP = {point.value: point.explanation for point in Compass} | {
-    NOT_SURE: "Leave it open: a manager can choose later."
+    NOT_SURE: "Leave it open: it can be chosen later."
 }
 
 
