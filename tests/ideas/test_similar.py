@@ -213,6 +213,8 @@ def test_the_merge_search_offers_open_ideas_by_title_never_the_idea_itself(
     assert "merge_choice" not in text(merge_matches(client_as(manager), duplicate, "#12"))
     assert "No open idea" in text(merge_matches(client_as(manager), duplicate, "zebra crossings"))
     assert "No open idea" not in text(merge_matches(client_as(manager), duplicate, "c"))
+    hostile = text(merge_matches(client_as(manager), duplicate, "<b onmouseover=x>call"))
+    assert "<b onmouseover" not in hostile and f"Merge into #{stays.id}" not in hostile
 
 
 def test_the_review_panel_searches_titles_to_merge_into(client_as, make_idea, manager):
