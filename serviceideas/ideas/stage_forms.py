@@ -37,7 +37,7 @@ def stage_field() -> SelectField:
     retired (or gone) cannot be chosen, beside this field."""
     return SelectField(
         STAGE_LABEL,
-        validators=[Regexp(r"^(?:[1-9][0-9]{0,9})?$", message="Not a valid choice.")],
+        validators=[Regexp(r"^(?:[1-9][0-9]{0,8})?$", message="Not a valid choice.")],
         filters=[stripped],
         default="",
         validate_choice=False,
