@@ -1,11 +1,17 @@
 """Every route × every kind of person → exactly what they get. A route missing here fails the suite.
 
-Each case is its own test, on its own fresh copy of a small company (the `url_values` fixture):
-the objects in the URL belong to someone else, and each form is sent empty. An expectation is
-a status code (200, 400, 403, 404, 405, 422), SIGN_IN (302 to the sign-in page, which then
-leads back to the page asked for), or `to(endpoint)` (a redirect to that page, for the same
-objects). The cases share their app (tests/conftest.py, `app_for`), so the objects are
-rebuilt for each case but nothing is compiled twice.
+The objects in the URL belong to someone else, in a small company (the `url_values` fixture),
+and each form is sent empty. An expectation is a status code (200, 400, 403, 404, 405, 422),
+SIGN_IN (302 to the sign-in page, which then leads back to the page asked for), or
+`to(endpoint)` (a redirect to that page, for the same objects).
+
+Each action (POST) a person is let through to is a test of its own, on its own fresh copy of
+the company: what one does must not change what the next one meets. The rest change nothing —
+pages (no writes on GET) and actions the person is turned away from — as the tests check by
+comparing every table before and after; so each kind of person reads every page on one
+company, and tries every action refused to them on another, and a failure lists every case
+that answered otherwise. The tests share their app (tests/conftest.py, `app_for`), so nothing
+is compiled twice.
 """
 
 from __future__ import annotations
@@ -15,8 +21,10 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
+import sqlalchemy as sa
 from flask import Flask, url_for
 
+from serviceideas.extensions import db
 from serviceideas.people.models import Role
 
 WHO = ("anonymous", "employee", "trainer", "manager", "admin")
@@ -244,9 +252,64 @@ def answered(response: Any, url: str, expected: Expected, app: Flask, values: An
     return Redirect(location, code)
 
 
+def pages() -> list[tuple[str, str]]:
+    return sorted(route for route in MATRIX if route[1] == "GET")
+
+
+def actions() -> list[tuple[str, str]]:
+    return sorted(route for route in MATRIX if route[1] != "GET")
+
+
+def everything_stored() -> dict[str, list[tuple[Any, ...]]]:
+    """Every row of every table, in a fixed order: what a page, or an action turned away,
+    leaves as it found it."""
+    db.session.commit()
+    return {
+        table.name: sorted((tuple(row) for row in db.session.execute(sa.select(table))), key=repr)
+        for table in db.metadata.sorted_tables
+    }
+
+
+def answers(
+    client: Any, routes: list[tuple[str, str]], who: str, app: Flask, values: Any
+) -> tuple[dict[str, Expected], dict[str, Expected]]:
+    """What each route answered `client`, and what the matrix expects, keyed by the case."""
+    got: dict[str, Expected] = {}
+    expected: dict[str, Expected] = {}
+    for endpoint, method in routes:
+        url = build_url(app, endpoint, values)
+        case = f"{method} {url} ({endpoint}) as {who}"
+        expected[case] = MATRIX[(endpoint, method)][who]
+        got[case] = answered(client.open(url, method=method), url, expected[case], app, values)
+    return got, expected
+
+
 @pytest.mark.parametrize("who", WHO)
-@pytest.mark.parametrize(("endpoint", "method"), sorted(MATRIX))
-def test_access(app, client_as, make_user, url_values, who, endpoint, method):
+def test_every_page(app, client_as, make_user, url_values, who):
+    client = client_as(person(make_user, who))
+    before = everything_stored()
+    got, expected = answers(client, pages(), who, app, url_values)
+    assert got == expected
+    assert everything_stored() == before, "reading a page changed what is stored"
+
+
+@pytest.mark.parametrize("who", WHO)
+def test_every_action_turned_away(app, client_as, make_user, url_values, who):
+    """The actions this kind of person may not take are refused before anything sent is
+    read, so they change nothing, and one company serves them all."""
+    client = client_as(person(make_user, who))
+    refused = [route for route in actions() if is_refusal(MATRIX[route][who])]
+    before = everything_stored()
+    got, expected = answers(client, refused, who, app, url_values)
+    assert got == expected
+    assert everything_stored() == before, "a refused action changed what is stored"
+
+
+@pytest.mark.parametrize(
+    ("endpoint", "method", "who"),
+    [(*route, who) for route in actions() for who in WHO if not is_refusal(MATRIX[route][who])],
+)
+def test_each_action_let_through(app, client_as, make_user, url_values, endpoint, method, who):
     url = build_url(app, endpoint, url_values)
     response = client_as(person(make_user, who)).open(url, method=method)
     expected = MATRIX[(endpoint, method)][who]
