@@ -1,8 +1,12 @@
-"""A staff import of 10,000 people, through the admin page and through the command, while a
-colleague goes on writing: the import finishes, every one of the colleague's writes is kept
-(none is refused for a busy database), and they land while the import is still going — it
-writes in batches and never holds the database for its whole length. (How long it takes, and
-what it does to others' response times, is measured by `make bench`, not asserted here.)"""
+"""A large staff import, through the admin page and through the command, while a colleague
+goes on writing: the import finishes, every one of the colleague's writes is kept (none is
+refused for a busy database), and they land while the import is still going — it writes in
+batches and never holds the database for its whole length.
+
+What this proves depends on the number of batches, not of people: ten batches of the real
+size on SQLite (where a batch holds the one write lock), three on PostgreSQL. The full 10,000
+people, how long they take and what they do to others' response times are `make bench`'s
+(docs/benchmark.md), with colleagues writing meanwhile too."""
 
 from __future__ import annotations
 
@@ -16,10 +20,11 @@ import sqlalchemy as sa
 from serviceideas.database import utcnow
 from serviceideas.extensions import db
 from serviceideas.ideas.models import Comment
+from serviceideas.people import staff_import
 from serviceideas.people.models import DepartmentKind, Role, StaffImport, User
 from tests.people.test_import_jobs import staff_csv, wait_for_imports
 
-ROWS = 10_000
+ROWS = 10 * staff_import.BATCH_ROWS  # 2,500: ten batches on SQLite, three on PostgreSQL
 
 
 @pytest.fixture
@@ -74,7 +79,9 @@ def people_count() -> int:
     return db.session.scalar(sa.select(sa.func.count()).select_from(User)) or 0
 
 
-def test_ten_thousand_people_through_the_admin_page(client_as, make_user, make_idea, departments):
+def test_a_large_import_through_the_admin_page_never_holds_up_a_colleague(
+    client_as, make_user, make_idea, departments
+):
     admin = make_user(Role.ADMIN, email="ada@example.com")
     as_admin = client_as(admin)
     with a_colleague_commenting(client_as, make_idea) as answers:
@@ -90,7 +97,9 @@ def test_ten_thousand_people_through_the_admin_page(client_as, make_user, make_i
     assert_the_colleague_was_never_held_up(answers, began, ended)
 
 
-def test_ten_thousand_people_through_the_command(app, make_idea, client_as, departments, tmp_path):
+def test_a_large_import_through_the_command_never_holds_up_a_colleague(
+    app, make_idea, client_as, departments, tmp_path
+):
     csv_file = tmp_path / "staff.csv"
     csv_file.write_text(staff_csv(ROWS, department="IT"), encoding="utf-8")
     with a_colleague_commenting(client_as, make_idea) as answers:
