@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
@@ -85,15 +86,18 @@ def company(app, make_user):
         )
         ideas.change_status(manager, idea, decision, now=at(day, 9))
 
-    implement(submit("2026-04-10", "finding", Compass.NEED), "2026-05-20")
+    i1 = submit("2026-04-10", "finding", Compass.NEED)
+    implement(i1, "2026-05-20")
     merged = submit("2026-04-12", "finding", Compass.EMOTION)
-    implement(submit("2026-03-01", "buying", Compass.WANT), "2026-04-02")
+    i3 = submit("2026-03-01", "buying", Compass.WANT)
+    implement(i3, "2026-04-02")
     declined = submit("2026-05-15", "buying", Compass.EMOTION)
     ideas.change_status(
         manager, declined, ideas.Decision(Status.DECLINED, note="No."), now=at("2026-05-16")
     )
     implement(submit("2026-05-01", None, None), "2026-05-10")
-    implement(submit("2026-01-01", "finding", Compass.NEED), "2026-03-15")
+    i6 = submit("2026-01-01", "finding", Compass.NEED)
+    implement(i6, "2026-03-15")
     implement(submit("2026-06-03", "old", Compass.STEREOTYPE), "2026-06-30")
     last_minute = submit("2026-06-30", "buying", None, hour=23, minute=59)
     ideas.change_status(
@@ -103,7 +107,7 @@ def company(app, make_user):
     submit("2026-01-02", "fax", None)
     submit("2026-03-31", None, None, hour=23, minute=59)
     db.session.commit()
-    return stages
+    return {**stages, "i1": i1.id, "i3": i3.id, "i6": i6.id}
 
 
 def hand_params(period):
@@ -237,6 +241,25 @@ def test_the_dashboard_shows_both_tables_with_links_and_how_they_are_counted(
     assert Compass.EMOTION.explanation in compass
     assert 'href="/ideas?sort=newest&amp;compass=need&amp;status=implemented"' in compass
     assert "How this is counted" in compass and "the rows add up to the headline" in compass
+
+
+def test_a_count_links_to_the_ideas_it_counts_of_every_date(company, client_as, make_user):
+    """The list has no period: the links show such ideas of every date (i1 and i6 for need)."""
+    client = client_as(make_user())
+    html = client.get(f"/dashboard?{QUERY}").get_data(as_text=True)
+
+    def listed(link):
+        page = client.get(link.replace("&amp;", "&")).get_data(as_text=True)
+        return sorted(
+            int(n) for n in re.findall(r'<article class="idea-card" id="idea-(\d+)"', page)
+        )
+
+    need = re.search(r'href="(/ideas\?[^"]*compass=need[^"]*)"', html).group(1)
+    assert listed(need) == sorted([company["i1"], company["i6"]])
+    buying = re.search(
+        rf'href="(/ideas\?[^"]*stage={company["buying"].id}&amp;status=[^"]*)"', html
+    )
+    assert listed(buying.group(1)) == [company["i3"]]
 
 
 def rows_of(response):
