@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
+from typing import Any
+
 from wtforms import (
     BooleanField,
     DateField,
@@ -252,13 +255,31 @@ class IdeaFilterForm(Form):
         filters=[stripped],
     )
     beneficiary = SelectField("Who benefits", validators=[Optional()], filters=[stripped])
+    # Best match ranks a search (docs/product.md, "Search"); without one it is most votes.
     sort = SelectField(
         "Sort",
-        choices=[SelectChoice(s.value, s.label) for s in (Sort.VOTES, Sort.NEWEST, Sort.WAITING)],
+        choices=[
+            SelectChoice(s.value, s.label)
+            for s in (Sort.VOTES, Sort.NEWEST, Sort.WAITING, Sort.BEST_MATCH)
+        ],
         default=Sort.VOTES.value,
         validators=[Optional()],
         filters=[stripped],
     )
+
+    def process(
+        self,
+        formdata: Any = None,
+        obj: object | None = None,
+        data: Mapping[str, Any] | None = None,
+        extra_filters: Mapping[str, Sequence[Any]] | None = None,
+        **kwargs: object,
+    ) -> None:
+        """Read the query string; a search with no sort chosen is sorted by best match."""
+        super().process(formdata, obj, data=data, extra_filters=extra_filters, **kwargs)
+        sort_chosen = formdata is not None and bool(formdata.get("sort"))
+        if not sort_chosen and (self.q.data or "").strip():
+            self.sort.data = Sort.BEST_MATCH.value
 
 
 def beneficiary_choices(

@@ -17,10 +17,12 @@ from functools import cache, lru_cache
 from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
+from markupsafe import Markup
 
 from serviceideas.database import contains_pattern, contains_text
 from serviceideas.errors import RuleViolation
 from serviceideas.extensions import db
+from serviceideas.ideas import search as full_text
 from serviceideas.ideas.models import (
     OPEN_STATUSES,
     Comment,
@@ -45,11 +47,16 @@ if TYPE_CHECKING:
     from serviceideas.ideas.search import Match
 
 EXTERNAL = "external"
-# Lists count their ideas up to a point and then say "more than". A text search reads each
-# candidate's title, problem and proposal, so it stops counting sooner: counting 1,000
-# matches cost more than showing the page, and grew with the company.
+# Lists count their ideas up to a point and then say "more than". A search counts its matches
+# from the full-text index (serviceideas/ideas/search.py), and stops sooner all the same: the
+# page ranks every match, and a count past a few hundred tells nobody anything.
 COUNT_UP_TO = 1000
 SEARCH_COUNT_UP_TO = 200
+# Best match ranks the newest this many matches: all of them whenever the count is exact, and
+# in a broader search ("More than 200 ideas") a bounded amount of work at any company size
+# (ranking reads every candidate). It pages through them by position (an offset): the rank is
+# a float, which a keyset cursor could not carry back exactly.
+BEST_MATCH_UP_TO = SEARCH_COUNT_UP_TO
 PROBLEM_PREVIEW = 240
 
 
@@ -58,6 +65,7 @@ class Sort(enum.StrEnum):
     NEWEST = "newest"
     WAITING = "waiting"  # open ideas whose status has stood still longest
     OLDEST = "oldest"  # the review queue: first come, first served
+    BEST_MATCH = "best"  # a search's ranking (docs/product.md, "Search"); votes without one
 
     @property
     def label(self) -> str:
@@ -66,6 +74,7 @@ class Sort(enum.StrEnum):
             "newest": "Newest",
             "waiting": "Longest waiting",
             "oldest": "Oldest first",
+            "best": "Best match",
         }[self.value]
 
 
@@ -97,6 +106,13 @@ class IdeaFilters:
         """The words searched for, or None when `q` holds none."""
         return self.q.strip() if self.q and self.q.strip() else None
 
+    @property
+    def order(self) -> Sort:
+        """The sort the list is read in: best match means most votes without a search."""
+        if self.sort is Sort.BEST_MATCH and self.search is None:
+            return Sort.VOTES
+        return self.sort
+
 
 @dataclass(frozen=True, slots=True)
 class IdeaCard:
@@ -122,10 +138,24 @@ class IdeaCard:
     department_name: str
     department_kind: DepartmentKind
     beneficiary_name: str | None  # None: external customers
+    # In a search, the title and the problem with the words that matched marked by the
+    # database (search.highlighted); None otherwise.
+    title_marks: str | None = None
+    problem_marks: str | None = None
 
     @property
     def beneficiary_label(self) -> str:
         return self.beneficiary_name or "External customers"
+
+    @property
+    def marked_title(self) -> Markup:
+        """The title, escaped, with the words searched for in <mark>."""
+        return full_text.marked(self.title, self.title_marks)
+
+    def marked_problem(self, shown: str) -> Markup:
+        """`shown` (the start of the problem the card shows), escaped, with the words
+        searched for in <mark>."""
+        return full_text.marked(shown, self.problem_marks)
 
 
 @dataclass
@@ -160,15 +190,9 @@ def _beneficiary_id(filters: IdeaFilters) -> int | None:
     return int(filters.beneficiary)
 
 
-def _search_pattern(filters: IdeaFilters) -> str | None:
-    return contains_pattern(filters.search) if filters.search is not None else None
-
-
-def _matches_text(pattern: sa.BindParameter[Any]) -> sa.ColumnElement[bool]:
-    # A case-blind LIKE on both databases: one code path. Fine at a company's sizes.
-    return sa.or_(
-        *(contains_text(column, pattern) for column in (Idea.title, Idea.problem, Idea.proposal))
-    )
+def _search_parameter(filters: IdeaFilters) -> str | None:
+    """What the full-text index is asked, in the database's own query language."""
+    return full_text.search_parameter(filters.search) if filters.search is not None else None
 
 
 # Every filter a list can have. A condition that needs no value (open ideas only, external
@@ -208,7 +232,8 @@ LIST_FILTERS: tuple[ListFilter, ...] = (
         lambda f: f.author_id,
         lambda p: sa.and_(Idea.author_id == p, _author_shown()),
     ),
-    ListFilter("pattern", _search_pattern, _matches_text),
+    # Title, problem and proposal, through the full-text index (docs/product.md, "Search").
+    ListFilter("search", _search_parameter, full_text.matching),
 )
 
 
@@ -246,6 +271,8 @@ def _decode_cursor(sort: Sort, cursor: str) -> dict[str, Any]:
         pair = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
         if not isinstance(pair, list) or len(pair) != 2:
             raise ValueError("not a pair")
+        if sort is Sort.BEST_MATCH:
+            return {"offset": _best_match_offset(pair)}
         raw, last_id = pair
         value: datetime | int = raw if sort is Sort.VOTES else _cursor_time(raw)
         numbers = [value, last_id] if sort is Sort.VOTES else [last_id]
@@ -260,6 +287,22 @@ def _decode_cursor(sort: Sort, cursor: str) -> dict[str, Any]:
             "That page link is broken; start from the first page.", "after"
         ) from None
     return {"after_value": value, "after_id": last_id}
+
+
+def _best_match_cursor(offset: int) -> str:
+    """The cursor of the best-match page that starts `offset` matches in."""
+    raw = json.dumps([Sort.BEST_MATCH.value, offset]).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def _best_match_offset(pair: list[Any]) -> int:
+    """The position a best-match cursor carries: within the matches best match pages."""
+    marker, offset = pair
+    if marker != Sort.BEST_MATCH.value or type(offset) is not int:
+        raise ValueError("not a best-match position")
+    if not 0 < offset <= BEST_MATCH_UP_TO:
+        raise ValueError("past the matches best match shows")
+    return offset
 
 
 def _cursor_time(raw: object) -> datetime:
@@ -293,6 +336,7 @@ def list_ideas(
         if (value := list_filter.value(filters)) is not None
     }
     up_to = SEARCH_COUNT_UP_TO if filters.search is not None else COUNT_UP_TO
+    sort = filters.order
     parameters: dict[str, object] = {
         **asked,
         "viewer_id": viewer.id,
@@ -300,22 +344,31 @@ def list_ideas(
         "count_limit": up_to + 1,
         "limit": limit + 1,
     }
+    if sort is Sort.BEST_MATCH:
+        parameters.update(offset=0, best_up_to=BEST_MATCH_UP_TO)
     if after:
-        parameters.update(_decode_cursor(filters.sort, after))
-    count, page = _list_statements(frozenset(asked), filters.sort, bool(after))
+        parameters.update(_decode_cursor(sort, after))
+    dialect = db.session.get_bind().dialect.name
+    count, page = _list_statements(frozenset(asked), sort, bool(after), dialect)
     total = db.session.scalar(count, parameters) or 0
     rows = db.session.execute(page, parameters).all()
     cards = [IdeaCard(**row._mapping) for row in rows[:limit]]
-    next_cursor = encode_cursor(filters.sort, cards[-1]) if len(rows) > limit else None
+    next_cursor = None
+    if len(rows) > limit and sort is Sort.BEST_MATCH:
+        shown = int(str(parameters["offset"])) + limit
+        next_cursor = _best_match_cursor(shown) if shown < BEST_MATCH_UP_TO else None
+    elif len(rows) > limit:
+        next_cursor = encode_cursor(sort, cards[-1])
     return IdeaPage(cards, total, up_to, next_cursor, filters)
 
 
 @lru_cache(maxsize=256)
 def _list_statements(
-    names: frozenset[str], sort: Sort, after: bool
+    names: frozenset[str], sort: Sort, after: bool, dialect: str
 ) -> tuple[sa.Select[int], sa.Select[*tuple[Any, ...]]]:
-    """The count and the page for the filters `names` (LIST_FILTERS), a sort and whether a
-    page starts after a cursor, with every value a parameter.
+    """The count and the page for the filters `names` (LIST_FILTERS), a sort, whether a
+    page starts after a cursor and the database (a search ranks and marks in its own way),
+    with every value a parameter.
 
     Kept per combination: building them for each request made the list page a fifth slower
     (bench/inprocess_ideas.py). The kept statement cannot drift from the filters: its key is
@@ -329,30 +382,38 @@ def _list_statements(
     ]
     # Counted up to a point: past it the page says "more than"; an exact count of a broad
     # search would read every matching idea on each page view.
-    matching = (
-        sa.select(Idea.id)
-        .where(*conditions)
-        .limit(sa.bindparam("count_limit", type_=sa.Integer))
-        .subquery()
-    )
+    counted = sa.select(Idea.id)
+    if "search" in names:  # the index finds the matches (search.restricted says why)
+        counted = full_text.restricted(
+            counted.where(*_conditions(names - {"search"})),
+            sa.bindparam("search", type_=sa.String),
+            dialect,
+        )
+    else:
+        counted = counted.where(*conditions)
+    matching = counted.limit(sa.bindparam("count_limit", type_=sa.Integer)).subquery()
     count = sa.select(sa.func.count()).select_from(matching)
 
-    column, descending = _ORDER[sort]
-    order = [
-        column.desc() if descending else column.asc(),
-        Idea.id.desc() if descending else Idea.id.asc(),
-    ]
     # First the page's ids, from the ideas table alone (an index walk that stops after one
     # page), then everything the cards show for just those ids. Asked in one statement,
     # PostgreSQL would join every matching idea to its people before sorting.
-    page = (
-        sa.select(Idea.id)
-        .where(*conditions)
-        .order_by(*order)
-        .limit(sa.bindparam("limit", type_=sa.Integer))
-    )
-    if after:
-        page = page.where(_after(sort))
+    if sort is Sort.BEST_MATCH:
+        best = _best_matches(names, dialect)
+        order: list[sa.ColumnElement[Any]] = [best.c.rank.desc(), Idea.id.desc()]
+    else:
+        column, descending = _ORDER[sort]
+        order = [
+            column.desc() if descending else column.asc(),
+            Idea.id.desc() if descending else Idea.id.asc(),
+        ]
+        page = (
+            sa.select(Idea.id)
+            .where(*conditions)
+            .order_by(*order)
+            .limit(sa.bindparam("limit", type_=sa.Integer))
+        )
+        if after:
+            page = page.where(_after(sort))
     comment_count = (
         sa.select(sa.func.count(Comment.id))
         .where(Comment.idea_id == Idea.id, Comment.removed_at.is_(None))
@@ -362,6 +423,15 @@ def _list_statements(
         Vote.idea_id == Idea.id, Vote.user_id == sa.bindparam("viewer_id", type_=sa.Integer)
     )
     beneficiary = sa.orm.aliased(Department)
+    marks = []
+    if "search" in names:
+        searched = sa.bindparam("search", type_=sa.String)
+        marks = [
+            full_text.highlighted("title", searched, dialect).label("title_marks"),
+            full_text.highlighted("problem", searched, dialect, up_to=PROBLEM_PREVIEW).label(
+                "problem_marks"
+            ),
+        ]
     # One labelled column per IdeaCard field: rows become cards by name.
     cards = (
         sa.select(
@@ -380,14 +450,45 @@ def _list_statements(
             Department.name.label("department_name"),
             Department.kind.label("department_kind"),
             beneficiary.name.label("beneficiary_name"),
+            *marks,
         )
         .join(User, User.id == Idea.author_id)
         .join(Department, Department.id == Idea.author_department_id)
         .outerjoin(beneficiary, beneficiary.id == Idea.beneficiary_department_id)
-        .where(Idea.id.in_(page.scalar_subquery()))
         .order_by(*order)
     )
+    if sort is Sort.BEST_MATCH:
+        cards = cards.join(best, best.c.id == Idea.id)
+    else:
+        cards = cards.where(Idea.id.in_(page.scalar_subquery()))
     return count, cards
+
+
+def _best_matches(names: frozenset[str], dialect: str) -> sa.Subquery:
+    """A search's page by best match, as (id, rank): the matches that pass the other filters,
+    best first (then newest), from an offset. The search's own condition is the join."""
+    ranked = full_text.best_matches(
+        sa.bindparam("search", type_=sa.String),
+        dialect,
+        _conditions(names - {"search"}),
+        sa.bindparam("best_up_to", type_=sa.Integer),
+    )
+    return (
+        sa.select(ranked.c.id, ranked.c.rank)
+        .order_by(ranked.c.rank.desc(), ranked.c.id.desc())
+        .limit(sa.bindparam("limit", type_=sa.Integer))
+        .offset(sa.bindparam("offset", type_=sa.Integer))
+        .subquery("page")
+    )
+
+
+def _conditions(names: frozenset[str]) -> list[sa.ColumnElement[bool]]:
+    """The conditions of the filters `names`, each on its parameter."""
+    return [
+        list_filter.condition(sa.bindparam(list_filter.name))
+        for list_filter in LIST_FILTERS
+        if list_filter.name in names
+    ]
 
 
 def count_stalled(rule: Stalled) -> int:

@@ -18,6 +18,7 @@ from typing import Any
 
 import sqlalchemy as sa
 from markupsafe import Markup, escape
+from sqlalchemy.ext.compiler import compiles
 
 from serviceideas.extensions import db
 from serviceideas.ideas.models import OPEN_STATUSES, Idea, Status
@@ -187,10 +188,18 @@ NOTHING = '""'  # FTS5's empty phrase: matches no idea
 
 
 def postgresql_query(text: str) -> str:
-    """What websearch_to_tsquery is given: the text itself, unless nothing in it is wanted
-    (only -words): then nothing, as on SQLite, rather than every idea but a few."""
+    """What websearch_to_tsquery is given: the terms as parse() reads them, written out again
+    (letters, digits, quotes and dashes only), so that both databases read a search alike:
+    `or` is an ordinary (stop) word, not websearch_to_tsquery's OR. With nothing wanted (only
+    -words), nothing, as on SQLite, rather than every idea but a few."""
     terms = [term for term in parse(text) if _keeps(term)]
-    return text if any(not term.excluded for term in terms) else ""
+    if all(term.excluded for term in terms):
+        return ""
+    return " ".join(
+        ("-" if term.excluded else "")
+        + (f'"{" ".join(term.words)}"' if len(term.words) > 1 else term.words[0])
+        for term in terms
+    )
 
 
 def search_parameter(text: str) -> str:
@@ -233,17 +242,27 @@ VECTOR: sa.ColumnElement[Any] = sa.literal_column("ideas.search_vector")
 _BM25 = "bm25(ideas_fts, 5.0, 1.0, 1.0)"
 
 
-def matches(parameter: sa.BindParameter[Any], dialect: str) -> sa.ColumnElement[bool]:
-    """Ideas matching the search `parameter` (a search_parameter() value)."""
-    if dialect == "postgresql":
-        return VECTOR.op("@@", return_type=sa.Boolean)(
-            sa.func.websearch_to_tsquery(ENGLISH, parameter)
-        )
-    return Idea.id.in_(
-        sa.select(sa.literal_column("rowid", sa.Integer))
-        .select_from(sa.table(FTS_TABLE))
-        .where(sa.literal_column(FTS_TABLE).op("MATCH")(parameter))
-    )
+class matching(sa.sql.functions.FunctionElement[bool]):
+    """The idea (a row of `ideas`) matches the search parameter given (a search_parameter()
+    value). A construct of its own, so that a statement holding it compiles for whichever
+    database runs it, and can be kept (queries.py keeps the list's statements)."""
+
+    type = sa.Boolean()
+    inherit_cache = True
+    name = "matching"
+
+
+@compiles(matching, "postgresql")
+def _matching_on_postgresql(element: matching, compiler: Any, **kw: Any) -> str:
+    parameter = compiler.process(element.clauses, **kw)
+    return f"ideas.search_vector @@ websearch_to_tsquery('english'::regconfig, {parameter})"
+
+
+@compiles(matching, "sqlite")
+def _matching_on_sqlite(element: matching, compiler: Any, **kw: Any) -> str:
+    parameter = compiler.process(element.clauses, **kw)
+    # `parameter` is the compiled placeholder, never the value.
+    return f"ideas.id IN (SELECT rowid FROM ideas_fts WHERE ideas_fts MATCH {parameter})"  # noqa: S608
 
 
 def ranked_matches(parameter: sa.BindParameter[Any], dialect: str) -> sa.Subquery:
@@ -266,6 +285,57 @@ def ranked_matches(parameter: sa.BindParameter[Any], dialect: str) -> sa.Subquer
     )
 
 
+_FTS = sa.table(FTS_TABLE, sa.column("rowid", sa.Integer))
+_FTS_MATCHES = sa.literal_column(FTS_TABLE).op("MATCH", return_type=sa.Boolean)
+
+
+def restricted(
+    statement: sa.Select[int], parameter: sa.BindParameter[Any], dialect: str
+) -> sa.Select[int]:
+    """`statement` (a select from `ideas`) kept to the ideas matching `parameter`.
+
+    On SQLite the index drives it: FTS5 reads its matches as they are asked for, so a LIMIT
+    stops it early, where `matching` would first list every match (a broad word matches most
+    ideas). On PostgreSQL a condition: its planner chooses between the index and a walk.
+    """
+    if dialect == "postgresql":
+        return statement.where(matching(parameter))
+    return statement.join(_FTS, _FTS.c.rowid == Idea.id).where(_FTS_MATCHES(parameter))
+
+
+def best_matches(
+    parameter: sa.BindParameter[Any],
+    dialect: str,
+    conditions: Sequence[sa.ColumnElement[bool]],
+    up_to: sa.BindParameter[int],
+) -> sa.Subquery:
+    """The newest `up_to` ideas that match `parameter` and `conditions`, as (id, rank): the
+    list's best match ranks these. All the matches in most searches; in a broad one, a bounded
+    amount of work however many ideas the company has (docs/product.md, "Search")."""
+    if dialect == "postgresql":
+        candidates = (
+            sa.select(Idea.id.label("id"), VECTOR.label("vector"))
+            .where(matching(parameter), *conditions)
+            .order_by(Idea.id.desc())
+            .limit(up_to)
+            .subquery("candidates")
+        )
+        # Ranked once the newest are chosen, so ts_rank reads no more vectors than that.
+        query = sa.func.websearch_to_tsquery(ENGLISH, parameter)
+        return sa.select(
+            candidates.c.id, sa.func.ts_rank(candidates.c.vector, query).label("rank")
+        ).subquery("best")
+    return (
+        sa.select(Idea.id.label("id"), (-sa.literal_column(_BM25, sa.Float)).label("rank"))
+        .select_from(_FTS)
+        .join(Idea, Idea.id == _FTS.c.rowid)
+        .where(_FTS_MATCHES(parameter), *conditions)
+        .order_by(_FTS.c.rowid.desc())
+        .limit(up_to)
+        .subquery("best")
+    )
+
+
 # Highlighting: the database marks the words that matched (stemmed as it stems them) with two
 # private-use characters; marked() escapes the text and only then puts <mark> around them.
 MARK_START = "\ue000"
@@ -273,24 +343,29 @@ MARK_END = "\ue001"
 
 
 def highlighted(
-    column: str, parameter: sa.BindParameter[Any], dialect: str
+    column: str, parameter: sa.BindParameter[Any], dialect: str, *, up_to: int | None = None
 ) -> sa.ColumnElement[str]:
-    """The idea's `column` (title or problem) with the matched words between the marks."""
+    """The idea's `column` (title or problem) with the words that matched between the marks:
+    on PostgreSQL only its first `up_to` characters, if given; on SQLite all of it (FTS5 marks
+    the indexed column), which marked() then cuts."""
     if dialect == "postgresql":
+        text: sa.ColumnElement[str] = getattr(Idea, column)
+        if up_to is not None:
+            text = sa.func.substr(text, 1, up_to)
         return sa.func.ts_headline(
             ENGLISH,
-            getattr(Idea, column),
+            text,
             sa.func.websearch_to_tsquery(ENGLISH, parameter),
-            sa.literal(f"HighlightAll=true, StartSel={MARK_START}, StopSel={MARK_END}"),
+            sa.literal_column(f"'HighlightAll=true, StartSel={MARK_START}, StopSel={MARK_END}'"),
         )
     number = ("title", "problem", "proposal").index(column)
     return (
         sa.select(
             sa.func.highlight(
                 sa.literal_column(FTS_TABLE),
-                sa.literal(number),
-                sa.literal(MARK_START),
-                sa.literal(MARK_END),
+                sa.literal_column(str(number)),
+                sa.literal_column(f"'{MARK_START}'"),
+                sa.literal_column(f"'{MARK_END}'"),
             )
         )
         .select_from(sa.table(FTS_TABLE))

@@ -175,7 +175,9 @@ def catalogue(make_idea, make_user, make_department):
 
 def titles(client, query=""):
     page = text(client.get(f"/ideas?{query}"))
-    return re.findall(r'<h3><a href="/ideas/\d+">([^<]+)</a></h3>', page)
+    # A search marks the words that matched: the title is the text without the marks.
+    found = re.findall(r'<h3><a href="/ideas/\d+">((?:[^<]|</?mark>)+)</a></h3>', page)
+    return [re.sub(r"</?mark>", "", title) for title in found]
 
 
 def test_the_list_filters_searches_and_sorts(client_as, employee, catalogue):
