@@ -16,6 +16,7 @@ from serviceideas.ideas import queries, search
 from serviceideas.ideas.models import Follower, Idea, Status, StatusChange
 from serviceideas.ideas.queries import IdeaFilters, Sort
 from tests.conftest import count_queries
+from tests.test_migrations import empty_database_url  # noqa: F401  (a fixture)
 
 HOSTILE_QUERIES = [
     '"unbalanced quote',
@@ -377,3 +378,36 @@ def test_or_is_an_ordinary_word_on_both_databases(idea, make_user):
     viewer = make_user()
     assert listed(viewer, "refunds OR parcels") == []
     assert listed(viewer, "refunds or post") == listed(viewer, "refunds post")
+
+
+def test_the_migration_indexes_the_ideas_there_are_and_its_downgrade_drops_the_index(
+    empty_database_url,  # noqa: F811 - the fixture imported above
+):
+    from flask_migrate import downgrade, upgrade
+
+    from serviceideas import create_app
+    from serviceideas.ideas import services
+    from serviceideas.ideas.models import Lens
+    from serviceideas.people.models import Department, DepartmentKind, User
+    from tests.conftest import settings_for_tests
+
+    app = create_app(settings_for_tests(empty_database_url))
+    with app.app_context():
+        upgrade()
+        team = Department(name="Stores", kind=DepartmentKind.FRONT_LINE)
+        author = User(email="a@example.com", name="A", department=team)
+        db.session.add_all([team, author])
+        db.session.flush()
+        draft = services.IdeaDraft("Faster refunds", "Money back.", "Pay at once.", Lens.CARE, None)
+        number = services.submit_idea(author, draft).id
+        db.session.commit()
+        downgrade(revision="4f8b2d0c6e31")
+        names = sa.inspect(db.engine).get_table_names()
+        assert not any(name.startswith("ideas_fts") for name in names)
+        columns = [column["name"] for column in sa.inspect(db.engine).get_columns("ideas")]
+        assert "search_vector" not in columns
+        upgrade()
+        assert ids(search.similar_ideas("refund")) == [number]
+        assert ids(search.titles_matching("faster ref")) == [number]
+        db.session.remove()
+        db.engine.dispose()
