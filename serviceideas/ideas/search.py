@@ -4,16 +4,17 @@ typing, the "merge into" title search and the review queue's likely duplicates.
 Two implementations of each question, chosen by the database (docs/architecture.md, "Full-text
 search"): on PostgreSQL a stored, generated `tsvector` column with a GIN index, queried with
 `websearch_to_tsquery` and ranked with `ts_rank`; on SQLite an FTS5 table over `ideas`, kept in
-step by triggers, ranked with `bm25`. Both stem English words; a title counts above the problem
-and the proposal. What people type is never an error (docs/product.md, "Search").
+step by triggers, ranked by where and how often the words are, as `ts_rank` ranks. Both stem
+English words; a title counts above the problem and the proposal. What people type is never an
+error (docs/product.md, "Search").
 """
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Collection, Iterator, Sequence
 from dataclasses import dataclass
+from functools import cache
 from typing import Any
 
 import sqlalchemy as sa
@@ -237,9 +238,17 @@ ENGLISH: sa.ColumnElement[Any] = sa.literal_column("'english'::regconfig")
 VECTOR: sa.ColumnElement[Any] = sa.literal_column("ideas.search_vector")
 
 
-# bm25's weights for title, problem and proposal: a word in the title counts five times (the
-# statements below write them out too).
-_BM25 = "bm25(ideas_fts, 5.0, 1.0, 1.0)"
+# SQLite's rank: the matches FTS5 marks in each column (highlight(), one mark per match), a
+# match in the title counting five times one in the problem or proposal, and each column's
+# count saturating at four. Like PostgreSQL's ts_rank, it weighs how often and where the words
+# are, not how rare they are: FTS5's bm25 does, but first reads every match of every word
+# searched for (a common word matches most ideas), which made a search cost grow with the
+# company, and a page of likely duplicates take seconds.
+def _hits(column: int, name: str) -> str:
+    return f"min(length(highlight(ideas_fts, {column}, char(1), '')) - length(ideas_fts.{name}), 4)"
+
+
+_RANK = f"(5.0 * {_hits(0, 'title')} + {_hits(1, 'problem')} + {_hits(2, 'proposal')})"
 
 
 class matching(sa.sql.functions.FunctionElement[bool]):
@@ -265,28 +274,36 @@ def _matching_on_sqlite(element: matching, compiler: Any, **kw: Any) -> str:
     return f"ideas.id IN (SELECT rowid FROM ideas_fts WHERE ideas_fts MATCH {parameter})"  # noqa: S608
 
 
-def ranked_matches(parameter: sa.BindParameter[Any], dialect: str) -> sa.Subquery:
-    """The ideas matching `parameter`, as (id, rank): the higher the rank, the better."""
-    if dialect == "postgresql":
-        query = sa.func.websearch_to_tsquery(ENGLISH, parameter)
-        return (
-            sa.select(Idea.id.label("id"), sa.func.ts_rank(VECTOR, query).label("rank"))
-            .where(VECTOR.op("@@", return_type=sa.Boolean)(query))
-            .subquery("search")
-        )
-    return (
-        sa.select(
-            sa.literal_column("rowid", sa.Integer).label("id"),
-            (-sa.literal_column(_BM25, sa.Float)).label("rank"),
-        )
-        .select_from(sa.table(FTS_TABLE))
-        .where(sa.literal_column(FTS_TABLE).op("MATCH")(parameter))
-        .subquery("search")
-    )
-
-
 _FTS = sa.table(FTS_TABLE, sa.column("rowid", sa.Integer))
 _FTS_MATCHES = sa.literal_column(FTS_TABLE).op("MATCH", return_type=sa.Boolean)
+
+
+def ranked_matches(
+    query: sa.ColumnElement[Any] | sa.BindParameter[Any], dialect: str, up_to: int
+) -> sa.Subquery:
+    """The newest `up_to` ideas matching `query` (on PostgreSQL a tsquery, on SQLite an FTS5
+    query), as (id, rank): the higher the rank, the better. Ranking reads every candidate, and
+    a common word matches most ideas: the cap keeps a suggestion's cost the same at any company
+    size, and leaves nothing out until more than `up_to` ideas match."""
+    if dialect == "postgresql":
+        candidates = (
+            sa.select(Idea.id.label("id"), VECTOR.label("vector"))
+            .where(VECTOR.op("@@", return_type=sa.Boolean)(query))
+            .order_by(Idea.id.desc())
+            .limit(up_to)
+            .subquery("candidates")
+        )
+        return sa.select(
+            candidates.c.id, sa.func.ts_rank(candidates.c.vector, query).label("rank")
+        ).subquery("search")
+    return (
+        sa.select(_FTS.c.rowid.label("id"), sa.literal_column(_RANK, sa.Float).label("rank"))
+        .select_from(_FTS)
+        .where(_FTS_MATCHES(query))
+        .order_by(_FTS.c.rowid.desc())
+        .limit(up_to)
+        .subquery("search")
+    )
 
 
 def restricted(
@@ -326,7 +343,7 @@ def best_matches(
             candidates.c.id, sa.func.ts_rank(candidates.c.vector, query).label("rank")
         ).subquery("best")
     return (
-        sa.select(Idea.id.label("id"), (-sa.literal_column(_BM25, sa.Float)).label("rank"))
+        sa.select(Idea.id.label("id"), sa.literal_column(_RANK, sa.Float).label("rank"))
         .select_from(_FTS)
         .join(Idea, Idea.id == _FTS.c.rowid)
         .where(_FTS_MATCHES(parameter), *conditions)
@@ -424,6 +441,12 @@ def _common_prefix(first: str, second: str) -> int:
 # Similar ideas, the merge picker and likely duplicates
 
 
+# Similar ideas and the merge picker rank at most the newest this many matches (all of them in
+# most companies); likely duplicates, asked for a whole page of ideas at once, fewer each.
+SUGGESTIONS_UP_TO = 1000
+DUPLICATE_CANDIDATES = 100
+
+
 @dataclass(frozen=True, slots=True)
 class Match:
     """An idea found like another, as a suggestion shows it."""
@@ -463,7 +486,11 @@ def similar_ideas(text: str, *, limit: int = 5, exclude: Collection[int] = ()) -
         return []
     dialect = _dialect()
     parameter = sa.bindparam("search", _any_word_query(words, dialect), type_=sa.String)
-    return _found(ranked_matches(parameter, dialect), _not_excluded(exclude), limit)
+    if dialect == "postgresql":
+        query: sa.ColumnElement[Any] = sa.func.websearch_to_tsquery(ENGLISH, parameter)
+    else:
+        query = parameter
+    return _found(ranked_matches(query, dialect, SUGGESTIONS_UP_TO), _not_excluded(exclude), limit)
 
 
 def titles_matching(
@@ -481,15 +508,13 @@ def titles_matching(
         # :A keeps to the title's lexemes (weight A); :* makes the last a prefix.
         query = " & ".join([*(f"{word}:A" for word in whole), f"{last}:*A"])
         tsquery = sa.func.to_tsquery(ENGLISH, sa.bindparam("search", query))
-        search = (
-            sa.select(Idea.id.label("id"), sa.func.ts_rank(VECTOR, tsquery).label("rank"))
-            .where(VECTOR.op("@@", return_type=sa.Boolean)(tsquery))
-            .subquery("search")
-        )
+        search = ranked_matches(tsquery, dialect, SUGGESTIONS_UP_TO)
     else:
         terms = [*(f'"{word}"' for word in whole), f'"{last}"*']
         query = "title : (" + " AND ".join(terms) + ")"
-        search = ranked_matches(sa.bindparam("search", query, type_=sa.String), dialect)
+        search = ranked_matches(
+            sa.bindparam("search", query, type_=sa.String), dialect, SUGGESTIONS_UP_TO
+        )
     conditions = _not_excluded(exclude)
     if open_only:
         conditions.append(Idea.status.in_(OPEN_STATUSES))
@@ -498,16 +523,18 @@ def titles_matching(
 
 # A likely duplicate scores at least this share of what the idea itself scores against its own
 # title and problem (an idea matches itself best, so the share is about 1 at most, on either
-# database's scale). In tests/ideas/test_search.py near-duplicates worded otherwise score 0.43
-# to 0.74 of it on SQLite and 0.58 to 0.83 on PostgreSQL; ideas sharing a word or two with it
-# score at most 0.08 on SQLite and 0.22 on PostgreSQL. A third sits between the two.
-DUPLICATE_SHARE = 0.33
+# database's scale). In tests/ideas/test_search.py near-duplicates worded otherwise score 0.58
+# to 0.83 of it on PostgreSQL and 0.74 or more on SQLite; ideas sharing a word or two with it
+# at most 0.22 on PostgreSQL and under 0.30 on SQLite. 0.4 sits between the two on both.
+DUPLICATE_SHARE = 0.4
 
 
 def likely_duplicates(idea_ids: Sequence[int], *, per_idea: int = 3) -> dict[int, list[Match]]:
     """For each idea, the other ideas (not merged) most like its title and problem, at most
-    `per_idea`, best first, above DUPLICATE_SHARE of its own score. Two queries whatever the
-    number of ideas: their words, then one search for all of them."""
+    `per_idea`, best first, above DUPLICATE_SHARE of its own score, among the newest
+    DUPLICATE_CANDIDATES that share a word with it. Two queries whatever the number of ideas
+    (up to SQLITE_SOURCES_UP_TO on SQLite, more than a page holds): their words, then one
+    search for all of them."""
     ids = list(dict.fromkeys(idea_ids))
     found: dict[int, list[Match]] = {idea_id: [] for idea_id in ids}
     if not ids or per_idea < 1:
@@ -521,71 +548,91 @@ def likely_duplicates(idea_ids: Sequence[int], *, per_idea: int = 3) -> dict[int
         for idea_id, title, problem in texts
         if (words := _any_word(f"{title} {problem}"))
     ]
-    if not sources:
-        return found
-    statement = _POSTGRESQL_DUPLICATES if dialect == "postgresql" else _SQLITE_DUPLICATES
     parameters: dict[str, Any] = {
         "per_idea": per_idea,
         "share": DUPLICATE_SHARE,
         "merged": Status.MERGED.value,
+        "candidates": DUPLICATE_CANDIDATES,
     }
     if dialect == "postgresql":
-        parameters["source_ids"] = [source for source, _ in sources]
-        parameters["queries"] = [query for _, query in sources]
+        statements = [(_POSTGRESQL_DUPLICATES, sources)] if sources else []
     else:
-        parameters["sources"] = json.dumps(sources)
-    for source, idea_id, title, status, vote_count in db.session.execute(
-        sa.text(statement), parameters
-    ):
-        found[source].append(Match(idea_id, title, Status(status), vote_count))
+        statements = [
+            (_sqlite_duplicates(len(batch)), batch)
+            for start in range(0, len(sources), SQLITE_SOURCES_UP_TO)
+            if (batch := sources[start : start + SQLITE_SOURCES_UP_TO])
+        ]
+    for statement, batch in statements:
+        if dialect == "postgresql":
+            values: dict[str, Any] = {
+                "source_ids": [source for source, _ in batch],
+                "queries": [query for _, query in batch],
+            }
+        else:
+            values = {f"s{n}": source for n, (source, _) in enumerate(batch)}
+            values |= {f"q{n}": query for n, (_, query) in enumerate(batch)}
+        for source, idea_id, title, status, vote_count in db.session.execute(
+            sa.text(statement), parameters | values
+        ):
+            found[source].append(Match(idea_id, title, Status(status), vote_count))
     return found
 
 
-# For each idea (source), its own score against its words, then the best others within the
-# share of it. PostgreSQL: one LATERAL search per idea.
+# For each idea (source): its own score against its words, then, among the newest candidates
+# that share a word with it, the best others within the share of that score. PostgreSQL: one
+# LATERAL search per idea.
 _POSTGRESQL_DUPLICATES = """
 SELECT s.source_id, m.id, m.title, m.status, m.vote_count
 FROM unnest(CAST(:source_ids AS integer[]), CAST(:queries AS text[])) AS s(source_id, query)
 CROSS JOIN LATERAL (SELECT websearch_to_tsquery('english', s.query) AS q) AS tq
 JOIN ideas AS own ON own.id = s.source_id
 CROSS JOIN LATERAL (
-    SELECT i.id, i.title, i.status, i.vote_count, ts_rank(i.search_vector, tq.q) AS rank
-    FROM ideas AS i
-    WHERE i.search_vector @@ tq.q AND i.id <> s.source_id AND i.status <> :merged
-      AND ts_rank(i.search_vector, tq.q) >= :share * ts_rank(own.search_vector, tq.q)
-    ORDER BY rank DESC, i.vote_count DESC, i.id
+    SELECT c.id, c.title, c.status, c.vote_count, ts_rank(c.search_vector, tq.q) AS rank
+    FROM (
+        SELECT i.id, i.title, i.status, i.vote_count, i.search_vector
+        FROM ideas AS i
+        WHERE i.search_vector @@ tq.q AND i.id <> s.source_id AND i.status <> :merged
+        ORDER BY i.id DESC
+        LIMIT :candidates
+    ) AS c
+    WHERE ts_rank(c.search_vector, tq.q) >= :share * ts_rank(own.search_vector, tq.q)
+    ORDER BY rank DESC, c.vote_count DESC, c.id
     LIMIT :per_idea
 ) AS m
 ORDER BY s.source_id, m.rank DESC, m.vote_count DESC, m.id
 """
 
-# SQLite: every idea's search in one statement (the sources as JSON), scores compared within
-# each idea's own matches by window functions.
-_SQLITE_DUPLICATES = """
-WITH sources AS (
-    SELECT json_extract(value, '$[0]') AS source_id, json_extract(value, '$[1]') AS query
-    FROM json_each(:sources)
-), scored AS (
-    SELECT sources.source_id, ideas_fts.rowid AS id, -bm25(ideas_fts, 5.0, 1.0, 1.0) AS rank
-    FROM sources CROSS JOIN ideas_fts
-    WHERE ideas_fts MATCH sources.query
-), compared AS (
-    SELECT scored.source_id, scored.id, scored.rank,
-           max(CASE WHEN scored.id = scored.source_id THEN scored.rank END)
-               OVER (PARTITION BY scored.source_id) AS own_rank
-    FROM scored
-), kept AS (
-    SELECT compared.source_id, ideas.id, ideas.title, ideas.status, ideas.vote_count,
-           compared.rank,
+# SQLite has no LATERAL: one member of a UNION ALL per idea, each FTS5's newest candidates for
+# its words (FTS5 stops after them) with the idea's own score beside them. A compound SELECT
+# holds at most 500 members.
+SQLITE_SOURCES_UP_TO = 500
+_SQLITE_SCORED = """
+SELECT * FROM (
+    SELECT :s{n} AS source_id, rowid AS id, {rank} AS rank,
+           (SELECT {rank} FROM ideas_fts
+            WHERE ideas_fts MATCH :q{n} AND rowid = :s{n}) AS own_rank
+    FROM ideas_fts WHERE ideas_fts MATCH :q{n}
+    ORDER BY rowid DESC LIMIT :candidates
+)"""
+_SQLITE_KEPT = """
+, kept AS (
+    SELECT scored.source_id, ideas.id, ideas.title, ideas.status, ideas.vote_count,
            row_number() OVER (
-               PARTITION BY compared.source_id
-               ORDER BY compared.rank DESC, ideas.vote_count DESC, ideas.id
+               PARTITION BY scored.source_id
+               ORDER BY scored.rank DESC, ideas.vote_count DESC, ideas.id
            ) AS place
-    FROM compared JOIN ideas ON ideas.id = compared.id
-    WHERE compared.id <> compared.source_id AND ideas.status <> :merged
-      AND compared.rank >= :share * compared.own_rank
+    FROM scored JOIN ideas ON ideas.id = scored.id
+    WHERE scored.id <> scored.source_id AND ideas.status <> :merged
+      AND scored.rank >= :share * scored.own_rank
 )
 SELECT source_id, id, title, status, vote_count FROM kept
 WHERE place <= :per_idea
 ORDER BY source_id, place
 """
+
+
+@cache
+def _sqlite_duplicates(sources: int) -> str:
+    """The SQLite statement for this many ideas (their values are parameters)."""
+    scored = "\nUNION ALL\n".join(_SQLITE_SCORED.format(n=n, rank=_RANK) for n in range(sources))
+    return f"WITH scored AS ({scored}\n){_SQLITE_KEPT}"
