@@ -47,10 +47,7 @@ from serviceideas.ideas.stage_forms import compass_field, stage_choices, stage_f
 from serviceideas.people.models import DepartmentKind
 from serviceideas.submissions import token_field
 
-LENS_CHOICES = [
-    SelectChoice(lens.value, lens.label, render_kw={"aria-describedby": f"lens-{lens.value}-help"})
-    for lens in Lens
-]
+LENS_CHOICES = [SelectChoice(lens.value, lens.label) for lens in Lens]
 
 
 class IdeaForm(Form):

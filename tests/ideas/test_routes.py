@@ -130,6 +130,15 @@ def test_the_form_can_be_prefilled_from_the_address(client_as, employee):
     assert "This field is required." not in page
 
 
+def test_each_lens_choice_is_read_with_its_explanation(client_as, employee):
+    page = text(client_as(employee).get("/ideas/new"))
+    for lens in Lens:
+        described = re.search(rf'<input[^>]*value="{lens.value}"[^>]*>', page)
+        assert described is not None
+        assert f'aria-describedby="lens-{lens.value}-help"' in described.group(0)
+        assert f'id="lens-{lens.value}-help"' in page
+
+
 # The list
 
 
