@@ -179,6 +179,10 @@ def test_seed_demo_adds_ideas_across_every_status_lens_and_team(app):
     assert sum(1 for idea in ideas if idea.journey_stage_id) > len(ideas) / 2
     practised = {idea.compass for idea in ideas if idea.status is Status.IMPLEMENTED}
     assert practised >= set(Compass)
+    # One idea speaks up without its author's name (docs/product.md, "Speaking up safely").
+    assert [idea.title for idea in ideas if idea.name_hidden] == [
+        "Front-line staff in the quarterly leadership meeting"
+    ]
 
 
 def idea_votes(idea):

@@ -21,6 +21,10 @@ from serviceideas.people.models import Department, User
 L, C, T, G = Lens.LEARN, Lens.CARE, Lens.TEACH, Lens.REMOVE_GO_AWAY
 EXT = None  # external customers benefit
 
+# Sent without the author's name shown to colleagues (docs/product.md, "Speaking up safely"):
+# asking to sit in the leaders' meeting is the kind of idea people hesitate to sign.
+NAME_HIDDEN = frozenset({"Front-line staff in the quarterly leadership meeting"})
+
 # (author's department, title, problem, proposal, lens, beneficiary department or EXT)
 IDEAS = [
     (
@@ -472,6 +476,7 @@ def seed_ideas(now: datetime | None = None) -> None:
             departments[benefits] if benefits else None,
             journey_stage_id=stage_id,
             compass=compass,
+            name_hidden=title in NAME_HIDDEN,
         )
         idea = services.submit_idea(author, draft, now=submitted)
         created.append(idea)
