@@ -21,6 +21,7 @@ from serviceideas.errors import RuleViolation
 from serviceideas.extensions import db
 from serviceideas.ideas.models import STAGE_EXPLANATION_MAX, STAGE_NAME_MAX, JourneyStage
 from serviceideas.ideas.stage_queries import IN_ORDER, ideas_naming, stage_named
+from serviceideas.names import unique_name
 from serviceideas.people.models import User
 from serviceideas.people.policies import can_administer
 from serviceideas.text import one_line
@@ -34,15 +35,9 @@ def _check_admin(acting: User) -> None:
 
 
 def _checked_name(name: str, stage: JourneyStage | None = None) -> str:
-    name = one_line(name)  # nothing invisible, no direction overrides (SECURITY.md)
-    if not name:
-        raise RuleViolation("Give the stage a name.", "name")
-    if len(name) > STAGE_NAME_MAX:
-        raise RuleViolation(f"Keep the name to {STAGE_NAME_MAX} characters.", "name")
-    existing = stage_named(name)
-    if existing is not None and existing is not stage:
-        raise RuleViolation(f"There is already a stage called {existing.name}.", "name")
-    return name
+    return unique_name(
+        name, noun="stage", max_length=STAGE_NAME_MAX, named=stage_named, current=stage
+    )
 
 
 def _checked_explanation(explanation: str) -> str:

@@ -20,6 +20,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 from serviceideas.database import violates_unique
 from serviceideas.errors import RuleViolation
 from serviceideas.extensions import db
+from serviceideas.names import unique_name
 from serviceideas.people.models import (
     DEPARTMENT_NAME_MAX,
     GRANTABLE_ROLES,
@@ -55,15 +56,13 @@ def find_department(name: str) -> Department | None:
 
 
 def _check_department_name(name: str, department: Department | None = None) -> str:
-    name = one_line(name)  # nothing invisible, no direction overrides (SECURITY.md)
-    if not name:
-        raise RuleViolation("Give the department a name.", "name")
-    if len(name) > DEPARTMENT_NAME_MAX:
-        raise RuleViolation(f"Keep the name to {DEPARTMENT_NAME_MAX} characters.", "name")
-    existing = find_department(name)
-    if existing is not None and existing is not department:
-        raise RuleViolation(f"There is already a department called {existing.name}.", "name")
-    return name
+    return unique_name(
+        name,
+        noun="department",
+        max_length=DEPARTMENT_NAME_MAX,
+        named=find_department,
+        current=department,
+    )
 
 
 def create_department(name: str, kind: DepartmentKind) -> Department:

@@ -1,0 +1,35 @@
+"""Names people give the things they keep: departments, journey stages."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Protocol, TypeVar
+
+from serviceideas.errors import RuleViolation
+from serviceideas.text import one_line
+
+
+class Named(Protocol):
+    @property
+    def name(self) -> str: ...
+
+
+N = TypeVar("N", bound=Named)
+
+
+def unique_name(
+    name: str, *, noun: str, max_length: int, named: Callable[[str], N | None], current: N | None
+) -> str:
+    """A name for a `noun` as typed, made `one_line` (nothing invisible, no direction
+    overrides: SECURITY.md), or refused beside the `name` field: empty, too long, or already
+    another one's. `named` finds one by name as the database compares names; `current` is
+    the one being renamed, if any."""
+    name = one_line(name)
+    if not name:
+        raise RuleViolation(f"Give the {noun} a name.", "name")
+    if len(name) > max_length:
+        raise RuleViolation(f"Keep the name to {max_length} characters.", "name")
+    existing = named(name)
+    if existing is not None and existing is not current:
+        raise RuleViolation(f"There is already a {noun} called {existing.name}.", "name")
+    return name
