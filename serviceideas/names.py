@@ -1,11 +1,17 @@
-"""Names people give the things they keep: departments, journey stages."""
+"""Names people give the things they keep (departments, journey stages), and what must stay
+one of a kind: a name, an email address."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Protocol, TypeVar
 
+from sqlalchemy.exc import IntegrityError
+
+from serviceideas.database import violates_unique
 from serviceideas.errors import RuleViolation
+from serviceideas.extensions import db
 from serviceideas.text import one_line
 
 
@@ -33,3 +39,17 @@ def unique_name(
     if existing is not None and existing is not current:
         raise RuleViolation(f"There is already a {noun} called {existing.name}.", "name")
     return name
+
+
+@contextmanager
+def refused_if_taken(message: str, field: str) -> Iterator[None]:
+    """The block's writes in a savepoint; if a unique constraint refuses them (the same name
+    or email, added by someone else since it was checked), only they are undone, and the
+    refusal names the field, as a rule checked beforehand would."""
+    try:
+        with db.session.begin_nested():
+            yield
+    except IntegrityError as error:
+        if not violates_unique(error):
+            raise  # a foreign key or a CHECK: a bug, not a name someone else took
+        raise RuleViolation(message, field) from None

@@ -9,19 +9,17 @@ from __future__ import annotations
 
 import enum
 import sqlite3
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import datetime
 
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 
-from serviceideas.database import utcnow, violates_unique
+from serviceideas.database import utcnow
 from serviceideas.errors import RuleViolation
 from serviceideas.extensions import db
 from serviceideas.ideas.models import STAGE_EXPLANATION_MAX, STAGE_NAME_MAX, JourneyStage
 from serviceideas.ideas.stage_queries import IN_ORDER, ideas_naming, stage_named
-from serviceideas.names import unique_name
+from serviceideas.names import refused_if_taken, unique_name
 from serviceideas.people.models import User
 from serviceideas.people.policies import can_administer
 from serviceideas.text import one_line
@@ -53,19 +51,6 @@ def _checked_explanation(explanation: str) -> str:
     return explanation
 
 
-@contextmanager
-def _unique_name() -> Iterator[None]:
-    """The block's writes in a savepoint: a name another admin took since it was checked is
-    refused beside the field, as the check beforehand would have."""
-    try:
-        with db.session.begin_nested():
-            yield
-    except IntegrityError as error:
-        if not violates_unique(error):
-            raise  # not the name: a bug
-        raise RuleViolation("There is already a stage with this name.", "name") from None
-
-
 def add_stage(
     acting: User, name: str, explanation: str, *, now: datetime | None = None
 ) -> JourneyStage:
@@ -78,7 +63,7 @@ def add_stage(
         position=(last if last is not None else -1) + 1,
         created_at=now or utcnow(),
     )
-    with _unique_name():
+    with refused_if_taken("There is already a stage with this name.", "name"):
         db.session.add(stage)
         db.session.flush()
     return stage
@@ -88,7 +73,7 @@ def edit_stage(acting: User, stage: JourneyStage, name: str, explanation: str) -
     """A new name or explanation; the ideas that name the stage keep it."""
     _check_admin(acting)
     name, explanation = _checked_name(name, stage), _checked_explanation(explanation)
-    with _unique_name():
+    with refused_if_taken("There is already a stage with this name.", "name"):
         stage.name = name
         stage.explanation = explanation
         db.session.flush()

@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -13,14 +12,12 @@ import sqlalchemy as sa
 from email_validator import EmailNotValidError, validate_email
 from flask import current_app
 from itsdangerous import BadSignature, URLSafeTimedSerializer
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import lazyload
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from serviceideas.database import violates_unique
 from serviceideas.errors import RuleViolation
 from serviceideas.extensions import db
-from serviceideas.names import unique_name
+from serviceideas.names import refused_if_taken, unique_name
 from serviceideas.people.models import (
     DEPARTMENT_NAME_MAX,
     GRANTABLE_ROLES,
@@ -67,7 +64,7 @@ def _check_department_name(name: str, department: Department | None = None) -> s
 
 def create_department(name: str, kind: DepartmentKind) -> Department:
     department = Department(name=_check_department_name(name), kind=kind)
-    with _unique("There is already a department with this name.", "name"):
+    with refused_if_taken("There is already a department with this name.", "name"):
         db.session.add(department)
         db.session.flush()
     return department
@@ -75,24 +72,10 @@ def create_department(name: str, kind: DepartmentKind) -> Department:
 
 def update_department(department: Department, name: str, kind: DepartmentKind) -> None:
     name = _check_department_name(name, department)
-    with _unique("There is already a department with this name.", "name"):
+    with refused_if_taken("There is already a department with this name.", "name"):
         department.name = name
         department.kind = kind
         db.session.flush()
-
-
-@contextmanager
-def _unique(message: str, field: str) -> Iterator[None]:
-    """The block's writes in a savepoint; if a unique constraint refuses them (the same name
-    or email, added by someone else since it was checked), only they are undone, and the
-    refusal names the field, as a rule checked beforehand would."""
-    try:
-        with db.session.begin_nested():
-            yield
-    except IntegrityError as error:
-        if not violates_unique(error):
-            raise  # a foreign key or a CHECK: a bug, not a name someone else took
-        raise RuleViolation(message, field) from None
 
 
 # People
@@ -201,7 +184,7 @@ def create_users(
     for user, person in zip(users, people, strict=True):
         user.department = person.department
         user.set_roles(set(person.roles))
-    with _unique("Someone with this email address already exists.", "email"):
+    with refused_if_taken("Someone with this email address already exists.", "email"):
         db.session.add_all(users)
         db.session.flush()
     for user in users:
