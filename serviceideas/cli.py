@@ -4,6 +4,7 @@ Setting up:
     seed-demo        fill an empty database with the demo company (serviceideas/demo/)
     create-user      add one person who can sign in straight away
     import-staff     create or update people from a CSV file (--dry-run to preview)
+    find-duplicates  once, after upgrading: judge the likely duplicates of the ideas there are
 Run on a schedule:
     enrol-training   daily: start new periods of repeating assignments, enrol anyone missed
     send-reminders   every few minutes: training reminders, e-mail for what just happened
@@ -132,6 +133,26 @@ def import_staff(csv_file: Path, dry_run: bool) -> None:
         sys.exit(1)
 
 
+@click.command("find-duplicates")
+@with_appcontext
+@writer
+def find_duplicates() -> None:
+    """Judge every idea's likely duplicates among older ideas, as new ideas are judged when
+    written (docs/product.md, "Similar ideas and duplicates"). Commits in batches; running it
+    again gives the same pairs."""
+    from serviceideas.ideas.services import find_duplicates as judge
+
+    after, pairs = 0, 0
+    while True:
+        last, stored = judge(after)
+        if last is None:
+            break
+        db.session.commit()
+        pairs += stored
+        after = last
+    click.echo(f"Likely duplicates: {plural(pairs, 'pair')} stored.")
+
+
 @click.command("enrol-training")
 @with_appcontext
 @writer
@@ -219,6 +240,7 @@ def register(app: Flask) -> None:
         seed_demo,
         create_user,
         import_staff,
+        find_duplicates,
         enrol_training,
         send_reminders,
         send_digests,

@@ -515,7 +515,43 @@ def seed_ideas(now: datetime | None = None) -> None:
                 now=later(1, moments[-1]),
             )
             owned.append(idea)
+    _seed_lookalikes(by_department, departments, now)
     db.session.flush()
+
+
+# Ideas sent lately that are much like earlier ones, worded otherwise: the review queue names
+# the earlier idea under each (docs/product.md, "Similar ideas and duplicates"), one of them
+# put into practice already, one still open.
+LOOKALIKES = [
+    (
+        "Field Service",
+        "Let engineers reset their own password",
+        "Engineers locked out of their accounts wait on hold for the help desk instead of "
+        "serving customers.",
+        "A reset by text message to the phone number we hold for them.",
+        T,
+        "Field Service",
+    ),
+    (
+        "Customer Service",
+        "A quiet hour in stores for customers who find crowds hard",
+        "Busy, noisy stores keep some customers with disabilities away at the times they could "
+        "come.",
+        "One hour a week with the music off, the lights lower and fewer announcements.",
+        C,
+        "Stores",
+    ),
+]
+
+
+def _seed_lookalikes(
+    by_department: dict[str, list[User]], departments: dict[str, Department], now: datetime
+) -> None:
+    rng = random.Random(11)  # of its own: the ideas above stay as they were
+    for home, title, problem, proposal, lens, benefits in LOOKALIKES:
+        draft = services.IdeaDraft(title, problem, proposal, lens, departments[benefits])
+        when = now - timedelta(days=rng.randint(1, 6), hours=rng.randint(0, 20))
+        services.submit_idea(rng.choice(by_department[home]), draft, now=when)
 
 
 # The owners' next steps, and a progress note, for the ideas in progress.

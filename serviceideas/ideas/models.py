@@ -304,6 +304,23 @@ class Follower(Model):
     unfollowed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
 
+class Duplicate(Model):
+    """An idea likely the same as an older one, found when it was written (docs/product.md,
+    "Similar ideas and duplicates"). Stored once, newer idea to older; the review queue shows
+    it on both. `score`: the lower of the shares of each idea's distinctive words the other has.
+    """
+
+    __tablename__ = "idea_duplicates"
+
+    idea_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("ideas.id", ondelete="CASCADE"), primary_key=True
+    )
+    duplicate_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("ideas.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
+    score: Mapped[float] = mapped_column(sa.Float())
+
+
 class RemovalColumns(Protocol):
     """What Removable reads from the class it is mixed into."""
 

@@ -24,6 +24,7 @@ from serviceideas.database import (
 )
 from serviceideas.errors import RuleViolation, required_text
 from serviceideas.extensions import db
+from serviceideas.ideas import search
 from serviceideas.ideas.models import (
     COMMENT_MAX,
     NEXT_STEP_MAX,
@@ -35,6 +36,7 @@ from serviceideas.ideas.models import (
     VOTABLE_STATUSES,
     Comment,
     Compass,
+    Duplicate,
     Follower,
     Idea,
     Lens,
@@ -144,9 +146,41 @@ def submit_idea(author: User, draft: IdeaDraft, *, now: datetime | None = None) 
         )
     )
     _follow_automatically(author, idea, now)
+    _store_duplicates(idea.id, idea.title, idea.problem)
     db.session.flush()
     idea_submitted.send(idea, origin=draft.origin)
     return idea
+
+
+def _store_duplicates(idea_id: int, title: str, problem: str) -> int:
+    """Store the idea's likely duplicates among older ideas (docs/product.md, "Similar ideas
+    and duplicates"): a few statements, whatever the company's size. Returns how many."""
+    found = search.duplicates_of(idea_id, title, problem)
+    if found:
+        db.session.execute(
+            sa.insert(Duplicate),
+            [{"idea_id": idea_id, "duplicate_id": other, "score": score} for other, score in found],
+        )
+    return len(found)
+
+
+def find_duplicates(after: int = 0, *, batch: int = 200) -> tuple[int | None, int]:
+    """Judge afresh the likely duplicates of the next `batch` ideas numbered above `after`,
+    as if each had just been written (`flask find-duplicates`, for ideas written before
+    duplicates were stored). Returns the last idea judged (None when there were none) and
+    how many pairs were stored. Running it again gives the same pairs."""
+    ideas = db.session.execute(
+        sa.select(Idea.id, Idea.title, Idea.problem)
+        .where(Idea.id > after)
+        .order_by(Idea.id)
+        .limit(batch)
+    ).all()
+    if not ideas:
+        return None, 0
+    db.session.execute(sa.delete(Duplicate).where(Duplicate.idea_id.in_([i.id for i in ideas])))
+    pairs = sum(_store_duplicates(idea_id, title, problem) for idea_id, title, problem in ideas)
+    db.session.flush()
+    return ideas[-1].id, pairs
 
 
 def show_author_name(author: User, idea: Idea) -> None:
