@@ -20,6 +20,7 @@ VENDORED := static/vendor/htmx.min.js static/vendor/pico.min.css
 run: setup instance/secret_key
 	SECRET_KEY="$$(cat instance/secret_key)" $(FLASK) db upgrade
 	SECRET_KEY="$$(cat instance/secret_key)" $(FLASK) seed-demo
+	SECRET_KEY="$$(cat instance/secret_key)" $(FLASK) find-duplicates
 	SECRET_KEY="$$(cat instance/secret_key)" $(FLASK) enrol-training
 	@echo "serviceideas is at http://$(HOST):$(PORT)/ — demo sign-ins use the password demo-password-1"
 	SECRET_KEY="$$(cat instance/secret_key)" exec $(BIN)/gunicorn --workers 2 \
