@@ -525,8 +525,8 @@ def titles_matching(
 # Likely duplicates (docs/product.md, "Similar ideas and duplicates")
 #
 # Judged once, when an idea is written, and stored (Duplicate): the review queue only reads
-# them. An older idea is a likely duplicate when it has most of what is distinctive about the
-# new idea's title and problem: each word weighs its inverse document frequency, ln(ideas /
+# them. An older idea is a likely duplicate when it has much of what is distinctive about the
+# new idea's title and problem, and the new idea much of the older one's: each word weighs its inverse document frequency, ln(ideas /
 # ideas holding it), twice as much in the title, so "customer" or "call" count for little and
 # "wi-fi" or "password" for much. A word's ideas are counted through the index up to
 # WORD_COUNT_UP_TO: past that a word is common at any size, and counting costs the same.
@@ -536,9 +536,9 @@ DUPLICATE_CANDIDATES = 20
 WORD_COUNT_UP_TO = 1000
 TITLE_WEIGHT = 2.0
 # The share of each idea's weight the other must hold, both ways round (the lower share is
-# the pair's score): "wi-fi in the waiting room" holds most of "wi-fi for visitors in the
+# the pair's score): "wi-fi in the waiting room" holds much of "wi-fi for visitors in the
 # waiting area", and the other way round too; a short idea sharing its one rare word with a
-# long one does not hold most of the long one. Among ordinary ideas, on either database,
+# long one does not hold much of the long one. Among ordinary ideas, on either database,
 # near-duplicates worded otherwise (tests/ideas/test_duplicates.py) score 0.54 to 0.78, ideas
 # sharing common words or a word or two at most 0.36; on the demo company only its two
 # look-alikes pass (0.56 and 0.57).
