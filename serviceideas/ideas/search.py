@@ -526,10 +526,11 @@ def titles_matching(
 #
 # Judged once, when an idea is written, and stored (Duplicate): the review queue only reads
 # them. An older idea is a likely duplicate when it has much of what is distinctive about the
-# new idea's title and problem, and the new idea much of the older one's: each word weighs its inverse document frequency, ln(ideas /
-# ideas holding it), twice as much in the title, so "customer" or "call" count for little and
-# "wi-fi" or "password" for much. A word's ideas are counted through the index up to
-# WORD_COUNT_UP_TO: past that a word is common at any size, and counting costs the same.
+# new idea's title and problem, and the new idea much of the older one's: each word weighs
+# its inverse document frequency, ln(ideas / ideas holding it), twice as much in the title,
+# so "customer" or "call" count for little and "wi-fi" or "password" for much. A word's ideas
+# are counted through the index up to WORD_COUNT_UP_TO: past that a word is common at any
+# size, and counting costs the same.
 
 # The older ideas weighed for each new one: the best full-text matches of any of its words.
 DUPLICATE_CANDIDATES = 20
@@ -556,15 +557,20 @@ class _Count:
 
 def duplicates_of(idea_id: int, title: str, problem: str) -> list[tuple[int, float]]:
     """The older ideas (not merged) likely the same as this one, as (id, score), best first,
-    at most MOST_DUPLICATES. Four statements at most, whatever the company's size: the
-    candidates, the number of ideas, how many ideas hold each of this idea's words and which
-    candidates do, then the same for the words of the candidates that hold enough of this
-    idea's, to judge the other way round."""
+    at most MOST_DUPLICATES. Five statements at most, whatever the company's size: the number
+    of ideas; how many ideas hold each of this idea's words; the candidates, the best matches
+    of its words that are not common; which candidates hold each word; then the same for the
+    words of the candidates that hold enough of this idea's, to judge the other way round."""
     words = _any_word(f"{title} {problem}")
     if not words:
         return []
+    ideas = db.session.scalar(sa.select(sa.func.max(Idea.id))) or 1
+    # Looking for the common words too would fill the candidates with the newest ideas that
+    # have them, in a large company, and leave out an older idea with the distinctive ones.
+    counted = _counts(words, [], ideas)
+    wanted = [w for w in words if w in counted and counted[w].ideas < WORD_COUNT_UP_TO] or words
     dialect = _dialect()
-    parameter = sa.bindparam("search", _any_word_query(words, dialect), type_=sa.String)
+    parameter = sa.bindparam("search", _any_word_query(wanted, dialect), type_=sa.String)
     search = best_matches(
         parameter,
         dialect,
@@ -582,7 +588,6 @@ def duplicates_of(idea_id: int, title: str, problem: str) -> list[tuple[int, flo
     }
     if not candidates:
         return []
-    ideas = db.session.scalar(sa.select(sa.func.max(Idea.id))) or 1
     forward = _shares(words, set(_any_word(title)), _counts(words, list(candidates), ideas), ideas)
     likely = sorted(
         (number for number, share in forward.items() if share >= DUPLICATE_SHARE),

@@ -77,6 +77,22 @@ def test_a_closed_duplicate_shows_and_a_merged_one_does_not(company, make_user):
     assert found[wifi.id] == []  # its duplicate was merged into it
 
 
+def test_an_older_duplicate_is_found_past_the_newest_ideas_with_common_words(
+    company, monkeypatch
+):
+    """In a large company the newest ideas holding its common words are many; the candidates
+    are looked for by the words that are not common, so an older duplicate is still found.
+    Small limits stand in for a large company."""
+    (first, second), *_ = PAIRS
+    older = company(*first)
+    for title, problem in BACKGROUND[:8]:  # newer, holding "customers" and "wait"
+        company(f"{title} for customers", f"{problem} Customers wait.")
+    monkeypatch.setattr(search, "SUGGESTIONS_UP_TO", 5)
+    monkeypatch.setattr(search, "WORD_COUNT_UP_TO", 10)
+    newer = company(*second)
+    assert ids(search.likely_duplicates([newer.id])[newer.id]) == [older.id]
+
+
 def test_find_duplicates_fills_in_the_ideas_there_were_and_is_idempotent(app, company):
     for first, second in PAIRS:
         company(*first)
