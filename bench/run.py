@@ -42,6 +42,10 @@ CONNECTIONS = 10
 TARGETS = {  # page: share of the trivial route's requests per second
     "/ideas": 0.15,
     "/ideas?status=implemented&q=customer": 0.15,
+    # What the submit form asks while a title is typed (docs/product.md, "Similar ideas and
+    # duplicates"): a fragment, asked on every pause in typing.
+    "/ideas/similar?title=Refund+for+a+late+delivery+van": 0.25,
+    "/ideas/review": 0.15,  # the review queue, with each idea's likely duplicates
     "/ideas/1": 0.15,
     "vote": 0.20,
     "/training": 0.15,
