@@ -77,9 +77,7 @@ def test_a_closed_duplicate_shows_and_a_merged_one_does_not(company, make_user):
     assert found[wifi.id] == []  # its duplicate was merged into it
 
 
-def test_an_older_duplicate_is_found_past_the_newest_ideas_with_common_words(
-    company, monkeypatch
-):
+def test_an_older_duplicate_is_found_past_the_newest_ideas_with_common_words(company, monkeypatch):
     """In a large company the newest ideas holding its common words are many; the candidates
     are looked for by the words that are not common, so an older duplicate is still found.
     Small limits stand in for a large company."""
