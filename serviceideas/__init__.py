@@ -50,10 +50,16 @@ def load_config(app: Flask, test_config: dict[str, Any] | None) -> None:
     )
     app.config["SQLALCHEMY_DATABASE_URI"] = url
     if url.startswith("postgresql"):
-        # Survive a database restart: test each pooled connection before using it.
+        options = app.config["SQLALCHEMY_ENGINE_OPTIONS"]
         app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {
+            # Survive a database restart: test each pooled connection before using it.
             "pool_pre_ping": True,
-            **app.config["SQLALCHEMY_ENGINE_OPTIONS"],
+            **options,
+            # No server-side prepared statements: psycopg prepares a statement after its
+            # fifth run on a connection, and PostgreSQL may then reuse one generic plan for
+            # every search. For the full-text searches that plan ignores what is searched
+            # for and was 20-60 times slower (docs/architecture.md, "Full-text search").
+            "connect_args": {"prepare_threshold": None, **options.get("connect_args", {})},
         }
 
 

@@ -53,3 +53,23 @@ def test_a_service_lets_a_bug_through_instead_of_calling_it_a_taken_name(app, mo
     # A value the database refuses for another reason is not "already taken".
     with pytest.raises(IntegrityError):
         services.update_department(department, "Sales", None)  # type: ignore[arg-type]
+
+
+def test_postgresql_plans_every_search_for_what_is_searched(app, make_idea):
+    """No server-side prepared statements on PostgreSQL (docs/architecture.md, "Full-text
+    search"): psycopg would prepare a statement after its fifth run, and a generic plan made
+    searches 20-60 times slower. SQLite's driver takes no such option."""
+    from serviceideas.ideas import search
+
+    make_idea(title="Refunds at the door")
+    for _ in range(8):
+        assert [match.title for match in search.similar_ideas("refund")] == [
+            "Refunds at the door"
+        ]
+    connect_args = app.config["SQLALCHEMY_ENGINE_OPTIONS"].get("connect_args", {})
+    if db.engine.dialect.name == "postgresql":
+        assert connect_args["prepare_threshold"] is None
+        prepared = db.session.scalar(sa.text("SELECT count(*) FROM pg_prepared_statements"))
+        assert prepared == 0
+    else:
+        assert "prepare_threshold" not in connect_args
