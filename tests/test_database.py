@@ -63,9 +63,7 @@ def test_postgresql_plans_every_search_for_what_is_searched(app, make_idea):
 
     make_idea(title="Refunds at the door")
     for _ in range(8):
-        assert [match.title for match in search.similar_ideas("refund")] == [
-            "Refunds at the door"
-        ]
+        assert [match.title for match in search.similar_ideas("refund")] == ["Refunds at the door"]
     connect_args = app.config["SQLALCHEMY_ENGINE_OPTIONS"].get("connect_args", {})
     if db.engine.dialect.name == "postgresql":
         assert connect_args["prepare_threshold"] is None
