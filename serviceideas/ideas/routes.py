@@ -70,6 +70,7 @@ from serviceideas.people.forms import department_choices
 from serviceideas.people.models import Department, DepartmentKind, User
 from serviceideas.people.policies import requires, signed_in
 from serviceideas.people.services import find_user
+from serviceideas.sessions import made_by_the_page
 from serviceideas.submissions import new_token
 from serviceideas.urls import DATABASE_INT_MAX, safe_next, url_for_each
 from serviceideas.writes import commit_or_refuse
@@ -275,6 +276,7 @@ def new() -> ResponseReturnValue:
 
 @bp.route("/similar")
 @signed_in
+@made_by_the_page
 def similar() -> Rendered:
     """Ideas like the one whose title is being typed on the submit form (docs/product.md,
     "Similar ideas and duplicates"): the fragment htmx swaps in under the title field. Too
@@ -646,6 +648,7 @@ def _merge_target(form: StatusForm, idea: Idea) -> int | None:
 
 @bp.route("/<id:idea_id>/merge/matches")
 @requires(can_review)
+@made_by_the_page
 def merge_matches(idea_id: int) -> Rendered:
     """The open ideas whose titles match what the manager is typing as the idea to merge
     into, best first and never this one, as buttons that merge into it (htmx swaps them in
@@ -713,6 +716,7 @@ def _chosen_owner(form: OwnerForm) -> User | None:
 
 @bp.route("/<id:idea_id>/owner/matches")
 @requires(can_review)
+@made_by_the_page
 def owner_matches(idea_id: int) -> Rendered:
     """The active people whose name or e-mail holds what the manager is typing into the
     owner field, as buttons that set the owner (htmx swaps them in under the field)."""

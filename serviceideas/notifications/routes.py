@@ -21,6 +21,7 @@ from serviceideas.notifications import queries, services
 from serviceideas.notifications.calendar import training_calendar
 from serviceideas.notifications.models import Category, Delivery
 from serviceideas.people.policies import signed_in
+from serviceideas.sessions import made_by_the_page
 from serviceideas.urls import absolute, safe_next
 from serviceideas.writes import commit_or_refuse
 
@@ -47,6 +48,7 @@ def index() -> str:
 
 @bp.route("/notifications/bell")
 @signed_in
+@made_by_the_page
 def bell_fragment() -> str:
     return render_template("notifications/_bell.html")
 

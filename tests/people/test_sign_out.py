@@ -95,6 +95,30 @@ def test_a_session_unused_for_the_idle_time_ends(app, make_user, monkeypatch):
     assert signed_in(remembered)
 
 
+def test_what_a_page_asks_by_itself_is_not_use_and_sends_no_cookie(app, make_user, monkeypatch):
+    """The bell's poll and the look-ups made while typing (serviceideas/sessions.py) leave the
+    session cookie alone: an open tab still goes idle, and a look-up answered after a form's
+    answer cannot put back the cookie from before it (losing the form's message)."""
+    import time
+
+    clock = Clock(time.time())
+    monkeypatch.setattr(itsdangerous.timed, "time", clock)
+    idle = app.permanent_session_lifetime.total_seconds()
+    browser = app.test_client()
+    sign_in(browser, make_user().email)
+    by_the_page = ["/notifications/bell", "/ideas/similar?title=Faster+refunds"]
+    for path in by_the_page:
+        answer = browser.get(path, headers={"HX-Request": "true"})
+        assert answer.status_code == 200
+        assert "Set-Cookie" not in answer.headers
+    assert "Set-Cookie" in browser.get("/ideas").headers  # a page the person opened is use
+    clock.now += idle - 60
+    for path in by_the_page:
+        assert browser.get(path, headers={"HX-Request": "true"}).status_code == 200
+    clock.now += 120  # idle since the person last opened a page, whatever the bell asked
+    assert not signed_in(browser)
+
+
 def test_idle_minutes_come_from_the_environment():
     from datetime import timedelta
 
