@@ -37,7 +37,7 @@ from serviceideas.people.services import password_set_token
 # `make fuzz` (`pytest --hypothesis-profile=fuzz`). Examples are not kept between runs.
 hypothesis.settings.register_profile(
     "ci",
-    max_examples=10,
+    max_examples=6,
     deadline=None,
     database=None,
     suppress_health_check=list(hypothesis.HealthCheck),
@@ -111,14 +111,42 @@ def _schema(database_url: str) -> Iterator[None]:
     yield
 
 
+_SEQUENCES: dict[str, tuple[str, ...]] = {}  # per database: the schema is made once a run
+
+
+def _sequences(connection: sa.Connection) -> tuple[str, ...]:
+    url = str(connection.engine.url)
+    if url not in _SEQUENCES:
+        _SEQUENCES[url] = tuple(
+            connection.execute(
+                sa.text(
+                    "SELECT quote_ident(schemaname) || '.' || quote_ident(sequencename) "
+                    "FROM pg_sequences WHERE schemaname = current_schema()"
+                )
+            ).scalars()
+        )
+    return _SEQUENCES[url]
+
+
+def _emptying_script(connection: sa.Connection, tables: list[sa.Table]) -> str:
+    """Empty `tables` (children first) and start their ids from 1 again, as TRUNCATE …
+    RESTART IDENTITY would."""
+    sequences = _sequences(connection)
+    return "; ".join(
+        [f'DELETE FROM "{table.name}"' for table in tables]  # noqa: S608 (the models' own names)
+        + [f"ALTER SEQUENCE {sequence} RESTART" for sequence in sequences]
+    )
+
+
 def empty_all_tables(app: Flask) -> None:
     with app.app_context():
         db.session.remove()
         tables = list(reversed(db.metadata.sorted_tables))
         with db.engine.begin() as connection:
             if connection.dialect.name == "postgresql":
-                names = ", ".join(f'"{table.name}"' for table in tables)
-                connection.execute(sa.text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+                # One round trip of DELETEs and sequence restarts: a TRUNCATE of every table
+                # made new files for each table and index, 35 ms a test against 7.
+                connection.exec_driver_sql(_emptying_script(connection, tables))
             else:
                 # Rows may point at rows of their own table (a merged idea at its target).
                 connection.exec_driver_sql("PRAGMA defer_foreign_keys = ON")
