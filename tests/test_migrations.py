@@ -58,3 +58,36 @@ def test_downgrade_to_nothing_and_back_up_again(empty_database_url):
         upgrade()
         assert "users" in sa.inspect(db.engine).get_table_names()
         db.engine.dispose()
+
+
+def test_training_migration_goes_down_and_up_over_a_companys_data(empty_database_url):
+    """e0a74f3b1c85 copies `modules` and `assignments` on SQLite: with foreign keys on, the copy
+    was refused (assignments RESTRICT modules) and would have cascaded to every enrolment.
+    Over the benchmark's small company, down past it and up again keeps every row, and the
+    whole chain goes down to nothing with data in it."""
+    import random
+
+    from bench.seed import _fill
+
+    app = create_app(settings_for_tests(empty_database_url))
+    with app.app_context():
+        upgrade()
+        with db.engine.begin() as connection:
+            _fill(connection, db.metadata.tables, 20, 30, random.Random(1))
+
+        def rows() -> dict[str, int]:
+            with db.engine.connect() as connection:
+                return {
+                    table: connection.scalar(sa.text(f"SELECT count(*) FROM {table}"))  # noqa: S608
+                    for table in ("modules", "assignments", "enrolments", "ideas", "votes")
+                }
+
+        before = rows()
+        assert before["enrolments"] > 0
+        downgrade(revision="d9f63e2a0b74")
+        assert rows() == before
+        upgrade()
+        assert rows() == before
+        downgrade(revision="base")
+        assert sa.inspect(db.engine).get_table_names() == ["alembic_version"]
+        db.engine.dispose()

@@ -21,14 +21,44 @@ branch_labels = None
 depends_on = None
 
 
+def _copying_tables_safely(work):
+    """Run `work` (batch operations) with SQLite's foreign keys off around the table copies
+    (which only works outside a transaction), checked before they come back on."""
+    bind = op.get_bind()
+    if bind.dialect.name != 'sqlite':
+        work()
+        return
+    bind.exec_driver_sql('COMMIT')
+    bind.exec_driver_sql('PRAGMA foreign_keys=OFF')
+    bind.exec_driver_sql('BEGIN')
+    try:
+        work()
+        broken = bind.exec_driver_sql('PRAGMA foreign_key_check').fetchall()
+        if broken:
+            raise RuntimeError(f'rows refer to missing rows after copying tables: {broken[:5]}')
+        bind.exec_driver_sql('COMMIT')
+    except BaseException:
+        bind.exec_driver_sql('ROLLBACK')
+        raise
+    finally:
+        bind.exec_driver_sql('PRAGMA foreign_keys=ON')
+        bind.exec_driver_sql('BEGIN')
+
+
 def upgrade():
-    with op.batch_alter_table('modules', schema=None) as batch_op:
-        batch_op.add_column(sa.Column('revision', sa.Integer(), server_default='1', nullable=False))
-        batch_op.add_column(sa.Column('submission_token', sa.String(length=64), nullable=True))
-        batch_op.create_unique_constraint('uq_modules_submission', ['author_id', 'submission_token'])
-    with op.batch_alter_table('assignments', schema=None) as batch_op:
-        batch_op.add_column(sa.Column('submission_token', sa.String(length=64), nullable=True))
-        batch_op.create_unique_constraint('uq_assignments_submission', ['assigned_by_id', 'submission_token'])
+    # SQLite copies both tables to add their unique constraints: foreign keys go off around
+    # the copies (see _copying_tables_safely), or dropping the old `modules` is refused and
+    # dropping the old `assignments` would cascade to every enrolment.
+    def work():
+        with op.batch_alter_table('modules', schema=None) as batch_op:
+            batch_op.add_column(sa.Column('revision', sa.Integer(), server_default='1', nullable=False))
+            batch_op.add_column(sa.Column('submission_token', sa.String(length=64), nullable=True))
+            batch_op.create_unique_constraint('uq_modules_submission', ['author_id', 'submission_token'])
+        with op.batch_alter_table('assignments', schema=None) as batch_op:
+            batch_op.add_column(sa.Column('submission_token', sa.String(length=64), nullable=True))
+            batch_op.create_unique_constraint('uq_assignments_submission', ['assigned_by_id', 'submission_token'])
+
+    _copying_tables_safely(work)
 
     op.create_table('module_versions',
     sa.Column('module_id', sa.Integer(), nullable=False),
@@ -67,10 +97,14 @@ def downgrade():
     op.drop_table('refused_forms')
     op.drop_table('answer_drafts')
     op.drop_table('module_versions')
-    with op.batch_alter_table('assignments', schema=None) as batch_op:
-        batch_op.drop_constraint('uq_assignments_submission', type_='unique')
-        batch_op.drop_column('submission_token')
-    with op.batch_alter_table('modules', schema=None) as batch_op:
-        batch_op.drop_constraint('uq_modules_submission', type_='unique')
-        batch_op.drop_column('submission_token')
-        batch_op.drop_column('revision')
+    # The same copies as the upgrade, with foreign keys off around them.
+    def work():
+        with op.batch_alter_table('assignments', schema=None) as batch_op:
+            batch_op.drop_constraint('uq_assignments_submission', type_='unique')
+            batch_op.drop_column('submission_token')
+        with op.batch_alter_table('modules', schema=None) as batch_op:
+            batch_op.drop_constraint('uq_modules_submission', type_='unique')
+            batch_op.drop_column('submission_token')
+            batch_op.drop_column('revision')
+
+    _copying_tables_safely(work)
