@@ -64,7 +64,7 @@ def load_config(app: Flask, test_config: dict[str, Any] | None) -> None:
 
 
 def register_extensions(app: Flask) -> None:
-    from serviceideas import database, figures, htmx, security, sessions, urls
+    from serviceideas import database, figures, htmx, security, sessions, shared, urls
     from serviceideas.people.services import load_signed_in_user
 
     app.url_map.converters["id"] = urls.IdConverter
@@ -95,6 +95,7 @@ def register_extensions(app: Flask) -> None:
     htmx.init_app(app)
     security.init_app(app)
     sessions.init_app(app)
+    shared.init_app(app)
     figures.init_app(app)
 
 

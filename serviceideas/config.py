@@ -108,6 +108,11 @@ class Config:
     # past half that age they are recomputed in the background (figures.py).
     FIGURES_CACHE_SECONDS = 60
 
+    # Several servers: a Redis they share (redis://host:6379/0). When set, report figures and
+    # rate-limit counters live there; without it the app runs as on one machine
+    # (serviceideas/shared.py; README, "Running on several servers").
+    REDIS_URL: str | None = None
+
     # Off only in the test that checks escaping in a browser without this second fence.
     CONTENT_SECURITY_POLICY = True
 
@@ -148,6 +153,7 @@ ENVIRONMENT_SETTINGS: dict[str, tuple[str, Callable[[str], Any]]] = {
     "SERVICEIDEAS_STALLED_AFTER_DAYS": ("STALLED_AFTER_DAYS", int),
     "SERVICEIDEAS_PROXY_HOPS": ("PROXY_HOPS", int),
     "SERVICEIDEAS_FIGURES_SECONDS": ("FIGURES_CACHE_SECONDS", int),
+    "REDIS_URL": ("REDIS_URL", str),
     "SERVICEIDEAS_BASE_URL": ("BASE_URL", str),
     "SERVICEIDEAS_TRUSTED_HOSTS": ("EXTRA_TRUSTED_HOSTS", host_names),
     "SMTP_HOST": ("SMTP_HOST", str),

@@ -18,8 +18,11 @@ from __future__ import annotations
 import contextvars
 import itertools
 import os
+import shutil
+import subprocess
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 import hypothesis
@@ -521,3 +524,69 @@ def count_queries() -> Iterator[QueryLog]:
         yield log
     finally:
         sa.event.remove(engine, "before_cursor_execute", record)
+
+
+# Redis (REDIS_URL): a throwaway server per test process, started when a test first asks for it
+
+
+class ThrowawayRedis:
+    """A Redis on 127.0.0.1 started by scripts/throwaway-redis; `down()` and `up()` stop it
+    and start it again on the same port (empty: it keeps nothing on disk)."""
+
+    SCRIPT = str(Path(__file__).resolve().parent.parent / "scripts" / "throwaway-redis")
+
+    def __init__(self) -> None:
+        started = subprocess.run(
+            [self.SCRIPT, "start"], check=True, capture_output=True, text=True
+        ).stdout.split()
+        self.folder, self.url = started[0], started[-1]
+
+    def down(self) -> None:
+        subprocess.run([self.SCRIPT, "down", self.folder], check=True)
+
+    def up(self) -> None:
+        subprocess.run([self.SCRIPT, "up", self.folder], check=True)
+
+    def stop(self) -> None:
+        subprocess.run([self.SCRIPT, "stop", self.folder], check=True)
+
+    def flush(self) -> None:
+        import redis
+
+        with redis.Redis.from_url(self.url) as client:
+            client.flushdb()
+
+
+@pytest.fixture(scope="session")
+def redis_server() -> Iterator[ThrowawayRedis]:
+    """A Redis of this test process's own. In CI a missing redis-server is a failure."""
+    if not shutil.which("redis-server"):
+        if os.environ.get("CI") == "true":
+            pytest.fail("CI: redis-server is required (apt-get install redis-server)")
+        pytest.skip("redis-server is not installed (apt-get install redis-server); CI runs this")
+    server = ThrowawayRedis()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+def redis_url(redis_server: ThrowawayRedis) -> Iterator[str]:
+    """The URL of an empty Redis, up; for app settings: `{"REDIS_URL": redis_url}`."""
+    if not _answers(redis_server.url):
+        redis_server.up()
+    redis_server.flush()
+    yield redis_server.url
+    if not _answers(redis_server.url):
+        redis_server.up()  # a test that stopped it leaves it running for the next
+
+
+def _answers(url: str) -> bool:
+    import redis
+
+    try:
+        with redis.Redis.from_url(url, socket_connect_timeout=0.5) as client:
+            return bool(client.ping())
+    except redis.RedisError:
+        return False
