@@ -67,13 +67,22 @@ class Config:
     MAX_FORM_MEMORY_SIZE = MAX_CONTENT_LENGTH  # a pasted CSV is a form field, not a file
     WTF_CSRF_TIME_LIMIT = None  # the token lives as long as the session
 
-    # Rate limits. The counters live in the app's own database (ratelimits.py), so every
-    # worker and server on that database shares them; redis://… or memcached://… also work.
-    RATELIMIT_STORAGE_URI = "database://"
+    # Rate limits. Where the counters live; None: in the Redis at REDIS_URL when that is set,
+    # else in the app's own database (database://, ratelimits.py). Either way every worker and
+    # server shares them. Any other URI the `limits` library knows (redis://…, memcached://…)
+    # overrides that choice (rate_limit_settings() below settles it).
+    RATELIMIT_STORAGE_URI: str | None = None
+    # Given to the storage; for Redis, rate_limit_settings() adds timeouts unless given here.
+    RATELIMIT_STORAGE_OPTIONS: dict[str, Any] = {}
     RATELIMIT_ENABLED = True
-    # When the counters cannot be read or written (the database is away), the error is logged
-    # and the request goes on: it then meets the database itself and gets the 503 page.
+    # When the counters cannot be read or written, the error is logged and the request goes
+    # on. With database:// it then meets the database itself and gets the 503 page.
     RATELIMIT_SWALLOW_ERRORS = True
+    # While a storage other than the database (Redis) does not answer, count in each process's
+    # memory and go back to the storage once it answers again (None: on for every storage but
+    # database://, where the app cannot serve without the database anyway; SECURITY.md,
+    # "Passwords").
+    RATELIMIT_IN_MEMORY_FALLBACK_ENABLED: bool | None = None
     LOGIN_RATE_LIMIT = "10 per minute"
     LOGIN_RATE_LIMIT_PER_ACCOUNT = "5 per minute"
     PASSWORD_LINK_MAX_AGE = 60 * 60 * 72  # seconds a password-set link stays valid
@@ -186,6 +195,37 @@ def normalise_database_url(url: str) -> str:
     if parsed.drivername not in {"postgres", "postgresql"}:
         return url
     return parsed.set(drivername="postgresql+psycopg").render_as_string(hide_password=False)
+
+
+DATABASE_COUNTERS = "database://"
+REDIS_SCHEMES = frozenset({"redis", "rediss", "redis+unix", "valkey", "valkeys", "valkey+unix"})
+# Seconds a Redis that counts rate limits may take: to connect, then to answer a command. A
+# Redis that hangs instead of refusing costs a request no more than this before the limits
+# fall back to memory (Flask-Limiter then asks it again only now and then).
+RATE_LIMIT_REDIS_TIMEOUTS = {"socket_connect_timeout": 0.25, "socket_timeout": 0.5}
+
+
+def rate_limit_settings(config: Mapping[str, Any]) -> dict[str, Any]:
+    """Where Flask-Limiter keeps its counters, settled from the other settings.
+
+    RATELIMIT_STORAGE_URI given (instance config or environment) wins; else Redis at REDIS_URL
+    when that is set; else the app's database. A Redis gets timeouts unless its options name
+    them, and every storage but the database gets the in-memory fallback unless
+    RATELIMIT_IN_MEMORY_FALLBACK_ENABLED says otherwise.
+    """
+    uri = config.get("RATELIMIT_STORAGE_URI") or config.get("REDIS_URL") or DATABASE_COUNTERS
+    scheme = uri.partition("://")[0]
+    options = dict(config.get("RATELIMIT_STORAGE_OPTIONS") or {})
+    if scheme in REDIS_SCHEMES:
+        options = {**RATE_LIMIT_REDIS_TIMEOUTS, **options}
+    fallback = config.get("RATELIMIT_IN_MEMORY_FALLBACK_ENABLED")
+    return {
+        "RATELIMIT_STORAGE_URI": uri,
+        "RATELIMIT_STORAGE_OPTIONS": options,
+        "RATELIMIT_IN_MEMORY_FALLBACK_ENABLED": (
+            uri != DATABASE_COUNTERS if fallback is None else bool(fallback)
+        ),
+    }
 
 
 class ConfigurationError(RuntimeError):

@@ -1,6 +1,7 @@
 """Every Flask extension object lives here, unbound, so no module needs to import the app."""
 
-from flask_limiter import Limiter
+import flask_limiter
+from flask import Flask
 from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
 from flask_migrate import Migrate
@@ -8,6 +9,8 @@ from flask_sqlalchemy import SQLAlchemy
 from flask_wtf.csrf import CSRFProtect
 from sqlalchemy import MetaData
 from sqlalchemy.orm import DeclarativeBase
+
+from serviceideas.config import rate_limit_settings
 
 
 class Base(DeclarativeBase):
@@ -27,6 +30,18 @@ db = SQLAlchemy(model_class=Base)
 migrate = Migrate()
 login_manager = LoginManager()
 csrf = CSRFProtect()
+
+
+class Limiter(flask_limiter.Limiter):
+    """Flask-Limiter's, settling where its counters live as it is bound to an app: Redis at
+    REDIS_URL, the database, or RATELIMIT_STORAGE_URI when given (config.rate_limit_settings),
+    so the choice follows the instance config and the environment as they were loaded."""
+
+    def init_app(self, app: Flask) -> None:
+        app.config.update(rate_limit_settings(app.config))
+        super().init_app(app)
+
+
 limiter = Limiter(key_func=get_remote_address)
 
 # The limiter's default storage, database:// (config.py), registers itself with `limits` when

@@ -10,6 +10,7 @@ from serviceideas.errors import RETRY_AFTER_SECONDS, abandon_transaction
 from serviceideas.extensions import db
 from serviceideas.ideas.queries import recently_implemented
 from serviceideas.people.policies import signed_in
+from serviceideas.shared import shared
 
 bp = Blueprint("home", __name__)
 
@@ -33,8 +34,19 @@ def database_answers() -> bool:
 
 @bp.route("/healthz")
 def healthz() -> Response | tuple[Response, int, dict[str, str]]:
-    """200 when the database answers; 503 otherwise, so a load balancer can route around us."""
+    """200 when the database answers; 503 otherwise, so a load balancer can route around us.
+
+    With REDIS_URL set, Redis is asked too. While it does not answer the app still serves
+    every page (rate limits counted in memory, figures computed here: docs/architecture.md,
+    "Several servers"), so the answer is "degraded" with a 200: every instance shares the one
+    Redis, and taking them all out of the load balancer would turn a slower app into none.
+    """
     if not database_answers():
         unavailable = jsonify(status="error", detail="database unavailable")
         return unavailable, 503, {"Retry-After": str(RETRY_AFTER_SECONDS)}
-    return jsonify(status="ok")
+    redis = shared()
+    if redis is None:
+        return jsonify(status="ok")
+    if not redis.answers():
+        return jsonify(status="degraded", redis="unavailable")
+    return jsonify(status="ok", redis="ok")
