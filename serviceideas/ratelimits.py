@@ -1,9 +1,11 @@
 """Rate-limit counters in the app's own database, so every worker and server sees the same ones.
 
-`database://`, the default RATELIMIT_STORAGE_URI, is a storage for the `limits` library that
-Flask-Limiter uses: it keeps the fixed-window counters (Flask-Limiter's default strategy) in the
-table `rate_limit_counters` of whichever database the app serving the request uses (SECURITY.md,
-"Passwords"). Redis and memcached (`redis://…`, `memcached://…`) work as before.
+`database://`, the RATELIMIT_STORAGE_URI used when neither it nor REDIS_URL is set
+(config.rate_limit_settings), is a storage for the `limits` library that Flask-Limiter uses: it
+keeps the fixed-window counters (Flask-Limiter's default strategy) in the table
+`rate_limit_counters` of whichever database the app serving the request uses (SECURITY.md,
+"Passwords"). With REDIS_URL set the counters live in that Redis instead (`limits`' own Redis
+storage; docs/architecture.md, "Rate limits and health on several servers").
 """
 
 from __future__ import annotations
