@@ -9,6 +9,7 @@ Run on a schedule:
     enrol-training   daily: start new periods of repeating assignments, enrol anyone missed
     send-reminders   every few minutes: training reminders, e-mail for what just happened
     send-digests     daily: the daily and weekly digests
+    (each safe from cron on every server at once: serviceideas/jobs.py)
 Backups:
     export           write every row as JSON lines, to a file or standard output
     restore          load such a dump into an empty, migrated database
@@ -30,6 +31,7 @@ from flask.cli import with_appcontext
 from serviceideas.database import utcnow, writing
 from serviceideas.errors import RuleViolation
 from serviceideas.extensions import db
+from serviceideas.jobs import Turn, one_at_a_time
 from serviceideas.people import services, staff_import
 from serviceideas.people.models import GRANTABLE_ROLES, Role, RowOutcome, User
 from serviceideas.training.services import enrol_current_periods
@@ -153,14 +155,24 @@ def find_duplicates() -> None:
     click.echo(f"Likely duplicates: {plural(pairs, 'pair')} stored.")
 
 
+def say_how_it_went(turn: Turn) -> None:
+    """Tell the job's reader about another server's run of the same job, if there was one."""
+    note = turn.note()
+    if note is not None:
+        click.echo(note)
+
+
 @click.command("enrol-training")
 @with_appcontext
 @writer
 def enrol_training() -> None:
-    """Start new periods of repeating assignments and enrol anyone missed. Run daily; idempotent."""
-    added = enrol_current_periods()
-    db.session.commit()
-    click.echo(f"{plural(added, 'new enrolment')}.")
+    """Start new periods of repeating assignments and enrol anyone missed. Run daily; idempotent,
+    and safe on every server at once: another server's run is waited for, then finds nothing."""
+    with one_at_a_time("enrol-training", wait=True) as turn:
+        say_how_it_went(turn)
+        added = enrol_current_periods()
+        db.session.commit()
+        click.echo(f"{plural(added, 'new enrolment')}.")
 
 
 @click.command("send-reminders")
@@ -168,43 +180,54 @@ def enrol_training() -> None:
 @writer
 def send_reminders() -> None:
     """Training due soon and overdue, e-mail for what just happened, and delivery. Run every
-    few minutes; idempotent — a second run, or two at once, sends nothing twice."""
+    few minutes; idempotent — a second run, or two at once, sends nothing twice. On several
+    servers, a run that finds another server's run going skips: that one sends what there is."""
     from serviceideas.notifications import services as notifications
 
-    added = notifications.create_reminders(utcnow().date())
-    queued = notifications.queue_immediate()
-    db.session.commit()
-    sent, failed = notifications.deliver()
-    mail = (
-        "e-mail is off (no SMTP_HOST)"
-        if not notifications.mail_enabled()
-        else (f"{plural(queued, 'e-mail')} queued, {sent} sent, {failed} failed (retried next run)")
-    )
-    click.echo(f"{plural(added, 'reminder')}; {mail}.")
-    if failed:
-        sys.exit(1)
+    with one_at_a_time("send-reminders", wait=False) as turn:
+        say_how_it_went(turn)
+        if not turn.ran:
+            return
+        added = notifications.create_reminders(utcnow().date())
+        queued = notifications.queue_immediate()
+        db.session.commit()
+        sent, failed = notifications.deliver()
+        mail = (
+            "e-mail is off (no SMTP_HOST)"
+            if not notifications.mail_enabled()
+            else (
+                f"{plural(queued, 'e-mail')} queued, {sent} sent, {failed} failed "
+                "(retried next run)"
+            )
+        )
+        click.echo(f"{plural(added, 'reminder')}; {mail}.")
+        if failed:
+            sys.exit(1)
 
 
 @click.command("send-digests")
 @with_appcontext
 @writer
 def send_digests() -> None:
-    """Daily and weekly digests (the weekly ones once per ISO week). Run once a day."""
+    """Daily and weekly digests (the weekly ones once per ISO week). Run once a day; on several
+    servers, another server's run is waited for, then this one sends what it left (nothing)."""
     from serviceideas.ideas.models import Stalled
     from serviceideas.notifications import services as notifications
 
-    now = utcnow()
-    today = now.date()
-    queued = notifications.send_daily_digests(today)
-    queued += notifications.send_role_digests(today, Stalled.as_configured(now))
-    queued += notifications.send_overdue_digests(today)
-    db.session.commit()
-    sent, failed = notifications.deliver()
-    click.echo(
-        f"{plural(queued, 'digest')} queued; {plural(sent, 'e-mail')} sent, {failed} failed."
-    )
-    if failed:
-        sys.exit(1)
+    with one_at_a_time("send-digests", wait=True) as turn:
+        say_how_it_went(turn)
+        now = utcnow()
+        today = now.date()
+        queued = notifications.send_daily_digests(today)
+        queued += notifications.send_role_digests(today, Stalled.as_configured(now))
+        queued += notifications.send_overdue_digests(today)
+        db.session.commit()
+        sent, failed = notifications.deliver()
+        click.echo(
+            f"{plural(queued, 'digest')} queued; {plural(sent, 'e-mail')} sent, {failed} failed."
+        )
+        if failed:
+            sys.exit(1)
 
 
 @click.command("export")
