@@ -120,11 +120,13 @@ def register_blueprints(app: Flask) -> None:
 
 def register_signals() -> None:
     """Higher features subscribe to the signals of lower ones (see people/signals.py)."""
+    from serviceideas.insights import receivers as insights
     from serviceideas.notifications import receivers as notifications
     from serviceideas.training import receivers as training
 
     training.connect()
     notifications.connect()
+    insights.connect()  # last: the figures' counter is locked just before the commit
 
 
 def register_errorhandlers(app: Flask) -> None:

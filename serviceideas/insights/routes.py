@@ -74,9 +74,8 @@ def dashboard() -> Rendered:
     period = _period_or_error("insights/dashboard.html")
     if not isinstance(period, Period):
         return period
-    reading = remembered(_read_dashboard, period)
     figures = remembered(
-        _draw_dashboard, reading, can_review(current_user), can_see_coverage(current_user)
+        _dashboard_html, period, can_review(current_user), can_see_coverage(current_user)
     )
     return render_template(
         "insights/dashboard.html",
@@ -87,7 +86,7 @@ def dashboard() -> Rendered:
     )
 
 
-@dataclass(frozen=True, eq=False)  # remembered by identity: one reading of the figures
+@dataclass(frozen=True)
 class DashboardReading:
     period: Period
     headline: metrics.Headline
@@ -127,9 +126,15 @@ def _read_dashboard(period: Period) -> DashboardReading:
     )
 
 
+def _dashboard_html(period: Period, reviewer: bool, sees_coverage: bool) -> Markup:
+    """The period's figures drawn as HTML, for each of the few ways a viewer's roles change
+    them (keyed by plain values, so that every server can share it): a visit draws only the
+    page around it. Drawn from the remembered reading, and as old as it."""
+    return _draw_dashboard(remembered(_read_dashboard, period), reviewer, sees_coverage)
+
+
 def _draw_dashboard(reading: DashboardReading, reviewer: bool, sees_coverage: bool) -> Markup:
-    """A reading drawn as HTML, for each of the few ways a viewer's roles change it: remembered
-    with the reading, so a visit draws only the page around it."""
+    """A reading drawn as HTML; nothing in it is about one viewer but their role flags."""
     return Markup(  # noqa: S704 - a template rendered with autoescaping
         render_template(
             "insights/_dashboard_figures.html",

@@ -1,0 +1,32 @@
+"""figures: freshness
+
+Revision ID: 7c2e9a4b1d60
+Revises: 6b1d4f2a8c53
+Create Date: 2026-11-30 04:00:00.000000
+
+One row counting the decisions that changed the ideas put into practice: part of every
+report figure's key, so the figures are fresh on the next view after such a decision, on
+every server (docs/architecture.md, "Report figures").
+"""
+from alembic import op
+import sqlalchemy as sa
+
+
+# revision identifiers, used by Alembic.
+revision = '7c2e9a4b1d60'
+down_revision = '6b1d4f2a8c53'
+branch_labels = None
+depends_on = None
+
+
+def upgrade():
+    figures_version = op.create_table('figures_version',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('version', sa.Integer(), nullable=False),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_figures_version'))
+    )
+    op.bulk_insert(figures_version, [{'id': 1, 'version': 0}])
+
+
+def downgrade():
+    op.drop_table('figures_version')
