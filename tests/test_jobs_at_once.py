@@ -39,8 +39,8 @@ from serviceideas.training.models import Audience, Enrolment, Repeat
 from tests.notifications.conftest import Inbox, free_port
 
 ROOT = Path(__file__).resolve().parent.parent
-ROUNDS = 3
-PEOPLE = 4  # new people each round
+ROUNDS = 2
+PEOPLE = 3  # new people each round
 
 
 class Server:
