@@ -32,6 +32,7 @@ from serviceideas.ideas import services as ideas
 from serviceideas.ideas.models import Status, StatusChange
 from serviceideas.ideas.signals import status_changed
 from serviceideas.people.models import Role
+from serviceideas.shared import PAUSE_SECONDS
 from tests.conftest import IsolatedClient, count_queries, login_as, settings_for_tests
 
 DEPARTMENT = "Harbour desk"
@@ -300,25 +301,42 @@ def test_a_missing_figure_is_computed_once_while_the_others_wait(
 def test_with_redis_away_pages_answer_from_memory_and_come_back(
     app, other, client_as, company, redis_server, redis_url
 ):
-    for instance in (app, other):
-        instance.extensions["shared_redis"].pause = 0.05  # instead of 5 s
+    shared = [instance.extensions["shared_redis"] for instance in (app, other)]
+    for redis_client in shared:
+        redis_client.pause = 0.05  # instead of 5 s
     deciding = client_as(company["manager"])
     looking = login_as(other.test_client(), company["onlooker"])
-    assert dashboard(looking)["headline"] == 1
-    redis_server.down()
     try:
         assert dashboard(looking)["headline"] == 1
-        decide(deciding, company["ideas"][Status.IN_PROGRESS], Status.IMPLEMENTED)
-        assert dashboard(looking)["headline"] == 2  # fresh from the process's own memory
-        assert leaderboard(looking, company["author"].name)["person"] == 2
+        redis_server.down()
+        try:
+            assert dashboard(looking)["headline"] == 1
+            decide(deciding, company["ideas"][Status.IN_PROGRESS], Status.IMPLEMENTED)
+            assert dashboard(looking)["headline"] == 2  # fresh from the process's own memory
+            assert leaderboard(looking, company["author"].name)["person"] == 2
+            assert looking.get("/training/coverage").status_code == 200
+        finally:
+            redis_server.up()
+        time.sleep(0.1)  # past the pause
+        assert dashboard(looking)["headline"] == 2  # the next view goes to Redis again…
+        assert dashboard(looking)["headline"] == 2
+        assert stored_figures(redis_url)  # …and stores the figures there
+        decide(deciding, company["ideas"][Status.APPROVED], Status.IMPLEMENTED)
+        assert dashboard(looking)["headline"] == 3
     finally:
-        redis_server.up()
-    time.sleep(0.1)  # past the pause
-    assert dashboard(looking)["headline"] == 2  # the next view goes to Redis again…
-    assert dashboard(looking)["headline"] == 2
-    assert stored_figures(redis_url)  # …and stores the figures there
-    decide(deciding, company["ideas"][Status.APPROVED], Status.IMPLEMENTED)
-    assert dashboard(looking)["headline"] == 3
+        for redis_client in shared:
+            redis_client.pause = PAUSE_SECONDS
+
+
+@pytest.mark.parametrize("app_settings", ["redis"], indirect=True)
+def test_training_coverage_is_shared_through_redis_too(app, other, client_as, make_enrolment):
+    trainer = make_enrolment(answer="").assignment.module.author
+    first = client_as(trainer).get("/training/coverage")
+    assert first.status_code == 200
+    with other.app_context(), count_queries() as queries:
+        second = login_as(other.test_client(), trainer).get("/training/coverage")
+    assert rows_of(second.get_data(as_text=True)) == rows_of(first.get_data(as_text=True))
+    assert len(queries) <= 4  # the person, the bell, the counter: the figures from Redis
 
 
 class Clock:
