@@ -30,7 +30,7 @@ from serviceideas.database import utcnow
 from serviceideas.extensions import db
 from serviceideas.ideas import services as ideas
 from serviceideas.ideas.models import Status
-from serviceideas.jobs import one_at_a_time
+from serviceideas.jobs import lock_key, one_at_a_time
 from serviceideas.notifications import services as notifications
 from serviceideas.notifications.models import Category, Delivery, Email, Notification, Target
 from serviceideas.people.models import Role, User
@@ -320,3 +320,19 @@ def run_alone(server: Server, job: str) -> str:
     code, output = server.result()
     assert code == 0, output
     return output
+
+
+@pytest.mark.postgres_only
+def test_a_run_whose_lock_connection_was_lost_ends_quietly_and_frees_the_lock(on_postgresql):
+    """The database restarted under a run, say: the lock went with its connection."""
+    key = lock_key("send-digests")
+    holder = sa.text(
+        "SELECT pid FROM pg_locks WHERE locktype = 'advisory' AND granted"
+        " AND ((classid::bigint << 32) | objid::bigint) = :key"
+    )
+    with one_at_a_time("send-digests", wait=True) as turn:
+        assert turn.ran
+        (pid,) = db.session.scalars(holder, {"key": key}).all()
+        db.session.execute(sa.select(sa.func.pg_terminate_backend(pid)))
+    with one_at_a_time("send-digests", wait=False) as turn:
+        assert turn.ran and turn.note() is None
