@@ -6,6 +6,9 @@ reading an idea, and compare their response times with the same load on a quiet 
     python -m bench.run [--databases sqlite,postgresql] [--seconds 6] [--postgres-url URL]
                         [--import-only]
 
+On PostgreSQL at full scale it also serves the same data through nginx in front of two
+instances sharing a Redis (bench/cluster.py), and measures a few main pages that way.
+
 Prints one table per database and writes bench/results/<time>.json.
 """
 
@@ -193,7 +196,51 @@ def wrk(base: str, path: str, seconds: int, cookie: str, csrf: str) -> dict[str,
     }
 
 
-def measure(url: str, scale: str, seconds: int, *, pages_too: bool = True) -> dict[str, Any]:
+CLUSTER_PAGES = [
+    "/ideas",
+    "/ideas/1",
+    "vote",
+    "/training",
+    "/dashboard",
+    "/leaderboard",
+    "/bench/trivial",
+]
+
+
+def measure_cluster(url: str, seconds: int) -> dict[str, Any] | None:
+    """The same pages through nginx (deploy/nginx/serviceideas.conf) in front of two gunicorn
+    instances of two workers each, sharing a throwaway Redis (REDIS_URL): what several servers
+    cost (bench/cluster.py). On the data already seeded; None when nginx or Redis is missing."""
+    from bench.cluster import Cluster, Throwaway, nginx_binary
+
+    if nginx_binary() is None or not shutil.which("redis-server"):
+        print("    cluster run skipped: it needs nginx and redis-server", flush=True)
+        return None
+    redis = Throwaway("redis")
+    folder = Path(tempfile.mkdtemp(prefix="serviceideas-bench-cluster-"))
+    try:
+        with Cluster(url, redis.url, folder, app="bench.app:app") as cluster:
+            cookie, csrf = sign_in(cluster.base)
+            pages: dict[str, Any] = {}
+            for path in CLUSTER_PAGES:
+                queries = warm_up(cluster.base, path, cookie, csrf)
+                figures = wrk(cluster.base, path, seconds, cookie, csrf)
+                figures["queries"] = queries
+                pages[path] = figures
+                print(
+                    f"    nginx, 2 instances, Redis: {path:20} {figures['rps']:8.0f} req/s  p50 {figures['p50_ms']:6.1f} ms  p99 {figures['p99_ms']:6.1f} ms",
+                    flush=True,
+                )
+            served = cluster.served()
+    finally:
+        redis.stop()
+        shutil.rmtree(folder, ignore_errors=True)
+    return {"pages": pages, "served_by_each_instance": served}
+
+
+def measure(
+    url: str, scale: str, seconds: int, *, pages_too: bool = True, cluster_too: bool = False
+) -> dict[str, Any]:
     staff, ideas = SCALES[scale]
     counts = seed(url, staff, ideas)
     print(f"  seeded {scale}: {counts}", flush=True)
@@ -220,6 +267,9 @@ def measure(url: str, scale: str, seconds: int, *, pages_too: bool = True) -> di
                 flush=True,
             )
         memory = worker_memory(server.base)
+        # Before the import below adds 10,000 people, so both runs see the same data; the direct
+        # server waits meanwhile, idle.
+        cluster = measure_cluster(url, seconds) if cluster_too else None
         full = scale == "full"
         assign = measure_assign_everyone(server.base, cookie, csrf) if full else None
         staff_import = measure_import(server.base, url, cookie, csrf) if full else None
@@ -229,6 +279,7 @@ def measure(url: str, scale: str, seconds: int, *, pages_too: bool = True) -> di
         "seed": counts,
         "pages": pages,
         "memory": memory,
+        "cluster": cluster,
         "assign": assign,
         "import": staff_import,
     }
@@ -443,6 +494,9 @@ def table(database: str, full: dict[str, Any], small: dict[str, Any]) -> str:
             f"max {during['max_ms']} ms, {during['errors']} errors (quiet server: p50 {quiet['p50_ms']} ms, "
             f"p99 {quiet['p99_ms']} ms)"
         )
+    cluster = full.get("cluster")
+    if cluster:
+        lines.append(cluster_table(full["pages"], cluster))
     worst = max(p["rss_mb"] for p in full["pages"].values())
     lines.append(f"largest worker: {worst:.0f} MB resident")
     for worker in full.get("memory", []):
@@ -451,6 +505,23 @@ def table(database: str, full: dict[str, Any], small: dict[str, Any]) -> str:
         lines.append(
             f"worker {worker['pid']}: {worker['requests']} requests, {first or 0:.0f} MB after the first 10,000, "
             f"{worker['now_mb']:.0f} MB at the end ({growth})"
+        )
+    return "\n".join(lines)
+
+
+def cluster_table(direct: dict[str, Any], cluster: dict[str, Any]) -> str:
+    """The cluster run beside the direct one: what nginx, a second instance and Redis cost."""
+    lines = [
+        "through nginx, 2 instances of 2 workers, Redis (direct: gunicorn alone, 2 workers, no Redis); "
+        f"requests answered by each instance: {cluster['served_by_each_instance']}",
+        f"{'page':40} {'req/s':>8} {'direct':>8} {'p50 ms':>8} {'direct':>8} {'p99 ms':>8} {'direct':>8} {'queries':>8} {'vs trivial':>11}",
+    ]
+    trivial = cluster["pages"]["/bench/trivial"]["rps"]
+    for path, figures in cluster["pages"].items():
+        alone = direct[path]
+        lines.append(
+            f"{path:40} {figures['rps']:8.0f} {alone['rps']:8.0f} {figures['p50_ms']:8.1f} {alone['p50_ms']:8.1f} "
+            f"{figures['p99_ms']:8.1f} {alone['p99_ms']:8.1f} {figures['queries']:8d} {figures['rps'] / trivial:10.0%}"
         )
     return "\n".join(lines)
 
@@ -486,7 +557,7 @@ def main() -> None:
             results[database] = {"full": measure(url, "full", args.seconds, pages_too=False)}
             continue
         small = measure(url, "small", args.seconds)
-        full = measure(url, "full", args.seconds)
+        full = measure(url, "full", args.seconds, cluster_too=database == "postgresql")
         results[database] = {"small": small, "full": full}
         print("\n" + table(database, full, small) + "\n", flush=True)
     RESULTS.mkdir(parents=True, exist_ok=True)
