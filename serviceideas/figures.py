@@ -79,7 +79,9 @@ Job = Callable[[], object]
 
 class FiguresVersion(Model):
     """One row (id 1): how many decisions have changed the ideas put into practice. Part of
-    every figure's key, so a figure read before the latest decision is never shown again."""
+    every figure's key, so a figure read before the latest decision is never shown again. No
+    row reads as 0: a new database has none (so it is empty for a restore, backup.py) until
+    the first such decision writes it."""
 
     __tablename__ = "figures_version"
 
@@ -90,8 +92,8 @@ class FiguresVersion(Model):
 def figures_changed() -> None:
     """Make every report figure fresh on its next view, once this transaction commits.
 
-    Only flushes (it runs inside a decision's transaction). An upsert, so a database whose
-    row is missing (tables emptied by hand) gets it back."""
+    Only flushes (it runs inside a decision's transaction). An upsert: the first decision
+    writes the row."""
     table = cast(sa.Table, FiguresVersion.__table__)
     dialect = db.session.get_bind().dialect.name
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert

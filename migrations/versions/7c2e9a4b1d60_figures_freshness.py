@@ -6,7 +6,8 @@ Create Date: 2026-11-30 04:00:00.000000
 
 One row counting the decisions that changed the ideas put into practice: part of every
 report figure's key, so the figures are fresh on the next view after such a decision, on
-every server (docs/architecture.md, "Report figures").
+every server (docs/architecture.md, "Report figures"). Made empty: no row reads as 0, and the
+first such decision writes the row (an upsert), so a new database stays empty for a restore.
 """
 from alembic import op
 import sqlalchemy as sa
@@ -20,12 +21,11 @@ depends_on = None
 
 
 def upgrade():
-    figures_version = op.create_table('figures_version',
+    op.create_table('figures_version',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('version', sa.Integer(), nullable=False),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_figures_version'))
     )
-    op.bulk_insert(figures_version, [{'id': 1, 'version': 0}])
 
 
 def downgrade():
