@@ -99,6 +99,12 @@ SUBMITTED = re.compile(r"<h3>Ideas submitted</h3>\s*<p class=\"mid-number\">(\d+
 MONTH = re.compile(r"^[A-Z][a-z]+ \d{4}$")
 
 
+def number(pattern: re.Pattern[str], page: str) -> int:
+    found = pattern.search(page)
+    assert found, f"{pattern.pattern} is not on the page"
+    return int(found.group(1))
+
+
 def dashboard(client: Any) -> dict[str, int]:
     response = client.get("/dashboard")
     assert response.status_code == 200
@@ -107,8 +113,8 @@ def dashboard(client: Any) -> dict[str, int]:
     rows = rows_of(page)
     department = next(row for row in rows if row[0] == DEPARTMENT and len(row) == 6)
     return {
-        "headline": int(HEADLINE.search(page).group(1)),  # type: ignore[union-attr]
-        "submitted": int(SUBMITTED.search(page).group(1)),  # type: ignore[union-attr]
+        "headline": number(HEADLINE, page),
+        "submitted": number(SUBMITTED, page),
         "trend": sum(int(row[1]) for row in rows if len(row) == 2 and MONTH.match(row[0])),
         "department": int(department[4]),
     }
@@ -360,11 +366,11 @@ def test_past_half_its_age_one_instance_recomputes_after_its_response(
     make_idea(author=company["author"])  # no decision: the figures may wait
     clock.now += 40  # past half the minute
     first = a.get("/dashboard")  # takes the figures' locks; recomputes once the page is sent
-    assert SUBMITTED.search(first.get_data(as_text=True)).group(1) == "3"  # type: ignore[union-attr]
+    assert number(SUBMITTED, first.get_data(as_text=True)) == 3
     with other.app_context(), count_queries() as meanwhile:
         second = b.get("/dashboard")
         second.close()
-    assert SUBMITTED.search(second.get_data(as_text=True)).group(1) == "3"  # type: ignore[union-attr]
+    assert number(SUBMITTED, second.get_data(as_text=True)) == 3
     assert len(meanwhile) <= 4  # instance B answered from Redis and left the work to A
     with count_queries() as after_the_page:
         first.close()  # the server has sent the page: A recomputes
