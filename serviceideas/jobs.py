@@ -22,6 +22,7 @@ makes their transactions take turns, and the unique keys do the rest.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import time
 from collections.abc import Iterator
@@ -78,24 +79,23 @@ def one_at_a_time(job: str, *, wait: bool) -> Iterator[Turn]:
         return
     key = lock_key(job)
     with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
-        waited = None
-        if not connection.scalar(sa.select(sa.func.pg_try_advisory_lock(key))):
-            if not wait:
-                yield Turn(job, ran=False)
-                return
-            started = time.monotonic()
-            connection.execute(sa.select(sa.func.pg_advisory_lock(key)))
-            waited = time.monotonic() - started
         try:
+            waited = None
+            if not connection.scalar(sa.select(sa.func.pg_try_advisory_lock(key))):
+                if not wait:
+                    yield Turn(job, ran=False)
+                    return
+                started = time.monotonic()
+                # However long the other run takes: a statement_timeout set for the
+                # database's role would otherwise end the wait with an error.
+                connection.exec_driver_sql("SET statement_timeout = 0")
+                connection.execute(sa.select(sa.func.pg_advisory_lock(key)))
+                waited = time.monotonic() - started
             yield Turn(job, waited=waited)
         finally:
-            _unlock(connection, key)
-
-
-def _unlock(connection: sa.Connection, key: int) -> None:
-    """Free the lock; if the connection is broken (the database restarted), the lock went
-    with it, and the connection must not go back to the pool."""
-    try:
-        connection.execute(sa.select(sa.func.pg_advisory_unlock(key)))
-    except sa.exc.DBAPIError:
-        connection.invalidate()
+            # Freed at once, so a run that starts now finds it free; then the connection is
+            # closed for good rather than pooled, setting and all. If it was lost during the
+            # run (the database restarted, say), the lock went with it: nothing to free.
+            with contextlib.suppress(sa.exc.DBAPIError):
+                connection.execute(sa.select(sa.func.pg_advisory_unlock(key)))
+            connection.invalidate()
