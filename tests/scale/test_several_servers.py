@@ -14,17 +14,20 @@ Through nginx it shows that
 - failed sign-ins to one account, alternating between the instances, are refused (429) after
   exactly LOGIN_RATE_LIMIT_PER_ACCOUNT of them, and so is the right password then;
 - a manager implements an idea on one instance, and the dashboard's headline and the
-  leaderboard on the other instance show it on the next view (both viewed first, so that each
-  instance remembers its figures, with the default FIGURES_CACHE_SECONDS);
+  leaderboard on the other instance show it on the next view (both viewed first by several
+  requests at once on each instance, so that every worker remembers its figures, with the
+  default FIGURES_CACHE_SECONDS);
 - enrol-training, send-reminders and send-digests started on both "servers" at the same moment
   each make every enrolment once and send every message once (to an SMTP sink, aiosmtpd);
 - Redis stopped and started again while people vote, comment and read loses nothing (every
   acknowledged vote and comment is in the database), answers every request with success (no
   500), and /healthz says "degraded" while Redis is away, with a 200, and "ok" after.
 
-About 40 seconds. Marked `scale`: a plain `pytest` leaves it out, `pytest -m scale` runs it, and
-scripts/test-all (so CI) runs it once on PostgreSQL, after the fault test. Without nginx,
-redis-server or PostgreSQL it is skipped, except in CI (CI=true), where that is a failure.
+About a minute on 2 cores, most of it starting servers and the jobs' processes (longer while
+other tests share the machine). Marked `scale`: a plain `pytest` leaves it out, `pytest -m
+scale` runs it, and scripts/test-all (so CI) runs it once on PostgreSQL, after the fault test.
+Without nginx, redis-server or PostgreSQL it is skipped, except in CI (CI=true), where that is
+a failure.
 Every process it started is stopped at the end, whatever happened (bench/cluster.py).
 """
 
@@ -187,10 +190,11 @@ def servers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Servers]:
     )
     folder = tmp_path_factory.mktemp("scale")
     postgres = Throwaway("postgres")
-    redis = Throwaway("redis")
-    sink = Sink()
-    engine = sa.create_engine(postgres.url, poolclass=sa.pool.NullPool)
+    redis = sink = engine = None
     try:
+        redis = Throwaway("redis")
+        sink = Sink()
+        engine = sa.create_engine(postgres.url, poolclass=sa.pool.NullPool)
         cluster = Cluster(
             postgres.url,
             redis.url,
@@ -205,9 +209,12 @@ def servers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Servers]:
         with cluster:
             yield Servers(cluster, postgres, redis, sink, engine)
     finally:
-        engine.dispose()
-        sink.stop()
-        redis.stop()
+        if engine is not None:
+            engine.dispose()
+        if sink is not None:
+            sink.stop()
+        if redis is not None:
+            redis.stop()
         postgres.stop()
 
 
