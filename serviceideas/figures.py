@@ -36,6 +36,7 @@ from collections.abc import Callable
 from contextvars import ContextVar
 from dataclasses import dataclass
 from functools import partial
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple, TypeVar, cast
 
 import redis
@@ -72,6 +73,22 @@ WAIT_SECONDS = 2.0  # how long a visitor waits for another process computing a m
 POLL_SECONDS = 0.02
 
 Job = Callable[[], object]
+
+
+def code_digest(*folders: Path) -> str:
+    """What this server's code is: its Python modules and templates, hashed. Part of every key
+    in Redis, so that during a rolling deploy a figure written by the old code (whose shape or
+    drawn HTML may differ) is never read by the new, nor the other way round."""
+    digest = hashlib.sha256()
+    for folder in folders:
+        for path in sorted(p for p in folder.rglob("*") if p.suffix in {".py", ".html"}):
+            digest.update(path.relative_to(folder).as_posix().encode())
+            digest.update(path.read_bytes())
+    return digest.hexdigest()[:16]
+
+
+_PACKAGE = Path(__file__).resolve().parent
+CODE = code_digest(_PACKAGE, _PACKAGE.parent / "templates")
 
 
 # The counter of decisions that change the figures (docs/architecture.md, "Report figures")
@@ -128,10 +145,10 @@ class Key(NamedTuple):
 
     @property
     def redis_name(self) -> str:
-        """Stable across processes and servers: the arguments (periods, dates, numbers and
-        flags) by their repr, hashed."""
+        """Stable across processes and servers running the same code (`CODE`): the arguments
+        (periods, dates, numbers and flags) by their repr, hashed."""
         digest = hashlib.sha256(repr(self.args).encode()).hexdigest()[:32]
-        return f"{PREFIX}{self.version}:{self.module}.{self.name}:{digest}"
+        return f"{PREFIX}{CODE}:{self.version}:{self.module}.{self.name}:{digest}"
 
 
 def key_of(version: int, function: Callable[..., Any], args: tuple[Any, ...]) -> Key:

@@ -10,7 +10,7 @@ import time
 
 import pytest
 
-from serviceideas.figures import MAX_REFRESHING, Figures, key_of
+from serviceideas.figures import CODE, MAX_REFRESHING, Figures, code_digest, key_of
 from serviceideas.ideas.models import Status
 from serviceideas.people.models import Role
 from tests.conftest import count_queries
@@ -230,3 +230,21 @@ def test_a_newer_counter_leaves_the_older_figures_behind():
     assert ask(figures, figure, "a", version=1) == "a 2"  # after a decision: computed anew
     assert not remembers(figures, figure, "a")  # the figure from before it is gone
     assert ask(figures, figure, "a", version=1) == "a 2"
+
+
+def test_figures_in_redis_are_named_after_the_code_that_made_them(tmp_path):
+    """During a rolling deploy the old code and the new share Redis: a figure's name carries a
+    digest of the code and templates, so neither reads what the other wrote."""
+    (tmp_path / "templates").mkdir()
+    module = tmp_path / "metrics.py"
+    module.write_text("def headline(): return 1\n")
+    template = tmp_path / "templates" / "dashboard.html"
+    template.write_text("<p>{{ n }}</p>")
+    before = code_digest(tmp_path)
+    assert code_digest(tmp_path) == before  # the same code: the same name on every server
+    module.write_text("def headline(): return (1, 2)\n")
+    after_code = code_digest(tmp_path)
+    template.write_text("<p>{{ n }} ideas</p>")
+    after_template = code_digest(tmp_path)
+    assert len({before, after_code, after_template}) == 3
+    assert CODE in key_of(0, str, ("a",)).redis_name
