@@ -12,7 +12,9 @@ through the real site; each instance's access log shows that it did answer.
 Through nginx it shows that
 - a session and a form's CSRF token from one instance work on the other;
 - failed sign-ins to one account, alternating between the instances, are refused (429) after
-  exactly LOGIN_RATE_LIMIT_PER_ACCOUNT of them, and so is the right password then;
+  exactly LOGIN_RATE_LIMIT_PER_ACCOUNT of them, and so is the right password then; and the
+  per-address limit counts each client's own address, which nginx passes on, not nginx's;
+- nginx serves static files itself and refuses a body over MAX_CONTENT_LENGTH (413);
 - a manager implements an idea on one instance, and the dashboard's headline and the
   leaderboard on the other instance show it on the next view (both viewed first by several
   requests at once on each instance, so that every worker remembers its figures, with the
@@ -266,8 +268,10 @@ class Browser:
             name, _, value = line.split(";", 1)[0].partition("=")
             self.cookies[name.strip()] = value.strip()
 
-    def request(self, method, path, form=None, *, htmx=False, base=None) -> Answer:
+    def request(self, method, path, form=None, *, htmx=False, base=None, forwarded_for=None):
         headers = {"Cookie": "; ".join(f"{k}={v}" for k, v in self.cookies.items())}
+        if forwarded_for:  # as a client trying to pass for another address would
+            headers["X-Forwarded-For"] = forwarded_for
         if htmx:
             headers |= {"HX-Request": "true", "X-CSRFToken": self.csrf}
         return call(base or self.base, method, path, form, headers, self.source)
@@ -338,6 +342,15 @@ def test_a_session_from_one_instance_works_on_the_other(servers):
     served = served_by_each(servers, before)
     assert all(n >= 2 for n in served), f"round robin did not reach both instances: {served}"
 
+    # nginx refuses a body larger than the app's MAX_CONTENT_LENGTH itself.
+    before = cluster.served()
+    from serviceideas.config import Config
+
+    too_large = "x" * (Config.MAX_CONTENT_LENGTH + 1)
+    refused = call(cluster.base, "POST", "/login", {"email": too_large})
+    assert refused.status == 413, f"a body over 4 MB: {refused.status}"
+    assert served_by_each(servers, before) == [0, 0], "an instance was sent a body over 4 MB"
+
     # Static files come from nginx itself, never from an instance, with their cache headers.
     before = cluster.served()
     vendor = call(cluster.base, "GET", "/static/vendor/htmx.min.js")
@@ -374,6 +387,38 @@ def test_failed_sign_ins_through_both_instances_trip_the_limit_at_its_count(serv
         assert refused.status == 429, "the right password got through a tripped limit"
     # Another account is not held back by it.
     assert browser.try_sign_in(email_of(4), PASSWORD, base=cluster.base).status == 303
+
+
+def test_the_per_address_limit_counts_each_client_not_nginx(servers):
+    """nginx's X-Forwarded-For, read with SERVICEIDEAS_PROXY_HOPS=1, is what the per-address
+    limit counts: one client's failures trip it for that client only, and a client that sends
+    an X-Forwarded-For of its own is still counted under its real address."""
+    from limits import parse
+
+    from serviceideas.config import Config
+
+    allowed = parse(Config.LOGIN_RATE_LIMIT).amount
+    cluster = servers.cluster
+    client = Browser(cluster.base, source="127.0.0.4")
+    for attempt in range(allowed):  # each to another account: only the address adds up
+        wrong = client.try_sign_in(f"nobody{attempt}@example.com", "not-the-password-1")
+        assert wrong.status == 422, f"attempt {attempt + 1}: {wrong.status}"
+    client.page("/login")
+    forged = client.request(
+        "POST",
+        "/login",
+        {"email": "nobody@example.com", "password": "x" * 12, "csrf_token": client.csrf},
+    )
+    assert forged.status == 429, f"attempt {allowed + 1}: {forged.status}"
+    forged = client.request(
+        "POST",
+        "/login",
+        {"email": "nobody@example.com", "password": "x" * 12, "csrf_token": client.csrf},
+        forwarded_for="10.9.9.9",
+    )
+    assert forged.status == 429, "a forged X-Forwarded-For escaped the per-address limit"
+    other = Browser(cluster.base, source="127.0.0.5")
+    assert other.try_sign_in(email_of(4), PASSWORD).status == 303, "another client was held back"
 
 
 def headline(page: Answer) -> int:
