@@ -5,7 +5,9 @@ benchmark's cluster run (bench/run.py) serve.
         cluster.base                 # nginx, round robin over every instance
         cluster.pinned[0]            # nginx again, sending everything to instance 0 only
         cluster.served()             # requests each instance has answered so far
-        cluster.command("send-reminders", wait=False)  # a job, run as a server's timer would
+        cluster.command("send-reminders")  # a job as a server's timer runs it: a Popen
+
+`command` works before the block too (`cluster.command("db", "upgrade")`: the schema first).
 
 Each instance is gunicorn (two workers) on a free port, with the same SECRET_KEY,
 DATABASE_URL, REDIS_URL and SERVICEIDEAS_PROXY_HOPS=1. nginx serves deploy/nginx/serviceideas.conf
@@ -218,6 +220,7 @@ class Cluster:
         self.processes: list[Process] = []
         self.instances: list[Process] = []
         self.nginx: Process | None = None
+        self.commands: list[subprocess.Popen[str]] = []  # jobs, stopped with the rest if running
 
     def __enter__(self) -> Cluster:
         atexit.register(self.stop)
@@ -316,7 +319,7 @@ class Cluster:
 
     def command(self, *args: str) -> subprocess.Popen[str]:
         """`flask --app wsgi <args>` as a server's timer runs it: same environment, started now."""
-        return subprocess.Popen(
+        command = subprocess.Popen(
             [sys.executable, "-m", "flask", "--app", "wsgi", *args],
             cwd=ROOT,
             env=self.environment,
@@ -325,6 +328,8 @@ class Cluster:
             text=True,
             start_new_session=True,
         )
+        self.commands.append(command)
+        return command
 
     def logs(self) -> str:
         """The end of every instance's and nginx's log, for a failure's message."""
@@ -335,6 +340,12 @@ class Cluster:
         return "\n".join(parts)
 
     def stop(self) -> None:
+        for command in self.commands:
+            if command.poll() is None:
+                with contextlib.suppress(ProcessLookupError):
+                    os.killpg(command.pid, signal.SIGKILL)
+                command.wait(timeout=15)
+        self.commands.clear()
         for process in reversed(self.processes):
             process.stop()
         self.processes.clear()
