@@ -26,6 +26,7 @@ from serviceideas.notifications.models import (
     Target,
 )
 from serviceideas.people.models import User
+from serviceideas.people.services import read_with_signed_in_person
 from serviceideas.training.models import (
     Assignment,
     Enrolment,
@@ -84,17 +85,31 @@ def _ideas_of_comments(comment_ids: Iterable[int]) -> dict[int, int]:
 # A person's notifications
 
 
+UNREAD = "unread_notifications"
+
+
 def unread_count(user: User) -> int:
+    """How many of the person's notifications are unread: the bell, on every page. A page that
+    only reads has it already, read with the signed-in person (`unread_count_of`)."""
+    counted = read_with_signed_in_person(UNREAD, user)
+    if counted is not None:
+        return int(counted)
     return db.session.scalar(_unread_count_statement(), {"user_id": user.id}) or 0
+
+
+def unread_count_of(person_id: sa.ColumnExpressionArgument[int]) -> sa.ScalarSelect[int]:
+    """The unread count of the person `person_id` names, as a column (one index range)."""
+    return (
+        sa.select(sa.func.count(Notification.id))
+        .where(Notification.user_id == person_id, Notification.read_at.is_(None))
+        .scalar_subquery()
+    )
 
 
 @cache
 def _unread_count_statement() -> sa.Select[int]:
-    """Built once, with the person as a parameter: the bell asks on every page."""
-    return sa.select(sa.func.count(Notification.id)).where(
-        Notification.user_id == sa.bindparam("user_id", type_=sa.Integer),
-        Notification.read_at.is_(None),
-    )
+    """Built once, with the person as a parameter: the bell of a page that may write."""
+    return sa.select(unread_count_of(sa.bindparam("user_id", type_=sa.Integer)))
 
 
 def recent(user: User, limit: int = 50) -> list[Notification]:

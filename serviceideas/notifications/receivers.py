@@ -13,6 +13,7 @@ from serviceideas.database import utcnow
 from serviceideas.ideas.models import Status
 from serviceideas.ideas.policies import HIDDEN_NAME, name_on
 from serviceideas.ideas.signals import comment_added, owner_named, status_changed
+from serviceideas.notifications import queries
 from serviceideas.notifications.models import Category, Target
 from serviceideas.notifications.services import (
     announce_training,
@@ -20,6 +21,7 @@ from serviceideas.notifications.services import (
     tell_department,
     tell_followers,
 )
+from serviceideas.people.services import read_alongside_signed_in_person
 from serviceideas.people.signals import roles_changed
 from serviceideas.training import services as training
 from serviceideas.training.signals import enrolled, feedback_given
@@ -173,6 +175,9 @@ def _roles(roles: list[Role]) -> str:
 
 
 def connect() -> None:
+    # The bell's count comes with the signed-in person on pages that only read: no round trip
+    # of its own on every page (docs/benchmark.md, "PostgreSQL: where the time went").
+    read_alongside_signed_in_person(queries.UNREAD, queries.unread_count_of)
     roles_changed.connect(roles_were_changed)
     status_changed.connect(idea_moved)
     comment_added.connect(someone_commented)

@@ -3,18 +3,20 @@
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
+from typing import Any
 
 import sqlalchemy as sa
 from email_validator import EmailNotValidError, validate_email
-from flask import current_app
+from flask import current_app, g, has_request_context, request
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 from sqlalchemy.orm import lazyload
 from werkzeug.security import check_password_hash, generate_password_hash
 
+from serviceideas.database import READING_METHODS
 from serviceideas.errors import RuleViolation
 from serviceideas.extensions import db
 from serviceideas.names import refused_if_taken, unique_name
@@ -325,22 +327,61 @@ def user_for_password_token(token: str) -> User | None:
 
 
 def load_signed_in_user(session_id: str) -> User | None:
-    """Flask-Login's user loader: the id is "<user id>:<session token>"."""
+    """Flask-Login's user loader: the id is "<user id>:<session token>".
+
+    On a page that only reads, what other features read alongside the person
+    (`read_alongside_signed_in_person`) comes back in the same statement."""
     user_id, _, token = session_id.partition(":")
     if not user_id.isdigit() or not token:
         return None
-    user = db.session.execute(_signed_in_user_statement(), {"id": int(user_id)}).scalar()
-    if user is None or not user.is_active or user.session_token != token:
+    reading = has_request_context() and request.method in READING_METHODS
+    row = db.session.execute(_signed_in_user_statement(reading), {"id": int(user_id)}).first()
+    if row is None:
         return None
+    user: User = row[0]
+    if not user.is_active or user.session_token != token:
+        return None
+    if reading:
+        g.read_with_signed_in_person = (user.id, dict(zip(_ALONGSIDE, row[1:], strict=True)))
     return user
 
 
+# Columns other features read with the signed-in person, by name: each built from the person's
+# id column, as a scalar subquery. Features above people add theirs at start-up; people knows
+# none of them.
+_ALONGSIDE: dict[str, Callable[[sa.ColumnExpressionArgument[int]], sa.ScalarSelect[Any]]] = {}
+
+
+def read_alongside_signed_in_person(
+    name: str, column: Callable[[sa.ColumnExpressionArgument[int]], sa.ScalarSelect[Any]]
+) -> None:
+    """Have `column` (given the person's id column) read with the signed-in person on pages
+    that only read: something every page shows, such as the bell's unread count, then costs
+    no round trip of its own. Nothing a reading request does can change it meanwhile."""
+    _ALONGSIDE[name] = column
+    _signed_in_user_statement.cache_clear()
+
+
+def read_with_signed_in_person(name: str, user: User) -> Any | None:
+    """What `name` read with `user` when they were loaded as this request's signed-in person,
+    or None: another person, a request that may write, or nothing of that name."""
+    if not has_request_context():
+        return None
+    read: tuple[int, dict[str, Any]] | None = g.get("read_with_signed_in_person")
+    if read is None or read[0] != user.id:
+        return None
+    return read[1].get(name)
+
+
 @cache
-def _signed_in_user_statement() -> sa.Select[User]:
+def _signed_in_user_statement(reading: bool) -> sa.Select[Any]:
     """The person behind a request, on every request: built once, and without the join to
-    their department, which few pages show (those read it when they do)."""
+    their department, which few pages show (those read it when they do). When `reading`, with
+    the columns read alongside them."""
+    person_id = sa.bindparam("id", type_=sa.Integer)
+    alongside = [column(User.id).label(name) for name, column in _ALONGSIDE.items()]
     return (
-        sa.select(User)
-        .where(User.id == sa.bindparam("id", type_=sa.Integer))
+        sa.select(User, *(alongside if reading else []))
+        .where(User.id == person_id)
         .options(lazyload(User.department))
     )
