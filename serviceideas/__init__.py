@@ -52,14 +52,16 @@ def load_config(app: Flask, test_config: dict[str, Any] | None) -> None:
     if url.startswith("postgresql"):
         options = app.config["SQLALCHEMY_ENGINE_OPTIONS"]
         app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {
-            # Survive a database restart: test each pooled connection before using it.
-            "pool_pre_ping": True,
+            # Survive a database restart without a SELECT 1 per request: each pooled connection
+            # is checked before use by a look at its socket (database.configure_postgresql).
+            "pool_pre_ping": False,
             **options,
-            # No server-side prepared statements: psycopg prepares a statement after its
-            # fifth run on a connection, and PostgreSQL may then reuse one generic plan for
-            # every search. For the full-text searches that plan ignores what is searched
-            # for and was 20-60 times slower (docs/architecture.md, "Full-text search").
-            "connect_args": {"prepare_threshold": None, **options.get("connect_args", {})},
+            # Server-side prepared statements: psycopg prepares a statement from its fifth run
+            # on a connection, and PostgreSQL parses it once and, where a generic plan is as
+            # good, plans it once (the idea page's statements cost the server a third as much).
+            # Full-text searches are never prepared: a generic plan ignores what is searched
+            # for and was 20-60 times slower (database.is_full_text_search).
+            "connect_args": {"prepare_threshold": 5, **options.get("connect_args", {})},
         }
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import enum
+import select
 import sqlite3
 import time
 from collections.abc import Callable, Iterator
@@ -11,6 +12,7 @@ from contextvars import ContextVar
 from datetime import UTC, datetime
 from typing import Any
 
+import psycopg
 import sqlalchemy as sa
 from flask import Flask, g, has_app_context, has_request_context, request
 from sqlalchemy.dialects import postgresql, sqlite
@@ -219,6 +221,12 @@ def configure_postgresql(app: Flask, engine: Engine) -> None:
     nothing is lost by having no transaction to roll back. The connection goes back to
     transactions before it returns to the pool: requests that write, jobs and the test
     suite's own sessions never see this.
+
+    A pooled connection is checked before each use without a round trip: PostgreSQL says
+    nothing on an idle connection unless it is closing it (a restart, a crash, a terminated
+    backend), so only a connection with something to read is pinged, and one that does not
+    answer is replaced, with the rest of the pool (`server_spoke`). A restarted database is
+    reconnected to as SQLAlchemy's `pool_pre_ping` would, which cost a `SELECT 1` per request.
     """
 
     @app.before_request
@@ -226,8 +234,19 @@ def configure_postgresql(app: Flask, engine: Engine) -> None:
         if request.method in READING_METHODS:
             g.reads_without_transaction = True
 
+    @sa.event.listens_for(engine, "do_execute")
+    def _search_unprepared(cursor: Any, statement: str, parameters: Any, _context: Any) -> bool:
+        if is_full_text_search(statement):
+            cursor.execute(statement, parameters, prepare=False)
+            return True
+        return False
+
     @sa.event.listens_for(engine, "checkout")
     def _on_checkout(dbapi_connection: Any, _record: Any, _proxy: Any) -> None:
+        if server_spoke(dbapi_connection) and not _answers(engine.dialect, dbapi_connection):
+            # The pool connects again (and every other pooled connection, older than this
+            # moment, is replaced when next taken); a database still down is a 503 (errors.py).
+            raise sa.exc.InvalidatePoolError("PostgreSQL closed the connection")
         if has_app_context() and g.get("reads_without_transaction"):
             dbapi_connection.autocommit = True
 
@@ -235,6 +254,39 @@ def configure_postgresql(app: Flask, engine: Engine) -> None:
     def _on_checkin(dbapi_connection: Any, _record: Any) -> None:
         if dbapi_connection is not None and not dbapi_connection.closed:
             dbapi_connection.autocommit = False
+
+
+def is_full_text_search(statement: str) -> bool:
+    """Whether a statement searches PostgreSQL's full-text index: such a statement is never
+    prepared, so it is planned for the words searched for each time. Prepared, PostgreSQL may
+    settle on one generic plan that ignores them, and that plan made the searches 20-60 times
+    slower (docs/architecture.md, "Full-text search"). Every other statement is prepared from
+    its fifth run on a connection (psycopg's prepare_threshold): parsed and, where PostgreSQL
+    judges a generic plan as good as planning anew, planned once."""
+    return "tsquery" in statement or "@@" in statement
+
+
+def server_spoke(dbapi_connection: Any) -> bool:
+    """Whether the server sent something on an idle psycopg connection, or closed it: a
+    non-blocking look at its socket, no round trip. Between statements PostgreSQL sends nothing
+    unless it is ending the connection (its last message, then end of file)."""
+    if dbapi_connection.closed:
+        return True
+    try:
+        socket = dbapi_connection.pgconn.socket
+    except psycopg.Error:  # psycopg names no socket for a connection it knows is broken
+        return True
+    poller = select.poll()
+    poller.register(socket, select.POLLIN | select.POLLERR | select.POLLHUP)
+    return bool(poller.poll(0))
+
+
+def _answers(dialect: Dialect, dbapi_connection: Any) -> bool:
+    """Whether the connection answers a `SELECT 1` (something readable may also be a notice)."""
+    try:
+        return bool(dialect.do_ping(dbapi_connection))
+    except psycopg.Error:  # any failure to answer means: connect again
+        return False
 
 
 READING_METHODS = frozenset({"GET", "HEAD"})

@@ -72,8 +72,8 @@ def database_unavailable(error: OperationalError) -> Response:
     The page is drawn without touching the database: not from base.html, whose navigation
     shows the signed-in person and their unread count, and without the context processors,
     one of which (Flask-Login's) loads the signed-in person. What the request had written is
-    rolled back, so nothing it did counts; the connection pool tests every connection before
-    use (`pool_pre_ping`), so the next request after the database is back simply works.
+    rolled back, so nothing it did counts; the connection pool checks every connection before
+    use (`database.server_spoke`), so the next request after the database is back simply works.
     """
     current_app.logger.warning(
         "Database unavailable on %s %s: %s",

@@ -44,7 +44,8 @@ def test_environment_is_read_and_postgres_urls_use_psycopg(monkeypatch):
     }
     app = create_app({"SQLALCHEMY_DATABASE_URI": "postgres://u@127.0.0.1:1/db"})
     assert app.config["SQLALCHEMY_DATABASE_URI"].startswith("postgresql+psycopg://")
-    assert app.config["SQLALCHEMY_ENGINE_OPTIONS"]["pool_pre_ping"] is True
+    # No SELECT 1 per request: a look at the socket instead (tests/test_database.py).
+    assert app.config["SQLALCHEMY_ENGINE_OPTIONS"]["pool_pre_ping"] is False
 
 
 def test_default_database_is_sqlite_in_the_instance_folder(monkeypatch, tmp_path):
@@ -65,7 +66,7 @@ def test_engine_is_tuned_for_its_database(app):
             assert connection.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
             assert connection.exec_driver_sql("PRAGMA busy_timeout").scalar() >= 5000
     else:
-        assert app.config["SQLALCHEMY_ENGINE_OPTIONS"]["pool_pre_ping"] is True
+        assert app.config["SQLALCHEMY_ENGINE_OPTIONS"]["pool_pre_ping"] is False
 
 
 def test_healthz_answers_ok_when_the_database_answers(client):

@@ -1,6 +1,8 @@
 """What the database's refusals mean: services turn only the ones they expect into refusals a
 person reads (a name already taken, a step someone else already took), on both databases."""
 
+import time
+
 import pytest
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
@@ -56,18 +58,45 @@ def test_a_service_lets_a_bug_through_instead_of_calling_it_a_taken_name(app, mo
 
 
 def test_postgresql_plans_every_search_for_what_is_searched(app, make_idea):
-    """No server-side prepared statements on PostgreSQL (docs/architecture.md, "Full-text
-    search"): psycopg would prepare a statement after its fifth run, and a generic plan made
-    searches 20-60 times slower. SQLite's driver takes no such option."""
+    """On PostgreSQL statements are prepared from their fifth run on a connection, but never a
+    full-text search (docs/architecture.md, "Full-text search"): a generic plan made searches
+    20-60 times slower. SQLite's driver takes no such option."""
     from serviceideas.ideas import search
 
     make_idea(title="Refunds at the door")
     for _ in range(8):
         assert [match.title for match in search.similar_ideas("refund")] == ["Refunds at the door"]
+        assert db.session.scalar(sa.select(Department.name).where(Department.id == 0)) is None
     connect_args = app.config["SQLALCHEMY_ENGINE_OPTIONS"].get("connect_args", {})
     if db.engine.dialect.name == "postgresql":
-        assert connect_args["prepare_threshold"] is None
-        prepared = db.session.scalar(sa.text("SELECT count(*) FROM pg_prepared_statements"))
-        assert prepared == 0
+        assert connect_args["prepare_threshold"] == 5
+        prepared = db.session.scalars(sa.text("SELECT statement FROM pg_prepared_statements"))
+        statements = list(prepared)
+        assert any("FROM departments" in statement for statement in statements), statements
+        assert not any("tsquery" in statement or "@@" in statement for statement in statements)
     else:
         assert "prepare_threshold" not in connect_args
+
+
+def test_postgresql_replaces_a_pooled_connection_the_server_closed(app):
+    """A pooled connection is checked before use by a look at its socket, not a SELECT 1
+    (docs/architecture.md, "Requests and transactions"): one whose server process is gone (a
+    restart, a crash, a terminated backend) is replaced, and the statement simply runs."""
+    if db.engine.dialect.name != "postgresql":
+        pytest.skip("SQLite has no server to go away")
+    with db.engine.connect() as connection:
+        closed = connection.exec_driver_sql("SELECT pg_backend_pid()").scalar()
+    killer = sa.create_engine(db.engine.url, poolclass=sa.pool.NullPool)
+    with killer.connect() as connection:
+        connection.execute(sa.text("SELECT pg_terminate_backend(:pid)"), {"pid": closed})
+        for _ in range(100):  # the backend says goodbye and exits in a moment
+            gone = connection.execute(
+                sa.text("SELECT count(*) = 0 FROM pg_stat_activity WHERE pid = :pid"),
+                {"pid": closed},
+            ).scalar()
+            if gone:
+                break
+            time.sleep(0.02)
+    killer.dispose()
+    with db.engine.connect() as connection:
+        assert connection.exec_driver_sql("SELECT pg_backend_pid()").scalar() != closed
