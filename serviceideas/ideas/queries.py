@@ -523,18 +523,22 @@ class IdeaStory:
 
 
 def idea_story(idea: Idea, viewer: User) -> IdeaStory:
-    history, voted, merged_here, comments = _story_statements()
+    """The idea page's reads. One statement asks the viewer's stakes and whether the idea has
+    merged ideas or progress notes at all; those are read only when it has (most have
+    neither), each statement a round trip saved on the busiest page."""
+    history, stakes, merged_here, comments = _story_statements()
     parameters = {"idea_id": idea.id, "viewer_id": viewer.id}
+    voted, following, has_merged, has_progress = db.session.execute(stakes, parameters).one()
     return IdeaStory(
         idea,
         viewer,
         list(db.session.scalars(history, parameters)),
         [CommentItem(**row._mapping) for row in db.session.execute(comments, parameters)],
-        bool(db.session.scalar(voted, parameters)),
-        list(db.session.scalars(merged_here, parameters)),
-        following=is_following(idea.id, viewer.id),
+        bool(voted),
+        list(db.session.scalars(merged_here, parameters)) if has_merged else [],
+        following=bool(following),
         started_in_module=module_started_in(idea),
-        progress=progress_notes(idea.id),
+        progress=progress_notes(idea.id) if has_progress else [],
     )
 
 
@@ -551,16 +555,16 @@ def progress_notes(idea_id: int) -> list[ProgressNote]:
 
 def is_following(idea_id: int, user_id: int) -> bool:
     """Whether the person follows the idea now (an unfollow keeps its row)."""
-    return bool(
-        db.session.scalar(
-            sa.select(
-                sa.exists().where(
-                    Follower.idea_id == idea_id,
-                    Follower.user_id == user_id,
-                    Follower.unfollowed_at.is_(None),
-                )
-            )
-        )
+    return bool(db.session.scalar(sa.select(_follows(idea_id, user_id))))
+
+
+def _follows(
+    idea_id: int | sa.BindParameter[int], user_id: int | sa.BindParameter[int]
+) -> sa.Exists:
+    return sa.exists().where(
+        Follower.idea_id == idea_id,
+        Follower.user_id == user_id,
+        Follower.unfollowed_at.is_(None),
     )
 
 
@@ -573,25 +577,31 @@ def module_started_in(idea: Idea) -> str | None:
 
 @cache
 def _story_statements() -> tuple[
-    sa.Select[StatusChange], sa.Select[bool], sa.Select[Idea], sa.Select[*tuple[Any, ...]]
+    sa.Select[StatusChange],
+    sa.Select[bool, bool, bool, bool],
+    sa.Select[Idea],
+    sa.Select[*tuple[Any, ...]],
 ]:
-    """The idea page's history, "voted by me", merged ideas and comments: one set of
-    statements, the idea and the viewer their parameters, so there is no key to keep."""
+    """The idea page's history; the viewer's stakes in it ("voted by me", "following") and
+    whether it has merged ideas and progress notes, in one statement; merged ideas; and
+    comments: one set of statements, the idea and the viewer their parameters, so there is
+    no key to keep."""
     idea_id = sa.bindparam("idea_id", type_=sa.Integer)
+    viewer_id = sa.bindparam("viewer_id", type_=sa.Integer)
     history = (
         sa.select(StatusChange)
         .where(StatusChange.idea_id == idea_id)
         .order_by(StatusChange.changed_at, StatusChange.id)
     )
-    voted = sa.select(
-        sa.exists().where(
-            Vote.idea_id == idea_id,
-            Vote.user_id == sa.bindparam("viewer_id", type_=sa.Integer),
-        )
+    stakes = sa.select(
+        sa.exists().where(Vote.idea_id == idea_id, Vote.user_id == viewer_id),
+        _follows(idea_id, viewer_id),
+        sa.exists().where(Idea.merged_into_id == idea_id),
+        sa.exists().where(ProgressNote.idea_id == idea_id),
     )
     merged_here = sa.select(Idea).where(Idea.merged_into_id == idea_id).order_by(Idea.id)
     comments = _comment_columns().where(Comment.idea_id == idea_id)
-    return history, voted, merged_here, comments
+    return history, stakes, merged_here, comments
 
 
 @dataclass(frozen=True, slots=True)

@@ -297,10 +297,11 @@ def test_idea_page_shows_everything_with_a_constant_number_of_queries(
 ):
     idea = make_idea(Status.UNDER_REVIEW, reviewer=manager)
     client = client_as(employee)
+    address = f"/ideas/{idea.id}"
 
     def queries_for_page():
         with count_queries() as queries:
-            page = text(client.get(f"/ideas/{idea.id}"))
+            page = text(client.get(address))
         return queries.count, page
 
     services.add_comment(make_user(), idea, "First comment")
@@ -317,6 +318,9 @@ def test_idea_page_shows_everything_with_a_constant_number_of_queries(
     many, page = queries_for_page()
     assert page.count('class="comment"') == 50
     assert many == few
+    # The person with the bell's count, the idea, its history, comments, the viewer's stakes
+    # with whether there are merged ideas or progress notes (none: not read), its module.
+    assert few == 6
 
 
 def test_unknown_idea_is_a_404(client_as, employee):
