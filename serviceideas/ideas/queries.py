@@ -329,7 +329,8 @@ def _after(sort: Sort) -> sa.ColumnElement[bool]:
 def list_ideas(
     filters: IdeaFilters, viewer: User, *, after: str | None = None, limit: int = 20
 ) -> IdeaPage:
-    """One page of ideas (two queries: the total, and the page with its counts and flags)."""
+    """One page of ideas, with its counts and flags and the list's total: one statement (a
+    second for the total only when a "load more" page is empty)."""
     asked = {
         list_filter.name: value
         for list_filter in LIST_FILTERS
@@ -350,9 +351,14 @@ def list_ideas(
         parameters.update(_decode_cursor(sort, after))
     dialect = db.session.get_bind().dialect.name
     count, page = _list_statements(frozenset(asked), sort, bool(after), dialect)
-    total = db.session.scalar(count, parameters) or 0
     rows = db.session.execute(page, parameters).all()
-    cards = [IdeaCard(**row._mapping) for row in rows[:limit]]
+    if rows:
+        total = rows[0].total
+    elif after:  # past the last card: the total is still what the list holds
+        total = db.session.scalar(count, parameters) or 0
+    else:  # a first page without a card: nothing matches
+        total = 0
+    cards = [_card(row) for row in rows[:limit]]
     next_cursor = None
     if len(rows) > limit and sort is Sort.BEST_MATCH:
         shown = int(str(parameters["offset"])) + limit
@@ -360,6 +366,13 @@ def list_ideas(
     elif len(rows) > limit:
         next_cursor = encode_cursor(sort, cards[-1])
     return IdeaPage(cards, total, up_to, next_cursor, filters)
+
+
+def _card(row: sa.Row[Any]) -> IdeaCard:
+    """A card from a row of the page's statement, which also holds the list's total."""
+    columns = row._asdict()
+    del columns["total"]
+    return IdeaCard(**columns)
 
 
 @lru_cache(maxsize=256)
@@ -432,7 +445,9 @@ def _list_statements(
                 "problem_marks"
             ),
         ]
-    # One labelled column per IdeaCard field: rows become cards by name.
+    # One labelled column per IdeaCard field: rows become cards by name. The list's total
+    # comes with them, counted once (PostgreSQL and SQLite both run a scalar subquery that
+    # reads nothing of the row only once): a round trip saved on every list.
     cards = (
         sa.select(
             Idea.id.label("id"),
@@ -451,6 +466,7 @@ def _list_statements(
             Department.kind.label("department_kind"),
             beneficiary.name.label("beneficiary_name"),
             *marks,
+            count.scalar_subquery().label("total"),
         )
         .join(User, User.id == Idea.author_id)
         .join(Department, Department.id == Idea.author_department_id)

@@ -110,3 +110,18 @@ def test_cards_say_whether_the_viewer_voted(three_ideas, make_user):
     for viewer, expected in ((voter, True), (other, False)):
         cards = queries.list_ideas(IdeaFilters(status=Status.SUBMITTED), viewer).cards
         assert [(card.title, card.voted) for card in cards] == [("Shorter phone queue", expected)]
+
+
+def test_the_total_comes_with_the_cards_and_holds_past_the_last_one(three_ideas, make_user):
+    """The page's statement brings the list's total; a "load more" past the last card still
+    says how many the list holds, and a first page with no card says none."""
+    viewer = make_user()
+    page = queries.list_ideas(IdeaFilters(), viewer, limit=2)
+    assert (len(page.cards), page.total, page.next_cursor is not None) == (2, 3, True)
+    rest = queries.list_ideas(IdeaFilters(), viewer, after=page.next_cursor, limit=2)
+    assert (len(rest.cards), rest.total, rest.next_cursor) == (1, 3, None)
+    past = queries.encode_cursor(queries.Sort.VOTES, rest.cards[-1])
+    beyond = queries.list_ideas(IdeaFilters(), viewer, after=past, limit=2)
+    assert (beyond.cards, beyond.total) == ([], 3)
+    nothing = queries.list_ideas(IdeaFilters(q="nowhere-to-be-found"), viewer)
+    assert (nothing.cards, nothing.total, nothing.total_label) == ([], 0, "0 ideas")
