@@ -65,7 +65,7 @@ from serviceideas.ideas.stage_forms import (
     chosen_stage_id,
     stage_choices,
 )
-from serviceideas.ideas.stage_queries import stages_in_order
+from serviceideas.ideas.stage_queries import departments_and_stages, stages_in_order
 from serviceideas.people.forms import department_choices
 from serviceideas.people.models import Department, DepartmentKind, User
 from serviceideas.people.policies import requires, signed_in
@@ -156,13 +156,13 @@ def _render_list(
 @bp.route("")
 @signed_in
 def index() -> Rendered:
-    departments = department_choices()
+    departments, stages = departments_and_stages()
     form = IdeaFilterForm(request.args)
     form.department.choices = [SelectChoice("", "All departments")] + [
         SelectChoice(str(c.value), c.label) for c in departments
     ]
     form.beneficiary.choices = beneficiary_choices(departments, blank="Anyone")
-    form.stage.choices = stage_choices(stages_in_order(with_retired=True), blank="Any stage")
+    form.stage.choices = stage_choices(stages, blank="Any stage")
     if not form.validate():
         return render_template("ideas/index.html", form=form, page=None), 400
     return _render_list("ideas/index.html", _filters_from(form), form=form)

@@ -16,6 +16,7 @@ from serviceideas.ideas.models import (
     Compass,
     JourneyStage,
 )
+from serviceideas.ideas.stage_queries import StageName
 from serviceideas.ideas.stage_services import Direction
 
 STAGE_LABEL = "Stage of the customer's journey"
@@ -55,7 +56,7 @@ def compass_field() -> RadioField:
 
 
 def stage_choices(
-    stages: Iterable[JourneyStage], *, blank: str = NO_STAGE.label
+    stages: Iterable[JourneyStage | StageName], *, blank: str = NO_STAGE.label
 ) -> list[SelectChoice]:
     """The stages to choose from, after a blank choice; a retired one says so."""
     return [SelectChoice("", blank)] + [

@@ -8,7 +8,9 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 
 from serviceideas.extensions import db
+from serviceideas.forms import SelectChoice
 from serviceideas.ideas.models import Idea, JourneyStage
+from serviceideas.people.models import Department
 
 IN_ORDER = (JourneyStage.position, JourneyStage.id)
 
@@ -61,3 +63,47 @@ def ideas_naming(stage: JourneyStage) -> int:
         )
         or 0
     )
+
+
+@dataclass(frozen=True, slots=True)
+class StageName:
+    """A stage as a filter offers it (stage_forms.stage_choices): no more than it shows."""
+
+    id: int
+    name: str
+    is_retired: bool
+
+
+def departments_and_stages() -> tuple[list[SelectChoice], list[StageName]]:
+    """Every department by name (as people.forms.department_choices gives them) and every
+    stage in order, retired ones too: the idea list's filters, in one statement rather than
+    two, a round trip saved on the busiest page."""
+    departments = sa.select(
+        sa.literal(0).label("list"),
+        Department.id.label("id"),
+        Department.name.label("name"),
+        sa.literal(False).label("retired"),
+        sa.literal(0).label("position"),
+        Department.name.label("by_name"),
+    )
+    stages = sa.select(
+        sa.literal(1),
+        JourneyStage.id,
+        JourneyStage.name,
+        JourneyStage.retired_at.is_not(None),
+        JourneyStage.position,
+        sa.literal(""),
+    )
+    both = sa.union_all(departments, stages).subquery()
+    rows = db.session.execute(
+        sa.select(both.c.list, both.c.id, both.c.name, both.c.retired).order_by(
+            both.c.list, both.c.position, both.c.by_name, both.c.id
+        )
+    )
+    chosen: tuple[list[SelectChoice], list[StageName]] = ([], [])
+    for row in rows:
+        if row.list == 0:
+            chosen[0].append(SelectChoice(row.id, row.name))
+        else:
+            chosen[1].append(StageName(row.id, row.name, bool(row.retired)))
+    return chosen

@@ -125,3 +125,27 @@ def test_the_total_comes_with_the_cards_and_holds_past_the_last_one(three_ideas,
     assert (beyond.cards, beyond.total) == ([], 3)
     nothing = queries.list_ideas(IdeaFilters(q="nowhere-to-be-found"), viewer)
     assert (nothing.cards, nothing.total, nothing.total_label) == ([], 0, "0 ideas")
+
+
+def test_the_list_filters_read_departments_and_stages_as_their_own_queries_do(
+    three_ideas, make_department
+):
+    """One statement for the idea list's filters gives what the two it replaces give: every
+    department by name, every stage in order (equal positions by id), retired ones said so."""
+    from serviceideas.ideas import stage_queries
+    from serviceideas.people.forms import department_choices
+
+    make_department("Accounts", DepartmentKind.BACK_OFFICE)
+    late = JourneyStage(name="Alpha", position=1)  # after "Getting help" (position 1, older)
+    db.session.add_all([late, JourneyStage(name="Before all", position=-1)])
+    db.session.flush()
+    three_ideas["reset"].journey_stage.retired_at = late.created_at
+    db.session.flush()
+    departments, stages = stage_queries.departments_and_stages()
+    assert departments == department_choices()
+    expected = stage_queries.stages_in_order(with_retired=True)
+    assert [(s.id, s.name, s.is_retired) for s in stages] == [
+        (s.id, s.name, s.is_retired) for s in expected
+    ]
+    assert [s.name for s in stages] == ["Before all", "Paying", "Getting help", "Alpha"]
+    assert [s.is_retired for s in stages] == [False, True, False, False]
