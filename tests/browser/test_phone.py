@@ -6,7 +6,10 @@ The demo company, plus the long names real staff have, fills the tables as in re
 
 from __future__ import annotations
 
-from typing import Any
+import contextlib
+import os
+from collections.abc import Iterator
+from dataclasses import dataclass
 
 import pytest
 import sqlalchemy as sa
@@ -20,7 +23,9 @@ from serviceideas.ideas.models import Idea, Lens, Status
 from serviceideas.people import services as people
 from serviceideas.people.models import Department, DepartmentKind, User
 from serviceideas.training.models import Enrolment, Module
+from tests.browser.conftest import LiveServer
 from tests.browser.test_people_journeys import sign_in
+from tests.conftest import app_for, database_of_its_own, settings_for_tests, xdist_worker
 
 pytestmark = pytest.mark.browser
 
@@ -34,8 +39,36 @@ LONG_TITLE = "Offer a same-day callback to every customer whose parcel is delaye
 LONG_LINK = "https://intranet.example.com/customer-service/processes/callbacks/delayed-parcels-2026"
 
 
-@pytest.fixture
-def busy_company(app: Any) -> dict[str, int]:
+@dataclass
+class Company:
+    url: str  # the live server's
+    ids: dict[str, int]  # for the pages' URLs
+
+
+@pytest.fixture(scope="module")
+def busy_company(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Company]:
+    """The busy company, seeded once for this module (seeding takes seconds, and the tests
+    here only read pages) on a database of its own: a SQLite file, or in the PostgreSQL run a
+    database beside the run's. Served on a live server."""
+    postgresql = os.environ.get("SERVICEIDEAS_TEST_DATABASE_URL")
+    with contextlib.ExitStack() as stack:
+        if postgresql:
+            name = f"serviceideas_phone_{xdist_worker() or 'main'}"
+            url = stack.enter_context(database_of_its_own(postgresql, name))
+        else:
+            url = f"sqlite:///{tmp_path_factory.mktemp('phone') / 'busy.sqlite'}"
+        app = app_for(settings_for_tests(url, WTF_CSRF_ENABLED=True))
+        with app.app_context():
+            db.create_all()
+            ids = seed_busy_company()
+            db.session.remove()
+        with LiveServer(app) as server:
+            yield Company(server.url, ids)
+        with app.app_context():
+            db.engine.dispose()
+
+
+def seed_busy_company() -> dict[str, int]:
     """The demo company, with a long department name and a long-named person whose long-titled
     idea was put into practice today and another awaits review. Returns ids for the URLs."""
     sign_ins = demo.seed()
@@ -183,16 +216,14 @@ FIND_OVERFLOW = """
 
 
 @pytest.mark.parametrize("email", list(PAGES))
-def test_no_page_scrolls_sideways_on_a_phone(
-    page: Page, live_server: Any, busy_company: dict[str, int], email: str
-) -> None:
+def test_no_page_scrolls_sideways_on_a_phone(page: Page, busy_company: Company, email: str) -> None:
     page.set_viewport_size(PHONE)
-    sign_in(page, live_server.url, email)
+    sign_in(page, busy_company.url, email)
     expect(page.get_by_role("heading", level=1)).to_contain_text("Hello")
     found: dict[str, list[str]] = {}
     for path in PAGES[email]:
-        url = path.format(**busy_company)
-        response = page.goto(live_server.url + url)
+        url = path.format(**busy_company.ids)
+        response = page.goto(busy_company.url + url)
         assert response is not None
         problems = page.evaluate(FIND_OVERFLOW) if response.ok else [f"{response.status}"]
         if problems:
@@ -200,18 +231,16 @@ def test_no_page_scrolls_sideways_on_a_phone(
     assert not found, "\n".join(f"{url}: {problems}" for url, problems in found.items())
 
 
-def test_the_sign_in_page_fits_a_phone(page: Page, live_server: Any, busy_company: Any) -> None:
+def test_the_sign_in_page_fits_a_phone(page: Page, busy_company: Company) -> None:
     page.set_viewport_size(PHONE)
-    page.goto(f"{live_server.url}/login")
+    page.goto(f"{busy_company.url}/login")
     assert page.evaluate(FIND_OVERFLOW) == []
 
 
-def test_a_wide_table_scrolls_by_keyboard_on_a_phone(
-    page: Page, live_server: Any, busy_company: Any
-) -> None:
+def test_a_wide_table_scrolls_by_keyboard_on_a_phone(page: Page, busy_company: Company) -> None:
     page.set_viewport_size(PHONE)
-    sign_in(page, live_server.url, "admin@example.com")
-    page.goto(f"{live_server.url}/admin/users")
+    sign_in(page, busy_company.url, "admin@example.com")
+    page.goto(f"{busy_company.url}/admin/users")
     region = page.get_by_role("region", name="People").first
     expect(region).to_be_visible()
     region.focus()
@@ -225,12 +254,10 @@ def test_a_wide_table_scrolls_by_keyboard_on_a_phone(
     )
 
 
-def test_the_dashboard_chart_is_readable_on_a_phone(
-    page: Page, live_server: Any, busy_company: Any
-) -> None:
+def test_the_dashboard_chart_is_readable_on_a_phone(page: Page, busy_company: Company) -> None:
     page.set_viewport_size(PHONE)
-    sign_in(page, live_server.url, "manager@example.com")
-    page.goto(f"{live_server.url}/dashboard")
+    sign_in(page, busy_company.url, "manager@example.com")
+    page.goto(f"{busy_company.url}/dashboard")
     chart = page.get_by_role("img", name="Ideas put into practice per month")
     expect(chart).to_be_visible()
     labels = chart.locator("text")
@@ -247,12 +274,10 @@ def test_the_dashboard_chart_is_readable_on_a_phone(
     assert min(heights) >= 12, heights
 
 
-def test_ideas_come_before_the_filters_on_a_phone(
-    page: Page, live_server: Any, busy_company: Any
-) -> None:
+def test_ideas_come_before_the_filters_on_a_phone(page: Page, busy_company: Company) -> None:
     page.set_viewport_size(PHONE)
-    sign_in(page, live_server.url, "employee@example.com")
-    page.goto(f"{live_server.url}/ideas")
+    sign_in(page, busy_company.url, "employee@example.com")
+    page.goto(f"{busy_company.url}/ideas")
     first = page.locator(".idea-card").first
     box = first.bounding_box()
     assert box is not None and box["y"] < PHONE["height"], box
@@ -268,21 +293,19 @@ def test_ideas_come_before_the_filters_on_a_phone(
     expect(page.locator("summary", has_text="Filters (1)")).to_be_visible()
 
 
-def test_the_filters_stay_open_on_a_wide_screen(
-    page: Page, live_server: Any, busy_company: Any
-) -> None:
+def test_the_filters_stay_open_on_a_wide_screen(page: Page, busy_company: Company) -> None:
     page.set_viewport_size({"width": 1280, "height": 800})
-    sign_in(page, live_server.url, "employee@example.com")
-    page.goto(f"{live_server.url}/ideas")
+    sign_in(page, busy_company.url, "employee@example.com")
+    page.goto(f"{busy_company.url}/ideas")
     expect(page.get_by_label("Status")).to_be_visible()
 
 
 def test_the_review_panel_fits_a_phone_whatever_step_is_chosen(
-    page: Page, live_server: Any, busy_company: dict[str, int]
+    page: Page, busy_company: Company
 ) -> None:
     page.set_viewport_size(PHONE)
-    sign_in(page, live_server.url, "manager@example.com")
-    page.goto(f"{live_server.url}/ideas/{busy_company['waiting']}")
+    sign_in(page, busy_company.url, "manager@example.com")
+    page.goto(f"{busy_company.url}/ideas/{busy_company.ids['waiting']}")
     move_to = page.get_by_label("Move to")
     steps = move_to.evaluate("select => [...select.options].map(o => o.value).filter(Boolean)")
     assert steps
