@@ -219,11 +219,13 @@ def app(_schema: None, database_url: str, app_settings: dict[str, Any]) -> Itera
     settings = dict(app.config)
     with app.app_context():
         yield app
+    with app.app_context():  # this app's counters only: another test's app may be unreachable
+        # Before the tables are emptied, which ends with the engine's connections closed: so
+        # the test's own connection serves both (a new one is 10 ms or more on PostgreSQL).
+        limiter.reset()
     empty_all_tables(app)
     app.config.clear()
     app.config.update(settings)
-    with app.app_context():  # this app's counters only: another test's app may be unreachable
-        limiter.reset()
     figures.init_app(app)
 
 
