@@ -78,12 +78,11 @@ def test_postgresql_plans_every_search_for_what_is_searched(app, make_idea):
         assert "prepare_threshold" not in connect_args
 
 
+@pytest.mark.postgres_only  # SQLite has no server to go away
 def test_postgresql_replaces_a_pooled_connection_the_server_closed(app):
     """A pooled connection is checked before use by a look at its socket, not a SELECT 1
     (docs/architecture.md, "Requests and transactions"): one whose server process is gone (a
     restart, a crash, a terminated backend) is replaced, and the statement simply runs."""
-    if db.engine.dialect.name != "postgresql":
-        pytest.skip("SQLite has no server to go away")
     with db.engine.connect() as connection:
         closed = connection.exec_driver_sql("SELECT pg_backend_pid()").scalar()
     killer = sa.create_engine(db.engine.url, poolclass=sa.pool.NullPool)
