@@ -612,7 +612,9 @@ def _story_statements() -> tuple[
     stakes = sa.select(
         sa.exists().where(Vote.idea_id == idea_id, Vote.user_id == viewer_id),
         _follows(idea_id, viewer_id),
-        sa.exists().where(Idea.merged_into_id == idea_id),
+        # A covering look at the index: as `EXISTS (SELECT * …)` SQLite scanned every idea, its
+        # statistics saying the index (nearly all NULL) narrows nothing (350 ms at 100,000).
+        sa.select(Idea.merged_into_id).where(Idea.merged_into_id == idea_id).exists(),
         sa.exists().where(ProgressNote.idea_id == idea_id),
     )
     merged_here = sa.select(Idea).where(Idea.merged_into_id == idea_id).order_by(Idea.id)
