@@ -91,3 +91,18 @@ def test_training_migration_goes_down_and_up_over_a_companys_data(empty_database
         downgrade(revision="base")
         assert sa.inspect(db.engine).get_table_names() == ["alembic_version"]
         db.engine.dispose()
+
+
+def test_the_history_reads_without_a_database_and_has_one_head():
+    """`flask db heads` and `flask db history` load every migration file outside a migration,
+    where alembic's `op` does not exist yet: no file may use it at import time."""
+    from alembic.config import Config
+    from alembic.script import ScriptDirectory
+
+    from serviceideas import ROOT
+
+    config = Config()
+    config.set_main_option("script_location", str(ROOT / "migrations"))
+    scripts = ScriptDirectory.from_config(config)
+    assert len(scripts.get_heads()) == 1
+    assert len(list(scripts.walk_revisions())) >= 18
