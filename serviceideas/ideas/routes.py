@@ -186,10 +186,14 @@ def owned() -> Rendered:
 @bp.route("/review")
 @requires(can_review)
 def review() -> Rendered:
-    stalled = queries.count_stalled(Stalled.as_configured(utcnow()))
+    stalled = queries.count_stalled(Stalled.as_configured(utcnow()), up_to=queries.COUNT_UP_TO)
     filters = IdeaFilters(sort=Sort.OLDEST, open_only=True)
     return _render_list(
-        "ideas/review.html", filters, per_card=_likely_duplicates, stalled_count=stalled
+        "ideas/review.html",
+        filters,
+        per_card=_likely_duplicates,
+        stalled_count=stalled,
+        stalled_counted_up_to=queries.COUNT_UP_TO,
     )
 
 

@@ -77,3 +77,28 @@ def test_an_idea_stalls_the_second_its_days_are_up(client_as, make_user, make_id
     assert "Stalled: no status change" in text(client.get(f"/ideas/{just_stalled.id}"))
     place_at_the_boundary()
     assert "Stalled: no status change" not in text(client.get(f"/ideas/{not_yet.id}"))
+
+
+def test_the_queue_counts_stalled_ideas_up_to_a_point(make_idea, make_user, client_as):
+    """Like a list's total, the stalled count stops past COUNT_UP_TO: a bounded read at any
+    company size."""
+    from serviceideas.ideas import queries
+
+    long_ago = utcnow() - timedelta(days=10 * DAYS)
+    for n in range(4):
+        idea = make_idea(title=f"Stalled {n}")
+        db.session.execute(
+            sa.update(Idea).where(Idea.id == idea.id).values(status_changed_at=long_ago)
+        )
+    db.session.commit()
+    rule = Stalled(utcnow(), DAYS)
+    assert queries.count_stalled(rule) == 4
+    assert queries.count_stalled(rule, up_to=4) == 4
+    assert queries.count_stalled(rule, up_to=2) == 3  # "more than 2"
+    queries_up_to = queries.COUNT_UP_TO
+    try:
+        queries.COUNT_UP_TO = 2
+        queue = text(client_as(make_user(Role.MANAGER)).get("/ideas/review"))
+    finally:
+        queries.COUNT_UP_TO = queries_up_to
+    assert "More than 2 stalled</strong>" in queue
