@@ -22,6 +22,7 @@ import shutil
 import subprocess
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
 
@@ -516,6 +517,40 @@ def client_as(app: Flask) -> Callable[[User | None], FlaskClient]:
         return login_as(client, user) if user is not None else client
 
     return make
+
+
+# Pages' tables
+
+
+class _TableRows(HTMLParser):
+    """The text of every cell of every table row on a page (whitespace collapsed)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.rows: list[list[str]] = []
+        self._cell: list[str] | None = None
+
+    def handle_starttag(self, tag: str, attrs: Any) -> None:
+        if tag == "tr":
+            self.rows.append([])
+        elif tag in ("th", "td") and self.rows:
+            self._cell = []
+
+    def handle_data(self, data: str) -> None:
+        if self._cell is not None:
+            self._cell.append(data)
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag in ("th", "td") and self._cell is not None:
+            self.rows[-1].append(" ".join("".join(self._cell).split()))
+            self._cell = None
+
+
+def table_rows(page: str) -> list[list[str]]:
+    """Every table row of `page`, as the text of its cells, in page order."""
+    parser = _TableRows()
+    parser.feed(page)
+    return parser.rows
 
 
 # Query counting

@@ -10,7 +10,6 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from datetime import UTC, date, datetime, time, timedelta
-from html.parser import HTMLParser
 from typing import Any
 
 from flask import Flask
@@ -20,39 +19,14 @@ from serviceideas.database import utcnow
 from serviceideas.extensions import db
 from serviceideas.ideas.models import Status
 from serviceideas.people.models import Department, DepartmentKind, Role, User
+from tests.conftest import table_rows
 
 Client = Callable[[User | None], FlaskClient]
 
 
-class _TableRows(HTMLParser):
-    """The text of every cell of every table row on a page."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.rows: list[list[str]] = []
-        self._cell: list[str] | None = None
-
-    def handle_starttag(self, tag: str, attrs: Any) -> None:
-        if tag == "tr":
-            self.rows.append([])
-        elif tag in ("th", "td") and self.rows:
-            self._cell = []
-
-    def handle_data(self, data: str) -> None:
-        if self._cell is not None:
-            self._cell.append(data)
-
-    def handle_endtag(self, tag: str) -> None:
-        if tag in ("th", "td") and self._cell is not None:
-            self.rows[-1].append(" ".join("".join(self._cell).split()))
-            self._cell = None
-
-
 def row(page: str, label: str) -> list[str]:
     """The cells after the first of the one table row whose first cell reads `label`."""
-    parser = _TableRows()
-    parser.feed(page)
-    found = [cells[1:] for cells in parser.rows if cells and cells[0] == label]
+    found = [cells[1:] for cells in table_rows(page) if cells and cells[0] == label]
     assert len(found) == 1, f"{len(found)} rows labelled {label!r}"
     return found[0]
 

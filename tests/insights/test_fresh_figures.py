@@ -15,7 +15,6 @@ import re
 import threading
 import time
 from collections.abc import Iterator
-from html.parser import HTMLParser
 from typing import Any
 
 import pytest
@@ -33,7 +32,7 @@ from serviceideas.ideas.models import Status, StatusChange
 from serviceideas.ideas.signals import status_changed
 from serviceideas.people.models import Role
 from serviceideas.shared import PAUSE_SECONDS
-from tests.conftest import IsolatedClient, count_queries, login_as, settings_for_tests
+from tests.conftest import IsolatedClient, count_queries, login_as, settings_for_tests, table_rows
 
 DEPARTMENT = "Harbour desk"
 
@@ -64,36 +63,6 @@ def other(app: Flask, database_url: str, app_settings: dict[str, Any]) -> Iterat
     figures_module.init_app(other)
 
 
-class _Cells(HTMLParser):
-    """Every table's rows, as the text of their cells, in page order."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.rows: list[list[str]] = []
-        self._cell: list[str] | None = None
-
-    def handle_starttag(self, tag: str, attrs: Any) -> None:
-        if tag == "tr":
-            self.rows.append([])
-        elif tag in ("th", "td"):
-            self._cell = []
-
-    def handle_data(self, data: str) -> None:
-        if self._cell is not None:
-            self._cell.append(data)
-
-    def handle_endtag(self, tag: str) -> None:
-        if tag in ("th", "td") and self._cell is not None and self.rows:
-            self.rows[-1].append(" ".join("".join(self._cell).split()))
-            self._cell = None
-
-
-def rows_of(page: str) -> list[list[str]]:
-    parser = _Cells()
-    parser.feed(page)
-    return parser.rows
-
-
 HEADLINE = re.compile(r'id="headline-number">(\d+)<')
 SUBMITTED = re.compile(r"<h3>Ideas submitted</h3>\s*<p class=\"mid-number\">(\d+)</p>")
 MONTH = re.compile(r"^[A-Z][a-z]+ \d{4}$")
@@ -110,7 +79,7 @@ def dashboard(client: Any) -> dict[str, int]:
     assert response.status_code == 200
     page = response.get_data(as_text=True)
     response.close()  # as the server does once it has sent the page
-    rows = rows_of(page)
+    rows = table_rows(page)
     department = next(row for row in rows if row[0] == DEPARTMENT and len(row) == 6)
     return {
         "headline": number(HEADLINE, page),
@@ -123,7 +92,7 @@ def dashboard(client: Any) -> dict[str, int]:
 def leaderboard(client: Any, author: str) -> dict[str, int]:
     response = client.get("/leaderboard")
     assert response.status_code == 200
-    rows = rows_of(response.get_data(as_text=True))
+    rows = table_rows(response.get_data(as_text=True))
     response.close()
     person = next(row for row in rows if row[1].startswith(author))
     department = next(row for row in rows if len(row) == 3 and row[1].startswith(DEPARTMENT))
@@ -341,7 +310,7 @@ def test_training_coverage_is_shared_through_redis_too(app, other, client_as, ma
     assert first.status_code == 200
     with other.app_context(), count_queries() as queries:
         second = login_as(other.test_client(), trainer).get("/training/coverage")
-    assert rows_of(second.get_data(as_text=True)) == rows_of(first.get_data(as_text=True))
+    assert table_rows(second.get_data(as_text=True)) == table_rows(first.get_data(as_text=True))
     assert len(queries) <= 4  # the person, the bell, the counter: the figures from Redis
 
 
