@@ -122,6 +122,34 @@ class Config:
     # (serviceideas/shared.py; README, "Running on several servers").
     REDIS_URL: str | None = None
 
+    # Company sign-in with OpenID Connect (README, "Company sign-in"). Set OIDC_ISSUER (the
+    # provider's address; its /.well-known/openid-configuration is read) and the client's id
+    # and secret, and the sign-in page offers the provider first. People come back to
+    # BASE_URL + /login/oidc/callback, the one address to register at the provider.
+    OIDC_ISSUER: str | None = None
+    OIDC_CLIENT_ID: str | None = None
+    OIDC_CLIENT_SECRET: str | None = None
+    OIDC_PROVIDER_NAME = "your company account"  # the button says "Sign in with …"
+    OIDC_SCOPES = "openid email profile"
+    # Someone the provider vouches for but the app does not know: created at first sign-in
+    # (True), or refused until an admin, the staff import or SCIM adds them (False).
+    OIDC_CREATE_PEOPLE = False
+    # The claim that names a new person's department (matched by name, ignoring case), and the
+    # department for people whose claim is missing or names none.
+    OIDC_DEPARTMENT_CLAIM = "department"
+    OIDC_DEFAULT_DEPARTMENT: str | None = None
+    # Roles from the provider: the claim listing the person's groups, and which group gives
+    # which role ({"admin": "serviceideas-admins", ...}). Unset: roles are managed in the app.
+    # Set: the provider wins, and each sign-in sets the person's roles from their groups.
+    OIDC_GROUPS_CLAIM: str | None = None
+    OIDC_ROLE_GROUPS: dict[str, str] = {}
+
+    # Password sign-in. Off: only the admins named in PASSWORD_SIGN_IN_ADMINS (the break-glass
+    # accounts, for when the provider is down) may sign in with a password, and password-set
+    # links are for them alone; everyone else signs in with the provider.
+    PASSWORD_SIGN_IN = True
+    PASSWORD_SIGN_IN_ADMINS: list[str] = []
+
     # Off only in the test that checks escaping in a browser without this second fence.
     CONTENT_SECURITY_POLICY = True
 
@@ -137,12 +165,39 @@ def is_yes(value: str) -> bool:
     return value.lower() in {"1", "true", "yes"}
 
 
+def is_on(value: str) -> bool:
+    """An on/off setting that defaults to on: off, 0, false or no (any case) turn it off."""
+    if value.lower() in {"off", "0", "false", "no"}:
+        return False
+    if value.lower() in {"on", "1", "true", "yes"}:
+        return True
+    raise ConfigurationError(f"Expected on or off, not {value!r}.")
+
+
 def idle_minutes(value: str) -> timedelta:
     """SERVICEIDEAS_IDLE_MINUTES: a whole number of minutes, at least one."""
     minutes = int(value)
     if minutes < 1:
         raise ConfigurationError("SERVICEIDEAS_IDLE_MINUTES must be at least 1.")
     return timedelta(minutes=minutes)
+
+
+def emails(value: str) -> list[str]:
+    """SERVICEIDEAS_BREAK_GLASS_ADMINS: comma-separated e-mail addresses, lower-cased."""
+    return [email.strip().lower() for email in value.split(",") if email.strip()]
+
+
+def role_groups(value: str) -> dict[str, str]:
+    """OIDC_ROLE_GROUPS: `admin=serviceideas-admins,manager=managers,trainer=trainers`."""
+    mapping: dict[str, str] = {}
+    for pair in filter(None, (part.strip() for part in value.split(","))):
+        role, equals, group = pair.partition("=")
+        if not equals or not group.strip():
+            raise ConfigurationError(
+                f"OIDC_ROLE_GROUPS takes role=group pairs separated by commas, not {pair!r}."
+            )
+        mapping[role.strip().lower()] = group.strip()
+    return mapping
 
 
 def host_names(value: str) -> list[str]:
@@ -165,6 +220,18 @@ ENVIRONMENT_SETTINGS: dict[str, tuple[str, Callable[[str], Any]]] = {
     "REDIS_URL": ("REDIS_URL", str),
     "SERVICEIDEAS_BASE_URL": ("BASE_URL", str),
     "SERVICEIDEAS_TRUSTED_HOSTS": ("EXTRA_TRUSTED_HOSTS", host_names),
+    "OIDC_ISSUER": ("OIDC_ISSUER", str),
+    "OIDC_CLIENT_ID": ("OIDC_CLIENT_ID", str),
+    "OIDC_CLIENT_SECRET": ("OIDC_CLIENT_SECRET", str),
+    "OIDC_PROVIDER_NAME": ("OIDC_PROVIDER_NAME", str),
+    "OIDC_SCOPES": ("OIDC_SCOPES", str),
+    "OIDC_CREATE_PEOPLE": ("OIDC_CREATE_PEOPLE", is_yes),
+    "OIDC_DEPARTMENT_CLAIM": ("OIDC_DEPARTMENT_CLAIM", str),
+    "OIDC_DEFAULT_DEPARTMENT": ("OIDC_DEFAULT_DEPARTMENT", str),
+    "OIDC_GROUPS_CLAIM": ("OIDC_GROUPS_CLAIM", str),
+    "OIDC_ROLE_GROUPS": ("OIDC_ROLE_GROUPS", role_groups),
+    "SERVICEIDEAS_PASSWORD_SIGN_IN": ("PASSWORD_SIGN_IN", is_on),
+    "SERVICEIDEAS_BREAK_GLASS_ADMINS": ("PASSWORD_SIGN_IN_ADMINS", emails),
     "SMTP_HOST": ("SMTP_HOST", str),
     "SMTP_PORT": ("SMTP_PORT", int),
     "SMTP_SECURITY": ("SMTP_SECURITY", str),
@@ -268,8 +335,41 @@ def check(config: dict[str, Any]) -> None:
             f"scheme and host, for example https://ideas.example.com, not {config['BASE_URL']!r}."
         )
     relaxed = config["ENV_NAME"] in {"development", "testing"} or config.get("TESTING")
+    check_company_sign_in(config, relaxed=bool(relaxed))
     if not relaxed and (config.get("SECRET_KEY") or "") in KNOWN_DEFAULT_SECRETS:
         raise ConfigurationError(
             "SECRET_KEY is missing or a known default. Set SECRET_KEY to a long random value, "
             'for example: python -c "import secrets; print(secrets.token_urlsafe(48))"'
+        )
+
+
+OIDC_ROLES = ("trainer", "manager", "admin")
+
+
+def check_company_sign_in(config: Mapping[str, Any], *, relaxed: bool) -> None:
+    """OpenID Connect needs its client's id and secret, and an https issuer outside
+    development and tests; password sign-in may be turned off only when people have another
+    way in."""
+    issuer = config.get("OIDC_ISSUER")
+    if issuer:
+        if not (config.get("OIDC_CLIENT_ID") and config.get("OIDC_CLIENT_SECRET")):
+            raise ConfigurationError(
+                "OIDC_ISSUER is set: set OIDC_CLIENT_ID and OIDC_CLIENT_SECRET too, as "
+                "registered at the provider."
+            )
+        scheme = urlsplit(str(issuer)).scheme
+        if scheme != "https" and not (relaxed and scheme == "http"):
+            raise ConfigurationError(f"OIDC_ISSUER must be an https address, not {issuer!r}.")
+        if "openid" not in str(config.get("OIDC_SCOPES", "")).split():
+            raise ConfigurationError("OIDC_SCOPES must include openid.")
+    unknown = set(config.get("OIDC_ROLE_GROUPS") or {}) - set(OIDC_ROLES)
+    if unknown:
+        raise ConfigurationError(
+            f"OIDC_ROLE_GROUPS names {', '.join(sorted(unknown))}: use trainer, manager or admin."
+        )
+    if config.get("OIDC_ROLE_GROUPS") and not config.get("OIDC_GROUPS_CLAIM"):
+        raise ConfigurationError("OIDC_ROLE_GROUPS needs OIDC_GROUPS_CLAIM, the claim to read.")
+    if not config.get("PASSWORD_SIGN_IN", True) and not issuer:
+        raise ConfigurationError(
+            "SERVICEIDEAS_PASSWORD_SIGN_IN=off leaves nobody a way in without OIDC_ISSUER."
         )

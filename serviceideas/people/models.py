@@ -84,6 +84,12 @@ class User(Model):
     is_manager: Mapped[bool] = mapped_column(default=False)
     is_admin: Mapped[bool] = mapped_column(default=False)
     active: Mapped[bool] = mapped_column(default=True)
+    # The company's identity provider's name for this person (the ID token's `sub`), stored at
+    # their first sign-in through it: it finds them again when their e-mail changes there.
+    oidc_subject: Mapped[str | None] = mapped_column(sa.String(255), unique=True, index=True)
+    # The directory's own id for this person, as SCIM provisioning sends it (`externalId`):
+    # kept and given back, never used to find anyone.
+    scim_external_id: Mapped[str | None] = mapped_column(sa.String(255))
     # Part of the id kept in the session and remember cookie: changing it (new password,
     # deactivation) signs the person out everywhere.
     session_token: Mapped[str] = mapped_column(sa.String(64), default=lambda: secrets.token_hex(16))
@@ -174,6 +180,7 @@ class RoleChangeSource(enum.StrEnum):
     ADMIN_PAGE = "admin page"
     STAFF_IMPORT = "staff import"
     COMMAND_LINE = "command line"
+    IDENTITY_PROVIDER = "identity provider"  # the groups claim at sign-in (OIDC_GROUPS_CLAIM)
 
 
 class RoleChange(Model):

@@ -1,7 +1,7 @@
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import Any, TypeVar, overload
 
-from flask import Flask
+from flask import Blueprint, Flask
 from werkzeug.exceptions import BadRequest
 
 _View = TypeVar("_View", bound=Callable[..., Any])
@@ -11,6 +11,9 @@ class CSRFError(BadRequest): ...
 class CSRFProtect:
     def __init__(self, app: Flask | None = None) -> None: ...
     def init_app(self, app: Flask) -> None: ...
+    @overload
+    def exempt(self, view: Blueprint) -> Blueprint: ...
+    @overload
     def exempt(self, view: _View) -> _View: ...
     def protect(self) -> None: ...
 

@@ -1,0 +1,95 @@
+"""Bearer tokens for SCIM, and the log of what each request did (docs/architecture.md, "SCIM
+provisioning"). Functions flush, never commit, except `record_request`, which finishes a
+request on its own."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+
+import sqlalchemy as sa
+from flask import Request, g
+
+from serviceideas.database import utcnow, writing
+from serviceideas.errors import RuleViolation
+from serviceideas.extensions import db
+from serviceideas.people.models import User
+from serviceideas.scim.models import OUTCOME_MAX, PATH_MAX, TOKEN_NAME_MAX, ScimRequest, ScimToken
+from serviceideas.text import one_line
+
+TOKEN_PREFIX = "scim_"  # noqa: S105 - what every token starts with, not a token
+
+
+def _hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def create_token(acting: User, name: str) -> tuple[ScimToken, str]:
+    """A new token for one directory, and the token itself, to be shown once and never again:
+    only its hash is kept."""
+    name = one_line(name)
+    if not name:
+        raise RuleViolation("Name the token after the directory that will use it.", "name")
+    if len(name) > TOKEN_NAME_MAX:
+        raise RuleViolation(f"Keep the name to {TOKEN_NAME_MAX} characters.", "name")
+    secret = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    token = ScimToken(
+        name=name, token_hash=_hash(secret), prefix=secret[:12], created_by_id=acting.id
+    )
+    db.session.add(token)
+    db.session.flush()
+    return token, secret
+
+
+def revoke_token(acting: User, token: ScimToken) -> None:
+    """The token stops working at once; it stays listed, and in the log, as revoked."""
+    if token.revoked_at is None:
+        token.revoked_at = utcnow()
+        token.revoked_by_id = acting.id
+        db.session.flush()
+
+
+def token_from_header(request: Request) -> ScimToken | None:
+    """The live token the request's `Authorization: Bearer …` carries, or None."""
+    scheme, _, secret = request.headers.get("Authorization", "").partition(" ")
+    secret = secret.strip()
+    if scheme.lower() != "bearer" or not secret.startswith(TOKEN_PREFIX) or len(secret) > 100:
+        return None
+    token = db.session.scalar(sa.select(ScimToken).where(ScimToken.token_hash == _hash(secret)))
+    if token is None or token.is_revoked:
+        return None
+    # Looked up by hash, then compared in constant time, so timing tells nothing of the hash.
+    return token if hmac.compare_digest(token.token_hash, _hash(secret)) else None
+
+
+def note_outcome(outcome: str, person: User | None = None) -> None:
+    """What this request did, for its line in the log: "Created jane@example.com"."""
+    g.scim_outcome = outcome
+    if person is not None:
+        g.scim_person_id = person.id
+
+
+def record_request(request: Request, status: int) -> None:
+    """Log the request (which token, what, the result) and stamp the token's last use, in a
+    transaction of its own after the request's own has ended: a refused write is logged too,
+    and a GET, which otherwise never writes, writes only this."""
+    token: ScimToken | None = g.get("scim_token")
+    path = request.full_path.rstrip("?")
+    db.session.rollback()  # the request's own work is committed or refused by now
+    with writing():
+        db.session.add(
+            ScimRequest(
+                token_id=None if token is None else token.id,
+                method=request.method[:10],
+                path=path[:PATH_MAX],
+                status=status,
+                person_id=g.get("scim_person_id"),
+                outcome=str(g.get("scim_outcome", ""))[:OUTCOME_MAX],
+            )
+        )
+        if token is not None:
+            db.session.execute(
+                sa.update(ScimToken).where(ScimToken.id == token.id).values(last_used_at=utcnow())
+            )
+        db.session.commit()
