@@ -134,10 +134,11 @@ class Config:
     # Someone the provider vouches for but the app does not know: created at first sign-in
     # (True), or refused until an admin, the staff import or SCIM adds them (False).
     OIDC_CREATE_PEOPLE = False
-    # The claim that names a new person's department (matched by name, ignoring case), and the
-    # department for people whose claim is missing or names none.
+    # The claim that names a new person's department (matched by name, ignoring case).
     OIDC_DEPARTMENT_CLAIM = "department"
-    OIDC_DEFAULT_DEPARTMENT: str | None = None
+    # The department for people the identity provider or the directory (SCIM) brings without a
+    # department the app knows: a department's name, or None to refuse them until one exists.
+    DEFAULT_DEPARTMENT: str | None = None
     # Roles from the provider: the claim listing the person's groups, and which group gives
     # which role ({"admin": "serviceideas-admins", ...}). Unset: roles are managed in the app.
     # Set: the provider wins, and each sign-in sets the person's roles from their groups.
@@ -227,7 +228,7 @@ ENVIRONMENT_SETTINGS: dict[str, tuple[str, Callable[[str], Any]]] = {
     "OIDC_SCOPES": ("OIDC_SCOPES", str),
     "OIDC_CREATE_PEOPLE": ("OIDC_CREATE_PEOPLE", is_yes),
     "OIDC_DEPARTMENT_CLAIM": ("OIDC_DEPARTMENT_CLAIM", str),
-    "OIDC_DEFAULT_DEPARTMENT": ("OIDC_DEFAULT_DEPARTMENT", str),
+    "SERVICEIDEAS_DEFAULT_DEPARTMENT": ("DEFAULT_DEPARTMENT", str),
     "OIDC_GROUPS_CLAIM": ("OIDC_GROUPS_CLAIM", str),
     "OIDC_ROLE_GROUPS": ("OIDC_ROLE_GROUPS", role_groups),
     "SERVICEIDEAS_PASSWORD_SIGN_IN": ("PASSWORD_SIGN_IN", is_on),
