@@ -185,7 +185,10 @@ def parse(text: str) -> ParsedFile:
         if not any(cell.strip() for cell in cells):
             continue  # blank lines are harmless
         if len(parsed.lines) >= MAX_ROWS:
+            # Its rows are not previewed either: the file is to be split, and checking
+            # 20,000 rows against the database kept the admin waiting seconds for nothing.
             parsed.problems.append(f"The file has more than {MAX_ROWS} rows; split it.")
+            parsed.lines.clear()
             break
         parsed.lines.append((line, cells))
     return parsed
