@@ -3,6 +3,7 @@
 Setting up:
     seed-demo        fill an empty database with the demo company (serviceideas/demo/)
     create-user      add one person who can sign in straight away
+    password-link    print a one-time password-set link for a person
     import-staff     create or update people from a CSV file (--dry-run to preview)
     find-duplicates  once, after upgrading: judge the likely duplicates of the ideas there are
 Run on a schedule:
@@ -25,7 +26,7 @@ from typing import ParamSpec, TextIO
 
 import click
 import sqlalchemy as sa
-from flask import Flask
+from flask import Flask, current_app, url_for
 from flask.cli import with_appcontext
 
 from serviceideas.database import utcnow, writing
@@ -34,7 +35,13 @@ from serviceideas.extensions import db
 from serviceideas.jobs import Turn, one_at_a_time
 from serviceideas.people import services, staff_import
 from serviceideas.people.models import GRANTABLE_ROLES, Role, RowOutcome, User
+from serviceideas.people.policies import (
+    ONLY_BREAK_GLASS_PASSWORDS,
+    may_have_password,
+    may_sign_in_with_password,
+)
 from serviceideas.training.services import enrol_current_periods
+from serviceideas.urls import absolute
 from serviceideas.wording import plural
 
 P = ParamSpec("P")
@@ -90,6 +97,12 @@ def create_user(
     found = services.find_department(department)
     if found is None:
         raise click.UsageError(f"No department called {department!r}.")
+    chosen = {Role(role) for role in roles} - {Role.EMPLOYEE}
+    if not may_have_password(email, chosen, active=True):
+        raise click.UsageError(
+            f"{ONLY_BREAK_GLASS_PASSWORDS} {email} is not one: add them on the People page, "
+            "or let the identity provider bring them."
+        )
     if password_stdin:
         password = sys.stdin.readline().rstrip("\r\n")
     else:
@@ -99,13 +112,34 @@ def create_user(
             email=email,
             name=name,
             department=found,
-            roles={Role(role) for role in roles} - {Role.EMPLOYEE},
+            roles=chosen,
             password=password,
         )
     except RuleViolation as error:
         raise click.UsageError(error.message) from None
     db.session.commit()
     click.echo(f"Created {user.email} ({', '.join(user.roles)}) in {found.name}.")
+
+
+@click.command("password-link")
+@with_appcontext
+@click.argument("email")
+def password_link(email: str) -> None:
+    """Print a one-time password-set link for a person, as their page in the admin area does.
+
+    For when no admin can sign in to make one: a break-glass admin has lost their password
+    while the identity provider is down, or the only admin has forgotten theirs."""
+    user = services.find_user(email)
+    if user is None or not user.is_active:
+        raise click.UsageError(f"No active person has the email {email!r}.")
+    if not may_sign_in_with_password(user):
+        raise click.UsageError(f"{ONLY_BREAK_GLASS_PASSWORDS} {user.email} is not one.")
+    # The link starts with SERVICEIDEAS_BASE_URL (SECURITY.md, "Links and hosts").
+    with current_app.test_request_context(base_url=current_app.config["BASE_URL"]):
+        link = absolute(url_for("auth.set_password", token=services.password_set_token(user)))
+    hours = current_app.config["PASSWORD_LINK_MAX_AGE"] // 3600
+    click.echo(f"A password-set link for {user.email}, working once for {plural(hours, 'hour')}:")
+    click.echo(link)
 
 
 @click.command("import-staff")
@@ -262,6 +296,7 @@ def register(app: Flask) -> None:
     for command in (
         seed_demo,
         create_user,
+        password_link,
         import_staff,
         find_duplicates,
         enrol_training,

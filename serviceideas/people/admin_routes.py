@@ -32,7 +32,14 @@ from serviceideas.people.models import (
     StaffImport,
     User,
 )
-from serviceideas.people.policies import can_administer, can_change_roles_of, requires
+from serviceideas.people.policies import (
+    ONLY_BREAK_GLASS_PASSWORDS,
+    can_administer,
+    can_change_roles_of,
+    company_sign_in_name,
+    may_sign_in_with_password,
+    requires,
+)
 from serviceideas.urls import absolute
 from serviceideas.writes import commit_or_refuse
 
@@ -133,7 +140,7 @@ def new_user() -> ResponseReturnValue:
         )
         if added:
             user = added.kept
-            flash(f"{user.name} added. Give them a password-set link to sign in.", "success")
+            flash(f"{user.name} added. {how_they_sign_in(user)}", "success")
             return redirect(url_for("admin.edit_user", user_id=user.id), code=303)
     if request.method == "POST":
         return refusals.refuse(form, url_for("admin.new_user"))
@@ -204,12 +211,23 @@ def _set_active(user_id: int, active: bool) -> Response:
     return redirect(url_for("admin.edit_user", user_id=user.id), code=303)
 
 
+def how_they_sign_in(user: User) -> str:
+    """What an admin who has just added this person does next so they can sign in."""
+    if may_sign_in_with_password(user):
+        return "Give them a password-set link to sign in."
+    return f"They sign in with {company_sign_in_name()}."
+
+
 @bp.route("/users/<id:user_id>/password-link", methods=["POST"])
 @requires(can_administer)
 def password_link(user_id: int) -> Response | Rendered:
     user = db.get_or_404(User, user_id)
     if not user.is_active:
         flash("Reactivate this person before giving them a password link.", "error")
+        return redirect(url_for("admin.edit_user", user_id=user.id), code=303)
+    if not may_sign_in_with_password(user):
+        provider = company_sign_in_name()
+        flash(f"{ONLY_BREAK_GLASS_PASSWORDS} {user.name} signs in with {provider}.", "error")
         return redirect(url_for("admin.edit_user", user_id=user.id), code=303)
     if not EmptyForm().validate_on_submit():
         return redirect(url_for("admin.edit_user", user_id=user.id), code=303)

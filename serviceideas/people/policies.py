@@ -5,14 +5,14 @@ Other features write their own policies, and use `requires` to guard their views
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from functools import wraps
 from typing import Any, TypeAlias, TypeGuard, TypeVar, cast
 
-from flask import abort
+from flask import abort, current_app
 from flask_login import AnonymousUserMixin, current_user, login_required
 
-from serviceideas.people.models import Role, User
+from serviceideas.people.models import Role, User, normalise_email
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -34,6 +34,45 @@ def can_administer(user: Someone) -> bool:
 def can_change_roles_of(acting: User, person: User) -> bool:
     """An admin may not take away their own admin role or switch themselves off."""
     return can_administer(acting) and acting.id != person.id
+
+
+def company_sign_in_name() -> str | None:
+    """The identity provider's name for "Sign in with …" (OIDC_PROVIDER_NAME), or None when no
+    provider is configured (OIDC_ISSUER unset)."""
+    if not current_app.config.get("OIDC_ISSUER"):
+        return None
+    return str(current_app.config["OIDC_PROVIDER_NAME"])
+
+
+def password_sign_in_is_on() -> bool:
+    """SERVICEIDEAS_PASSWORD_SIGN_IN: on (the default), everyone may sign in with a password."""
+    return bool(current_app.config["PASSWORD_SIGN_IN"])
+
+
+def may_have_password(email: str, roles: Collection[Role], *, active: bool) -> bool:
+    """With password sign-in on, anyone active. Off, only the break-glass admins: named in
+    SERVICEIDEAS_BREAK_GLASS_ADMINS, admins and active (docs/product.md, "Password sign-in and
+    break-glass admins")."""
+    if not active:
+        return False
+    if password_sign_in_is_on():
+        return True
+    named = normalise_email(email) in current_app.config["PASSWORD_SIGN_IN_ADMINS"]
+    return named and Role.ADMIN in roles
+
+
+# Said wherever a password or a password-set link is refused for someone else.
+ONLY_BREAK_GLASS_PASSWORDS = (
+    "Password sign-in is off, so passwords and password-set links are only for the break-glass "
+    "administrators (named in SERVICEIDEAS_BREAK_GLASS_ADMINS)."
+)
+
+
+def may_sign_in_with_password(person: User | None) -> bool:
+    """Whether this person may sign in with a password and be given a password-set link."""
+    if person is None:
+        return False
+    return may_have_password(person.email, person.granted_roles, active=person.is_active)
 
 
 def requires(policy: Callable[[Any], bool]) -> Callable[[F], F]:
@@ -60,4 +99,7 @@ def signed_in(view: F) -> F:
 # Offered to every template, so pages hide controls a person may not use.
 TEMPLATE_POLICIES = {
     "can_administer": can_administer,
+    "company_sign_in_name": company_sign_in_name,
+    "password_sign_in_is_on": password_sign_in_is_on,
+    "may_sign_in_with_password": may_sign_in_with_password,
 }

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask import (
     Blueprint,
     current_app,
@@ -17,9 +19,14 @@ from werkzeug.wrappers import Response
 
 from serviceideas.errors import RuleViolation
 from serviceideas.extensions import limiter
-from serviceideas.people import services
+from serviceideas.people import oidc, services
 from serviceideas.people.forms import LoginForm, SetPasswordForm
 from serviceideas.people.models import normalise_email
+from serviceideas.people.policies import (
+    company_sign_in_name,
+    may_sign_in_with_password,
+    password_sign_in_is_on,
+)
 from serviceideas.urls import safe_next
 from serviceideas.writes import commit_or_refuse, show_refusal
 
@@ -29,6 +36,16 @@ WRONG_PASSWORD = RuleViolation("That email and password do not match an account.
 DEACTIVATED = RuleViolation(
     "This account has been deactivated. Ask an administrator if you need it back.", "email"
 )
+
+
+def for_break_glass_admins_only() -> RuleViolation:
+    """Password sign-in is off and this is not a break-glass admin: said the same way whether
+    the account exists or not (docs/product.md, "Password sign-in and break-glass admins")."""
+    return RuleViolation(
+        "Password sign-in is for named administrators only. "
+        f"Sign in with {company_sign_in_name() or 'your company account'}.",
+        "email",
+    )
 
 
 def _failed_sign_in(response: Response) -> bool:
@@ -54,21 +71,49 @@ def login() -> Response | tuple[str, int] | str:
     if current_user.is_authenticated and request.method == "GET":
         return redirect(safe_next(form.next.data) or url_for("home.index"))
     if not form.validate_on_submit():
-        return render_template("people/login.html", form=form), 422 if form.errors else 200
+        return _login_page(form), 422 if form.errors else 200
+
+    # Password sign-in off: only a break-glass admin gets as far as a password check, so the
+    # answer (and the time it takes) says nothing about the password of anyone else.
+    if not password_sign_in_is_on() and not may_sign_in_with_password(
+        services.find_user(form.email.data or "")
+    ):
+        show_refusal(form, for_break_glass_admins_only(), None)
+        return _login_page(form), 403
 
     user = services.authenticate(form.email.data or "", form.password.data or "")
     if user is None:
         show_refusal(form, WRONG_PASSWORD, None)
-        return render_template("people/login.html", form=form), 422
+        return _login_page(form), 422
     if not user.is_active:
         show_refusal(form, DEACTIVATED, None)
-        return render_template("people/login.html", form=form), 403
+        return _login_page(form), 403
 
     session.clear()  # a fresh session at sign-in: nothing from before carries over
     session.permanent = True  # it ends after PERMANENT_SESSION_LIFETIME unused (config.py)
     login_user(user, remember=form.remember.data)
     # No "Welcome" here: the home page says "Hello, …" and every page names them in its header.
     return redirect(safe_next(form.next.data) or url_for("home.index"), code=303)
+
+
+def _login_page(form: LoginForm) -> str:
+    """The sign-in page. With password sign-in off it offers the provider, and the password form
+    only to whoever asks for it (`?with=password`, the break-glass admins' link) or has just
+    sent it."""
+    password_form = (
+        password_sign_in_is_on()
+        or request.method == "POST"
+        or request.args.get("with") == "password"
+    )
+    # "with" is a Python keyword, hence the dict: /login?with=password.
+    asking: dict[str, Any] = {"with": "password", "next": form.next.data or None}
+    break_glass_link = url_for("auth.login", **asking)
+    return render_template(
+        "people/login.html",
+        form=form,
+        password_form=password_form,
+        break_glass_link=break_glass_link,
+    )
 
 
 @bp.route("/logout", methods=["GET", "POST"])
@@ -83,17 +128,20 @@ def logout() -> Response | str:
         return render_template("people/logout.html")
     user = current_user._get_current_object()
     commit_or_refuse(lambda: services.sign_out(user))
+    # Signed in through the company's provider: sign out there too (read before the session,
+    # which says so, is cleared), coming back to the sign-in page.
+    at_provider = oidc.end_session_url()
     logout_user()
     session.clear()
     flash("You are signed out. That signs you out on every device.", "info")
-    return redirect(url_for("auth.login"), code=303)
+    return redirect(at_provider or url_for("auth.login"), code=303)
 
 
 @bp.route("/password/<token>", methods=["GET", "POST"])
 @limiter.limit("20 per minute", methods=["POST"])
 def set_password(token: str) -> Response | tuple[str, int] | str:
     user = services.user_for_password_token(token)
-    if user is None:
+    if user is None or not may_sign_in_with_password(user):  # off: break-glass admins only
         return render_template("people/password_link_invalid.html"), 404
     form = SetPasswordForm()
     if form.validate_on_submit() and commit_or_refuse(
