@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from flask import Flask, Response, current_app, make_response, render_template, request
+from flask.typing import ResponseReturnValue
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
 from werkzeug.exceptions import HTTPException, MethodNotAllowed
@@ -19,6 +22,11 @@ class RuleViolation(ValueError):
         super().__init__(message)
         self.message = message
         self.field = field
+
+
+class Taken(RuleViolation):
+    """Refused because something that must be one of a kind (a name, an email address) is
+    already another's: checked beforehand, or found by the database's unique constraint."""
 
 
 def required_text(value: str | None, field: str, label: str, maximum: int) -> str:
@@ -49,6 +57,25 @@ EXPLANATIONS = {
     ),
 }
 RETRY_AFTER_SECONDS = 5  # how long a client is told to wait when the database is away
+
+
+# Parts of the site that machines call, not people (the SCIM service): their URL prefix, and
+# how they answer an error in their own format instead of an HTML page.
+ErrorAnswer = Callable[[int, str | None], Response]
+_MACHINE_ANSWERS: dict[str, ErrorAnswer] = {}
+
+
+def answer_errors_under(prefix: str, answer: ErrorAnswer) -> None:
+    """Answer errors (404, 405, 413, 429, 500…) under `prefix` with `answer`."""
+    _MACHINE_ANSWERS[prefix.rstrip("/")] = answer
+
+
+def _machine_answer(status: int, detail: str | None) -> Response | None:
+    path = request.path
+    for prefix, answer in _MACHINE_ANSWERS.items():
+        if path == prefix or path.startswith(prefix + "/"):
+            return answer(status, detail)
+    return None
 
 
 def render_error(status: int, detail: str | None = None) -> tuple[str, int]:
@@ -126,13 +153,15 @@ def register_errorhandlers(app: Flask) -> None:
     def http_error(error: HTTPException) -> Response:
         status = error.code or 500
         detail = error.description if status in {400, 409, 422, 429} else None
-        response = make_response(render_error(status, detail))
+        response = _machine_answer(status, error.description) or make_response(
+            render_error(status, detail)
+        )
         if isinstance(error, MethodNotAllowed) and error.valid_methods:
             # A 405 must say which methods the URL does take; Werkzeug's own page would.
             response.allow.update(error.valid_methods)
         return response
 
     @app.errorhandler(500)
-    def internal_error(_error: Exception) -> tuple[str, int]:
+    def internal_error(_error: Exception) -> ResponseReturnValue:
         db.session.rollback()
-        return render_error(500)
+        return _machine_answer(500, None) or render_error(500)

@@ -10,7 +10,7 @@ from typing import Protocol, TypeVar
 from sqlalchemy.exc import IntegrityError
 
 from serviceideas.database import violates_unique
-from serviceideas.errors import RuleViolation
+from serviceideas.errors import RuleViolation, Taken
 from serviceideas.extensions import db
 from serviceideas.text import one_line
 
@@ -52,4 +52,4 @@ def refused_if_taken(message: str, field: str) -> Iterator[None]:
     except IntegrityError as error:
         if not violates_unique(error):
             raise  # a foreign key or a CHECK: a bug, not a name someone else took
-        raise RuleViolation(message, field) from None
+        raise Taken(message, field) from None

@@ -17,7 +17,7 @@ from sqlalchemy.orm import lazyload
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from serviceideas.database import READING_METHODS
-from serviceideas.errors import RuleViolation
+from serviceideas.errors import RuleViolation, Taken
 from serviceideas.extensions import db
 from serviceideas.names import refused_if_taken, unique_name
 from serviceideas.people.models import (
@@ -159,7 +159,7 @@ def create_user(
     """Add a person. Without a password they sign in after following a password-set link.
     The roles they start with are recorded as given by `acting` (None on the command line)."""
     if find_user(email) is not None:
-        raise RuleViolation("Someone with this email address already exists.", "email")
+        raise Taken("Someone with this email address already exists.", "email")
     if password is not None:
         check_password(password, email=normalise_email(email))  # before anything is added
     (user,) = create_users(
@@ -254,9 +254,23 @@ def _record_role_changes(
     )
 
 
-def set_active(acting: User, user: User, active: bool) -> None:
-    """Deactivate or reactivate a person. Everything they wrote stays; they can't sign in."""
-    if acting.id == user.id and not active:
+def change_email(user: User, email: str) -> None:
+    """Give a person a new email address (the directory renamed them): refused when it is not
+    an address or is someone else's."""
+    email = check_email(email)
+    if email == user.email:
+        return
+    if find_user(email) is not None:
+        raise Taken("Someone with this email address already exists.", "email")
+    with refused_if_taken("Someone with this email address already exists.", "email"):
+        user.email = email
+        db.session.flush()
+
+
+def set_active(acting: User | None, user: User, active: bool) -> None:
+    """Deactivate or reactivate a person. Everything they wrote stays; they can't sign in.
+    `acting` is None when the company's directory does it (SCIM)."""
+    if acting is not None and acting.id == user.id and not active:
         raise RuleViolation("You cannot deactivate yourself.")
     if user.active != active:
         user.active = active

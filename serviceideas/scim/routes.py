@@ -4,11 +4,28 @@ made (scim/tokens.py) and is logged, whatever its outcome."""
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, current_app, g, request
-from scim2_models import Error
+import json
+from http import HTTPStatus
+from typing import Any
 
+from flask import Blueprint, Response, current_app, g, request, url_for
+from flask.blueprints import BlueprintSetupState
+from scim2_models import (
+    Context,
+    Error,
+    InvalidSyntaxException,
+    InvalidValueException,
+    NotFoundException,
+    SCIMException,
+)
+
+from serviceideas import errors
+from serviceideas.errors import RuleViolation, Taken
 from serviceideas.extensions import csrf, limiter
-from serviceideas.scim import tokens
+from serviceideas.people.models import User
+from serviceideas.scim import queries, resources, services, tokens
+from serviceideas.urls import absolute
+from serviceideas.writes import commit_or_refuse
 
 bp = Blueprint("scim", __name__, url_prefix="/scim/v2")
 csrf.exempt(bp)  # a bearer token, not a cookie, authenticates these requests
@@ -50,3 +67,209 @@ def require_token() -> Response | None:
 def log_request(response: Response) -> Response:
     tokens.record_request(request, response.status_code)
     return response
+
+
+@bp.errorhandler(SCIMException)
+def scim_refusal(error: SCIMException) -> Response:
+    """What scim2-models found wrong with a request (its syntax, a filter, a PATCH path, an
+    unknown id), answered as the SCIM error it names."""
+    return scim_error(error.status, error.detail, error.scim_type or None)
+
+
+def _http_error(status: int, detail: str | None) -> Response:
+    """Errors anywhere under /scim/v2 (an unknown address, a method a resource does not take,
+    a body over the size limit, a bug) as SCIM errors, not HTML pages."""
+    return scim_error(status, detail or HTTPStatus(status).phrase)
+
+
+@bp.record_once
+def _answer_errors_in_scim(state: BlueprintSetupState) -> None:
+    errors.answer_errors_under(bp.url_prefix or "", _http_error)
+
+
+def _json(document: dict[str, Any], status: int = 200) -> Response:
+    return current_app.response_class(
+        json.dumps(document, ensure_ascii=False), status=status, mimetype=SCIM_MEDIA_TYPE
+    )
+
+
+def _request_body() -> Any:
+    body = request.get_json(force=True, silent=True)
+    if not isinstance(body, dict):
+        raise InvalidSyntaxException(detail="The request's body is not a JSON object.")
+    return body
+
+
+def _person(user_id: str) -> User:
+    person = queries.person(user_id)
+    if person is None:
+        raise NotFoundException(detail=f"There is no User with id {user_id!r}.")
+    return person
+
+
+def _user(person: User, context: Context, status: int = 200) -> Response:
+    document = resources.user_document(person, context)
+    response = _json(document, status)
+    response.headers["ETag"] = document["meta"]["version"]
+    return response
+
+
+def _refused(refusal: RuleViolation | None, person: User | None = None) -> Response:
+    """A business rule's refusal as a SCIM error: someone else's e-mail is a 409 uniqueness
+    error; anything else the directory sent that the app cannot take, 400 invalidValue."""
+    assert refusal is not None
+    response = (
+        scim_error(409, refusal.message, "uniqueness")
+        if isinstance(refusal, Taken)
+        else scim_error(400, refusal.message, "invalidValue")
+    )
+    if person is not None:
+        tokens.note_outcome(refusal.message, person)
+    return response
+
+
+def _whole_number(name: str, default: int) -> int:
+    text = request.args.get(name, "").strip()
+    if not text:
+        return default
+    try:
+        return int(text)
+    except ValueError:
+        raise InvalidValueException(detail=f"{name} must be a whole number.") from None
+
+
+# Users
+
+
+@bp.get("/Users")
+def users() -> Response:
+    """The people a filter picks, a page at a time (`startIndex`, from 1; `count`, capped)."""
+    criteria = resources.read_filter(request.args.get("filter"))
+    parameters = resources.read_response_parameters(request.args.to_dict())
+    start_index = max(_whole_number("startIndex", 1), 1)
+    count = min(max(_whole_number("count", resources.MAX_RESULTS), 0), resources.MAX_RESULTS)
+    total, people = queries.people_matching(criteria, offset=start_index - 1, limit=count)
+    if total == 1 and len(people) == 1:
+        tokens.note_outcome(f"Found {people[0].email}", people[0])
+    else:
+        tokens.note_outcome(f"Listed {len(people)} of {total} people")
+    return _json(resources.list_document(people, total, start_index, parameters))
+
+
+@bp.post("/Users")
+def create_user() -> Response:
+    wanted = resources.wanted(
+        resources.read_user(_request_body(), Context.RESOURCE_CREATION_REQUEST)
+    )
+    outcome = commit_or_refuse(lambda: services.add_person(wanted), flash_refusal=False)
+    if not outcome:
+        return _refused(outcome.refusal)
+    person = outcome.kept
+    tokens.note_outcome(f"Created {person.email}", person)
+    response = _user(person, Context.RESOURCE_CREATION_RESPONSE, 201)
+    response.headers["Location"] = absolute(url_for("scim.user", user_id=person.id))
+    return response
+
+
+@bp.get("/Users/<user_id>")
+def user(user_id: str) -> Response:
+    person = _person(user_id)
+    parameters = resources.read_response_parameters(request.args.to_dict())
+    tokens.note_outcome(f"Read {person.email}", person)
+    document = resources.user_document(person, Context.RESOURCE_QUERY_RESPONSE, parameters)
+    return _json(document)
+
+
+@bp.put("/Users/<user_id>")
+def replace_user(user_id: str) -> Response:
+    person = _person(user_id)
+    resource = resources.read_user(_request_body(), Context.RESOURCE_REPLACEMENT_REQUEST)
+    return _update(person, resources.wanted(resource), Context.RESOURCE_REPLACEMENT_RESPONSE)
+
+
+@bp.patch("/Users/<user_id>")
+def patch_user(user_id: str) -> Response:
+    person = _person(user_id)
+    patch = resources.read_patch(_request_body())
+    current = resources.as_scim_user(person)
+    wanted = resources.wanted(resources.patched(current, patch), before=current)
+    return _update(person, wanted, Context.RESOURCE_PATCH_RESPONSE)
+
+
+def _update(person: User, wanted: resources.Wanted, context: Context) -> Response:
+    email = person.email
+    outcome = commit_or_refuse(lambda: services.update_person(person, wanted), flash_refusal=False)
+    if not outcome:
+        return _refused(outcome.refusal, person)
+    changes = outcome.kept
+    if changes == ["deactivated"]:
+        tokens.note_outcome(f"Deactivated {email}", person)
+    else:
+        what = ", ".join(changes) if changes else "nothing changed"
+        tokens.note_outcome(f"Updated {email}: {what}", person)
+    return _user(person, context)
+
+
+@bp.delete("/Users/<user_id>")
+def delete_user(user_id: str) -> Response:
+    """Deactivates: people are never erased, and what they wrote stays."""
+    person = _person(user_id)
+    outcome = commit_or_refuse(lambda: services.deactivate(person), flash_refusal=False)
+    if not outcome:
+        return _refused(outcome.refusal, person)
+    tokens.note_outcome(f"Deactivated {person.email} (deleted in the directory)", person)
+    return current_app.response_class(status=204)
+
+
+# Groups are not served: departments come from the enterprise extension's department, roles
+# are given in the app or by the sign-in's groups claim (docs/architecture.md, "SCIM
+# provisioning").
+
+
+@bp.route("/Groups", methods=["GET", "POST"])
+@bp.route("/Groups/<path:group_id>", methods=["GET", "PUT", "PATCH", "DELETE"])
+def groups(group_id: str | None = None) -> Response:
+    return scim_error(
+        501,
+        "Groups are not supported: departments come from the User's enterprise extension "
+        "(department), and roles are given in serviceideas.",
+    )
+
+
+# Discovery (RFC 7644, section 4)
+
+
+@bp.get("/ServiceProviderConfig")
+def service_provider_config() -> Response:
+    tokens.note_outcome("Read the service provider configuration")
+    return _json(resources.service_provider_config())
+
+
+@bp.get("/ResourceTypes")
+def resource_types() -> Response:
+    tokens.note_outcome("Listed the resource types")
+    return _json(resources.discovery_list(resources.resource_types()))
+
+
+@bp.get("/ResourceTypes/<name>")
+def resource_type(name: str) -> Response:
+    found = [each for each in resources.resource_types() if each["id"] == name]
+    if not found:
+        raise NotFoundException(detail=f"There is no resource type {name!r}: only User.")
+    tokens.note_outcome(f"Read the resource type {name}")
+    return _json(found[0])
+
+
+@bp.get("/Schemas")
+def schemas() -> Response:
+    tokens.note_outcome("Listed the schemas")
+    return _json(resources.discovery_list(resources.schemas()))
+
+
+@bp.get("/Schemas/<path:schema_id>")
+def schema(schema_id: str) -> Response:
+    found = [each for each in resources.schemas() if each["id"] == schema_id]
+    if not found:
+        raise NotFoundException(detail=f"There is no schema {schema_id!r}.")
+    tokens.note_outcome(f"Read the schema {schema_id}")
+    return _json(found[0])
