@@ -108,6 +108,7 @@ def register_blueprints(app: Flask) -> None:
     from serviceideas.insights import routes as insights
     from serviceideas.notifications import routes as notifications
     from serviceideas.people import admin_routes, routes
+    from serviceideas.scim import admin_routes as scim_admin
     from serviceideas.scim import routes as scim
     from serviceideas.training import routes as training
 
@@ -120,6 +121,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(insights.bp)
     app.register_blueprint(notifications.bp)
     app.register_blueprint(scim.bp)
+    app.register_blueprint(scim_admin.bp)
 
 
 def register_signals() -> None:

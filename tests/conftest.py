@@ -478,6 +478,13 @@ def url_values(
 
     stage = JourneyStage(name="Paying", explanation="The customer pays us.")
     db.session.add(stage)
+    from serviceideas.scim.models import ScimToken
+
+    # A live SCIM token someone else made (its hash is of no token anyone holds).
+    scim_token = ScimToken(
+        name="Okta", token_hash="0" * 64, prefix="scim_0000000", created_by=target
+    )
+    db.session.add(scim_token)
     db.session.commit()
     notification_id = db.session.scalar(sa.text("SELECT max(id) FROM notifications"))
     values = {
@@ -496,6 +503,7 @@ def url_values(
         "notification_id": notification_id,
         "job_id": job.id,
         "stage_id": stage.id,
+        "token_id": scim_token.id,
     }
     db.session.commit()  # the calendar token turned the learner's feed on
     return values

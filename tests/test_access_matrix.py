@@ -103,6 +103,12 @@ MATRIX: dict[tuple[str, str], dict[str, Expected]] = {
     ("admin.import_job_report", "GET"): only(ADMINS, 200),
     ("admin.resume_import", "POST"): only(ADMINS, to("admin.import_job")),  # it has finished
     ("admin.apply_import", "POST"): only(ADMINS, to("admin.import_job")),  # not a preview
+    # Directory sync: SCIM tokens and the log of SCIM requests.
+    ("scim_admin.tokens_page", "GET"): only(ADMINS, 200),
+    ("scim_admin.tokens_page", "POST"): only(ADMINS, to("scim_admin.tokens_page")),  # no name
+    ("scim_admin.revoke_token", "GET"): only(ADMINS, 200),  # the confirmation
+    ("scim_admin.revoke_token", "POST"): only(ADMINS, to("scim_admin.revoke_token")),  # unsure
+    ("scim_admin.request_log", "GET"): only(ADMINS, 200),
     # Journey stages (an unused one: the admin's delete goes through); empty forms refused.
     ("journey.stages", "GET"): only(ADMINS, 200),
     ("journey.stages", "POST"): only(ADMINS, to("journey.stages")),

@@ -51,16 +51,26 @@ def revoke_token(acting: User, token: ScimToken) -> None:
 
 
 def token_from_header(request: Request) -> ScimToken | None:
-    """The live token the request's `Authorization: Bearer …` carries, or None."""
+    """The live token the request's `Authorization: Bearer …` carries, or None.
+
+    A revoked token is refused at once, and so is everything else not made here. Who made the
+    token does not matter: it belongs to the company's directory, not to the admin who made
+    it, so it keeps working when they leave or lose the admin role (SECURITY.md, "SCIM
+    tokens"): otherwise the directory deactivating its maker would stop the very requests
+    that deactivate everyone else. The tokens page points such tokens out instead."""
     scheme, _, secret = request.headers.get("Authorization", "").partition(" ")
     secret = secret.strip()
     if scheme.lower() != "bearer" or not secret.startswith(TOKEN_PREFIX) or len(secret) > 100:
         return None
     token = db.session.scalar(sa.select(ScimToken).where(ScimToken.token_hash == _hash(secret)))
-    if token is None or token.is_revoked:
-        return None
     # Looked up by hash, then compared in constant time, so timing tells nothing of the hash.
-    return token if hmac.compare_digest(token.token_hash, _hash(secret)) else None
+    if token is None or not hmac.compare_digest(token.token_hash, _hash(secret)):
+        return None
+    if token.is_revoked:
+        # Logged against the revoked token, so the log says which directory still sends it.
+        g.scim_revoked_token_id = token.id
+        return None
+    return token
 
 
 def note_outcome(outcome: str, person: User | None = None) -> None:
@@ -75,12 +85,13 @@ def record_request(request: Request, status: int) -> None:
     transaction of its own after the request's own has ended: a refused write is logged too,
     and a GET, which otherwise never writes, writes only this."""
     token: ScimToken | None = g.get("scim_token")
+    token_id = token.id if token is not None else g.get("scim_revoked_token_id")
     path = request.full_path.rstrip("?")
     db.session.rollback()  # the request's own work is committed or refused by now
     with writing():
         db.session.add(
             ScimRequest(
-                token_id=None if token is None else token.id,
+                token_id=token_id,
                 method=request.method[:10],
                 path=path[:PATH_MAX],
                 status=status,
