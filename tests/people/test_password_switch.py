@@ -152,6 +152,7 @@ def test_an_old_link_for_anyone_else_is_dead(client, glass_admin, make_user):
     link = f"/password/{services.password_set_token(person)}"
     opened = client.get(link)
     assert opened.status_code == 404 and "This link no longer works" in text(opened)
+    assert f"Sign in with {PROVIDER}." in text(opened)
     sent = client.post(
         link, data={"password": "a good new password", "confirm": "a good new password"}
     )
