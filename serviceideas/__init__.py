@@ -67,6 +67,7 @@ def load_config(app: Flask, test_config: dict[str, Any] | None) -> None:
 
 def register_extensions(app: Flask) -> None:
     from serviceideas import database, figures, htmx, security, sessions, shared, urls
+    from serviceideas.people import oidc
     from serviceideas.people.services import load_signed_in_user
 
     app.url_map.converters["id"] = urls.IdConverter
@@ -94,6 +95,7 @@ def register_extensions(app: Flask) -> None:
     login_manager.login_message_category = "info"
     login_manager.user_loader(load_signed_in_user)
     login_manager.unauthorized_handler(htmx.send_to_sign_in)
+    oidc.init_app(app)  # company sign-in: the provider's client, when OIDC_ISSUER is set
     htmx.init_app(app)
     security.init_app(app)
     sessions.init_app(app)
@@ -107,13 +109,14 @@ def register_blueprints(app: Flask) -> None:
     from serviceideas.ideas import stage_routes
     from serviceideas.insights import routes as insights
     from serviceideas.notifications import routes as notifications
-    from serviceideas.people import admin_routes, routes
+    from serviceideas.people import admin_routes, oidc_routes, routes
     from serviceideas.scim import admin_routes as scim_admin
     from serviceideas.scim import routes as scim
     from serviceideas.training import routes as training
 
     app.register_blueprint(home.bp)
     app.register_blueprint(routes.bp)
+    app.register_blueprint(oidc_routes.bp)
     app.register_blueprint(admin_routes.bp)
     app.register_blueprint(ideas.bp)
     app.register_blueprint(stage_routes.bp)

@@ -131,6 +131,11 @@ class Config:
     OIDC_CLIENT_SECRET: str | None = None
     OIDC_PROVIDER_NAME = "your company account"  # the button says "Sign in with …"
     OIDC_SCOPES = "openid email profile"
+    # People are matched by e-mail only when the provider says it verified the address
+    # (`email_verified`). Microsoft Entra ID never sends that claim: on, an `email` without
+    # `email_verified` counts as verified. Only for a provider whose directory the company
+    # alone controls (one tenant, addresses given by its admins), never a multi-tenant one.
+    OIDC_TRUST_EMAIL = False
     # Someone the provider vouches for but the app does not know: created at first sign-in
     # (True), or refused until an admin, the staff import or SCIM adds them (False).
     OIDC_CREATE_PEOPLE = False
@@ -226,6 +231,7 @@ ENVIRONMENT_SETTINGS: dict[str, tuple[str, Callable[[str], Any]]] = {
     "OIDC_CLIENT_SECRET": ("OIDC_CLIENT_SECRET", str),
     "OIDC_PROVIDER_NAME": ("OIDC_PROVIDER_NAME", str),
     "OIDC_SCOPES": ("OIDC_SCOPES", str),
+    "OIDC_TRUST_EMAIL": ("OIDC_TRUST_EMAIL", is_yes),
     "OIDC_CREATE_PEOPLE": ("OIDC_CREATE_PEOPLE", is_yes),
     "OIDC_DEPARTMENT_CLAIM": ("OIDC_DEPARTMENT_CLAIM", str),
     "SERVICEIDEAS_DEFAULT_DEPARTMENT": ("DEFAULT_DEPARTMENT", str),
