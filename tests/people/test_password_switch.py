@@ -180,6 +180,21 @@ def test_the_command_line_makes_links_only_for_break_glass_admins(app, glass_adm
     assert app.test_client().get(link.removeprefix(app.config["BASE_URL"])).status_code == 200
 
 
+@pytest.mark.parametrize("app_settings", [{}])  # password sign-in on, no provider
+def test_with_passwords_on_the_command_line_makes_a_link_for_anyone_active(app, make_user):
+    assert run(app, "password-link", "nobody@example.com").exit_code == 2
+    assert "No active person" in run(app, "password-link", make_user(active=False).email).output
+
+    person = make_user(password=None)
+    made = run(app, "password-link", person.email.upper())
+    assert made.exit_code == 0, made.output
+    assert "working once for 72 hours" in made.output
+    path = made.output.split()[-1].removeprefix(app.config["BASE_URL"])
+    new = {"password": "a good new password", "confirm": "a good new password"}
+    assert app.test_client().post(path, data=new).status_code == 303
+    assert services.authenticate(person.email, "a good new password") is not None
+
+
 def test_the_command_line_gives_passwords_only_to_break_glass_admins(app, make_department):
     department = make_department("IT").name
     employee = run(
