@@ -13,7 +13,6 @@ from flask import (
     flash,
     g,
     redirect,
-    render_template,
     request,
     session,
     url_for,
@@ -25,6 +24,7 @@ from serviceideas import database
 from serviceideas.extensions import limiter
 from serviceideas.people import oidc
 from serviceideas.people.forms import LoginForm
+from serviceideas.people.routes import _login_page as login_page  # the page, as routes.py draws it
 from serviceideas.urls import safe_next
 from serviceideas.writes import commit_or_refuse
 
@@ -107,4 +107,4 @@ def _writing_after_sign_in() -> Iterator[None]:
 def _refused(message: str, status: int, next_url: str | None) -> tuple[str, int]:
     """The sign-in page, saying why; nobody is signed in."""
     flash(message, "error")
-    return render_template("people/login.html", form=LoginForm(next=next_url)), status
+    return login_page(LoginForm(next=next_url)), status
