@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from flask import Flask, Response, abort, request
+from urllib.parse import urlsplit
+
+from flask import Flask, Response, abort, current_app, request
 from werkzeug.datastructures import ContentSecurityPolicy
 
 from serviceideas.assets import cdn_origin
@@ -22,9 +24,18 @@ def content_security_policy() -> str:
     policy.connect_src = "'self'"
     policy.object_src = "'none'"
     policy.base_uri = "'self'"
-    policy.form_action = "'self'"
+    provider = _provider_origin()
+    policy.form_action = f"'self' {provider}" if provider else "'self'"
     policy.frame_ancestors = "'none'"
     return policy.to_header()
+
+
+def _provider_origin() -> str | None:
+    """The company identity provider's origin, when company sign-in is on. Signing out sends
+    the sign-out form on to the provider's end-session endpoint, and form-action covers the
+    redirects after a form is sent (docs/architecture.md, "Company sign-in (OpenID Connect)")."""
+    issuer = current_app.config.get("OIDC_ISSUER")
+    return "://".join(urlsplit(str(issuer))[:2]) if issuer else None
 
 
 def refuse_nul_characters() -> None:

@@ -36,7 +36,7 @@ from serviceideas import create_app, figures
 from serviceideas.extensions import db, limiter
 from serviceideas.people.models import Department, DepartmentKind, Role, User
 from serviceideas.people.services import password_set_token
-from tests.identity_provider import IdentityProvider, missing_requirement
+from tests.identity_provider import IdentityProvider, skip_unless_available
 
 # Generated input (tests/test_fuzz.py): a modest number of examples in `make test`, many more in
 # `make fuzz` (`pytest --hypothesis-profile=fuzz`). Examples are not kept between runs.
@@ -667,11 +667,7 @@ TEST_BASE_URL = "http://127.0.0.1:5000"  # Config.BASE_URL, which settings_for_t
 def identity_provider() -> Iterator[IdentityProvider]:
     """An OpenID provider of this test process's own, with the app registered at
     TEST_BASE_URL. In CI a missing node or oidc-provider is a failure."""
-    problem = missing_requirement()
-    if problem:
-        if os.environ.get("CI") == "true":
-            pytest.fail(f"CI: the OpenID Connect tests need {problem}")
-        pytest.skip(f"{problem}; CI runs these tests")
+    skip_unless_available()
     provider = IdentityProvider(
         [f"{TEST_BASE_URL}/login/oidc/callback"], [f"{TEST_BASE_URL}/login"]
     )

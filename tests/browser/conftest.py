@@ -53,8 +53,10 @@ def app_settings() -> dict[str, Any]:
 
 
 class LiveServer:
-    def __init__(self, app: Any) -> None:
-        self.server = make_server("127.0.0.1", 0, app, threaded=True)
+    def __init__(self, app: Any, port: int = 0) -> None:
+        """On `port`, or a free one (a server whose address was registered elsewhere in
+        advance, as at an identity provider, takes its port from the test)."""
+        self.server = make_server("127.0.0.1", port, app, threaded=True)
         self.url = f"http://127.0.0.1:{self.server.server_port}"
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
 

@@ -59,6 +59,17 @@ def missing_requirement() -> str | None:
     return None
 
 
+def skip_unless_available() -> None:
+    """Skip the calling test (fail it in CI) when the provider cannot run here."""
+    import pytest
+
+    problem = missing_requirement()
+    if problem:
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"CI: the OpenID Connect tests need {problem}")
+        pytest.skip(f"{problem}; CI runs these tests")
+
+
 def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
@@ -105,6 +116,7 @@ class IdentityProvider:
         post_logout_redirect_uris: Iterable[str] = (),
         *,
         client_id: str = "serviceideas",
+        client_secret: str | None = None,
         port: int | None = None,
     ) -> None:
         problem = missing_requirement()
@@ -113,10 +125,10 @@ class IdentityProvider:
         self.port = port or free_port()
         self.issuer = f"http://127.0.0.1:{self.port}"
         self.client_id = client_id
-        self.client_secret = secrets.token_urlsafe(24)
+        self.client_secret = client_secret or secrets.token_urlsafe(24)
         self.folder = Path(tempfile.mkdtemp(prefix="identity-provider-"))
         self.state_file = self.folder / "state.json"
-        self.log_file = self.folder / "provider.log"
+        self.log_file = self.folder / "provider.log"  # removed with the folder by stop()
         self._state: dict[str, Any] = {"accounts": [], "mischief": None}
         self._write_state()
         config = {
@@ -155,11 +167,16 @@ class IdentityProvider:
             if self.process.poll() is not None:
                 break
             time.sleep(0.05)
+        log = self.log_file.read_text(errors="replace")
         self.stop()
         raise RuntimeError(
             f"The test identity provider (node {PROVIDER_SCRIPT.name}) did not start. "
-            f"Its log ({self.log_file}):\n{self.log_file.read_text(errors='replace')}"
+            f"Its log:\n{log}"
         )
+
+    def wait(self) -> int:
+        """Until the provider stops; its exit status."""
+        return self.process.wait()
 
     def stop(self) -> None:
         if self.process.poll() is None:
@@ -170,6 +187,7 @@ class IdentityProvider:
                 self.process.kill()
                 self.process.wait()
         self.browser.close()
+        shutil.rmtree(self.folder, ignore_errors=True)
 
     def __enter__(self) -> IdentityProvider:
         return self
