@@ -93,11 +93,38 @@ def read_user(payload: Any, context: Context) -> ScimUser:
         return ScimUser.model_validate(payload, scim_ctx=context, scim_policy=POLICY)
 
 
-def read_patch(payload: Any) -> PatchOp[ScimUser]:
+def read_patch(payload: dict[str, Any]) -> PatchOp[ScimUser]:
+    """A PATCH's body. Operations on attributes the app does not keep (a manager, phone
+    numbers, roles) are left out before it is read: they change nothing, whatever shape their
+    value has (Entra ID sends a manager as a bare id, which the schema's Manager is not)."""
+    operations = payload.get("Operations")
+    if isinstance(operations, list):
+        payload = {**payload, "Operations": [op for op in operations if not _ignored(op)]}
     with _as_scim_error():
         return PatchOp[ScimUser].model_validate(
             payload, scim_ctx=Context.RESOURCE_PATCH_REQUEST, scim_policy=POLICY
         )
+
+
+# The attributes a person is made of (and those the schema's rules guard), in lower case.
+_KEPT = {"username", "name", "displayname", "active", "externalid", "emails", "department"}
+_GUARDED = {"id", "meta", "schemas"}
+_CORE_PREFIX = str(User.__schema__).lower() + ":"
+
+
+def _ignored(operation: Any) -> bool:
+    """Whether a PATCH operation's path names an attribute the app does not keep."""
+    path = operation.get("path") if isinstance(operation, dict) else None
+    if not isinstance(path, str) or not path.strip():
+        return False
+    path = path.strip().lower()
+    if path.startswith(ENTERPRISE.lower() + ":"):
+        return path[len(ENTERPRISE) + 1 :].split(".")[0] != "department"
+    path = path.removeprefix(_CORE_PREFIX)
+    if path.startswith("urn:"):
+        return True  # another extension's attribute
+    attribute = path.split("[")[0].split(".")[0]
+    return attribute not in _KEPT | _GUARDED
 
 
 def patched(current: ScimUser, patch: PatchOp[ScimUser]) -> ScimUser:
@@ -111,10 +138,11 @@ def patched(current: ScimUser, patch: PatchOp[ScimUser]) -> ScimUser:
 
 def read_response_parameters(args: dict[str, str]) -> ResponseParameters[ScimUser] | None:
     """`attributes` or `excludedAttributes`, which choose what each User in the answer holds."""
-    if not args.get("attributes") and not args.get("excludedAttributes"):
+    chosen = {name: args[name] for name in ("attributes", "excludedAttributes") if args.get(name)}
+    if not chosen:
         return None
     with _as_scim_error():
-        return ResponseParameters[ScimUser].model_validate(args)
+        return ResponseParameters[ScimUser].model_validate(chosen)
 
 
 @dataclass(frozen=True)
@@ -192,6 +220,7 @@ def _as_scim_error() -> Iterator[None]:
 
 
 def scim_exception(error: ValidationError) -> SCIMException:
+    """The SCIM error a validation error stands for (its first problem says which)."""
     details = error.errors()
     if not details:
         return InvalidSyntaxException(detail="The request is not a valid SCIM message.")
@@ -205,9 +234,15 @@ def scim_exception(error: ValidationError) -> SCIMException:
         exception.status = int(context.get("status") or 400)
         exception.scim_type = str(scim_type)
         return exception
-    if first["type"] in {"bool_parsing", "bool_type", "string_type", "int_parsing"}:
-        return InvalidValueException(detail=detail)
-    return InvalidSyntaxException(detail=detail)
+    if first["type"] in _NOT_A_MESSAGE:
+        return InvalidSyntaxException(detail=detail)
+    # RFC 7644 (section 3.12): "A required value was missing, or the value specified was not
+    # compatible with the operation or attribute type".
+    return InvalidValueException(detail=detail)
+
+
+# What pydantic says of a body that is not a SCIM message at all: invalidSyntax.
+_NOT_A_MESSAGE = {"model_type", "model_attributes_type", "dict_type", "json_invalid"}
 
 
 # What a User says of a person

@@ -93,7 +93,7 @@ def _json(document: dict[str, Any], status: int = 200) -> Response:
     )
 
 
-def _request_body() -> Any:
+def _request_body() -> dict[str, Any]:
     body = request.get_json(force=True, silent=True)
     if not isinstance(body, dict):
         raise InvalidSyntaxException(detail="The request's body is not a JSON object.")
