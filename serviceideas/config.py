@@ -253,7 +253,10 @@ def environment_overrides(environ: Mapping[str, str]) -> dict[str, Any]:
     overrides: dict[str, Any] = {}
     for variable, (key, parse) in ENVIRONMENT_SETTINGS.items():
         if environ.get(variable):
-            overrides[key] = parse(environ[variable])
+            try:
+                overrides[key] = parse(environ[variable])
+            except (ValueError, ConfigurationError) as error:  # say which setting is wrong
+                raise ConfigurationError(f"{variable}: {error}") from None
     if overrides.get("SESSION_COOKIE_SECURE"):
         overrides["REMEMBER_COOKIE_SECURE"] = True
     return overrides
