@@ -153,6 +153,7 @@ class IdentityProvider:
         with self.log_file.open("wb") as log:
             self.process = subprocess.Popen(
                 ["node", str(PROVIDER_SCRIPT), str(config_file)],
+                stdin=subprocess.PIPE,  # closed when this process ends: the provider ends too
                 stdout=log,
                 stderr=subprocess.STDOUT,
                 cwd=HERE.parent.parent,
@@ -179,6 +180,8 @@ class IdentityProvider:
         return self.process.wait()
 
     def stop(self) -> None:
+        if self.process.stdin:
+            self.process.stdin.close()
         if self.process.poll() is None:
             self.process.terminate()
             try:

@@ -135,6 +135,11 @@ provider.use(async (ctx, next) => {
   }
 });
 
+// Started by a test process, which holds this end of stdin: when it goes, however it ends,
+// the provider goes too.
+process.stdin.on('end', () => process.exit(0));
+process.stdin.resume();
+
 provider.listen(config.port, '127.0.0.1', () => {
   process.stdout.write('ready\n');
 });
