@@ -62,10 +62,17 @@ def test_an_admin_makes_a_scim_token_sees_it_once_and_revokes_it(
     )
     assert directory.status == 200
 
+    # Neither going back to it nor reloading it shows the token again, or makes another.
+    page.get_by_role("link", name="Request log").click()
+    expect(page.get_by_role("heading", name="Request log", level=1)).to_be_visible()
+    page.go_back()
+    expect(page.get_by_role("heading", name="Directory sync", level=1)).to_be_visible()
+    expect(page.get_by_label("Token", exact=True)).to_have_count(0)
     page.reload()
     expect(page.get_by_role("heading", name="Directory sync", level=1)).to_be_visible()
     expect(page.get_by_label("Token", exact=True)).to_have_count(0)
     assert secret not in page.content()
+    expect(page.get_by_role("row").filter(has_text="scim_")).to_have_count(1)
     row = page.get_by_role("row").filter(has_text="Microsoft Entra ID")
     expect(row).to_contain_text(secret[:12])
     expect(row).not_to_contain_text("Never")
