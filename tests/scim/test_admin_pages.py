@@ -38,6 +38,7 @@ def make_token(client, name="Microsoft Entra ID"):
     shown = client.get(TOKENS)
     found = re.search(r'id="new-token-value"[^>]* value="(scim_[\w-]+)"', text(shown))
     assert found, "the new token is shown"
+    assert found.group(1) not in text(response)  # shown by the GET only, never the POST
     return shown, found.group(1)
 
 
@@ -62,6 +63,8 @@ def test_only_admins_reach_directory_sync(client_as, make_user, app):
         assert (
             client.post(f"{TOKENS}/{token.id}/revoke", data={"confirmed": "yes"}).status_code == 403
         )
+        assert TOKENS not in text(client.get("/"))  # not offered in their navigation
+    assert f'href="{TOKENS}"' in text(client_as(make_user(Role.ADMIN)).get("/"))
     signed_out = client_as(None).get(TOKENS)
     assert signed_out.status_code == 302 and "/login" in signed_out.headers["Location"]
     assert db.session.scalar(sa.select(sa.func.count(ScimToken.id))) == 1
