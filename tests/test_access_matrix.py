@@ -81,6 +81,9 @@ MATRIX: dict[tuple[str, str], dict[str, Expected]] = {
     ("auth.login", "POST"): everyone(422),
     ("auth.logout", "GET"): {"anonymous": to("auth.login"), **dict.fromkeys(STAFF, 200)},
     ("auth.logout", "POST"): everyone(to("auth.login")),
+    # Company sign-in is off here (no OIDC_ISSUER); tests/people/test_oidc_sign_in.py has it on.
+    ("oidc.sign_in", "GET"): everyone(404),
+    ("oidc.callback", "GET"): everyone(404),
     ("auth.set_password", "GET"): everyone(200),
     ("auth.set_password", "POST"): everyone(422),
     ("admin.departments", "GET"): only(ADMINS, 200),
@@ -232,6 +235,8 @@ def test_only_routes_for_an_objects_owner_turn_everyone_away_here():
         ("ideas.show_name", "POST"),  # the idea's author (tests/ideas/test_hidden_names.py)
         ("notifications.open_one", "GET"),  # the notification's person (tests/notifications)
         ("notifications.open_one", "POST"),
+        ("oidc.callback", "GET"),  # company sign-in, off here (tests/people/test_oidc_sign_in.py)
+        ("oidc.sign_in", "GET"),
         ("training.complete", "POST"),  # the learner (tests/training)
         ("training.enrolment", "GET"),
     ]

@@ -39,8 +39,12 @@ def _sign_in_limit() -> str:
     return str(current_app.config["LOGIN_RATE_LIMIT"])
 
 
+def _company_sign_in_off() -> bool:
+    return oidc.provider() is None  # then both views are a 404, and nothing is counted
+
+
 @bp.get("/login/oidc")
-@limiter.limit(_sign_in_limit, deduct_when=_failed)
+@limiter.limit(_sign_in_limit, deduct_when=_failed, exempt_when=_company_sign_in_off)
 def sign_in() -> Response | tuple[str, int]:
     """Off to the provider, remembering where the person was going."""
     client = oidc.provider()
@@ -61,7 +65,7 @@ def sign_in() -> Response | tuple[str, int]:
 
 
 @bp.get(oidc.CALLBACK_PATH)
-@limiter.limit(_sign_in_limit, deduct_when=_failed)
+@limiter.limit(_sign_in_limit, deduct_when=_failed, exempt_when=_company_sign_in_off)
 def callback() -> Response | tuple[str, int]:
     """Back from the provider: the code exchanged and checked, the person found (or made),
     and signed in as password sign-in does (people/routes.py, `login`)."""
