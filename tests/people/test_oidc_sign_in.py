@@ -358,3 +358,19 @@ def test_without_oidc_issuer_there_is_no_company_sign_in(database_url, client):
     assert plain.get("/login/oidc/callback?code=x&state=y").status_code == 404
     page = text(plain.get("/login"))
     assert "Sign in with" not in page and "/login/oidc" not in page
+
+
+def test_the_person_page_says_when_roles_come_from_the_provider(app, client_as, make_user):
+    person = make_user(email="jane@example.com")
+    person.oidc_subject = "jane-1"
+    db.session.commit()
+    as_admin = client_as(make_user(Role.ADMIN))
+    page = text(as_admin.get(f"/admin/users/{person.id}"))
+    assert "Linked to their Test IdP account" in page
+    assert "Roles come from their groups" not in page
+
+    app.config.update(OIDC_GROUPS_CLAIM="groups", OIDC_ROLE_GROUPS={"admin": "Admins"})
+
+    assert "Roles come from their groups at Test IdP" in text(
+        as_admin.get(f"/admin/users/{person.id}")
+    )
