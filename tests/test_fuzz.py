@@ -66,7 +66,8 @@ def routes(app: Flask) -> list[tuple[str, str]]:
         (rule.endpoint, method)
         for rule in app.url_map.iter_rules()
         for method in rule.methods - {"HEAD", "OPTIONS"}
-        if rule.endpoint != "static"
+        # The SCIM service answers a bearer token, not a person: tests/scim fuzzes it.
+        if rule.endpoint != "static" and not rule.endpoint.startswith("scim.")
     )
 
 

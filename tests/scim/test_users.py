@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import pytest
 import sqlalchemy as sa
+from hypothesis import given
+from hypothesis import strategies as st
 
 from serviceideas.extensions import db
 from serviceideas.people import services as people
@@ -440,3 +442,73 @@ def test_no_wrong_or_revoked_token_is_a_401_and_changes_nothing(
     assert len(refused) == 8
     assert all(line.person_id is None for line in refused)
     assert [line.token_id for line in refused][-2:] == [token[0].id] * 2  # the revoked one
+
+
+def test_a_bug_is_a_scim_500_not_a_page(app, directory, monkeypatch):
+    from serviceideas.scim import queries
+
+    def broken(*_args, **_kwargs):
+        raise RuntimeError("a bug")
+
+    app.config["PROPAGATE_EXCEPTIONS"] = False  # answered as in production, not raised here
+    monkeypatch.setattr(queries, "people_matching", broken)
+    scim_error(directory.get("/Users"), 500)
+    assert log()[-1].status == 500
+
+
+# Odd input: whatever a directory sends, a SCIM answer and never a 500
+
+KEYS = st.sampled_from(
+    ["schemas", "userName", "name", "givenName", "familyName", "formatted", "displayName",
+     "active", "emails", "value", "type", "primary", "externalId", "id", "meta", "roles",
+     "Operations", "op", "path", ENTERPRISE, "department", "manager", "password"]
+)  # fmt: skip
+PATHS = st.sampled_from(
+    ["active", "userName", "name.givenName", 'emails[type eq "work"].value', "externalId",
+     f"{ENTERPRISE}:department", f"{ENTERPRISE}:manager", "emails[", "id", "meta.created",
+     "", "urn:x:y", 'emails[value sw "a"]', "name", "roles[primary eq true]"]
+) | st.text(max_size=20)  # fmt: skip
+ODD = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.text(max_size=30) | PATHS,
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(KEYS, inner, max_size=5),
+    max_leaves=12,
+)
+OPERATIONS = st.lists(
+    st.fixed_dictionaries(
+        {"op": st.sampled_from(["add", "Replace", "remove", "REMOVE", "move"]) | ODD},
+        optional={"path": PATHS | ODD, "value": ODD},
+    ),
+    max_size=4,
+)
+FILTERS = st.sampled_from(
+    ['userName eq "a@example.com"', "active eq true", 'id eq "1" and active eq false',
+     'userName eq "a" or', "emails[type eq", 'name.givenName sw "J"', "not (active pr)"]
+) | st.text(max_size=40)  # fmt: skip
+
+
+@given(
+    payload=ODD,
+    operations=OPERATIONS,
+    query=st.dictionaries(
+        st.sampled_from(["filter", "startIndex", "count", "attributes", "excludedAttributes"]),
+        FILTERS,
+        max_size=4,
+    ),
+)
+def test_no_odd_input_makes_a_500(directory, sales, payload, operations, query):
+    user_id = person("fuzz@example.com").id if person("fuzz@example.com") else None
+    if user_id is None:
+        user_id = created(directory, email="fuzz@example.com")["id"]
+    answers = [
+        directory.post("/Users", payload),
+        directory.put(f"/Users/{user_id}", payload),
+        directory.patch(f"/Users/{user_id}", {"schemas": [PATCH_OP], "Operations": operations}),
+        directory.patch(f"/Users/{user_id}", payload),
+        directory.get("/Users", query_string=query),
+        directory.get(f"/Users/{user_id}", query_string=query),
+    ]
+    for response in answers:
+        assert response.status_code < 500, response.get_data()[:300]
+        assert response.mimetype == MEDIA_TYPE
+        if response.status_code >= 400:
+            scim_error(response, response.status_code, body(response).get("scimType"))
