@@ -10,6 +10,7 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 import sqlalchemy as sa
 
+from serviceideas.config import environment_overrides
 from serviceideas.extensions import db
 from serviceideas.notifications.models import Notification
 from serviceideas.people.models import Role, RoleChange, RoleChangeSource, User
@@ -374,3 +375,8 @@ def test_the_person_page_says_when_roles_come_from_the_provider(app, client_as, 
     assert "Roles come from their groups at Test IdP" in text(
         as_admin.get(f"/admin/users/{person.id}")
     )
+
+
+def test_oidc_trust_email_is_read_from_the_environment():
+    assert environment_overrides({"OIDC_TRUST_EMAIL": "yes"}) == {"OIDC_TRUST_EMAIL": True}
+    assert environment_overrides({"OIDC_TRUST_EMAIL": "no"}) == {"OIDC_TRUST_EMAIL": False}
