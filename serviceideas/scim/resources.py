@@ -282,12 +282,11 @@ def _name_candidates(resource: ScimUser) -> tuple[str | None, str | None, str | 
 
 
 def _name(resource: ScimUser, before: ScimUser | None) -> str | None:
-    candidates = _name_candidates(resource)
+    candidates = list(_name_candidates(resource))
     if before is not None:
         earlier = _name_candidates(before)
-        candidates = tuple(
-            now if now != then else None for now, then in zip(candidates, earlier, strict=True)
-        )  # type: ignore[assignment]  # the same three slots, some emptied
+        changed = zip(candidates, earlier, strict=True)
+        candidates = [now if now != then else None for now, then in changed]
     return next((candidate.strip() for candidate in candidates if candidate), None)
 
 

@@ -78,7 +78,12 @@ def update_person(person: User, wanted: Wanted) -> list[str]:
     if people.check_email(wanted.email) != person.email:
         people.change_email(person, wanted.email)
         changes.append("e-mail")
-    department = department_for(wanted.department, current=person.department)
+    try:
+        department = department_for(wanted.department, current=person.department)
+    except RuleViolation:
+        if wanted.active:
+            raise
+        department = person.department  # someone leaving is let go, whatever their department
     name = wanted.name or person.name
     if name != person.name or department.id != person.department_id:
         changes += ["name"] if name != person.name else []

@@ -339,6 +339,20 @@ def test_a_deactivation_signs_the_person_out_at_once(directory, sales, client_as
     assert log()[-1].outcome == "Deactivated jane.doe@example.com"
 
 
+def test_an_unknown_department_does_not_keep_someone_leaving_active(directory, sales):
+    user = created(directory)
+    leaving = patch(
+        {"op": "Replace", "path": "active", "value": "False"},
+        {"op": "Replace", "path": f"{ENTERPRISE}:department", "value": "Alumni"},
+    )
+    assert directory.patch(f"/Users/{user['id']}", leaving).status_code == 200
+    jane = person("jane.doe@example.com")
+    assert (jane.active, jane.department.name) == (False, "Sales")
+    joe = created(directory, email="joe@example.com")
+    staying = patch({"op": "Replace", "path": f"{ENTERPRISE}:department", "value": "Alumni"})
+    scim_error(directory.patch(f"/Users/{joe['id']}", staying), 400, "invalidValue")
+
+
 def test_delete_deactivates_and_never_erases(directory, sales, client_as, make_idea):
     user = created(directory)
     jane = person("jane.doe@example.com")
