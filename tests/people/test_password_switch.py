@@ -224,5 +224,5 @@ def test_password_sign_in_off_without_a_provider_refuses_to_start(monkeypatch):
 
 def test_a_password_switch_neither_on_nor_off_refuses_to_start(monkeypatch):
     monkeypatch.setenv("SERVICEIDEAS_PASSWORD_SIGN_IN", "maybe")
-    with pytest.raises(ConfigurationError, match="SERVICEIDEAS_PASSWORD_SIGN_IN: .*on or off"):
+    with pytest.raises(ConfigurationError, match=r"SERVICEIDEAS_PASSWORD_SIGN_IN: .*on or off"):
         create_app()

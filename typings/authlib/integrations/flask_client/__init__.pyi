@@ -1,8 +1,7 @@
 from typing import Any
 
-from flask import Flask
-
 from authlib.common.errors import AuthlibBaseError
+from flask import Flask
 
 class OAuthError(AuthlibBaseError): ...
 
