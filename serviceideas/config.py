@@ -150,6 +150,10 @@ class Config:
     OIDC_GROUPS_CLAIM: str | None = None
     OIDC_ROLE_GROUPS: dict[str, str] = {}
 
+    # SCIM's request log (Admin → Directory sync) keeps this many days; older lines are
+    # deleted as new ones are written.
+    SCIM_LOG_DAYS = 90
+
     # Password sign-in. Off: only the admins named in PASSWORD_SIGN_IN_ADMINS (the break-glass
     # accounts, for when the provider is down) may sign in with a password, and password-set
     # links are for them alone; everyone else signs in with the provider.
@@ -237,6 +241,7 @@ ENVIRONMENT_SETTINGS: dict[str, tuple[str, Callable[[str], Any]]] = {
     "SERVICEIDEAS_DEFAULT_DEPARTMENT": ("DEFAULT_DEPARTMENT", str),
     "OIDC_GROUPS_CLAIM": ("OIDC_GROUPS_CLAIM", str),
     "OIDC_ROLE_GROUPS": ("OIDC_ROLE_GROUPS", role_groups),
+    "SERVICEIDEAS_SCIM_LOG_DAYS": ("SCIM_LOG_DAYS", int),
     "SERVICEIDEAS_PASSWORD_SIGN_IN": ("PASSWORD_SIGN_IN", is_on),
     "SERVICEIDEAS_BREAK_GLASS_ADMINS": ("PASSWORD_SIGN_IN_ADMINS", emails),
     "SMTP_HOST": ("SMTP_HOST", str),

@@ -7,9 +7,10 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
+from datetime import timedelta
 
 import sqlalchemy as sa
-from flask import Request, g
+from flask import Request, current_app, g
 
 from serviceideas.database import utcnow, writing
 from serviceideas.errors import RuleViolation
@@ -103,4 +104,13 @@ def record_request(request: Request, status: int) -> None:
             db.session.execute(
                 sa.update(ScimToken).where(ScimToken.id == token.id).values(last_used_at=utcnow())
             )
+        _forget_old_requests()
         db.session.commit()
+
+
+def _forget_old_requests() -> None:
+    """The log keeps SCIM_LOG_DAYS days: a directory of thousands makes thousands of requests
+    a cycle, and an unbounded log would grow for ever. Deleted a few at a time, as each new
+    line is written (through the index on `at`: nothing to read when nothing is old)."""
+    kept_since = utcnow() - timedelta(days=current_app.config["SCIM_LOG_DAYS"])
+    db.session.execute(sa.delete(ScimRequest).where(ScimRequest.at < kept_since))
