@@ -84,6 +84,7 @@ MATRIX: dict[tuple[str, str], dict[str, Expected]] = {
     # Company sign-in is off here (no OIDC_ISSUER); tests/people/test_oidc_sign_in.py has it on.
     ("oidc.sign_in", "GET"): everyone(404),
     ("oidc.callback", "GET"): everyone(404),
+    ("oidc.backchannel_logout", "POST"): everyone(404),  # tests/people/test_oidc_backchannel.py
     ("auth.set_password", "GET"): everyone(200),
     ("auth.set_password", "POST"): everyone(422),
     ("admin.departments", "GET"): only(ADMINS, 200),
@@ -235,6 +236,7 @@ def test_only_routes_for_an_objects_owner_turn_everyone_away_here():
         ("ideas.show_name", "POST"),  # the idea's author (tests/ideas/test_hidden_names.py)
         ("notifications.open_one", "GET"),  # the notification's person (tests/notifications)
         ("notifications.open_one", "POST"),
+        ("oidc.backchannel_logout", "POST"),  # company sign-in, off here
         ("oidc.callback", "GET"),  # company sign-in, off here (tests/people/test_oidc_sign_in.py)
         ("oidc.sign_in", "GET"),
         ("training.complete", "POST"),  # the learner (tests/training)

@@ -14,6 +14,8 @@ STATE_CHANGING = {"POST", "PUT", "PATCH", "DELETE"}
 EXEMPT = {
     # A signed per-person link; mail apps' one-click unsubscribe (RFC 8058) POSTs no token.
     "notifications.unsubscribe",
+    # The identity provider's signature on the logout token (tests/people/test_oidc_backchannel.py).
+    "oidc.backchannel_logout",
 }
 
 

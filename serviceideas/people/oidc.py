@@ -9,6 +9,8 @@ the person is. Its services flush, never commit.
 
 from __future__ import annotations
 
+import hashlib
+import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, TypeVar
@@ -18,10 +20,13 @@ import sqlalchemy as sa
 from authlib.common.errors import AuthlibBaseError
 from authlib.integrations.flask_client import FlaskOAuth2App, OAuth
 from flask import Flask, current_app, session
-from joserfc.errors import JoseError
+from joserfc import jwt
+from joserfc.errors import InvalidKeyIdError, JoseError
+from joserfc.jwk import KeySet
+from joserfc.jws import JWSRegistry
 
 from serviceideas.errors import RuleViolation
-from serviceideas.extensions import db
+from serviceideas.extensions import db, limiter
 from serviceideas.names import refused_if_taken
 from serviceideas.people import services
 from serviceideas.people.models import NAME_MAX, Role, RoleChangeSource, User
@@ -231,6 +236,115 @@ def end_session_url() -> str | None:
         current_app.logger.warning("OIDC end-session endpoint unknown: %r", error)
         return None
     return found["url"]
+
+
+# The provider signs people out here too (OpenID Connect Back-Channel Logout 1.0): when a
+# person signs out at the provider, or is disabled there, it POSTs a signed logout token here.
+
+BACKCHANNEL_LOGOUT_PATH = "/login/oidc/backchannel-logout"
+LOGOUT_EVENT = "http://schemas.openid.net/event/backchannel-logout"
+LOGOUT_TOKEN_LEEWAY = 120  # seconds the provider's clock may differ from ours
+# A logout token is taken within this many seconds of being issued, and only once: its `jti`
+# is remembered this long (plus the leeway) where the rate limits' counters live.
+LOGOUT_TOKEN_MAX_AGE = 600
+
+
+class LogoutRefused(Exception):
+    """A logout token that does not check out (400)."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+def logout_subject(client: FlaskOAuth2App, logout_token: str) -> str:
+    """The provider's subject whose sessions this logout token ends, once it checks out:
+    signed with one of the provider's published keys, from OIDC_ISSUER, for this client,
+    issued lately, a back-channel logout event, naming a subject, without a nonce, and not
+    seen before. LogoutRefused when it does not; ProviderTrouble when the provider's keys
+    cannot be had."""
+    if not logout_token:
+        raise LogoutRefused("The request has no logout_token.")
+    return _calling_provider(client, lambda: _checked_logout_token(client, logout_token))
+
+
+def _checked_logout_token(client: FlaskOAuth2App, logout_token: str) -> str:
+    metadata = client.load_server_metadata()
+    issuer = str(metadata.get("issuer"))  # OIDC_ISSUER, as _calling_provider checked
+    algorithms = [
+        str(alg) for alg in metadata.get("id_token_signing_alg_values_supported") or ["RS256"]
+    ]
+    registry = JWSRegistry(
+        algorithms=[alg for alg in algorithms if alg != "none"], strict_check_header=False
+    )
+    try:
+        try:
+            token = jwt.decode(logout_token, _provider_keys(client), registry=registry)
+        except InvalidKeyIdError:  # the provider may have a new key since it was last read
+            token = jwt.decode(logout_token, _provider_keys(client, fresh=True), registry=registry)
+        jwt.JWTClaimsRegistry(
+            leeway=LOGOUT_TOKEN_LEEWAY,
+            iss={"essential": True, "value": issuer},
+            aud={"essential": True, "value": str(client.client_id)},
+            iat={"essential": True},
+            jti={"essential": True},
+        ).validate(token.claims)
+    except JoseError as error:
+        current_app.logger.info("OIDC logout token refused: %r", error)
+        raise LogoutRefused(
+            f"The logout token does not check out ({error.description or error.error})."
+        ) from None
+    claims = token.claims
+    events = claims.get("events")
+    if not isinstance(events, dict) or LOGOUT_EVENT not in events:
+        raise LogoutRefused(f"The logout token has no {LOGOUT_EVENT} event.")
+    if "nonce" in claims:
+        raise LogoutRefused("A logout token must not have a nonce.")
+    if claims["iat"] < time.time() - LOGOUT_TOKEN_MAX_AGE - LOGOUT_TOKEN_LEEWAY:
+        raise LogoutRefused("The logout token was issued too long ago.")
+    subject = claims.get("sub")
+    if not isinstance(subject, str) or not subject:
+        # Sessions here are ended by person, and the provider's session ids (sid) are not kept.
+        raise LogoutRefused("The logout token names no subject (sub); this app needs one.")
+    if not _first_use(issuer, str(claims["jti"])):
+        raise LogoutRefused("This logout token was used already.")
+    return subject
+
+
+def _provider_keys(client: FlaskOAuth2App, fresh: bool = False) -> KeySet:
+    """The provider's published signing keys (its jwks_uri), kept by Authlib's client."""
+    found = client.fetch_jwk_set(force=fresh)
+    try:
+        return KeySet.import_key_set(found)
+    except (JoseError, ValueError, KeyError, TypeError) as error:
+        current_app.logger.warning("OIDC provider's keys are unusable: %r", error)
+        raise ProviderTrouble(
+            502, f"{_provider_name()} publishes signing keys this app cannot use."
+        ) from None
+
+
+def _first_use(issuer: str, jti: str) -> bool:
+    """Whether this logout token's `jti` is new, remembering it in the rate limits' storage
+    (the database, or Redis), which every worker and server shares. Should that storage
+    fail, the token is taken: ending a person's sessions twice does no harm."""
+    digest = hashlib.sha256(f"{issuer}\0{jti}".encode()).hexdigest()
+    try:
+        uses = limiter.storage.incr(
+            f"oidc-logout-token/{digest}", LOGOUT_TOKEN_MAX_AGE + 2 * LOGOUT_TOKEN_LEEWAY
+        )
+    except Exception as error:  # whatever the storage raises; see above
+        current_app.logger.warning("OIDC logout token's jti not remembered: %r", error)
+        return True
+    return uses == 1
+
+
+def sign_out_subject(subject: str) -> User | None:
+    """End every session of the person the provider knows by this subject, on every device
+    (services.sign_out); None when nobody here has it (nothing to do)."""
+    person = person_with_subject(subject)
+    if person is not None:
+        services.sign_out(person)
+    return person
 
 
 # Who the person is

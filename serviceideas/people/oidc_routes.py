@@ -12,6 +12,7 @@ from flask import (
     current_app,
     flash,
     g,
+    jsonify,
     redirect,
     request,
     session,
@@ -21,7 +22,7 @@ from flask_login import current_user, login_user
 from werkzeug.wrappers import Response
 
 from serviceideas import database
-from serviceideas.extensions import limiter
+from serviceideas.extensions import csrf, limiter
 from serviceideas.people import oidc
 from serviceideas.people.forms import LoginForm
 from serviceideas.people.routes import _login_page as login_page  # the page, as routes.py draws it
@@ -40,7 +41,7 @@ def _sign_in_limit() -> str:
 
 
 def _company_sign_in_off() -> bool:
-    return oidc.provider() is None  # then both views are a 404, and nothing is counted
+    return oidc.provider() is None  # then every view here is a 404, and nothing is counted
 
 
 @bp.get("/login/oidc")
@@ -93,6 +94,33 @@ def callback() -> Response | tuple[str, int]:
     login_user(outcome.kept)
     oidc.remember_sign_in(answer.id_token)
     return redirect(next_url or url_for("home.index"), code=303)
+
+
+@bp.post(oidc.BACKCHANNEL_LOGOUT_PATH)
+@csrf.exempt  # the provider's signature on the logout token is the proof, not a cookie
+@limiter.limit(_sign_in_limit, deduct_when=_failed, exempt_when=_company_sign_in_off)
+def backchannel_logout() -> Response | tuple[Response, int]:
+    """The provider signs the person out here too (docs/architecture.md, "Back-channel
+    logout"): every session of the person its logout token names ends at once. 200 also
+    when nobody here has that subject; a token that does not check out is a 400 (OpenID
+    Connect Back-Channel Logout 1.0 answers), the provider's keys out of reach a 503 or 502."""
+    client = oidc.provider()
+    if client is None:
+        abort(404)
+    try:
+        subject = oidc.logout_subject(client, request.form.get("logout_token", ""))
+    except oidc.LogoutRefused as refusal:
+        return _logout_answer("invalid_request", refusal.message), 400
+    except oidc.ProviderTrouble as trouble:
+        return _logout_answer("temporarily_unavailable", trouble.message), trouble.status
+    commit_or_refuse(lambda: oidc.sign_out_subject(subject), flash_refusal=False)
+    return _logout_answer()
+
+
+def _logout_answer(error: str | None = None, description: str = "") -> Response:
+    answer = jsonify({"error": error, "error_description": description} if error else {})
+    answer.headers["Cache-Control"] = "no-store"
+    return answer
 
 
 @contextmanager

@@ -16,6 +16,10 @@ signing), "issuer" (another provider's) or "nonce" (not the one the app sent).
 
 The provider's sign-in form (oidc-provider's development interactions) takes the person's
 `sub` as its login and any password; consent is implicit, as for a company's own applications.
+
+Back-channel logout: given `backchannel_logout_uri`, the provider POSTs a logout token there
+when a person signs out at it (`sign_out`). `logout_token(sub=…)` mints one with the
+provider's own signing key, for tests that POST it themselves.
 """
 
 from __future__ import annotations
@@ -38,11 +42,14 @@ from urllib.parse import urljoin, urlsplit
 
 import requests
 from cryptography.hazmat.primitives.asymmetric import rsa
+from joserfc import jwt
+from joserfc.jwk import RSAKey
 
 HERE = Path(__file__).resolve().parent
 PROVIDER_SCRIPT = HERE / "provider.mjs"
 NODE_MODULES = HERE.parent.parent / "node_modules"
 MISCHIEF = ("expired", "audience", "tampered", "issuer", "nonce")
+LOGOUT_EVENT = "http://schemas.openid.net/event/backchannel-logout"
 PROVIDER_NAME = "Test IdP"
 
 
@@ -118,6 +125,7 @@ class IdentityProvider:
         client_id: str = "serviceideas",
         client_secret: str | None = None,
         port: int | None = None,
+        backchannel_logout_uri: str | None = None,
     ) -> None:
         problem = missing_requirement()
         if problem:
@@ -131,6 +139,8 @@ class IdentityProvider:
         self.log_file = self.folder / "provider.log"  # removed with the folder by stop()
         self._state: dict[str, Any] = {"accounts": [], "mischief": None}
         self._write_state()
+        self._signing_key = private_rsa_jwk()
+        logout_uri = {"backchannel_logout_uri": backchannel_logout_uri}
         config = {
             "port": self.port,
             "issuer": self.issuer,
@@ -142,9 +152,10 @@ class IdentityProvider:
                     "post_logout_redirect_uris": list(post_logout_redirect_uris),
                     "grant_types": ["authorization_code"],
                     "response_types": ["code"],
+                    **(logout_uri if backchannel_logout_uri else {}),
                 }
             ],
-            "jwks": {"keys": [private_rsa_jwk()]},
+            "jwks": {"keys": [self._signing_key]},
             "state_file": str(self.state_file),
         }
         config_file = self.folder / "config.json"
@@ -252,6 +263,29 @@ class IdentityProvider:
         response = requests.get(f"{self.issuer}/.well-known/openid-configuration", timeout=10)
         response.raise_for_status()
         return dict(response.json())
+
+    def logout_token(self, *, forged: bool = False, **claims: Any) -> str:
+        """A back-channel logout token as this provider signs one: for its client, from its
+        issuer, issued now, with a fresh `jti` and the logout event. `claims` add to those or
+        replace them (a claim given as None is left out); `forged` signs it with another key
+        under this provider's key id."""
+        now = int(time.time())
+        payload = {
+            "iss": self.issuer,
+            "aud": self.client_id,
+            "iat": now,
+            "exp": now + 120,
+            "jti": secrets.token_urlsafe(16),
+            "events": {LOGOUT_EVENT: {}},
+            **claims,
+        }
+        key = dict(private_rsa_jwk(), kid=self._signing_key["kid"]) if forged else self._signing_key
+        header = {"alg": "RS256", "kid": key["kid"], "typ": "logout+jwt"}
+        return jwt.encode(
+            header,
+            {name: value for name, value in payload.items() if value is not None},
+            RSAKey.import_key(dict(key)),
+        )
 
     # The person's side, over HTTP, for tests without a browser
 

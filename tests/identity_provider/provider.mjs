@@ -62,9 +62,14 @@ const provider = new Provider(config.issuer, {
   // The ID token carries the claims of the scopes granted (not only through userinfo).
   conformIdTokenClaims: false,
   pkce: { required: () => true },
+  // The provider's own calls out (back-channel logout) refuse loopback addresses, against
+  // request forgery; here the app is on loopback, so they go without that check.
+  fetch: (url, { dispatcher, ...options }) => globalThis.fetch(url, options),
   cookies: { keys: [randomBytes(32).toString('hex')] },
   features: {
     devInteractions: { enabled: true },
+    // Signing out here POSTs a logout token to each client's backchannel_logout_uri.
+    backchannelLogout: { enabled: true },
     rpInitiatedLogout: {
       enabled: true,
       async logoutSource(ctx, form) {
@@ -133,6 +138,14 @@ provider.use(async (ctx, next) => {
   if (mischief && ctx.status === 200 && ctx.body?.id_token) {
     ctx.body = { ...ctx.body, id_token: await spoiled(ctx.body.id_token, mischief) };
   }
+});
+
+// Back-channel logout calls, in the provider's log (IdentityProvider.log_file).
+provider.on('backchannel.success', (_ctx, client, accountId) => {
+  process.stdout.write(`back-channel logout of ${accountId} at ${client.clientId}: done\n`);
+});
+provider.on('backchannel.error', (_ctx, error, client, accountId) => {
+  process.stdout.write(`back-channel logout of ${accountId} at ${client.clientId}: ${error}\n`);
 });
 
 // Started by a test process, which holds this end of stdin: when it goes, however it ends,

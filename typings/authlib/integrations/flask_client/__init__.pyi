@@ -2,6 +2,7 @@ from typing import Any
 
 from authlib.common.errors import AuthlibBaseError
 from flask import Flask
+from joserfc.jwk import KeySetSerialization
 
 class OAuthError(AuthlibBaseError): ...
 
@@ -9,6 +10,7 @@ class FlaskOAuth2App:
     name: str
     client_id: str | None
     def load_server_metadata(self) -> dict[str, Any]: ...
+    def fetch_jwk_set(self, force: bool = False) -> KeySetSerialization: ...
     def create_authorization_url(
         self, redirect_uri: str | None = None, **kwargs: Any
     ) -> dict[str, str]: ...
