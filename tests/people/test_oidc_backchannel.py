@@ -149,6 +149,19 @@ def test_failures_count_against_the_sign_in_limit_per_address(app, client, oidc,
     assert post_logout(client, oidc.logout_token(sub="jane")).status_code == 429
 
 
+class TestAProviderThatDoesNotAnswer:
+    @pytest.fixture
+    def app_settings(self, identity_provider):
+        return identity_provider.settings(OIDC_ISSUER=f"http://127.0.0.1:{free_port()}")
+
+    def test_its_keys_cannot_be_read_so_the_answer_is_a_503(self, client, oidc, jane):
+        response = post_logout(client, oidc.logout_token(sub="jane"))
+
+        assert response.status_code == 503
+        assert response.json["error"] == "temporarily_unavailable"
+        assert "does not answer" in response.json["error_description"]
+
+
 class TestWithoutCompanySignIn:
     @pytest.fixture
     def app_settings(self):
