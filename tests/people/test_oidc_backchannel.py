@@ -5,11 +5,15 @@ real thing: a person signs out at the provider, and the provider calls the app."
 
 from __future__ import annotations
 
+import base64
+import json
 import time
 from urllib.parse import urlsplit
 
 import pytest
 import sqlalchemy as sa
+from hypothesis import given
+from hypothesis import strategies as st
 
 from serviceideas.extensions import db
 from serviceideas.people.models import User
@@ -147,6 +151,34 @@ def test_failures_count_against_the_sign_in_limit_per_address(app, client, oidc,
         assert post_logout(client, "not-a-jwt").status_code == 400
 
     assert post_logout(client, oidc.logout_token(sub="jane")).status_code == 429
+
+
+def segment(value):
+    return base64.urlsafe_b64encode(json.dumps(value).encode()).rstrip(b"=").decode()
+
+
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=20),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=8), inner),
+    max_leaves=8,
+)
+# Anything at all, and JWT-shaped tokens of any header and claims (signed by nobody).
+odd_tokens = st.text() | st.builds(
+    lambda header, claims, signature: f"{segment(header)}.{segment(claims)}.{signature}",
+    st.one_of(json_values, st.fixed_dictionaries({"alg": json_values, "kid": json_values})),
+    st.one_of(json_values, st.fixed_dictionaries({"sub": json_values, "iat": json_values})),
+    st.text(alphabet="abcdefghijklmnopqrstuvwxyzABC0123456789-_", max_size=40),
+)
+
+
+@given(token=odd_tokens)
+def test_any_odd_token_is_a_400_never_a_500(app, client, oidc, token):
+    app.config["LOGIN_RATE_LIMIT"] = "100000 per minute"  # every example is a failure
+
+    response = post_logout(client, token)
+
+    assert response.status_code == 400, (token, response.get_data(as_text=True))
+    assert response.json["error"] == "invalid_request"
 
 
 class TestAProviderThatDoesNotAnswer:
