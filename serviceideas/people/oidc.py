@@ -239,7 +239,8 @@ def end_session_url() -> str | None:
 
 
 # The provider signs people out here too (OpenID Connect Back-Channel Logout 1.0): when a
-# person signs out at the provider, or is disabled there, it POSTs a signed logout token here.
+# person signs out at the provider, or an admin there ends their sessions, it POSTs a signed
+# logout token here.
 
 BACKCHANNEL_LOGOUT_PATH = "/login/oidc/backchannel-logout"
 LOGOUT_EVENT = "http://schemas.openid.net/event/backchannel-logout"
