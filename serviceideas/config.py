@@ -171,8 +171,8 @@ class Config:
 
 
 def is_yes(value: str) -> bool:
-    """An on/off environment variable: 1, true or yes (any case) is on; anything else off."""
-    return value.lower() in {"1", "true", "yes"}
+    """An on/off environment variable: 1, true, yes or on (any case) is on; anything else off."""
+    return value.lower() in {"1", "true", "yes", "on"}
 
 
 def is_on(value: str) -> bool:
