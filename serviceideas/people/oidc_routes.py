@@ -25,7 +25,7 @@ from serviceideas import database
 from serviceideas.extensions import csrf, limiter
 from serviceideas.people import oidc
 from serviceideas.people.forms import LoginForm
-from serviceideas.people.routes import _login_page as login_page  # the page, as routes.py draws it
+from serviceideas.people.routes import login_page
 from serviceideas.urls import safe_next
 from serviceideas.writes import commit_or_refuse
 

@@ -71,7 +71,7 @@ def login() -> Response | tuple[str, int] | str:
     if current_user.is_authenticated and request.method == "GET":
         return redirect(safe_next(form.next.data) or url_for("home.index"))
     if not form.validate_on_submit():
-        return _login_page(form), 422 if form.errors else 200
+        return login_page(form), 422 if form.errors else 200
 
     # Password sign-in off: only a break-glass admin gets as far as a password check, so the
     # answer (and the time it takes) says nothing about the password of anyone else.
@@ -79,15 +79,15 @@ def login() -> Response | tuple[str, int] | str:
         services.find_user(form.email.data or "")
     ):
         show_refusal(form, for_break_glass_admins_only(), None)
-        return _login_page(form), 403
+        return login_page(form), 403
 
     user = services.authenticate(form.email.data or "", form.password.data or "")
     if user is None:
         show_refusal(form, WRONG_PASSWORD, None)
-        return _login_page(form), 422
+        return login_page(form), 422
     if not user.is_active:
         show_refusal(form, DEACTIVATED, None)
-        return _login_page(form), 403
+        return login_page(form), 403
 
     session.clear()  # a fresh session at sign-in: nothing from before carries over
     session.permanent = True  # it ends after PERMANENT_SESSION_LIFETIME unused (config.py)
@@ -96,7 +96,7 @@ def login() -> Response | tuple[str, int] | str:
     return redirect(safe_next(form.next.data) or url_for("home.index"), code=303)
 
 
-def _login_page(form: LoginForm) -> str:
+def login_page(form: LoginForm) -> str:
     """The sign-in page. With password sign-in off it offers the provider, and the password form
     only to whoever asks for it (`?with=password`, the break-glass admins' link) or has just
     sent it."""
