@@ -4,6 +4,10 @@
 
 from __future__ import annotations
 
+import base64
+import hashlib
+
+from cryptography.fernet import Fernet, InvalidToken
 from flask import (
     Blueprint,
     current_app,
@@ -32,8 +36,27 @@ from serviceideas.writes import commit_or_refuse
 bp = Blueprint("scim_admin", __name__, url_prefix="/admin/scim")
 
 # Where a new token waits, in the session, for the one page that shows it: the page takes it
-# out as it shows it, so a reload, Back or another tab finds nothing.
+# out as it shows it, so a reload, Back or another tab finds nothing. The session is a signed
+# cookie anyone holding it can read, so the token rides in it encrypted (`_sealed`): a copy of
+# the cookie in a proxy's log or a captured header does not give the token away.
 NEW_TOKEN = "scim_new_token"  # noqa: S105 - a session key, not a secret
+
+
+def _sealed() -> Fernet:
+    """Encryption for the token's one trip through the session, keyed from SECRET_KEY."""
+    secret_key = str(current_app.config["SECRET_KEY"]).encode()
+    key = hashlib.sha256(b"serviceideas scim token shown once\0" + secret_key).digest()
+    return Fernet(base64.urlsafe_b64encode(key))
+
+
+def _unsealed(new: object) -> tuple[int, str] | None:
+    """The token waiting in the session, or None (nothing waiting, or unreadable)."""
+    if not isinstance(new, dict) or not isinstance(new.get("id"), int):
+        return None
+    try:
+        return new["id"], _sealed().decrypt(str(new.get("sealed", "")).encode()).decode()
+    except InvalidToken:  # sealed under another SECRET_KEY: show nothing
+        return None
 
 
 @bp.route("/tokens", methods=["GET", "POST"])
@@ -54,18 +77,19 @@ def tokens_page() -> ResponseReturnValue:
             )
             if made:
                 token, secret = made.kept
-                session[NEW_TOKEN] = {"id": token.id, "secret": secret}
+                sealed = _sealed().encrypt(secret.encode()).decode()
+                session[NEW_TOKEN] = {"id": token.id, "sealed": sealed}
                 return redirect(page, code=303)
         return refusals.refuse(form, page)
     refusals.restore(form)
-    new = session.pop(NEW_TOKEN, None)
+    new = _unsealed(session.pop(NEW_TOKEN, None))
     response = make_response(
         render_template(
             "admin/scim_tokens.html",
             form=form,
             tokens=admin_queries.tokens_newest_first(),
-            new_token_id=new["id"] if new else None,
-            new_secret=new["secret"] if new else None,
+            new_token_id=new[0] if new else None,
+            new_secret=new[1] if new else None,
             scim_address=absolute(scim_service.url_prefix or ""),
         )
     )
