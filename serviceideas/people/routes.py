@@ -39,10 +39,13 @@ DEACTIVATED = RuleViolation(
 
 
 def for_break_glass_admins_only() -> RuleViolation:
-    """Password sign-in is off and this is not a break-glass admin: said the same way whether
-    the account exists or not (docs/product.md, "Password sign-in and break-glass admins")."""
+    """Password sign-in is off and this e-mail and password are not a break-glass admin's: said
+    the same way whoever asks, after the same password check, so neither the words, the status
+    nor the time taken tells which addresses are theirs (docs/product.md, "Password sign-in and
+    break-glass admins")."""
     return RuleViolation(
-        "Password sign-in is for named administrators only. "
+        "That e-mail address and password do not match the account of a named administrator: "
+        "password sign-in is for them only. "
         f"Sign in with {company_sign_in_name() or 'your company account'}.",
         "email",
     )
@@ -73,15 +76,14 @@ def login() -> Response | tuple[str, int] | str:
     if not form.validate_on_submit():
         return login_page(form), 422 if form.errors else 200
 
-    # Password sign-in off: only a break-glass admin gets as far as a password check, so the
-    # answer (and the time it takes) says nothing about the password of anyone else.
-    if not password_sign_in_is_on() and not may_sign_in_with_password(
-        services.find_user(form.email.data or "")
-    ):
+    # authenticate compares the password once whoever asks (a stand-in hash for an unknown
+    # address), so every refusal below takes the same time.
+    user = services.authenticate(form.email.data or "", form.password.data or "")
+    if not password_sign_in_is_on() and not may_sign_in_with_password(user):
+        # Off: one answer for a wrong password, an address not listed, not an admin's,
+        # deactivated or unknown.
         show_refusal(form, for_break_glass_admins_only(), None)
         return login_page(form), 403
-
-    user = services.authenticate(form.email.data or "", form.password.data or "")
     if user is None:
         show_refusal(form, WRONG_PASSWORD, None)
         return login_page(form), 422
