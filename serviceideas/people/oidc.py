@@ -189,9 +189,27 @@ def finish_sign_in(client: FlaskOAuth2App) -> ProviderAnswer:
         claims = token.get("userinfo")
         if not claims or not token.get("id_token"):
             raise ValueError("the token response has no ID token")
-        return ProviderAnswer({**_userinfo(client, token, claims), **claims}, token["id_token"])
+        return ProviderAnswer(
+            merged_claims(claims, _userinfo(client, token, claims)), token["id_token"]
+        )
 
     return _calling_provider(client, exchange)
+
+
+EMAIL_CLAIMS = ("email", "email_verified")
+
+
+def merged_claims(id_token: Mapping[str, Any], userinfo: Mapping[str, Any]) -> dict[str, Any]:
+    """The ID token's claims, with those only the userinfo endpoint sent added. `email` and
+    `email_verified` come together, from the ID token when it has an e-mail, else from the
+    userinfo: one source's `email_verified` never vouches for the other's address."""
+    merged = {**userinfo, **id_token}
+    source = id_token if id_token.get("email") else userinfo
+    for claim in EMAIL_CLAIMS:
+        merged.pop(claim, None)
+        if claim in source:
+            merged[claim] = source[claim]
+    return merged
 
 
 def _userinfo(

@@ -23,7 +23,12 @@ function state() {
 async function findAccount(_ctx, sub) {
   const account = state().accounts.find((each) => each.sub === sub);
   if (!account) return undefined;
-  return { accountId: sub, claims: async () => ({ ...account }) };
+  // An account's `userinfo` claims are sent by the userinfo endpoint only, not in the ID token.
+  const { userinfo, ...claims } = account;
+  return {
+    accountId: sub,
+    claims: async (use) => (use === 'userinfo' ? { ...claims, ...userinfo } : { ...claims }),
+  };
 }
 
 // Consent is implicit: a grant for what the client asks is made on the person's behalf, as a

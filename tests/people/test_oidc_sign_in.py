@@ -116,6 +116,32 @@ def test_oidc_trust_email_takes_an_email_sent_without_email_verified(app, client
     assert stored(person).oidc_subject == "jane-1"
 
 
+def test_email_verified_is_taken_only_beside_the_email_it_is_about(client, oidc, make_user):
+    """The userinfo endpoint's email_verified does not vouch for the ID token's email: it may
+    be about another address. Each is read with the email it came with."""
+    person = make_user(email="jane@example.com")
+    other = make_user(email="jane.other@example.com")
+    oidc.set_accounts(
+        [{"sub": "jane-1", "email": "jane@example.com", "userinfo": {"email_verified": True}}]
+    )
+    response, _ = sign_in(client, oidc, "jane-1")
+    assert_refused(client, response, 403, "has not confirmed that jane@example.com")
+
+    # No email in the ID token: the userinfo's email and its email_verified, together.
+    oidc.set_accounts(
+        [
+            {
+                "sub": "jane-1",
+                "email_verified": False,
+                "userinfo": {"email": "jane.other@example.com", "email_verified": True},
+            }
+        ]
+    )
+    response, _ = sign_in(client, oidc, "jane-1")
+    assert response.status_code == 303, text(response)
+    assert (stored(person).oidc_subject, stored(other).oidc_subject) == (None, "jane-1")
+
+
 def test_an_email_whose_account_belongs_to_another_subject_is_refused(client, oidc, make_user):
     """The address was given to someone new at the provider: the old holder's account stays
     closed to them."""
