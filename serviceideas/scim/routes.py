@@ -116,13 +116,17 @@ def _user(person: User, context: Context, status: int = 200) -> Response:
 
 def _refused(refusal: RuleViolation | None, person: User | None = None) -> Response:
     """A business rule's refusal as a SCIM error: someone else's e-mail is a 409 uniqueness
-    error; anything else the directory sent that the app cannot take, 400 invalidValue."""
+    error; a change to an admin the directory may not make, 400 mutability (RFC 7644, section
+    3.12: an attribute that cannot be changed), also in the app's log; anything else the
+    directory sent that the app cannot take, 400 invalidValue."""
     assert refusal is not None
-    response = (
-        scim_error(409, refusal.message, "uniqueness")
-        if isinstance(refusal, Taken)
-        else scim_error(400, refusal.message, "invalidValue")
-    )
+    if isinstance(refusal, Taken):
+        response = scim_error(409, refusal.message, "uniqueness")
+    elif isinstance(refusal, services.OutOfReach):
+        current_app.logger.warning("SCIM change refused: %s", refusal.message)
+        response = scim_error(400, refusal.message, "mutability")
+    else:
+        response = scim_error(400, refusal.message, "invalidValue")
     if person is not None:
         tokens.note_outcome(refusal.message, person)
     return response

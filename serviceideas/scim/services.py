@@ -16,6 +16,39 @@ from serviceideas.scim.resources import Wanted
 EXTERNAL_ID_MAX = 255
 
 
+class OutOfReach(RuleViolation):
+    """A change to an admin the directory may not make (docs/product.md, "Staff from the
+    directory"): an admin makes it in serviceideas."""
+
+
+def is_break_glass(person: User) -> bool:
+    """Named in SERVICEIDEAS_BREAK_GLASS_ADMINS: kept out of the provider's reach, so that
+    they can still sign in when it is down or wrong."""
+    return person.email in current_app.config["PASSWORD_SIGN_IN_ADMINS"]
+
+
+def _check_within_reach(person: User, *, email_changes: bool, changes: bool, active: bool) -> None:
+    """Refuse what a directory token must not do to admins: take over an admin account by
+    giving it someone else's e-mail (their first company sign-in would then link to it),
+    reactivate an admin an admin deactivated, or change a break-glass admin at all."""
+    who = person.email
+    if is_break_glass(person) and changes:
+        raise OutOfReach(
+            f"{who} is a break-glass admin (SERVICEIDEAS_BREAK_GLASS_ADMINS): the directory "
+            "cannot change or deactivate them; an admin does it in serviceideas."
+        )
+    if person.is_admin and email_changes:
+        raise OutOfReach(
+            f"{who} is an admin: the directory cannot change an admin's e-mail (userName); "
+            "an admin changes it in serviceideas."
+        )
+    if person.is_admin and active and not person.active:
+        raise OutOfReach(
+            f"{who} is an admin: the directory cannot reactivate an admin; an admin "
+            "reactivates them in serviceideas."
+        )
+
+
 def department_for(name: str | None, current: Department | None = None) -> Department:
     """The department the directory names, matched by name ignoring case; for a name the app
     does not know (or none, for a new person), DEFAULT_DEPARTMENT; without that setting,
@@ -73,11 +106,10 @@ def add_person(wanted: Wanted) -> User:
 def update_person(person: User, wanted: Wanted) -> list[str]:
     """Make the person what the directory wants (a PUT or a PATCH): e-mail, name, department,
     externalId, and active last, so a deactivation ends the sessions whatever else changed.
-    Roles stay as they are. What changed, in words, for the request's log line."""
-    changes = []
-    if people.check_email(wanted.email) != person.email:
-        people.change_email(person, wanted.email)
-        changes.append("e-mail")
+    Roles stay as they are. What changed, in words, for the request's log line.
+
+    Some changes to admins are refused (`OutOfReach`) before anything changes."""
+    email_changes = people.check_email(wanted.email) != person.email
     try:
         department = department_for(wanted.department, current=person.department)
     except RuleViolation:
@@ -85,23 +117,34 @@ def update_person(person: User, wanted: Wanted) -> list[str]:
             raise
         department = person.department  # someone leaving is let go, whatever their department
     name = wanted.name or person.name
+    external_id = _external_id(wanted.external_id)
+    changes = (
+        ["e-mail"] * email_changes
+        + ["name"] * (name != person.name)
+        + ["department"] * (department.id != person.department_id)
+        + ["externalId"] * (external_id != person.scim_external_id)
+    )
+    if wanted.active != person.active:
+        changes.append("reactivated" if wanted.active else "deactivated")
+    _check_within_reach(
+        person, email_changes=email_changes, changes=bool(changes), active=wanted.active
+    )
+    if email_changes:
+        people.change_email(person, wanted.email)
     if name != person.name or department.id != person.department_id:
-        changes += ["name"] if name != person.name else []
-        changes += ["department"] if department.id != person.department_id else []
         people.update_user(
             person, name=name, department=department, roles=person.granted_roles, acting=None
         )
-    external_id = _external_id(wanted.external_id)
     if external_id != person.scim_external_id:
         person.scim_external_id = external_id
         db.session.flush()
-        changes.append("externalId")
     if wanted.active != person.active:
         people.set_active(None, person, wanted.active)
-        changes.append("reactivated" if wanted.active else "deactivated")
     return changes
 
 
 def deactivate(person: User) -> None:
-    """DELETE: the person is deactivated, never erased; everything they wrote stays."""
+    """DELETE: the person is deactivated, never erased; everything they wrote stays. Not a
+    break-glass admin (`OutOfReach`)."""
+    _check_within_reach(person, email_changes=False, changes=True, active=False)
     people.set_active(None, person, False)
