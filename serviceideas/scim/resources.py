@@ -250,13 +250,14 @@ _NOT_A_MESSAGE = {"model_type", "model_attributes_type", "dict_type", "json_inva
 
 @dataclass(frozen=True)
 class Wanted:
-    """What the directory wants a person to be. `name` and `department` are None when it
-    says nothing of them (a PATCH that leaves them alone, a User with no department)."""
+    """What the directory wants a person to be. `name`, `department` and `active` are None
+    when it says nothing of them (a PATCH that leaves them alone, a PUT without `active`, a
+    User with no department): unchanged (a new person is active, RFC 7643's default)."""
 
     email: str
     name: str | None
     department: str | None
-    active: bool
+    active: bool | None
     external_id: str | None
 
 
@@ -270,7 +271,7 @@ def wanted(resource: ScimUser, before: ScimUser | None = None) -> Wanted:
         email=resource.user_name or "",
         name=_name(resource, before),
         department=department.strip() if department and department.strip() else None,
-        active=resource.active is not False,
+        active=resource.active,
         external_id=resource.external_id,
     )
 

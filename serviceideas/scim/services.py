@@ -98,7 +98,7 @@ def add_person(wanted: Wanted) -> User:
     person = people.create_user(email=wanted.email, name=wanted.name, department=department)
     person.scim_external_id = external_id
     db.session.flush()
-    if not wanted.active:
+    if wanted.active is False:
         people.set_active(None, person, False)
     return person
 
@@ -108,12 +108,14 @@ def update_person(person: User, wanted: Wanted) -> list[str]:
     externalId, and active last, so a deactivation ends the sessions whatever else changed.
     Roles stay as they are. What changed, in words, for the request's log line.
 
-    Some changes to admins are refused (`OutOfReach`) before anything changes."""
+    Some changes to admins are refused (`OutOfReach`) before anything changes. Without
+    `active` (None) the person stays as active as they are."""
+    active = person.active if wanted.active is None else wanted.active
     email_changes = people.check_email(wanted.email) != person.email
     try:
         department = department_for(wanted.department, current=person.department)
     except RuleViolation:
-        if wanted.active:
+        if active:
             raise
         department = person.department  # someone leaving is let go, whatever their department
     name = wanted.name or person.name
@@ -124,11 +126,9 @@ def update_person(person: User, wanted: Wanted) -> list[str]:
         + ["department"] * (department.id != person.department_id)
         + ["externalId"] * (external_id != person.scim_external_id)
     )
-    if wanted.active != person.active:
-        changes.append("reactivated" if wanted.active else "deactivated")
-    _check_within_reach(
-        person, email_changes=email_changes, changes=bool(changes), active=wanted.active
-    )
+    if active != person.active:
+        changes.append("reactivated" if active else "deactivated")
+    _check_within_reach(person, email_changes=email_changes, changes=bool(changes), active=active)
     if email_changes:
         people.change_email(person, wanted.email)
     if name != person.name or department.id != person.department_id:
@@ -138,8 +138,8 @@ def update_person(person: User, wanted: Wanted) -> list[str]:
     if external_id != person.scim_external_id:
         person.scim_external_id = external_id
         db.session.flush()
-    if wanted.active != person.active:
-        people.set_active(None, person, wanted.active)
+    if active != person.active:
+        people.set_active(None, person, active)
     return changes
 
 

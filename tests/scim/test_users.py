@@ -526,3 +526,26 @@ def test_no_odd_input_makes_a_500(directory, sales, payload, operations, query):
         assert response.mimetype == MEDIA_TYPE
         if response.status_code >= 400:
             scim_error(response, response.status_code, body(response).get("scimType"))
+
+
+# A missing `active`
+
+
+def test_a_put_or_patch_without_active_leaves_it_as_it_is(directory, sales):
+    user = created(directory, active=False)
+    replaced = new_user(given="Janet")
+    del replaced["active"]
+    response = directory.put(f"/Users/{user['id']}", replaced)
+    assert response.status_code == 200 and body(response)["active"] is False
+    removed = patch({"op": "remove", "path": "active"})
+    assert body(directory.patch(f"/Users/{user['id']}", removed))["active"] is False
+    jane = person("jane.doe@example.com")
+    assert (jane.name, jane.active) == ("Janet Doe", False)
+    assert log()[-2].outcome == "Updated jane.doe@example.com: name"
+
+
+def test_a_user_created_without_active_is_active(directory, sales):
+    user = new_user()
+    del user["active"]
+    assert body(directory.post("/Users", user))["active"] is True
+    assert person("jane.doe@example.com").active is True
