@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import time
+import unicodedata
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, TypeVar
@@ -382,7 +383,7 @@ class Identity:
 
     @classmethod
     def from_claims(cls, claims: Mapping[str, Any], config: Mapping[str, Any]) -> Identity:
-        email = _text(claims.get("email"))
+        email = _address(claims.get("email"))
         verified = claims.get("email_verified")
         said_no = verified is False or str(verified).lower() == "false"
         confirmed = verified is True or str(verified).lower() == "true"
@@ -410,12 +411,38 @@ class Identity:
 
 
 def _text(value: Any) -> str | None:
-    """A claim as one string: the first of a list; None when empty or not text."""
+    """A claim as one string: the first of a list, without control characters (NUL, which
+    PostgreSQL cannot store, and the others no page shows; a tab or a line break becomes a
+    space); None when empty or not text."""
     if isinstance(value, list) and value:
         value = value[0]
-    if isinstance(value, str | int) and str(value).strip():
-        return str(value).strip()
-    return None
+    if not isinstance(value, str | int):
+        return None
+    text = "".join(
+        (" " if character.isspace() else "") if _is_control(character) else character
+        for character in str(value)
+    ).strip()
+    return text or None
+
+
+def _address(value: Any) -> str | None:
+    """The `email` claim; None (no address shared) when it holds a control character, which
+    no e-mail address does: dropping it would make another address."""
+    if isinstance(value, list) and value:
+        value = value[0]
+    if isinstance(value, str) and has_control_characters(value):
+        current_app.logger.warning("OIDC email claim with control characters: ignored")
+        return None
+    return _text(value)
+
+
+def _is_control(character: str) -> bool:
+    return unicodedata.category(character) == "Cc"
+
+
+def has_control_characters(text: str) -> bool:
+    """Whether `text` holds NUL, a line break or another control character (Unicode Cc)."""
+    return any(_is_control(character) for character in text)
 
 
 def _groups(value: Any) -> frozenset[str]:
@@ -452,6 +479,10 @@ class Rules:
 
 
 def person_with_subject(subject: str) -> User | None:
+    # Nobody has such a subject (person_signing_in refuses to store one), and PostgreSQL
+    # cannot even compare text holding NUL: a back-channel logout token may name one.
+    if has_control_characters(subject):
+        return None
     return db.session.scalar(sa.select(User).where(User.oidc_subject == subject))
 
 
@@ -467,6 +498,11 @@ def person_signing_in(identity: Identity, rules: Rules) -> User:
       (an address given to someone new must not open the old holder's account);
     - deactivated people are refused, whatever the provider says.
     """
+    if has_control_characters(identity.subject):
+        raise RuleViolation(
+            f"{rules.provider_name} sent an identifier this app cannot store for you (its "
+            "subject has control characters). Ask an administrator."
+        )
     person = person_with_subject(identity.subject)
     if person is None:
         person = _person_by_email(identity, rules)

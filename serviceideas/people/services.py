@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import unicodedata
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from functools import cache
@@ -96,9 +97,10 @@ def check_email(email: str) -> str:
 
 
 def check_name(name: str) -> str:
-    """The name as pages will show it: one line, without direction overrides; a name with
-    nothing visible in it is no name (SECURITY.md, "Invisible text")."""
-    name = one_line(name)
+    """The name as pages will show it: one line, without direction overrides or control
+    characters (NUL, which PostgreSQL cannot store, among them); a name with nothing visible
+    in it is no name (SECURITY.md, "Invisible text")."""
+    name = one_line("".join(ch for ch in name if ch.isspace() or unicodedata.category(ch) != "Cc"))
     if not name:
         raise RuleViolation("Enter the person's name.", "name")
     if len(name) > NAME_MAX:

@@ -215,6 +215,46 @@ def test_a_newcomer_is_created_in_the_claimed_or_default_department(
     assert "Hello, Nia" in text(client.get("/"))
 
 
+def test_control_characters_in_the_claims_are_dropped_or_refused(
+    app, client, oidc, make_department
+):
+    """NUL and other control characters (which PostgreSQL cannot store, or no page shows) are
+    dropped from a name and a department; an e-mail or a subject with them is no address and
+    no identifier: refused, never a 500."""
+    make_department("Kitchen")
+    app.config.update(OIDC_CREATE_PEOPLE=True, DEFAULT_DEPARTMENT=None)
+    oidc.add_account(
+        sub="new-1",
+        email="newcomer@example.com",
+        name="Nia\x00 New\x07ton",
+        department="Kit\x00chen",
+    )
+    response, _ = sign_in(client, oidc, "new-1")
+    assert response.status_code == 303, text(response)
+    person = db.session.scalar(sa.select(User).where(User.oidc_subject == "new-1"))
+    assert (person.name, person.department.name) == ("Nia Newton", "Kitchen")
+
+    client.post("/logout")
+    oidc.reset()  # the provider forgets who signed in there too
+    oidc.add_account(sub="new-2", email="other\x00@example.com", name="Olly Other")
+    response, _ = sign_in(client, oidc, "new-2")
+    assert_refused(client, response, 403, "did not share your e-mail address")
+
+    oidc.reset()
+    oidc.add_account(sub="new\x003", email="third@example.com", department="Kitchen")
+    response, _ = sign_in(client, oidc, "new\x003")
+    assert_refused(client, response, 403, "an identifier this app cannot store")
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(User)) == 1
+
+
+def test_a_logout_token_for_a_subject_with_nul_ends_nothing(client, oidc, make_user):
+    """Nobody here has such a subject (never stored): a 200 that changes nothing, not a 500."""
+    response = client.post(
+        "/login/oidc/backchannel-logout", data={"logout_token": oidc.logout_token(sub="jane\x00")}
+    )
+    assert response.status_code == 200, text(response)
+
+
 def test_a_newcomer_without_a_known_or_default_department_is_refused(app, client, oidc):
     app.config.update(OIDC_CREATE_PEOPLE=True, DEFAULT_DEPARTMENT=None)
     oidc.add_account(sub="new-1", email="newcomer@example.com", department="Nowhere")
