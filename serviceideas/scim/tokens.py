@@ -74,6 +74,21 @@ def token_from_header(request: Request) -> ScimToken | None:
     return token
 
 
+def request_token(request: Request) -> ScimToken | None:
+    """`token_from_header`, looked up once per request: the rate limit asks first (a request
+    with a live token is never limited), then the blueprint's `require_token`.
+
+    Without a live token, the transaction the look-up began ends here: the rate limit then
+    counts the request on a connection of its own, which on SQLite would otherwise wait for
+    the write lock a writing request's transaction takes up front."""
+    if "scim_token_found" not in g:
+        g.scim_token_found = token_from_header(request)
+        if g.scim_token_found is None:
+            db.session.rollback()
+    found: ScimToken | None = g.scim_token_found
+    return found
+
+
 def note_outcome(outcome: str, person: User | None = None) -> None:
     """What this request did, for its line in the log: "Created jane@example.com"."""
     g.scim_outcome = outcome
@@ -101,8 +116,13 @@ def record_request(request: Request, status: int) -> None:
             )
         )
         if token is not None:
+            # Not synchronised with the session: the token it holds is expired by the
+            # rollback, and reloading it would read the token a second time.
             db.session.execute(
-                sa.update(ScimToken).where(ScimToken.id == token.id).values(last_used_at=utcnow())
+                sa.update(ScimToken)
+                .where(ScimToken.id == token_id)
+                .values(last_used_at=utcnow())
+                .execution_options(synchronize_session=False)
             )
         _forget_old_requests()
         db.session.commit()
