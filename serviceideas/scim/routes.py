@@ -8,7 +8,7 @@ import json
 from http import HTTPStatus
 from typing import Any
 
-from flask import Blueprint, Response, current_app, g, request, url_for
+from flask import Blueprint, Response, abort, current_app, g, request, url_for
 from flask.blueprints import BlueprintSetupState
 from scim2_models import (
     Context,
@@ -102,11 +102,48 @@ def _json(document: dict[str, Any], status: int = 200) -> Response:
     )
 
 
+# What a body may hold, checked before it is read as a User or a PATCH: a User is a few
+# kilobytes, and what a body holds decides how long applying it takes (a PATCH adding n
+# addresses and then replacing each through a filter took a minute for n = 200).
+BODY_MAX = 64 * 1024
+OPERATIONS_MAX = 50
+ARRAY_MAX = 10
+
+
 def _request_body() -> dict[str, Any]:
-    body = request.get_json(force=True, silent=True)
+    if (request.content_length or 0) > BODY_MAX:
+        abort(413, description=f"A SCIM request's body is at most {BODY_MAX // 1024} KB.")
+    request.max_content_length = BODY_MAX  # a body sent without its length, too
+    try:
+        body = request.get_json(force=True, silent=True)
+    except RecursionError:
+        body = None  # nested deeper than the JSON decoder goes
     if not isinstance(body, dict):
         raise InvalidSyntaxException(detail="The request's body is not a JSON object.")
+    _check_sizes(body)
     return body
+
+
+def _check_sizes(body: dict[str, Any]) -> None:
+    """Refuse a PATCH of more than OPERATIONS_MAX operations, and any other array of more
+    than ARRAY_MAX items (a person has one e-mail address, a schemas list a few)."""
+    operations = body.get("Operations")
+    if isinstance(operations, list) and len(operations) > OPERATIONS_MAX:
+        raise InvalidValueException(
+            detail=f"A PATCH holds at most {OPERATIONS_MAX} operations; send it in parts."
+        )
+    pending: list[Any] = [value for key, value in body.items() if key != "Operations"]
+    pending += operations if isinstance(operations, list) else [operations]
+    while pending:
+        value = pending.pop()
+        if isinstance(value, dict):
+            pending.extend(value.values())
+        elif isinstance(value, list):
+            if len(value) > ARRAY_MAX:
+                raise InvalidValueException(
+                    detail=f"An array in a SCIM request holds at most {ARRAY_MAX} items."
+                )
+            pending.extend(value)
 
 
 def _person(user_id: str) -> User:
