@@ -120,23 +120,29 @@ def _request_body() -> dict[str, Any]:
         body = None  # nested deeper than the JSON decoder goes
     if not isinstance(body, dict):
         raise InvalidSyntaxException(detail="The request's body is not a JSON object.")
-    _check_sizes(body)
+    _check_values(body)
     return body
 
 
-def _check_sizes(body: dict[str, Any]) -> None:
-    """Refuse a PATCH of more than OPERATIONS_MAX operations, and any other array of more
-    than ARRAY_MAX items (a person has one e-mail address, a schemas list a few)."""
+def _check_values(body: dict[str, Any]) -> None:
+    """Refuse a PATCH of more than OPERATIONS_MAX operations, any other array of more than
+    ARRAY_MAX items (a person has one e-mail address, a schemas list a few), and a NUL
+    character anywhere, in a name or a value: no text the app keeps holds one (PostgreSQL's
+    cannot)."""
     operations = body.get("Operations")
     if isinstance(operations, list) and len(operations) > OPERATIONS_MAX:
         raise InvalidValueException(
             detail=f"A PATCH holds at most {OPERATIONS_MAX} operations; send it in parts."
         )
-    pending: list[Any] = [value for key, value in body.items() if key != "Operations"]
+    pending: list[Any] = [*body.keys()]
+    pending += [value for key, value in body.items() if key != "Operations"]
     pending += operations if isinstance(operations, list) else [operations]
     while pending:
         value = pending.pop()
+        if isinstance(value, str) and "\x00" in value:
+            raise InvalidValueException(detail="A SCIM request holds no NUL characters.")
         if isinstance(value, dict):
+            pending.extend(value.keys())
             pending.extend(value.values())
         elif isinstance(value, list):
             if len(value) > ARRAY_MAX:

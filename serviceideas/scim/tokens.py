@@ -102,7 +102,7 @@ def record_request(request: Request, status: int) -> None:
     and a GET, which otherwise never writes, writes only this."""
     token: ScimToken | None = g.get("scim_token")
     token_id = token.id if token is not None else g.get("scim_revoked_token_id")
-    path = request.full_path.rstrip("?")
+    path = _without_nul(request.full_path.rstrip("?"))
     db.session.rollback()  # the request's own work is committed or refused by now
     with writing():
         db.session.add(
@@ -112,7 +112,7 @@ def record_request(request: Request, status: int) -> None:
                 path=path[:PATH_MAX],
                 status=status,
                 person_id=g.get("scim_person_id"),
-                outcome=str(g.get("scim_outcome", ""))[:OUTCOME_MAX],
+                outcome=_without_nul(str(g.get("scim_outcome", "")))[:OUTCOME_MAX],
             )
         )
         if token is not None:
@@ -126,6 +126,11 @@ def record_request(request: Request, status: int) -> None:
             )
         _forget_old_requests()
         db.session.commit()
+
+
+def _without_nul(text: str) -> str:
+    """NUL written as \\0: a path may hold one (`/Users/%00`), and PostgreSQL's text cannot."""
+    return text.replace("\x00", "\\0")
 
 
 def _forget_old_requests() -> None:

@@ -4,8 +4,10 @@ they are read as a User."""
 
 from __future__ import annotations
 
+import pytest
+
 from tests.conftest import count_queries
-from tests.scim.conftest import PATCH_OP, Directory, log, new_user, scim_error
+from tests.scim.conftest import ENTERPRISE, PATCH_OP, Directory, log, new_user, scim_error
 
 
 def test_strangers_cannot_rate_limit_the_directory(client, directory):
@@ -69,3 +71,32 @@ def test_a_deeply_nested_body_is_a_400(directory, sales):
     scim_error(directory.post("/Users", "[" * 30_000 + "]" * 30_000), 400, "invalidSyntax")
     nested = '{"userName": "a@example.com", "name": ' + '{"x": ' * 5000 + "1" + "}" * 5001
     assert 400 <= directory.post("/Users", nested).status_code < 500
+
+
+@pytest.mark.parametrize(
+    "fields",
+    [
+        {"externalId": "b1\x00"},
+        {ENTERPRISE: {"department": "Sales\x00"}},
+        {"name": {"formatted": "Jane\x00 Doe"}},
+        {"nickName\x00": "J"},
+    ],
+)
+def test_a_nul_character_anywhere_in_a_body_is_an_invalid_value(directory, sales, fields):
+    error = scim_error(directory.post("/Users", new_user() | fields), 400, "invalidValue")
+    assert "NUL" in error["detail"]
+    user = directory.post("/Users", new_user()).get_json()
+    operation = {"op": "replace", "path": "externalId", "value": "x\x00"}
+    scim_error(directory.patch(f"/Users/{user['id']}", patch([operation])), 400, "invalidValue")
+
+
+def test_a_nul_character_in_the_address_is_logged_escaped(client, directory):
+    scim_error(Directory(client, None).get("/Users/%00"), 401)
+    scim_error(directory.get("/Users/%00"), 404)
+    scim_error(directory.get("/Users?filter=%00"), 400)  # the app's own, for any address
+    assert [line.path for line in log()] == [
+        "/scim/v2/Users/\\0",
+        "/scim/v2/Users/\\0",
+        "/scim/v2/Users?filter=%00",
+    ]
+    assert all("\x00" not in line.outcome for line in log())
