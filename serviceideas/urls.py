@@ -20,6 +20,16 @@ class IdConverter(IntegerConverter):
         super().__init__(map, min=1, max=DATABASE_INT_MAX)
 
 
+def database_id(text: str) -> int | None:
+    """`text` as a row's id, as IdConverter takes it: ASCII digits naming a number from 1 to
+    DATABASE_INT_MAX. None for anything else ("²" and "٣" are digits to `str.isdigit`, and
+    an id past the column's range fails the query on PostgreSQL and SQLite alike)."""
+    if not text.isascii() or not text.isdigit() or len(text) > len(str(DATABASE_INT_MAX)):
+        return None
+    number = int(text)
+    return number if 1 <= number <= DATABASE_INT_MAX else None
+
+
 def safe_next(target: str | None) -> str | None:
     """`target` if it is a path on this site; None for anything that could lead elsewhere.
 

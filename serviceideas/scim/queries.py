@@ -7,13 +7,13 @@ import sqlalchemy as sa
 from serviceideas.extensions import db
 from serviceideas.people.models import User, normalise_email
 from serviceideas.scim.resources import Criteria
+from serviceideas.urls import database_id
 
 
 def person(person_id: str) -> User | None:
     """The person a SCIM id names (the app's own id, as digits), or None."""
-    if not person_id.isascii() or not person_id.isdigit() or len(person_id) > 18:
-        return None
-    return db.session.get(User, int(person_id))
+    row_id = database_id(person_id)
+    return db.session.get(User, row_id) if row_id is not None else None
 
 
 def _conditions(criteria: Criteria) -> list[sa.ColumnExpressionArgument[bool]]:

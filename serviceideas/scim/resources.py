@@ -43,7 +43,7 @@ from scim2_models import (
 from scim2_models.path import CompareOperator, Comparison, LogicalExpr, LogicalOperator
 
 from serviceideas.people.models import User as Person
-from serviceideas.urls import absolute
+from serviceideas.urls import absolute, database_id
 
 # A person, as the directory sees them: the core User with the enterprise extension, whose
 # `department` names their department.
@@ -153,7 +153,7 @@ class Criteria:
     external_id: str | None = None  # `externalId eq`, compared exactly
     person_id: int | None = None  # `id eq`
     active: bool | None = None  # `active eq`
-    impossible: bool = False  # `id eq "abc"`: no id is like that, so nobody
+    impossible: bool = False  # `id eq "abc"` (or out of range): no id is like that, so nobody
 
 
 def read_filter(text: str | None) -> Criteria:
@@ -184,13 +184,13 @@ def read_filter(text: str | None) -> Criteria:
             found[name] = value
         else:
             raise _unsupported_filter()
-    person_id = found.get("id")
+    person_id = database_id(found["id"]) if "id" in found else None
     return Criteria(
         email=found.get("user_name"),
         external_id=found.get("external_id"),
-        person_id=int(person_id) if person_id is not None and person_id.isdigit() else None,
+        person_id=person_id,
         active=found.get("active"),
-        impossible=person_id is not None and not person_id.isdigit(),
+        impossible="id" in found and person_id is None,
     )
 
 

@@ -549,3 +549,11 @@ def test_a_user_created_without_active_is_active(directory, sales):
     del user["active"]
     assert body(directory.post("/Users", user))["active"] is True
     assert person("jane.doe@example.com").active is True
+
+
+def test_an_id_out_of_the_databases_range_is_nobody(directory, sales):
+    for user_id in ("3000000000", "99999999999999999999999", "²", "0", "-1"):
+        error = scim_error(directory.get(f"/Users/{user_id}"), 404)
+        assert "no User" in error["detail"]
+        found = directory.get("/Users", query_string={"filter": f'id eq "{user_id}"'})
+        assert found.status_code == 200 and body(found)["totalResults"] == 0
