@@ -99,11 +99,18 @@ def note_outcome(outcome: str, person: User | None = None) -> None:
 def record_request(request: Request, status: int) -> None:
     """Log the request (which token, what, the result) and stamp the token's last use, in a
     transaction of its own after the request's own has ended: a refused write is logged too,
-    and a GET, which otherwise never writes, writes only this."""
+    and a GET, which otherwise never writes, writes only this.
+
+    The one function here that commits: the log line is not the request's work but a record
+    of it, kept whatever became of that work (rolled back, refused, or a GET's reads). A GET
+    reads without a transaction on PostgreSQL (docs/architecture.md, "Requests and
+    transactions"), so that mark is dropped once the request's connection is given back:
+    these writes run in a transaction, together or not at all."""
     token: ScimToken | None = g.get("scim_token")
     token_id = token.id if token is not None else g.get("scim_revoked_token_id")
     path = _without_nul(request.full_path.rstrip("?"))
     db.session.rollback()  # the request's own work is committed or refused by now
+    g.pop("reads_without_transaction", None)  # before the next connection is taken
     with writing():
         db.session.add(
             ScimRequest(

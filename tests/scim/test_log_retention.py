@@ -4,9 +4,12 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import pytest
+import sqlalchemy as sa
+
 from serviceideas.database import utcnow
 from serviceideas.extensions import db
-from serviceideas.scim.models import ScimRequest
+from serviceideas.scim.models import ScimRequest, ScimToken
 from tests.scim.conftest import log
 
 
@@ -31,3 +34,16 @@ def test_lines_older_than_the_kept_days_go_as_new_ones_are_written(app, director
     assert "too old" not in outcomes
     assert "kept" in outcomes
     assert len(outcomes) == 2  # the kept line and the request's own
+
+
+@pytest.mark.postgres_only  # on SQLite every statement runs in a transaction anyway
+def test_a_gets_log_line_is_written_in_one_transaction(app, directory):
+    """A GET reads without a transaction on PostgreSQL; its log line must not: the line and
+    the token's last use are written together, or not at all when the log's housekeeping
+    (which runs last) fails."""
+    app.config["SCIM_LOG_DAYS"] = None  # the housekeeping fails
+    with pytest.raises(TypeError):
+        directory.get("/ServiceProviderConfig")
+    db.session.rollback()
+    assert log() == []
+    assert db.session.scalars(sa.select(ScimToken.last_used_at)).all() == [None]
