@@ -112,6 +112,8 @@ def update_person(person: User, wanted: Wanted) -> list[str]:
     `active` (None) the person stays as active as they are."""
     active = person.active if wanted.active is None else wanted.active
     email_changes = people.check_email(wanted.email) != person.email
+    if email_changes and person.is_admin and not active and not is_break_glass(person):
+        email_changes = False  # an admin leaving is let go, their e-mail kept as it is
     try:
         department = department_for(wanted.department, current=person.department)
     except RuleViolation:

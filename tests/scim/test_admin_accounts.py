@@ -54,6 +54,7 @@ def test_the_directory_may_deactivate_an_admin_but_never_reactivate_one(director
     assert fresh(boss).active is False
     back = patch({"op": "replace", "path": "active", "value": True})
     refused_as_immutable(directory.patch(f"/Users/{boss.id}", back), boss)
+    assert fresh(boss).active is False
     whole = new_user("boss@example.com", given="Bo", family="Boss", active=True)
     refused_as_immutable(directory.put(f"/Users/{boss.id}", whole), boss)
     assert fresh(boss).active is False
@@ -100,3 +101,15 @@ def test_roles_and_passwords_stay_out_of_the_directorys_reach(directory, sales, 
     assert (jane_now.granted_roles, jane_now.password_hash) == (frozenset(), None)
     assert fresh(boss).granted_roles == {Role.ADMIN}
     assert check_password_hash(fresh(boss).password_hash, PASSWORD)
+
+
+def test_an_admin_leaving_is_deactivated_even_with_a_new_email(directory, boss, client_as):
+    signed_in = client_as(boss)
+    leaving = patch(
+        {"op": "replace", "path": "userName", "value": "someone@example.com"},
+        {"op": "replace", "path": "active", "value": False},
+    )
+    assert directory.patch(f"/Users/{boss.id}", leaving).status_code == 200
+    assert (fresh(boss).active, fresh(boss).email) == (False, "boss@example.com")
+    assert log()[-1].outcome == "Deactivated boss@example.com"
+    assert signed_in.get("/").status_code in {302, 303}
