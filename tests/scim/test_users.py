@@ -452,7 +452,9 @@ def test_no_wrong_or_revoked_token_is_a_401_and_changes_nothing(
         scim_error(stranger.post("/Users", new_user("joe@example.com")), 401)
     assert person("jane.doe@example.com").active is True
     assert person("joe@example.com") is None
-    refused = db.session.scalars(sa.select(ScimRequest).where(ScimRequest.status == 401)).all()
+    refused = db.session.scalars(
+        sa.select(ScimRequest).where(ScimRequest.status == 401).order_by(ScimRequest.id)
+    ).all()
     assert len(refused) == 8
     assert all(line.person_id is None for line in refused)
     assert [line.token_id for line in refused][-2:] == [token[0].id] * 2  # the revoked one
