@@ -142,6 +142,30 @@ def password_link(email: str) -> None:
     click.echo(link)
 
 
+@click.command("unlink-identity-provider")
+@with_appcontext
+@writer
+@click.argument("email", required=False)
+@click.option("--all", "everyone", is_flag=True, help="Everyone (a change of provider).")
+def unlink_identity_provider(email: str | None, everyone: bool) -> None:
+    """Forget the identity provider's subject of one person (EMAIL) or of everyone (--all):
+    each is found by verified e-mail at their next company sign-in, and linked anew. Needed
+    when OIDC_ISSUER changes to another provider, whose subjects differ."""
+    if bool(email) == everyone:
+        raise click.UsageError("Name one person's e-mail, or --all, not both.")
+    person = None
+    if email:
+        person = services.find_user(email)
+        if person is None:
+            raise click.UsageError(f"Nobody has the email {email!r}.")
+    unlinked = services.unlink_identity_provider(person)
+    db.session.commit()
+    click.echo(
+        f"Unlinked {plural(unlinked, 'person', 'people')} from the identity provider: found "
+        "again by verified e-mail at the next company sign-in."
+    )
+
+
 @click.command("import-staff")
 @with_appcontext
 @writer
@@ -297,6 +321,7 @@ def register(app: Flask) -> None:
         seed_demo,
         create_user,
         password_link,
+        unlink_identity_provider,
         import_staff,
         find_duplicates,
         enrol_training,

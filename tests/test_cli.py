@@ -1,10 +1,12 @@
-"""The command-line interface: seed-demo, create-user, import-staff and enrol-training.
+"""The command-line interface: seed-demo, create-user, import-staff, enrol-training and
+unlink-identity-provider.
 
 send-reminders and send-digests are tested with notifications (tests/notifications), export
 and restore in tests/test_backup.py."""
 
 from __future__ import annotations
 
+import pytest
 import sqlalchemy as sa
 
 from serviceideas.database import utcnow
@@ -221,3 +223,34 @@ def enrol_training_is_idempotent(app):
     second = run(app, "enrol-training")
     assert first.exit_code == second.exit_code == 0
     assert second.output.strip() == "0 new enrolments."
+
+
+def test_unlink_identity_provider_forgets_one_persons_subject_or_everyones(app, make_user):
+    ann, bob, cat = make_user(email="ann@example.com"), make_user(), make_user()
+    ann.oidc_subject, bob.oidc_subject = "ann-at-old-provider", "bob-at-old-provider"
+    db.session.commit()
+
+    one = run(app, "unlink-identity-provider", "ANN@example.com")
+    assert one.exit_code == 0, one.output
+    assert "Unlinked 1 person" in one.output
+    db.session.expire_all()
+    assert (ann.oidc_subject, bob.oidc_subject) == (None, "bob-at-old-provider")
+
+    everyone = run(app, "unlink-identity-provider", "--all")
+    assert "Unlinked 1 person" in everyone.output  # bob: ann and cat had none
+    db.session.expire_all()
+    assert (ann.oidc_subject, bob.oidc_subject, cat.oidc_subject) == (None, None, None)
+
+
+@pytest.mark.parametrize(
+    ("args", "says"),
+    [((), "not both"), (("x@example.com", "--all"), "not both"), (("x@example.com",), "Nobody")],
+)
+def test_unlink_identity_provider_needs_one_person_or_all(app, make_user, args, says):
+    person = make_user(email="x@example.com" if "Nobody" not in says else None)
+    person.oidc_subject = "kept"
+    db.session.commit()
+    result = run(app, "unlink-identity-provider", *args)
+    assert result.exit_code == 2 and says in result.output
+    db.session.expire_all()
+    assert person.oidc_subject == "kept"

@@ -282,6 +282,21 @@ def set_active(acting: User | None, user: User, active: bool) -> None:
             joined_department.send((user,))
 
 
+def unlink_identity_provider(person: User | None = None) -> int:
+    """Forget the identity provider's subject of one person, or of everyone (None): their next
+    company sign-in finds them by verified e-mail again and stores the new provider's subject
+    (docs/product.md, "Who may sign in, and how"). For a change of provider, whose subjects
+    differ, or for one person whose account at the provider was made anew. How many were
+    linked."""
+    unlink = sa.update(User).where(User.oidc_subject.is_not(None)).values(oidc_subject=None)
+    if person is not None:
+        unlink = unlink.where(User.id == person.id)
+    result = db.session.execute(unlink)  # one statement, however many people
+    assert isinstance(result, sa.CursorResult)  # an UPDATE's result: it has a row count
+    unlinked: int = result.rowcount
+    return unlinked
+
+
 # Passwords and sign-in
 
 
