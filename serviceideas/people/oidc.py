@@ -460,7 +460,6 @@ class Rules:
 
     provider_name: str
     create_people: bool
-    default_department: str | None
     role_groups: Mapping[str, str]
 
     @classmethod
@@ -468,7 +467,6 @@ class Rules:
         return cls(
             provider_name=str(config["OIDC_PROVIDER_NAME"]),
             create_people=bool(config.get("OIDC_CREATE_PEOPLE")),
-            default_department=config.get("DEFAULT_DEPARTMENT") or None,
             role_groups=dict(config.get("OIDC_ROLE_GROUPS") or {}),
         )
 
@@ -575,9 +573,7 @@ def _new_person(identity: Identity, rules: Rules) -> User:
         raise RuleViolation(
             f"There is no account here for {identity.email} yet. Ask an administrator to add you."
         )
-    department = services.find_department(identity.department) if identity.department else None
-    if department is None and rules.default_department:
-        department = services.find_department(rules.default_department)
+    department = services.department_or_default(identity.department)
     if department is None:
         named = f" ({identity.department})" if identity.department else ""
         raise RuleViolation(

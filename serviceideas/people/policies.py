@@ -49,6 +49,11 @@ def password_sign_in_is_on() -> bool:
     return bool(current_app.config["PASSWORD_SIGN_IN"])
 
 
+def is_break_glass_address(email: str) -> bool:
+    """Named in SERVICEIDEAS_BREAK_GLASS_ADMINS (any case)."""
+    return normalise_email(email) in current_app.config["PASSWORD_SIGN_IN_ADMINS"]
+
+
 def may_have_password(email: str, roles: Collection[Role], *, active: bool) -> bool:
     """With password sign-in on, anyone active. Off, only the break-glass admins: named in
     SERVICEIDEAS_BREAK_GLASS_ADMINS, admins and active (docs/product.md, "Password sign-in and
@@ -57,8 +62,7 @@ def may_have_password(email: str, roles: Collection[Role], *, active: bool) -> b
         return False
     if password_sign_in_is_on():
         return True
-    named = normalise_email(email) in current_app.config["PASSWORD_SIGN_IN_ADMINS"]
-    return named and Role.ADMIN in roles
+    return is_break_glass_address(email) and Role.ADMIN in roles
 
 
 # Said wherever a password or a password-set link is refused for someone else.

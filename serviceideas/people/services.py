@@ -55,6 +55,17 @@ def find_department(name: str) -> Department | None:
     )
 
 
+def department_or_default(name: str | None) -> Department | None:
+    """The department `name` names (ignoring case), else the default department
+    (SERVICEIDEAS_DEFAULT_DEPARTMENT) for people the identity provider or the directory brings;
+    None when neither exists."""
+    department = find_department(name) if name else None
+    default = current_app.config.get("DEFAULT_DEPARTMENT")
+    if department is None and default:
+        department = find_department(default)
+    return department
+
+
 def _check_department_name(name: str, department: Department | None = None) -> str:
     return unique_name(
         name,

@@ -11,6 +11,7 @@ from serviceideas.errors import RuleViolation
 from serviceideas.extensions import db
 from serviceideas.people import services as people
 from serviceideas.people.models import Department, User
+from serviceideas.people.policies import is_break_glass_address
 from serviceideas.scim.resources import Wanted
 
 EXTERNAL_ID_MAX = 255
@@ -24,7 +25,7 @@ class OutOfReach(RuleViolation):
 def is_break_glass(person: User) -> bool:
     """Named in SERVICEIDEAS_BREAK_GLASS_ADMINS: kept out of the provider's reach, so that
     they can still sign in when it is down or wrong."""
-    return person.email in current_app.config["PASSWORD_SIGN_IN_ADMINS"]
+    return is_break_glass_address(person.email)
 
 
 def _check_within_reach(person: User, *, email_changes: bool, changes: bool, active: bool) -> None:
@@ -55,14 +56,10 @@ def department_for(name: str | None, current: Department | None = None) -> Depar
     refused: an admin adds the department, or sets the default."""
     if name is None and current is not None:
         return current
-    if name is not None:
-        department = people.find_department(name)
-        if department is not None:
-            return department
-    default = current_app.config.get("DEFAULT_DEPARTMENT")
-    department = people.find_department(default) if default else None
+    department = people.department_or_default(name)
     if department is not None:
         return department
+    default = current_app.config.get("DEFAULT_DEPARTMENT")
     unknown = f"There is no department named {name!r}" if name else "No department was given"
     if default:
         raise RuleViolation(
