@@ -301,9 +301,17 @@ def test_send_reminders_skips_while_another_server_runs_it(
 def test_a_daily_job_waits_for_another_servers_run_then_does_what_is_left(
     on_postgresql, servers, job
 ):
+    waiting = sa.text(
+        "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted"
+        " AND ((classid::bigint << 32) | objid::bigint) = :key"
+    )
     with one_at_a_time(job, wait=True):
         servers[0].start(job)
-        time.sleep(0.5)  # the server waits meanwhile
+        deadline = time.monotonic() + 30  # the server starts its command, then waits
+        while not db.session.scalar(waiting, {"key": lock_key(job)}):
+            assert time.monotonic() < deadline, "the server never waited for the lock"
+            time.sleep(0.02)
+        time.sleep(0.5)  # and keeps waiting meanwhile
     code, output = servers[0].result()
     assert code == 0
     waited, summary = output.splitlines()
