@@ -104,7 +104,7 @@ def register_extensions(app: Flask) -> None:
 
 
 def register_blueprints(app: Flask) -> None:
-    from serviceideas import home
+    from serviceideas import api, home
     from serviceideas.ideas import routes as ideas
     from serviceideas.ideas import stage_routes
     from serviceideas.insights import routes as insights
@@ -125,6 +125,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(notifications.bp)
     app.register_blueprint(scim.bp)
     app.register_blueprint(scim_admin.bp)
+    api.init_app(app)  # /api/v1: its resources, and its OpenAPI document
 
 
 def register_signals() -> None:
@@ -132,9 +133,11 @@ def register_signals() -> None:
     from serviceideas.insights import receivers as insights
     from serviceideas.notifications import receivers as notifications
     from serviceideas.training import receivers as training
+    from serviceideas.webhooks import receivers as webhooks
 
     training.connect()
     notifications.connect()
+    webhooks.connect()
     insights.connect()  # last: the figures' counter is locked just before the commit
 
 

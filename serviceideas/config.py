@@ -160,6 +160,21 @@ class Config:
     PASSWORD_SIGN_IN = True
     PASSWORD_SIGN_IN_ADMINS: list[str] = []
 
+    # The API (/api/v1): requests per token (or, without a live one, per address). A
+    # personal access token lives at most this many days.
+    API_RATE_LIMIT = "300 per minute"
+    API_TOKEN_MAX_DAYS = 366
+
+    # Webhooks. Addresses must be https:// unless WEBHOOKS_ALLOW_HTTP (for testing); they may
+    # not lead to loopback, private or link-local addresses unless WEBHOOKS_ALLOW_PRIVATE (a
+    # receiver on the company's own network), so that nobody can make the server call its own
+    # neighbours (SECURITY.md, "Webhooks"). An endpoint is switched off, and its admin told,
+    # after this many deliveries failed in a row.
+    WEBHOOKS_ALLOW_HTTP = False
+    WEBHOOKS_ALLOW_PRIVATE = False
+    WEBHOOKS_SWITCH_OFF_AFTER = 15
+    WEBHOOKS_TIMEOUT_SECONDS = 10
+
     # Off only in the test that checks escaping in a browser without this second fence.
     CONTENT_SECURITY_POLICY = True
 
@@ -244,6 +259,12 @@ ENVIRONMENT_SETTINGS: dict[str, tuple[str, Callable[[str], Any]]] = {
     "SERVICEIDEAS_SCIM_LOG_DAYS": ("SCIM_LOG_DAYS", int),
     "SERVICEIDEAS_PASSWORD_SIGN_IN": ("PASSWORD_SIGN_IN", is_on),
     "SERVICEIDEAS_BREAK_GLASS_ADMINS": ("PASSWORD_SIGN_IN_ADMINS", emails),
+    "SERVICEIDEAS_API_RATE_LIMIT": ("API_RATE_LIMIT", str),
+    "SERVICEIDEAS_API_TOKEN_MAX_DAYS": ("API_TOKEN_MAX_DAYS", int),
+    "SERVICEIDEAS_WEBHOOKS_ALLOW_HTTP": ("WEBHOOKS_ALLOW_HTTP", is_on),
+    "SERVICEIDEAS_WEBHOOKS_ALLOW_PRIVATE": ("WEBHOOKS_ALLOW_PRIVATE", is_on),
+    "SERVICEIDEAS_WEBHOOKS_SWITCH_OFF_AFTER": ("WEBHOOKS_SWITCH_OFF_AFTER", int),
+    "SERVICEIDEAS_WEBHOOKS_TIMEOUT_SECONDS": ("WEBHOOKS_TIMEOUT_SECONDS", int),
     "SMTP_HOST": ("SMTP_HOST", str),
     "SMTP_PORT": ("SMTP_PORT", int),
     "SMTP_SECURITY": ("SMTP_SECURITY", str),

@@ -1,0 +1,114 @@
+"""Who is calling the API: the personal access token in `Authorization: Bearer …`, and what it
+may do (docs/product.md, "The API"). The session cookie is never read here: a browser's cookie
+cannot make a request in someone's name, so the API needs no CSRF token (SECURITY.md, "The
+API").
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import hmac
+from collections.abc import Callable
+from http import HTTPStatus
+from typing import Any, TypeVar, cast
+
+import sqlalchemy as sa
+from flask import Request, g, request
+from flask_smorest import Blueprint
+
+from serviceideas.api.models import ApiToken, Scope
+from serviceideas.api.problems import problem
+from serviceideas.database import utcnow
+from serviceideas.extensions import db
+from serviceideas.people.models import User
+
+TOKEN_PREFIX = "si_"  # noqa: S105 - what every token starts with, not a token
+SECRET_MAX = 100
+# The OpenAPI security scheme's name (api/__init__.py declares it).
+SECURITY_SCHEME = "token"
+
+View = TypeVar("View", bound=Callable[..., Any])
+
+
+def token_hash(secret: str) -> str:
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+def bearer_secret(incoming: Request) -> str | None:
+    """The token the request carries, if it looks like one of ours."""
+    scheme, _, secret = incoming.headers.get("Authorization", "").partition(" ")
+    secret = secret.strip()
+    if scheme.lower() != "bearer" or not secret.startswith(TOKEN_PREFIX):
+        return None
+    if len(secret) > SECRET_MAX:
+        return None
+    return secret
+
+
+def live_token(secret: str) -> ApiToken | None:
+    """The token, if it works now: not revoked, not expired, and its person active."""
+    hashed = token_hash(secret)
+    token = db.session.scalar(sa.select(ApiToken).where(ApiToken.token_hash == hashed))
+    # Looked up by hash, then compared in constant time, so timing tells nothing of the hash.
+    if token is None or not hmac.compare_digest(token.token_hash, hashed):
+        return None
+    if token.is_revoked or token.expires_at <= utcnow() or not token.user.is_active:
+        return None
+    return token
+
+
+def allowed_scopes(token: ApiToken) -> frozenset[Scope]:
+    """The token's scopes that its person's roles allow today: a manager who is no longer one
+    keeps their token, but it no longer reviews."""
+    return frozenset(scope for scope in token.scope_set if token.user.has_role(scope.needs_role))
+
+
+def unauthorized(detail: str) -> Any:
+    return problem(
+        HTTPStatus.UNAUTHORIZED,
+        detail,
+        headers={"WWW-Authenticate": 'Bearer realm="serviceideas API"'},
+    )
+
+
+def authenticate() -> Any:
+    """Every API request's first step (each resource blueprint's before_request): 401 unless
+    it carries a live token; else the token and its person are `g.api_token`, `g.api_user`."""
+    secret = bearer_secret(request)
+    token = live_token(secret) if secret else None
+    if token is None:
+        return unauthorized(
+            "Send a live personal access token: Authorization: Bearer si_… "
+            "(make one on your settings page)."
+        )
+    g.api_token = token
+    g.api_user = token.user
+    return None
+
+
+def acting_user() -> User:
+    """The person the request's token acts for."""
+    user: User = g.api_user
+    return user
+
+
+def requires(scope: Scope) -> Callable[[View], View]:
+    """A view that needs `scope`: 403 when the token lacks it (or its person's roles no longer
+    allow it). The OpenAPI document lists the scope under the operation's security."""
+
+    def decorate(view: View) -> View:
+        @functools.wraps(view)
+        def checked(*args: Any, **kwargs: Any) -> Any:
+            if scope not in allowed_scopes(g.api_token):
+                return problem(
+                    HTTPStatus.FORBIDDEN,
+                    f"This token lacks the '{scope}' scope"
+                    + ("" if scope is Scope.READ else ", or its person the role it needs")
+                    + ".",
+                )
+            return view(*args, **kwargs)
+
+        return Blueprint.doc(security=[{SECURITY_SCHEME: [scope.value]}])(cast(View, checked))
+
+    return decorate

@@ -1,0 +1,96 @@
+"""Errors under /api/v1 as RFC 9457 problem details (`application/problem+json`): one shape for
+every refusal, whether a rule, a bad parameter, a missing token or an unknown address
+(docs/architecture.md, "The API")."""
+
+from __future__ import annotations
+
+from http import HTTPStatus
+from typing import Any
+
+import marshmallow as ma
+from flask import Response, current_app, request
+from flask.typing import ResponseReturnValue
+from werkzeug.exceptions import HTTPException
+
+from serviceideas.errors import RuleViolation
+from serviceideas.extensions import db
+
+CONTENT_TYPE = "application/problem+json"
+# Where webargs found a bad value: it keys its messages by these.
+LOCATIONS = {"json", "query", "form", "headers", "view_args", "files", "cookies"}
+
+
+class ProblemSchema(ma.Schema):
+    """What every error answers, for the OpenAPI document (never used to dump)."""
+
+    type = ma.fields.String(metadata={"description": "Always about:blank: the status says it"})
+    title = ma.fields.String(metadata={"description": "The status's name"})
+    status = ma.fields.Integer(metadata={"description": "The HTTP status"})
+    detail = ma.fields.String(metadata={"description": "What was wrong, for a person to read"})
+    errors = ma.fields.Dict(
+        keys=ma.fields.String(),
+        metadata={"description": "For a refused request: each field's (or parameter's) messages"},
+    )
+
+
+def problem(
+    status: int,
+    detail: str | None = None,
+    *,
+    errors: dict[str, Any] | None = None,
+    headers: dict[str, str] | None = None,
+) -> Response:
+    body: dict[str, Any] = {"type": "about:blank", "title": HTTPStatus(status).phrase}
+    body["status"] = status
+    if detail:
+        body["detail"] = detail
+    if errors:
+        body["errors"] = errors
+    response = current_app.response_class(
+        current_app.json.dumps(body), status=status, mimetype=CONTENT_TYPE
+    )
+    response.headers.update(headers or {})
+    return response
+
+
+def refusal(error: RuleViolation, status: int = HTTPStatus.UNPROCESSABLE_ENTITY) -> Response:
+    """A business rule's refusal (a service's RuleViolation): 422, with its message under the
+    field it names."""
+    errors = {error.field: [error.message]} if error.field else None
+    return problem(status, error.message, errors=errors)
+
+
+def http_exception(error: HTTPException) -> ResponseReturnValue:
+    """An HTTPException raised in an API view: `abort(404)`, or webargs' 422 with its messages
+    (flask-smorest's `abort(…, errors=…)` puts them in `error.data`)."""
+    status = error.code or 500
+    if status >= 500:
+        db.session.rollback()
+    data = getattr(error, "data", None) or {}
+    errors = data.get("errors") or data.get("messages")
+    if isinstance(errors, dict) and set(errors) <= {
+        "json",
+        "query",
+        "form",
+        "headers",
+        "view_args",
+    }:
+        # webargs keys messages by where they came from; one location is the usual case
+        errors = {key: value for where in errors.values() for key, value in where.items()}
+    detail = data.get("message") or (error.description if status < 500 else None)
+    if errors and "message" not in data:
+        detail = "The request has invalid values: see errors."
+    response = problem(status, detail, errors=errors, headers=data.get("headers"))
+    if error.code == HTTPStatus.METHOD_NOT_ALLOWED:
+        valid = getattr(error, "valid_methods", None)
+        if valid:
+            response.allow.update(valid)
+    return response
+
+
+def answer(status: int, detail: str | None) -> Response:
+    """Errors under /api/v1 that no API view raised (an unknown address, a body too large, a
+    bug): problem details too, never an HTML page."""
+    if status == HTTPStatus.METHOD_NOT_ALLOWED and request.url_rule is None:
+        detail = None
+    return problem(status, detail if status < 500 else None)

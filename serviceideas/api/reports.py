@@ -1,0 +1,7 @@
+"""The API's reports (filled in by this issue's work; see api/__init__.py)."""
+
+from __future__ import annotations
+
+from serviceideas.api import resource_blueprint
+
+blp = resource_blueprint("api_reports", __name__, "reports")
