@@ -1,0 +1,21 @@
+"""What every API request meets before any resource: the token, the problem details, and the
+OpenAPI document."""
+
+from __future__ import annotations
+
+from serviceideas.people.models import Role
+
+
+def test_the_openapi_document_is_3_1_and_public(client):
+    response = client.get("/api/v1/openapi.json")
+    assert response.status_code == 200
+    document = response.get_json()
+    assert document["openapi"] == "3.1.0"
+    assert document["components"]["securitySchemes"]["token"]["scheme"] == "bearer"
+
+
+def test_an_unknown_address_under_the_api_is_a_problem_not_a_page(api_as, make_user):
+    response = api_as(make_user(Role.EMPLOYEE)).get("/no-such-thing")
+    assert response.status_code == 404
+    assert response.content_type == "application/problem+json"
+    assert response.get_json()["status"] == 404
