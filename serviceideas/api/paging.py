@@ -38,11 +38,13 @@ class PageArgsSchema(ma.Schema):
 
     after = ma.fields.String(
         load_default=None,
+        allow_none=False,
         validate=ma.validate.Length(min=1, max=AFTER_MAX_LENGTH),
         metadata={"description": "Where the page starts: copy it from links.next."},
     )
     limit = ma.fields.Integer(
         load_default=None,
+        allow_none=False,
         validate=ma.validate.Range(min=1, max=LIMIT_MAX),
         metadata={"description": f"How many items a page holds (1 to {LIMIT_MAX}; default 25)."},
     )
