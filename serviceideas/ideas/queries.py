@@ -572,6 +572,13 @@ def progress_notes(idea_id: int) -> list[ProgressNote]:
     )
 
 
+def status_history(idea_id: int) -> list[StatusChange]:
+    """The idea's steps, oldest first, each with who took it: the idea page's own statement
+    (one query)."""
+    history = _story_statements()[0]
+    return list(db.session.scalars(history, {"idea_id": idea_id}))
+
+
 def is_following(idea_id: int, user_id: int) -> bool:
     """Whether the person follows the idea now (an unfollow keeps its row)."""
     return bool(db.session.scalar(sa.select(_follows(idea_id, user_id))))
