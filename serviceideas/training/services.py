@@ -40,7 +40,7 @@ from serviceideas.training.models import (
     assignment_people,
 )
 from serviceideas.training.policies import can_read_reflections, can_train
-from serviceideas.training.signals import enrolled, feedback_given
+from serviceideas.training.signals import completed, enrolled, feedback_given
 
 # Someone enrolled after a fixed due date has passed gets this long instead.
 LATE_JOINER_DAYS = 14
@@ -553,6 +553,7 @@ def complete(
     db.session.execute(sa.delete(AnswerDraft).where(AnswerDraft.enrolment_id == enrolment.id))
     db.session.flush()
     db.session.refresh(enrolment)
+    completed.send(enrolment, learner=learner)
     return Completion.DONE
 
 

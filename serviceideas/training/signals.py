@@ -13,3 +13,7 @@ enrolled = _signals.signal("enrolled")
 
 #: Sent with `sender=reflection` (flushed) when a trainer gives or revises feedback.
 feedback_given = _signals.signal("feedback-given")
+
+#: Sent with `sender=enrolment` (completed, refreshed) and `learner=` when a person completes
+#: a module (not when an answer is only kept as a draft).
+completed = _signals.signal("completed")
