@@ -35,6 +35,7 @@ from serviceideas.training.models import (
     Module,
     ModuleIdea,
     ModuleKind,
+    ModuleStatus,
     ModuleVersion,
     Reflection,
     Repeat,
@@ -60,6 +61,7 @@ class TrainingItem:
     completed_at: datetime | None
     period_start: date
     repeat: Repeat
+    module_id: int
     title: str
     kind: ModuleKind
     minutes: int
@@ -100,24 +102,63 @@ class MyTraining:
         return round(100 * len(self.done) / self.total) if self.total else 100
 
 
+class Standing(enum.StrEnum):
+    """Where one line of a person's training stands today: the section My training lists it
+    in (and the API's `state`)."""
+
+    OVERDUE = "overdue"
+    DUE_SOON = "due_soon"
+    LATER = "later"
+    DONE = "done"
+    WITHDRAWN = "withdrawn"  # withdrawn while they had a draft of it: kept for them
+
+
+def standing(item: HasDueDate, today: date, *, withdrawn: bool) -> Standing:
+    """By the deadline rules (docs/product.md, "Training deadlines"); `withdrawn`: the
+    training was withdrawn (for everyone, or for this person)."""
+    if item.completed_at is None and withdrawn:
+        return Standing.WITHDRAWN
+    if item.completed_at is not None:
+        return Standing.DONE
+    if is_overdue(item, today):
+        return Standing.OVERDUE
+    return Standing.DUE_SOON if is_due_soon(item, today) else Standing.LATER
+
+
 def my_training(user: User, today: date) -> MyTraining:
     """The person's training, sorted: overdue, due soon, later, done, then withdrawn work they
     have a draft of (one query)."""
     rows = db.session.execute(_my_training_statement(), {"user_id": user.id})
     result = MyTraining([], [], [], [], [])
+    sections = {
+        Standing.OVERDUE: result.overdue,
+        Standing.DUE_SOON: result.due_soon,
+        Standing.LATER: result.later,
+        Standing.DONE: result.done,
+        Standing.WITHDRAWN: result.withdrawn,
+    }
     for item in (TrainingItem(**row._asdict()) for row in rows):
-        if item.withdrawn and not item.is_done:
-            result.withdrawn.append(item)
-        elif item.is_done:
-            result.done.append(item)
-        elif is_overdue(item, today):
-            result.overdue.append(item)
-        elif is_due_soon(item, today):
-            result.due_soon.append(item)
-        else:
-            result.later.append(item)
+        sections[standing(item, today, withdrawn=item.withdrawn)].append(item)
     result.done.sort(key=_completed_at, reverse=True)
     return result
+
+
+def my_training_page(
+    user: User, *, after: tuple[date, int] | None, limit: int
+) -> list[TrainingItem]:
+    """Up to `limit` lines of the person's training (what My training lists), by due date then
+    id, after the line `after` (due date, id): a keyset page, for the API (one query)."""
+    statement = _my_training_statement()
+    if after is not None:
+        due_on, last_id = after
+        statement = statement.where(
+            sa.or_(
+                Enrolment.due_on > due_on,
+                sa.and_(Enrolment.due_on == due_on, Enrolment.id > last_id),
+            )
+        )
+    rows = db.session.execute(statement.limit(limit), {"user_id": user.id})
+    return [TrainingItem(**row._asdict()) for row in rows]
 
 
 def _completed_at(item: TrainingItem) -> datetime:
@@ -137,6 +178,7 @@ def _my_training_statement() -> sa.Select[*tuple[Any, ...]]:
             Enrolment.completed_at.label("completed_at"),
             Enrolment.period_start.label("period_start"),
             Assignment.repeat.label("repeat"),
+            Module.id.label("module_id"),
             Module.title.label("title"),
             Module.kind.label("kind"),
             Module.minutes.label("minutes"),
@@ -235,13 +277,44 @@ def _line_changes(before: str, after: str) -> list[ChangedLine]:
 def modules_with_active_assignments() -> list[tuple[Module, int]]:
     """Every module (drafts first, then by title) with how many of its assignments are not
     withdrawn (one query)."""
-    active = (
+    rows = db.session.execute(
+        sa.select(Module, _active_assignments_of_module()).order_by(Module.status, Module.title)
+    )
+    return [(module, count) for module, count in rows]
+
+
+def modules_page(
+    *, after: int | None, limit: int, status: ModuleStatus | None = None
+) -> list[tuple[Module, int]]:
+    """Up to `limit` modules (of the status, if given) by id, after the module `after`, each
+    with how many of its assignments are not withdrawn: a keyset page, for the API (one
+    query)."""
+    statement = sa.select(Module, _active_assignments_of_module()).order_by(Module.id)
+    if after is not None:
+        statement = statement.where(Module.id > after)
+    if status is not None:
+        statement = statement.where(Module.status == status)
+    return [(module, count) for module, count in db.session.execute(statement.limit(limit))]
+
+
+def active_assignments_of(module: Module) -> int:
+    """How many of the module's assignments are not withdrawn."""
+    return (
+        db.session.scalar(
+            sa.select(sa.func.count(Assignment.id)).where(
+                Assignment.module_id == module.id, Assignment.withdrawn_at.is_(None)
+            )
+        )
+        or 0
+    )
+
+
+def _active_assignments_of_module() -> sa.ScalarSelect[int]:
+    return (
         sa.select(sa.func.count(Assignment.id))
         .where(Assignment.module_id == Module.id, Assignment.withdrawn_at.is_(None))
         .scalar_subquery()
     )
-    rows = db.session.execute(sa.select(Module, active).order_by(Module.status, Module.title))
-    return [(module, count) for module, count in rows]
 
 
 def people_enrolled_in(assignment: Assignment) -> int:
@@ -310,9 +383,10 @@ class AssignmentProgress:
     completed: int
 
 
-def assignments_with_progress() -> list[AssignmentProgress]:
-    """Every assignment, active ones first, newest first, with how many are enrolled and
-    done (one query, and one each for the departments and people it names)."""
+def assignments_with_progress(module_id: int | None = None) -> list[AssignmentProgress]:
+    """Every assignment (of the module, if given), active ones first, newest first, with how
+    many are enrolled and done (one query, and one each for the departments and people it
+    names)."""
     counts = (
         sa.select(
             Enrolment.assignment_id,
@@ -323,7 +397,7 @@ def assignments_with_progress() -> list[AssignmentProgress]:
         .group_by(Enrolment.assignment_id)
         .subquery()
     )
-    rows = db.session.execute(
+    statement = (
         sa.select(
             Assignment,
             sa.func.coalesce(counts.c.enrolled, 0),
@@ -334,6 +408,9 @@ def assignments_with_progress() -> list[AssignmentProgress]:
         .options(selectinload(Assignment.departments), selectinload(Assignment.people))
         .order_by(Assignment.withdrawn_at.is_not(None), Assignment.id.desc())
     )
+    if module_id is not None:
+        statement = statement.where(Assignment.module_id == module_id)
+    rows = db.session.execute(statement)
     return [AssignmentProgress(a, enrolled, completed) for a, enrolled, completed in rows]
 
 
