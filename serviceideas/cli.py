@@ -10,6 +10,7 @@ Run on a schedule:
     enrol-training   daily: start new periods of repeating assignments, enrol anyone missed
     send-reminders   every few minutes: training reminders, e-mail for what just happened
     send-digests     daily: the daily and weekly digests
+    send-webhooks    every minute: webhook deliveries due, with retries
     (each safe from cron on every server at once: serviceideas/jobs.py)
 Backups:
     export           write every row as JSON lines, to a file or standard output
@@ -288,6 +289,23 @@ def send_digests() -> None:
             sys.exit(1)
 
 
+@click.command("send-webhooks")
+@with_appcontext
+@writer
+def send_webhooks() -> None:
+    """Send due webhook deliveries, with retries and back-off (docs/architecture.md, "The
+    send-webhooks job"). Run every minute; each delivery is claimed before it is sent, so two
+    runs at once never send one twice, and on several servers a run that finds another
+    server's run going skips. A receiver's failure is retried later, not this job's failure."""
+    from serviceideas.webhooks.delivery import send_due
+
+    with one_at_a_time("send-webhooks", wait=False) as turn:
+        say_how_it_went(turn)
+        if not turn.ran:
+            return
+        click.echo(send_due().line())
+
+
 @click.command("export")
 @click.argument("dump", type=click.File("w", encoding="utf-8"))
 @with_appcontext
@@ -327,6 +345,7 @@ def register(app: Flask) -> None:
         enrol_training,
         send_reminders,
         send_digests,
+        send_webhooks,
         export_data,
         restore_data,
     ):
