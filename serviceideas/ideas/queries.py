@@ -647,6 +647,14 @@ class CommentItem(Removable):
     removed_by_id: int | None
 
 
+def comments_on(idea_id: int) -> list[CommentItem]:
+    """The idea's comments, oldest first, as its page shows them: the page's own statement
+    (one query)."""
+    comments = _story_statements()[3]
+    rows = db.session.execute(comments, {"idea_id": idea_id})
+    return [CommentItem(**row._mapping) for row in rows]
+
+
 def comment_item(comment_id: int) -> CommentItem:
     """One comment, as it is shown after an edit or a removal."""
     row = db.session.execute(_comment_columns().where(Comment.id == comment_id)).one()
