@@ -12,6 +12,13 @@ from serviceideas.urls import DATABASE_INT_MAX
 IDS = ma.validate.Range(min=1, max=DATABASE_INT_MAX)
 
 
+def _no_nul(value: str) -> None:
+    """No text field holds a NUL (PostgreSQL cannot store it; the pages refuse it at the
+    door, security.py)."""
+    if "\x00" in value:
+        raise ma.ValidationError("No text field accepts a NUL character.")
+
+
 class NamedPersonSchema(ma.Schema):
     """Someone as the idea's page names them: an author who hid their name is "Name not
     shown", without an id, to whoever may not see it (docs/product.md, "Speaking up safely")."""
@@ -55,7 +62,7 @@ class NewStatusChangeSchema(ma.Schema):
     )
     note = ma.fields.String(
         load_default="",
-        validate=ma.validate.Length(max=NOTE_MAX),
+        validate=[ma.validate.Length(max=NOTE_MAX), _no_nul],
         metadata={
             "description": "Shown in the history. Needed to decline (why) and for implemented"
             " (what changed and the value it added)."
@@ -136,10 +143,12 @@ class NewProgressNoteSchema(ma.Schema):
     """The owner's (or a manager's) word on the work. A field left out keeps what the idea
     has; null clears the next step or the target date."""
 
-    next_step = ma.fields.String(allow_none=True, validate=ma.validate.Length(max=NEXT_STEP_MAX))
+    next_step = ma.fields.String(
+        allow_none=True, validate=[ma.validate.Length(max=NEXT_STEP_MAX), _no_nul]
+    )
     target_date = ma.fields.Date(allow_none=True)
     note = ma.fields.String(
         load_default="",
-        validate=ma.validate.Length(max=NOTE_MAX),
+        validate=[ma.validate.Length(max=NOTE_MAX), _no_nul],
         metadata={"description": "Shown in the history"},
     )

@@ -118,6 +118,7 @@ def test_bad_bodies_are_422_with_field_errors(api_as, manager, make_idea):
         ({"status": "merged", "merge_into": 0}, "merge_into"),
         ({"status": "under_review", "seen_change": -1}, "seen_change"),
         ({"status": "under_review", "note": "x" * 2001}, "note"),
+        ({"status": "under_review", "note": "nul \x00"}, "note"),
     ]:
         response = api.post(f"/ideas/{idea.id}/status-changes", json=body)
         assert response.status_code == 422, body
@@ -303,6 +304,9 @@ def test_the_owner_records_progress_and_a_colleague_may_not(api_as, manager, mak
     )
     assert past.status_code == 422
     assert "target_date" in past.get_json()["errors"]
+    nul = api_as(owner).post(f"/ideas/{idea.id}/progress-notes", json={"next_step": "a\x00"})
+    assert nul.status_code == 422
+    assert "next_step" in nul.get_json()["errors"]
     notes = db.session.scalar(
         sa.select(sa.func.count()).select_from(ProgressNote).where(ProgressNote.idea_id == idea.id)
     )
