@@ -4,10 +4,6 @@
 
 from __future__ import annotations
 
-import base64
-import hashlib
-
-from cryptography.fernet import Fernet, InvalidToken
 from flask import (
     Blueprint,
     current_app,
@@ -16,7 +12,6 @@ from flask import (
     redirect,
     render_template,
     request,
-    session,
     url_for,
 )
 from flask.typing import ResponseReturnValue
@@ -30,33 +25,15 @@ from serviceideas.scim import admin_queries, tokens
 from serviceideas.scim.forms import NewTokenForm, RequestFilterForm, RevokeTokenForm
 from serviceideas.scim.models import ScimToken
 from serviceideas.scim.routes import bp as scim_service
+from serviceideas.shown_once import ShownOnce
 from serviceideas.urls import absolute
 from serviceideas.writes import commit_or_refuse
 
 bp = Blueprint("scim_admin", __name__, url_prefix="/admin/scim")
 
-# Where a new token waits, in the session, for the one page that shows it: the page takes it
-# out as it shows it, so a reload, Back or another tab finds nothing. The session is a signed
-# cookie anyone holding it can read, so the token rides in it encrypted (`_sealed`): a copy of
-# the cookie in a proxy's log or a captured header does not give the token away.
-NEW_TOKEN = "scim_new_token"  # noqa: S105 - a session key, not a secret
-
-
-def _sealed() -> Fernet:
-    """Encryption for the token's one trip through the session, keyed from SECRET_KEY."""
-    secret_key = str(current_app.config["SECRET_KEY"]).encode()
-    key = hashlib.sha256(b"serviceideas scim token shown once\0" + secret_key).digest()
-    return Fernet(base64.urlsafe_b64encode(key))
-
-
-def _unsealed(new: object) -> tuple[int, str] | None:
-    """The token waiting in the session, or None (nothing waiting, or unreadable)."""
-    if not isinstance(new, dict) or not isinstance(new.get("id"), int):
-        return None
-    try:
-        return new["id"], _sealed().decrypt(str(new.get("sealed", "")).encode()).decode()
-    except InvalidToken:  # sealed under another SECRET_KEY: show nothing
-        return None
+# Where a new token waits, encrypted in the session, for the one page that shows it
+# (serviceideas/shown_once.py).
+NEW_TOKEN = ShownOnce("scim_new_token", "scim token")
 
 
 @bp.route("/tokens", methods=["GET", "POST"])
@@ -77,12 +54,11 @@ def tokens_page() -> ResponseReturnValue:
             )
             if made:
                 token, secret = made.kept
-                sealed = _sealed().encrypt(secret.encode()).decode()
-                session[NEW_TOKEN] = {"id": token.id, "sealed": sealed}
+                NEW_TOKEN.keep(token.id, secret)
                 return redirect(page, code=303)
         return refusals.refuse(form, page)
     refusals.restore(form)
-    new = _unsealed(session.pop(NEW_TOKEN, None))
+    new = NEW_TOKEN.take()
     response = make_response(
         render_template(
             "admin/scim_tokens.html",
