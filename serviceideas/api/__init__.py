@@ -60,7 +60,10 @@ def resource_blueprint(name: str, import_name: str, description: str) -> Bluepri
     blp.before_request(auth.authenticate)
     blp.register_error_handler(HTTPException, problems.http_exception)
     csrf.exempt(blp)
-    limiter.limit(_rate_limit, key_func=_rate_key, error_message="Too many requests.")(blp)
+    # Shared: one count per token across the whole API (a plain limit counts each route apart).
+    limiter.shared_limit(
+        _rate_limit, "api", key_func=_rate_key, error_message="Too many requests."
+    )(blp)
     return blp
 
 

@@ -9,17 +9,20 @@ from __future__ import annotations
 import functools
 import hashlib
 import hmac
+import logging
 from collections.abc import Callable
+from datetime import timedelta
 from http import HTTPStatus
 from typing import Any, TypeVar, cast
 
 import sqlalchemy as sa
-from flask import Request, g, request
+from flask import Request, Response, after_this_request, g, request
 from flask_smorest import Blueprint
 
 from serviceideas.api.models import ApiToken, Scope
 from serviceideas.api.problems import problem
-from serviceideas.database import utcnow
+from serviceideas.database import utcnow, writing
+from serviceideas.errors import abandon_transaction
 from serviceideas.extensions import db
 from serviceideas.people.models import User
 
@@ -27,6 +30,11 @@ TOKEN_PREFIX = "si_"  # noqa: S105 - what every token starts with, not a token
 SECRET_MAX = 100
 # The OpenAPI security scheme's name (api/__init__.py declares it).
 SECURITY_SCHEME = "token"
+# A token's last use is written at most this often: a script's every request would otherwise
+# be a write, and the settings page shows it to the minute.
+LAST_USE_EVERY = timedelta(minutes=1)
+
+log = logging.getLogger(__name__)
 
 View = TypeVar("View", bound=Callable[..., Any])
 
@@ -84,7 +92,48 @@ def authenticate() -> Any:
         )
     g.api_token = token
     g.api_user = token.user
+    if token.last_used_at is None or token.last_used_at <= utcnow() - LAST_USE_EVERY:
+        token_id = token.id
+
+        @after_this_request
+        def stamp(response: Response) -> Response:
+            record_use(token_id)
+            return response
+
     return None
+
+
+def record_use(token_id: int) -> None:
+    """Stamp the token's last use, in a transaction of its own after the request's own has
+    ended (committed or refused by now): a GET, which never writes (docs/architecture.md,
+    "Requests and transactions"), writes only this, once its reads are over.
+
+    One of the few writes that commit themselves: the stamp is not the request's work but a
+    record of it. Conditional, so requests at the same moment (several workers) write it once
+    a minute at most; a stamp that cannot be written (the database busy) is not worth failing
+    the request that was answered, so it is logged and dropped."""
+    now = utcnow()
+    db.session.rollback()
+    # A GET's reads ran without a transaction on PostgreSQL: not this write, which needs one.
+    g.pop("reads_without_transaction", None)
+    try:
+        with writing():
+            db.session.execute(
+                sa.update(ApiToken)
+                .where(
+                    ApiToken.id == token_id,
+                    sa.or_(
+                        ApiToken.last_used_at.is_(None),
+                        ApiToken.last_used_at <= now - LAST_USE_EVERY,
+                    ),
+                )
+                .values(last_used_at=now)
+                .execution_options(synchronize_session=False)
+            )
+            db.session.commit()
+    except sa.exc.SQLAlchemyError:
+        log.warning("The last use of API token %s was not written", token_id, exc_info=True)
+        abandon_transaction()
 
 
 def acting_user() -> User:
