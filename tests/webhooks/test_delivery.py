@@ -5,11 +5,20 @@ the address check at send time (docs/product.md, "Deliveries, retries and switch
 from __future__ import annotations
 
 import json
+import ssl
 import threading
+from collections.abc import Iterator
 from datetime import timedelta
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
+import requests
+import requests.adapters
 import sqlalchemy as sa
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
 
 from serviceideas.database import utcnow
 from serviceideas.errors import RuleViolation
@@ -335,3 +344,70 @@ def test_old_events_with_nothing_left_to_send_are_forgotten(make_endpoint, make_
     assert delivery.forget_old_events(utcnow() - delivery.KEEP_EVENTS) == 1
     db.session.commit()
     assert [d.id for d in deliveries()] == [second.id]  # still pending: kept
+
+
+def test_the_request_goes_to_the_address_that_was_checked(app, receiver):
+    """The URL's name is not looked up again when connecting: the checked address is used,
+    so DNS that answers otherwise a moment later cannot lead elsewhere."""
+    url = f"http://localhost:{receiver.port}/pinned"
+    headers = {"Content-Type": "application/json"}
+    assert delivery.post(url, "127.0.0.1", b"{}", headers) == (200, None)
+    assert receiver.received[-1].headers["Host"] == f"localhost:{receiver.port}"
+    with pytest.raises(requests.ConnectionError):  # nothing listens there
+        delivery.post(url, "127.0.0.2", b"{}", headers)
+
+
+@pytest.fixture
+def tls_receiver(tmp_path, monkeypatch) -> Iterator[int]:
+    """An HTTPS server on 127.0.0.1 with a certificate for "localhost" that requests trusts."""
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "localhost")])
+    now = utcnow()
+    certificate = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - timedelta(minutes=1))
+        .not_valid_after(now + timedelta(hours=1))
+        .add_extension(x509.SubjectAlternativeName([x509.DNSName("localhost")]), critical=False)
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .sign(key, hashes.SHA256())
+    )
+    cert_file, key_file = tmp_path / "cert.pem", tmp_path / "key.pem"
+    cert_file.write_bytes(certificate.public_bytes(serialization.Encoding.PEM))
+    key_file.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            self.rfile.read(int(self.headers.get("Content-Length", "0")))
+            self.send_response(204)
+            self.end_headers()
+
+        def log_message(self, format: str, *args: object) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(cert_file, key_file)
+    server.socket = context.wrap_socket(server.socket, server_side=True)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    monkeypatch.setattr(requests.adapters, "DEFAULT_CA_BUNDLE_PATH", str(cert_file))
+    yield int(server.server_address[1])
+    server.shutdown()
+    server.server_close()
+
+
+def test_tls_checks_the_names_certificate_on_the_checked_address(app, tls_receiver):
+    headers = {"Content-Type": "application/json"}
+    named = f"https://localhost:{tls_receiver}/in"
+    assert delivery.post(named, "127.0.0.1", b"{}", headers) == (204, None)
+    with pytest.raises(requests.exceptions.SSLError):  # the certificate is not for this name
+        delivery.post(f"https://127.0.0.1:{tls_receiver}/in", "127.0.0.1", b"{}", headers)
