@@ -113,6 +113,7 @@ def register_blueprints(app: Flask) -> None:
     from serviceideas.scim import admin_routes as scim_admin
     from serviceideas.scim import routes as scim
     from serviceideas.training import routes as training
+    from serviceideas.webhooks import admin_routes as webhooks_admin
 
     app.register_blueprint(home.bp)
     app.register_blueprint(routes.bp)
@@ -125,6 +126,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(notifications.bp)
     app.register_blueprint(scim.bp)
     app.register_blueprint(scim_admin.bp)
+    app.register_blueprint(webhooks_admin.bp)
     api.init_app(app)  # /api/v1: its resources, and its OpenAPI document
 
 

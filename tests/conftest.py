@@ -484,6 +484,35 @@ def url_values(
 
     stage = JourneyStage(name="Paying", explanation="The customer pays us.")
     db.session.add(stage)
+    from serviceideas.webhooks.models import (
+        DeliveryState,
+        EndpointKind,
+        WebhookDelivery,
+        WebhookEndpoint,
+        WebhookEvent,
+    )
+
+    # A webhook endpoint someone else registered, with a delivery that failed (so it can be
+    # sent again).
+    endpoint = WebhookEndpoint(
+        name="Reporting",
+        url="https://93.184.216.34/hooks",
+        kind=EndpointKind.JSON,
+        events="idea.submitted",
+        secret="whsec_" + "A" * 43,
+        created_by=target,
+    )
+    event = WebhookEvent(type="idea.submitted", payload="{}")
+    db.session.add_all([endpoint, event])
+    db.session.flush()
+    delivery = WebhookDelivery(
+        endpoint_id=endpoint.id,
+        event_id=event.id,
+        message_id="msg_matrix",
+        state=DeliveryState.FAILED,
+        attempts=1,
+    )
+    db.session.add(delivery)
     from serviceideas.scim.models import ScimToken
 
     # A live SCIM token someone else made (its hash is of no token anyone holds).
@@ -494,6 +523,8 @@ def url_values(
     db.session.commit()
     notification_id = db.session.scalar(sa.text("SELECT max(id) FROM notifications"))
     values = {
+        "endpoint_id": endpoint.id,
+        "delivery_id": delivery.id,
         "enrolment_id": enrolment.id,
         "module_id": enrolment.assignment.module_id,
         "assignment_id": enrolment.assignment_id,

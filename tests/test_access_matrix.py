@@ -113,6 +113,21 @@ MATRIX: dict[tuple[str, str], dict[str, Expected]] = {
     ("scim_admin.revoke_token", "GET"): only(ADMINS, 200),  # the confirmation
     ("scim_admin.revoke_token", "POST"): only(ADMINS, to("scim_admin.revoke_token")),  # unsure
     ("scim_admin.request_log", "GET"): only(ADMINS, 200),
+    # Webhooks: endpoints and their delivery logs (tests/webhooks/test_admin.py).
+    ("webhooks_admin.endpoints", "GET"): only(ADMINS, 200),
+    ("webhooks_admin.endpoints", "POST"): only(ADMINS, to("webhooks_admin.endpoints")),  # empty
+    ("webhooks_admin.deliveries", "GET"): only(ADMINS, 200),
+    ("webhooks_admin.edit_endpoint", "GET"): only(ADMINS, 200),
+    # Sent empty, the form keeps the endpoint's values (WTForms): saved as it was.
+    ("webhooks_admin.edit_endpoint", "POST"): only(ADMINS, to("webhooks_admin.deliveries")),
+    ("webhooks_admin.switch_off", "POST"): only(ADMINS, to("webhooks_admin.deliveries")),
+    ("webhooks_admin.switch_on", "POST"): only(ADMINS, to("webhooks_admin.deliveries")),
+    ("webhooks_admin.send_test_event", "POST"): only(ADMINS, to("webhooks_admin.deliveries")),
+    ("webhooks_admin.send_delivery_again", "POST"): only(ADMINS, to("webhooks_admin.deliveries")),
+    ("webhooks_admin.replace_secret", "GET"): only(ADMINS, 200),  # the confirmation
+    ("webhooks_admin.replace_secret", "POST"): only(ADMINS, to("webhooks_admin.replace_secret")),
+    ("webhooks_admin.delete_endpoint", "GET"): only(ADMINS, 200),  # the confirmation
+    ("webhooks_admin.delete_endpoint", "POST"): only(ADMINS, to("webhooks_admin.delete_endpoint")),
     # Journey stages (an unused one: the admin's delete goes through); empty forms refused.
     ("journey.stages", "GET"): only(ADMINS, 200),
     ("journey.stages", "POST"): only(ADMINS, to("journey.stages")),
