@@ -68,15 +68,8 @@ def http_exception(error: HTTPException) -> ResponseReturnValue:
         db.session.rollback()
     data = getattr(error, "data", None) or {}
     errors = data.get("errors") or data.get("messages")
-    if isinstance(errors, dict) and set(errors) <= {
-        "json",
-        "query",
-        "form",
-        "headers",
-        "view_args",
-    }:
-        # webargs keys messages by where they came from; one location is the usual case
-        errors = {key: value for where in errors.values() for key, value in where.items()}
+    if isinstance(errors, dict) and set(errors) <= LOCATIONS:
+        errors = _by_field(errors)
     detail = data.get("message") or (error.description if status < 500 else None)
     if errors and "message" not in data:
         detail = "The request has invalid values: see errors."
@@ -86,6 +79,15 @@ def http_exception(error: HTTPException) -> ResponseReturnValue:
         if valid:
             response.allow.update(valid)
     return response
+
+
+def _by_field(by_location: dict[str, Any]) -> dict[str, Any]:
+    """webargs keys its messages by where they came from: each field's messages, or the
+    location's own (a body that is not JSON: {"json": ["Invalid JSON body."]})."""
+    fields: dict[str, Any] = {}
+    for where, messages in by_location.items():
+        fields.update(messages if isinstance(messages, dict) else {where: messages})
+    return fields
 
 
 def answer(status: int, detail: str | None) -> Response:

@@ -19,3 +19,12 @@ def test_an_unknown_address_under_the_api_is_a_problem_not_a_page(api_as, make_u
     assert response.status_code == 404
     assert response.content_type == "application/problem+json"
     assert response.get_json()["status"] == 404
+
+
+def test_a_body_that_is_not_json_is_a_problem_naming_the_body(api_as, make_user):
+    response = api_as(make_user(Role.EMPLOYEE)).post(
+        "/ideas", data=b"\x00", headers={"Content-Type": "application/json"}
+    )
+    assert response.status_code in {400, 422}
+    assert response.content_type == "application/problem+json"
+    assert response.get_json()["errors"] == {"json": ["Invalid JSON body."]}
