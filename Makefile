@@ -12,7 +12,8 @@ PORT   ?= 5000
 # `make run` serves the vendored copies, so the demo works on a machine without internet.
 # Production's default (no SERVICEIDEAS_ASSETS set) is the CDN with SRI hashes.
 export SERVICEIDEAS_ASSETS ?= local
-VENDORED := static/vendor/htmx.min.js static/vendor/pico.min.css
+VENDORED := static/vendor/htmx.min.js static/vendor/pico.min.css \
+	static/vendor/swagger-ui-bundle.js static/vendor/swagger-ui.css
 
 .PHONY: run test fuzz setup setup-dev lint format bench clean
 
@@ -84,6 +85,11 @@ static/vendor/htmx.min.js: node_modules/.installed
 static/vendor/pico.min.css: node_modules/.installed
 	mkdir -p $(@D)
 	cp node_modules/@picocss/pico/css/pico.min.css $@
+
+# Swagger UI, for the API's documentation page (/api/v1/docs).
+static/vendor/swagger-ui-bundle.js static/vendor/swagger-ui.css: node_modules/.installed
+	mkdir -p $(@D)
+	cp node_modules/swagger-ui-dist/$(@F) $@
 
 # A random key made once for this machine's demo server; production sets SECRET_KEY itself.
 instance/secret_key:

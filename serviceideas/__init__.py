@@ -105,6 +105,7 @@ def register_extensions(app: Flask) -> None:
 
 def register_blueprints(app: Flask) -> None:
     from serviceideas import api, home
+    from serviceideas.api import docs_routes, token_routes
     from serviceideas.ideas import routes as ideas
     from serviceideas.ideas import stage_routes
     from serviceideas.insights import routes as insights
@@ -128,6 +129,8 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(scim_admin.bp)
     app.register_blueprint(webhooks_admin.bp)
     api.init_app(app)  # /api/v1: its resources, and its OpenAPI document
+    app.register_blueprint(docs_routes.bp)  # /api/v1/docs, the API's page for people
+    app.register_blueprint(token_routes.bp)  # /settings/tokens
 
 
 def register_signals() -> None:

@@ -34,6 +34,17 @@ VENDOR_ASSETS: dict[str, dict[str, str]] = {
         "local": "vendor/pico.min.css",
         "integrity": "sha384-L1dWfspMTHU/ApYnFiMz2QID/PlP1xCW9visvBdbEkOLkSSWsP6ZJWhPw6apiXxU",
     },
+    # The API's documentation page (/api/v1/docs) only.
+    "swagger-ui-bundle": {
+        "cdn": "https://cdn.jsdelivr.net/npm/swagger-ui-dist@5.35.0/swagger-ui-bundle.js",
+        "local": "vendor/swagger-ui-bundle.js",
+        "integrity": "sha384-gjRm0bEPMeTmMh5jT2cHccIwCUZSTd8YC+j0d0sXw0MdGEfScduGpSyF3ZSSLkX9",
+    },
+    "swagger-ui-css": {
+        "cdn": "https://cdn.jsdelivr.net/npm/swagger-ui-dist@5.35.0/swagger-ui.css",
+        "local": "vendor/swagger-ui.css",
+        "integrity": "sha384-WlYgdmXYOOBWL5apwjDEZwN+U3HmXSSu5R6V5aGxEcf7z+KuRNwBhoxKVN1i3D5I",
+    },
 }
 
 

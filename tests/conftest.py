@@ -520,6 +520,20 @@ def url_values(
         name="Okta", token_hash="0" * 64, prefix="scim_0000000", created_by=target
     )
     db.session.add(scim_token)
+    from datetime import timedelta
+
+    from serviceideas.api.models import ApiToken
+
+    # Someone else's live API token (its hash is of no token anyone holds).
+    api_token = ApiToken(
+        user_id=target.id,
+        name="Report script",
+        token_hash="1" * 64,
+        prefix="si_0000000",
+        scopes="read",
+        expires_at=utcnow() + timedelta(days=30),
+    )
+    db.session.add(api_token)
     db.session.commit()
     notification_id = db.session.scalar(sa.text("SELECT max(id) FROM notifications"))
     values = {
@@ -541,6 +555,7 @@ def url_values(
         "job_id": job.id,
         "stage_id": stage.id,
         "token_id": scim_token.id,
+        "api_token_id": api_token.id,
     }
     db.session.commit()  # the calendar token turned the learner's feed on
     return values

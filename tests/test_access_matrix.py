@@ -205,6 +205,11 @@ MATRIX: dict[tuple[str, str], dict[str, Expected]] = {
     ("notifications.unsubscribe", "GET"): everyone(200),  # the signed token is the proof
     ("notifications.unsubscribe", "POST"): everyone(200),  # the page that says it is done
     ("notifications.calendar", "GET"): everyone(200),  # calendar apps cannot sign in
+    ("access_tokens.index", "GET"): signed_in(200),
+    ("access_tokens.index", "POST"): signed_in(to("access_tokens.index")),  # no name
+    ("access_tokens.revoke", "GET"): signed_in(404),  # someone else's token
+    ("access_tokens.revoke", "POST"): signed_in(404),
+    ("apidocs.page", "GET"): everyone(200),  # like the OpenAPI document it reads
 }
 
 # Routes whose address carries a token, and which of `url_values`' tokens opens them.
@@ -248,6 +253,8 @@ def test_only_routes_for_an_objects_owner_turn_everyone_away_here():
         if all(is_refusal(expected) or expected == 404 for expected in cases.values())
     ]
     assert sorted(turned_away) == [
+        ("access_tokens.revoke", "GET"),  # the token's person (tests/api/test_tokens.py)
+        ("access_tokens.revoke", "POST"),
         ("ideas.edit_comment", "GET"),  # the comment's author is let in (tests/ideas)
         ("ideas.edit_comment", "POST"),
         ("ideas.show_name", "POST"),  # the idea's author (tests/ideas/test_hidden_names.py)

@@ -1,0 +1,76 @@
+"""Forms of the API tokens page: a new token (name, scopes, expiry) and revoking one."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from wtforms import DateField, HiddenField, SelectField, StringField, SubmitField
+from wtforms.validators import DataRequired, InputRequired, Length, Optional
+
+from serviceideas.api import tokens
+from serviceideas.api.models import TOKEN_NAME_MAX, Scope
+from serviceideas.forms import Form, SelectChoice, stripped
+from serviceideas.people.forms import CheckboxesField
+from serviceideas.people.models import User
+
+ON_A_DATE = "date"
+EXPIRY_DAYS = (7, 30, 90, 365)
+DEFAULT_DAYS = "30"
+SCOPE_LABELS = {
+    Scope.READ: "read — read what you can read on the pages",
+    Scope.WRITE: "write — submit ideas, vote, comment and do your training (trainers: modules"
+    " and assignments)",
+    Scope.REVIEW: "review — change ideas' statuses and owners (managers)",
+    Scope.ADMIN: "admin — people and departments (admins)",
+}
+
+
+class NewTokenForm(Form):
+    name = StringField(
+        "Name",
+        validators=[DataRequired(), Length(max=TOKEN_NAME_MAX)],
+        filters=[stripped],
+    )
+    # Every scope passes the form: the service refuses those the person's roles do not allow,
+    # with the reason beside the field (the page offers only the allowed ones).
+    scopes = CheckboxesField("Scopes", validate_choice=False, default=[Scope.READ.value])
+    expires = SelectField("Expires", validators=[InputRequired()], default=DEFAULT_DAYS)
+    expires_on = DateField("Date (with “On a date”)", validators=[Optional()])
+    submit = SubmitField("Make token")
+
+    def offer(self, person: User, now: datetime) -> None:
+        """The scopes `person` may choose, and the expiries within API_TOKEN_MAX_DAYS."""
+        self.scopes.choices = [
+            SelectChoice(scope.value, SCOPE_LABELS[scope])
+            for scope in tokens.scopes_allowed(person)
+        ]
+        longest = tokens.longest_days()
+        self.expires.choices = [
+            *(
+                SelectChoice(str(days), "1 year" if days == 365 else f"{days} days")
+                for days in EXPIRY_DAYS
+                if days <= longest
+            ),
+            SelectChoice(ON_A_DATE, "On a date…"),
+        ]
+        self.expires_on.render_kw = {
+            "min": (now + timedelta(days=1)).date().isoformat(),
+            "max": tokens.latest_day(now).isoformat(),
+        }
+
+    def expires_at(self, now: datetime) -> datetime | None:
+        """When the chosen expiry falls; None (and the reason beside the date) when "On a
+        date" came without one."""
+        if self.expires.data != ON_A_DATE:
+            return now + timedelta(days=int(self.expires.data or DEFAULT_DAYS))
+        if self.expires_on.data is None:
+            self.expires_on.errors = [*self.expires_on.errors, "Choose the date."]
+            return None
+        return tokens.end_of_day(self.expires_on.data)
+
+
+class RevokeTokenForm(Form):
+    """The confirmation page's form: a token is revoked only from there."""
+
+    confirmed = HiddenField()  # "yes", set by the confirmation page
+    submit = SubmitField("Revoke it")
