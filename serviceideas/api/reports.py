@@ -12,6 +12,7 @@ from dataclasses import asdict
 from http import HTTPStatus
 from typing import Any
 
+import marshmallow as ma
 from flask import Response
 
 from serviceideas.api import problems, resource_blueprint
@@ -70,7 +71,7 @@ def _team(team: metrics.TeamFigures) -> dict[str, Any]:
 
 @blp.route("/reports/headline")
 @requires(Scope.READ)
-@blp.arguments(PeriodArgsSchema, location="query")
+@blp.arguments(PeriodArgsSchema, location="query", unknown=ma.RAISE)
 @blp.response(HTTPStatus.OK, HeadlineSchema)
 def headline(args: dict[str, Any]) -> Any:
     """Ideas put into practice and submitted in the period and the one before, and the days
@@ -91,7 +92,7 @@ def headline(args: dict[str, Any]) -> Any:
 
 @blp.route("/reports/trend")
 @requires(Scope.READ)
-@blp.arguments(PeriodArgsSchema, location="query")
+@blp.arguments(PeriodArgsSchema, location="query", unknown=ma.RAISE)
 @blp.response(HTTPStatus.OK, TrendSchema)
 def trend(args: dict[str, Any]) -> Any:
     """Ideas put into practice month by month, as the dashboard's chart."""
@@ -109,7 +110,7 @@ def trend(args: dict[str, Any]) -> Any:
 
 @blp.route("/reports/departments")
 @requires(Scope.READ)
-@blp.arguments(PeriodArgsSchema, location="query")
+@blp.arguments(PeriodArgsSchema, location="query", unknown=ma.RAISE)
 @blp.response(HTTPStatus.OK, DepartmentsReportSchema)
 def departments(args: dict[str, Any]) -> Any:
     """Front line and back office side by side, then every department: submitted, put into
@@ -126,7 +127,7 @@ def departments(args: dict[str, Any]) -> Any:
 
 @blp.route("/reports/leaderboard")
 @requires(Scope.READ)
-@blp.arguments(PeriodArgsSchema, location="query")
+@blp.arguments(PeriodArgsSchema, location="query", unknown=ma.RAISE)
 @blp.response(HTTPStatus.OK, LeaderboardSchema)
 def leaderboard(args: dict[str, Any]) -> Any:
     """The leaderboard page's tables (docs/product.md, "Leaderboard"): people by ideas put

@@ -116,6 +116,7 @@ def test_a_custom_period_is_checked_as_on_the_pages(api_as, company):
         (f"period=custom&start={today}", "end"),
         (f"period=custom&start={today}&end={today - timedelta(days=1)}", "end"),
         ("period=fortnight", "period"),
+        ("perod=month", "perod"),  # a typo is refused, not read as this quarter
         ("period=custom&start=someday", "start"),
         ("period=custom&start=1999-01-01&end=1999-12-31", "start"),
     ]:
