@@ -11,7 +11,7 @@ from collections.abc import Callable
 from http import HTTPStatus
 from typing import Any, TypeVar
 
-from flask import url_for
+from flask import Response, url_for
 from flask.typing import ResponseReturnValue
 from flask.views import MethodView
 
@@ -50,6 +50,9 @@ blp = resource_blueprint(
 
 T = TypeVar("T")
 
+# The services' (and the forms') field names, as the API's bodies name them.
+FIELDS = {"journey_stage": "journey_stage_id"}
+
 
 def _idea(idea_id: int) -> Idea:
     idea: Idea = db.get_or_404(Idea, idea_id)
@@ -67,6 +70,12 @@ def _refusal(outcome: Outcome[Any]) -> RuleViolation:
     if outcome.refusal is None:
         raise RuntimeError("the write was kept")  # a bug in the view
     return outcome.refusal
+
+
+def _refused(error: RuleViolation, status: int = HTTPStatus.UNPROCESSABLE_ENTITY) -> Response:
+    """A rule's refusal as a problem, its message under the body's field it is about."""
+    field = FIELDS.get(error.field, error.field) if error.field else None
+    return problems.refusal(RuleViolation(error.message, field), status)
 
 
 def _idea_url(idea_id: int) -> str:
@@ -165,7 +174,7 @@ class Ideas(MethodView):
                     IDEMPOTENCY_KEY,
                 )
             )
-        return problems.refusal(refusal)
+        return _refused(refusal)
 
 
 @blp.route("/ideas/<id:idea_id>")
@@ -194,14 +203,14 @@ def _vote(idea_id: int, wanted: bool) -> ResponseReturnValue:
 class IdeaVote(MethodView):
     @requires(Scope.WRITE)
     @blp.response(HTTPStatus.OK, VoteStateSchema)
-    @blp.alt_response(HTTPStatus.CONFLICT, description="Your own idea, or voting has closed.")
+    @blp.alt_response(HTTPStatus.CONFLICT, response=HTTPStatus.CONFLICT.name)
     def put(self, idea_id: int) -> ResponseReturnValue:
         """Vote for the idea (once: voting again changes nothing)."""
         return _vote(idea_id, True)
 
     @requires(Scope.WRITE)
     @blp.response(HTTPStatus.OK, VoteStateSchema)
-    @blp.alt_response(HTTPStatus.CONFLICT, description="Your own idea, or voting has closed.")
+    @blp.alt_response(HTTPStatus.CONFLICT, response=HTTPStatus.CONFLICT.name)
     def delete(self, idea_id: int) -> ResponseReturnValue:
         """Take your vote back (none to take back changes nothing)."""
         return _vote(idea_id, False)
@@ -238,4 +247,4 @@ class IdeaComments(MethodView):
             return comment_data(queries.comment_item(refusal.record_id)), {
                 "Idempotent-Replayed": "true"
             }
-        return problems.refusal(refusal)
+        return _refused(refusal)

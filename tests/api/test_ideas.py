@@ -290,7 +290,7 @@ def test_submitting_an_idea(api_as, make_user, make_department):
         ({**GOOD, "proposal": "a\x00b"}, {"proposal"}),
         ({**GOOD, "lens": "kindness"}, {"lens"}),
         ({**GOOD, "beneficiary_department_id": 999999}, {"beneficiary_department_id"}),
-        ({**GOOD, "journey_stage_id": 999999}, {"journey_stage"}),
+        ({**GOOD, "journey_stage_id": 999999}, {"journey_stage_id"}),
         ({**GOOD, "colour": "red"}, {"colour"}),
     ],
 )
