@@ -18,13 +18,58 @@ def departments_by_name() -> list[Department]:
 def departments_with_headcount() -> list[tuple[Department, int]]:
     """Every department, by name, with its number of active staff (docs/product.md, "Active
     staff"), in one query."""
+    rows = db.session.execute(_with_headcount())
+    return [(department, count) for department, count in rows]
+
+
+def departments_page(*, after: str | None, limit: int) -> list[tuple[Department, int]]:
+    """Up to `limit` departments by name, after the one named `after` (names are unique), each
+    with its number of active staff: a keyset page, for the API (one query)."""
+    statement = _with_headcount()
+    if after is not None:
+        statement = statement.where(Department.name > after)
+    return [(department, count) for department, count in db.session.execute(statement.limit(limit))]
+
+
+def headcount_of(department: Department) -> int:
+    """The department's number of active staff (docs/product.md, "Active staff")."""
+    return (
+        db.session.scalar(
+            sa.select(sa.func.count(User.id)).where(
+                User.department_id == department.id, User.is_active
+            )
+        )
+        or 0
+    )
+
+
+def _with_headcount() -> sa.Select[Department, int]:
     headcount = (
         sa.select(sa.func.count(User.id))
         .where(User.department_id == Department.id, User.is_active)
         .scalar_subquery()
     )
-    rows = db.session.execute(sa.select(Department, headcount).order_by(Department.name))
-    return [(department, count) for department, count in rows]
+    return sa.select(Department, headcount).order_by(Department.name)
+
+
+def people_page(
+    *,
+    text: str | None = None,
+    department_id: int | None = None,
+    role: Role | None = None,
+    active: bool | None = True,
+    after: tuple[str, int] | None,
+    limit: int,
+) -> list[User]:
+    """Up to `limit` of `people_matching`'s people (by name, then id) after the person `after`
+    (name, id): a keyset page, for the API (one query)."""
+    statement = people_matching(text=text, department_id=department_id, role=role, active=active)
+    if after is not None:
+        name, last_id = after
+        statement = statement.where(
+            sa.or_(User.name > name, sa.and_(User.name == name, User.id > last_id))
+        )
+    return list(db.session.scalars(statement.limit(limit)))
 
 
 def people_matching(
