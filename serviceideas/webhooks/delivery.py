@@ -50,6 +50,7 @@ from serviceideas.webhooks.models import (
     WebhookEndpoint,
     WebhookEvent,
 )
+from serviceideas.wording import plural
 
 # How long to wait after each failed attempt before the next: 1 minute, 5, 30, 2 hours, 5,
 # 10, 10 (as Standard Webhooks' reference schedule, from its second step), each up to a tenth
@@ -117,7 +118,8 @@ class Summary:
         text = f"{self.delivered} delivered, {self.failed} failed, {self.retrying} to retry."
         if self.switched_off:
             names = ", ".join(self.switched_off)
-            text += f" Switched off after failing {switch_off_after()} times in a row: {names}."
+            failed = plural(switch_off_after(), "delivery", "deliveries")
+            text += f" Switched off, {failed} in a row failed: {names}."
         return text
 
 

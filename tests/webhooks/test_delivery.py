@@ -217,7 +217,7 @@ def test_with_its_admin_gone_every_admin_is_told(app, make_endpoint, make_user, 
         make_due()
         summary = delivery.send_due()
     assert summary.switched_off == [endpoint.name]
-    assert "Switched off after failing 1 times in a row" in summary.line()
+    assert summary.line().endswith(f"Switched off, 1 delivery in a row failed: {endpoint.name}.")
     assert len(told(admin)) == 1 and told(registered_by) == []
 
 
