@@ -96,6 +96,7 @@ def record(
     )
     db.session.add(event)
     db.session.flush()
+    now = utcnow()  # due now, whenever the change says it happened
     db.session.execute(
         sa.insert(WebhookDelivery),
         [
@@ -103,8 +104,8 @@ def record(
                 "endpoint_id": endpoint_id,
                 "event_id": event.id,
                 "message_id": new_message_id(),
-                "next_attempt_at": at,
-                "created_at": at,
+                "next_attempt_at": now,
+                "created_at": now,
             }
             for endpoint_id in endpoints
         ],

@@ -4,11 +4,13 @@ endpoint that subscribed, and nothing in them that must not leave (docs/product.
 from __future__ import annotations
 
 import json
+from datetime import timedelta
 from typing import Any
 
 import pytest
 import sqlalchemy as sa
 
+from serviceideas.database import utcnow
 from serviceideas.errors import RuleViolation
 from serviceideas.extensions import db
 from serviceideas.ideas import services as ideas
@@ -172,3 +174,12 @@ def test_a_completed_training_names_the_department_not_the_learner_nor_their_wor
     assert data["module"]["url"] == f"https://ideas.example.com/training/modules/{module.id}"
     text = json.dumps(payload)
     assert "Private Pat" not in text and "older customers" not in text
+
+
+def test_a_delivery_is_due_at_once_whatever_time_the_change_gives(make_endpoint, make_user):
+    make_endpoint(events=("idea.submitted",))
+    later = utcnow() + timedelta(hours=3)
+    ideas.submit_idea(make_user(), draft("Dated later"), now=later)
+    db.session.commit()
+    [due] = deliveries()
+    assert due.next_attempt_at is not None and due.next_attempt_at <= utcnow()
