@@ -161,8 +161,7 @@ def send_test_event(endpoint_id: int) -> ResponseReturnValue:
     if EmptyForm().validate_on_submit() and commit_or_refuse(
         lambda: services.send_test_event(current_user, endpoint)
     ):
-        when = "with the next deliveries" if endpoint.active else "once it is switched on"
-        flash(f"A test event (ping) is on its way to {endpoint.name}, {when}.", "success")
+        flash(f"A test event (ping) is on its way to {endpoint.name}.", "success")
     return redirect(url_for("webhooks_admin.deliveries", endpoint_id=endpoint.id), code=303)
 
 

@@ -136,9 +136,13 @@ def delete_endpoint(acting: User, endpoint: WebhookEndpoint) -> None:
 
 
 def send_test_event(acting: User, endpoint: WebhookEndpoint) -> WebhookDelivery:
-    """A `ping` event for this endpoint only, sent by the next run of the job like any other
-    (also while the endpoint is switched off, so an admin can see whether it answers again:
-    it is sent once switched on). Its payload is shaped as every event's."""
+    """A `ping` event for this endpoint only, sent by the next run of the job like any other;
+    its payload is shaped as every event's. Refused while the endpoint is switched off, which
+    gets no new deliveries (docs/product.md, "Deliveries, retries and switching off")."""
+    if not endpoint.active:
+        raise RuleViolation(
+            f"“{endpoint.name}” is switched off: switch it on, then send a test event."
+        )
     now = utcnow()
     payload = {
         "type": PING,

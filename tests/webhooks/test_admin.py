@@ -402,6 +402,12 @@ def test_a_test_event_goes_to_that_endpoint_only(as_admin, admin):
     assert "A test event (ping) is on its way to Reporting" in page
     assert table_rows(page)[1][0].startswith("ping")
 
+    # Switched off, it gets no new deliveries: not even a test.
+    as_admin.post(f"{PAGE}/{endpoint.id}/switch-off")
+    refused_test = as_admin.post(f"{PAGE}/{endpoint.id}/test")
+    assert "is switched off: switch it on" in text(as_admin.get(refused_test.headers["Location"]))
+    assert db.session.scalar(sa.select(sa.func.count(WebhookDelivery.id))) == 1
+
 
 def test_the_pages_read_the_same_number_of_times_however_much_they_list(as_admin, admin, app):
     def queries_for(page):
