@@ -11,6 +11,7 @@ from collections.abc import Callable
 from http import HTTPStatus
 from typing import Any, TypeVar
 
+import marshmallow as ma
 from flask import Response, url_for
 from flask.typing import ResponseReturnValue
 from flask.views import MethodView
@@ -114,7 +115,7 @@ def _filters(args: dict[str, Any]) -> IdeaFilters:
 @blp.route("/ideas")
 class Ideas(MethodView):
     @requires(Scope.READ)
-    @blp.arguments(IdeaListArgsSchema, location="query", as_kwargs=True)
+    @blp.arguments(IdeaListArgsSchema, location="query", as_kwargs=True, unknown=ma.RAISE)
     @blp.response(HTTPStatus.OK, IdeaPageSchema)
     def get(self, **args: Any) -> ResponseReturnValue:
         """The ideas, as the ideas page lists them: filtered, sorted, a page at a time.

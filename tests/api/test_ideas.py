@@ -171,6 +171,7 @@ def test_a_bad_filter_or_cursor_is_a_problem_with_the_parameter(api_as, world):
         ("department_id=99999999999", "department_id"),
         ("beneficiary=nobody", "beneficiary"),
         ("after=notacursor", "after"),
+        ("stauts=submitted", "stauts"),  # a typo is not read as no filter
     ]:
         response = api.get(f"/ideas?{query}")
         assert response.status_code == 422, query
