@@ -164,7 +164,9 @@ def test_the_last_use_is_stamped_after_a_get_at_most_once_a_minute(make_user, ma
     assert last_used("script") >= stamped
 
 
-def test_a_refused_request_stamps_nothing(make_user, make_token, api_with):
+def test_a_token_let_in_is_stamped_even_if_refused_a_scope_a_dead_one_never(
+    make_user, make_token, api_with
+):
     api = api_with(make_token(make_user(), scopes=("read",), name="script"))
     refused_with(api.post("/probe", json={}), 403)  # let in, then refused: it was used
     assert last_used("script") is not None
