@@ -54,7 +54,7 @@ from serviceideas.extensions import db
 from serviceideas.people.models import User
 from serviceideas.people.services import find_user
 from serviceideas.training import queries, services
-from serviceideas.training.models import AnswerDraft, Assignment, Enrolment, Module
+from serviceideas.training.models import AnswerDraft, Assignment, Audience, Enrolment, Module
 from serviceideas.training.policies import can_train, can_work_on
 from serviceideas.urls import DATABASE_INT_MAX
 from serviceideas.writes import commit_or_refuse
@@ -394,7 +394,7 @@ def _assignment_draft(body: dict[str, Any]) -> services.AssignmentDraft | Respon
             unknown.append(email)
         elif person not in people:
             people.append(person)
-    if unknown:
+    if unknown and body["audience"] is Audience.PEOPLE:  # as the assign page: else unread
         message = f"Nobody has these email addresses: {', '.join(unknown)}."
         return problem(422, message, errors={"people": [message]})
     return services.AssignmentDraft(
