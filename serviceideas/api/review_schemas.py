@@ -1,11 +1,13 @@
 """What the API's status changes, owners and progress notes take and answer (api/reviews.py),
 as marshmallow schemas: the OpenAPI document is written from them (docs/product.md, "The
-API", "Resources")."""
+API", "Resources"). A step of the history, a person and a progress note are shown as one
+idea shows them (api/idea_schemas.py)."""
 
 from __future__ import annotations
 
 import marshmallow as ma
 
+from serviceideas.api.idea_schemas import ProgressNoteEntrySchema, ShownPersonSchema
 from serviceideas.ideas.models import NEXT_STEP_MAX, NOTE_MAX, Status
 from serviceideas.urls import DATABASE_INT_MAX
 
@@ -17,38 +19,6 @@ def _no_nul(value: str) -> None:
     door, security.py)."""
     if "\x00" in value:
         raise ma.ValidationError("No text field accepts a NUL character.")
-
-
-class NamedPersonSchema(ma.Schema):
-    """Someone as the idea's page names them: an author who hid their name is "Name not
-    shown", without an id, to whoever may not see it (docs/product.md, "Speaking up safely")."""
-
-    id = ma.fields.Integer(
-        required=True, allow_none=True, metadata={"description": "null when the name is hidden"}
-    )
-    name = ma.fields.String(required=True)
-
-
-class StatusChangeSchema(ma.Schema):
-    """One step of an idea's history."""
-
-    id = ma.fields.Integer(required=True)
-    idea_id = ma.fields.Integer(required=True)
-    from_status = ma.fields.Enum(
-        Status,
-        by_value=True,
-        required=True,
-        allow_none=True,
-        metadata={"description": "null for the first step, when the idea was submitted"},
-    )
-    to_status = ma.fields.Enum(Status, by_value=True, required=True)
-    note = ma.fields.String(required=True)
-    changed_at = ma.fields.DateTime(required=True)
-    actor = ma.fields.Nested(NamedPersonSchema, required=True)
-    fast_track = ma.fields.Boolean(
-        required=True,
-        metadata={"description": "Put into practice directly, without the stages between"},
-    )
 
 
 class NewStatusChangeSchema(ma.Schema):
@@ -96,7 +66,7 @@ class IdeaOwnerSchema(ma.Schema):
 
     idea_id = ma.fields.Integer(required=True)
     owner = ma.fields.Nested(
-        NamedPersonSchema, required=True, allow_none=True, metadata={"description": "null: nobody"}
+        ShownPersonSchema, required=True, allow_none=True, metadata={"description": "null: nobody"}
     )
 
 
@@ -118,13 +88,6 @@ class NewOwnerSchema(ma.Schema):
     )
 
 
-class ProgressNoteSchema(ma.Schema):
-    id = ma.fields.Integer(required=True)
-    body = ma.fields.String(required=True)
-    created_at = ma.fields.DateTime(required=True)
-    author = ma.fields.Nested(NamedPersonSchema, required=True)
-
-
 class IdeaProgressSchema(ma.Schema):
     """The idea's next step and target date as they stand, and the note just written."""
 
@@ -132,7 +95,7 @@ class IdeaProgressSchema(ma.Schema):
     next_step = ma.fields.String(required=True, allow_none=True)
     target_date = ma.fields.Date(required=True, allow_none=True)
     note = ma.fields.Nested(
-        ProgressNoteSchema,
+        ProgressNoteEntrySchema,
         required=True,
         allow_none=True,
         metadata={"description": "null when no note was written"},

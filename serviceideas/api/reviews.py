@@ -14,6 +14,10 @@ from flask import Response
 
 from serviceideas.api import paging, problems, resource_blueprint
 from serviceideas.api.auth import acting_user, requires
+from serviceideas.api.idea_schemas import StatusChangeEntrySchema
+from serviceideas.api.idea_schemas import _named as shown_person
+from serviceideas.api.idea_schemas import _progress as shown_note
+from serviceideas.api.idea_schemas import _step as shown_step
 from serviceideas.api.models import Scope
 from serviceideas.api.review_schemas import (
     IdeaOwnerSchema,
@@ -21,13 +25,12 @@ from serviceideas.api.review_schemas import (
     NewOwnerSchema,
     NewProgressNoteSchema,
     NewStatusChangeSchema,
-    StatusChangeSchema,
 )
 from serviceideas.errors import RuleViolation
 from serviceideas.extensions import db
 from serviceideas.ideas import queries, services
-from serviceideas.ideas.models import Idea, ProgressNote, StatusChange
-from serviceideas.ideas.policies import can_record_progress, can_see_author, name_on
+from serviceideas.ideas.models import Idea, ProgressNote
+from serviceideas.ideas.policies import can_record_progress
 from serviceideas.people.models import User
 from serviceideas.writes import commit_or_refuse
 
@@ -43,7 +46,9 @@ T = TypeVar("T")
 # The services' fields, as the API's bodies name them.
 FIELDS = {"to": "status", "owner": "person_id"}
 
-StatusChangePage = paging.page_schema(StatusChangeSchema, "StatusChangePage")
+# A step, a person and a progress note are shown as one idea shows them (api/idea_schemas.py):
+# the history here is the idea's `history`, item for item.
+StatusChangePage = paging.page_schema(StatusChangeEntrySchema, "StatusChangePage")
 
 
 def _idea(idea_id: int) -> Idea:
@@ -68,28 +73,6 @@ def _written(action: Callable[[], T]) -> T | Response:
     return problems.refusal(RuleViolation(error.message, field), status)
 
 
-def _person(viewer: User, idea: Idea, person: User) -> dict[str, Any]:
-    """Someone on `idea` as `viewer` may read them: the idea page's names (`name_on`)."""
-    shown = person.id != idea.author_id or can_see_author(viewer, idea)
-    return {
-        "id": person.id if shown else None,
-        "name": name_on(viewer, idea, person.id, person.name),
-    }
-
-
-def _step(viewer: User, idea: Idea, change: StatusChange) -> dict[str, Any]:
-    return {
-        "id": change.id,
-        "idea_id": change.idea_id,
-        "from_status": change.from_status,
-        "to_status": change.to_status,
-        "note": change.note,
-        "changed_at": change.changed_at,
-        "actor": _person(viewer, idea, change.actor),
-        "fast_track": change.is_fast_track,
-    }
-
-
 # Status changes
 
 
@@ -101,14 +84,14 @@ def status_changes(idea_id: int) -> Any:
     on one page: an idea takes a handful)."""
     idea = _idea(idea_id)
     viewer = acting_user()
-    steps = [_step(viewer, idea, change) for change in queries.status_history(idea.id)]
+    steps = [shown_step(viewer, idea, change) for change in queries.status_history(idea.id)]
     return paging.paged(steps, None)
 
 
 @blp.route("/ideas/<id:idea_id>/status-changes", methods=["POST"])
 @requires(Scope.REVIEW)
 @blp.arguments(NewStatusChangeSchema)
-@blp.response(HTTPStatus.CREATED, StatusChangeSchema)
+@blp.response(HTTPStatus.CREATED, StatusChangeEntrySchema)
 @blp.alt_response(HTTPStatus.CONFLICT, response="CONFLICT")
 def change_status(body: dict[str, Any], idea_id: int) -> Any:
     """Move the idea one step through the pipeline (docs/product.md, "The pipeline"), as the
@@ -126,7 +109,7 @@ def change_status(body: dict[str, Any], idea_id: int) -> Any:
     )
     if isinstance(decided, Response):
         return decided
-    return _step(reviewer, idea, decided)
+    return shown_step(reviewer, idea, decided)
 
 
 # Owners
@@ -134,7 +117,7 @@ def change_status(body: dict[str, Any], idea_id: int) -> Any:
 
 def _owner(viewer: User, idea: Idea) -> dict[str, Any]:
     owner = idea.owner
-    return {"idea_id": idea.id, "owner": _person(viewer, idea, owner) if owner else None}
+    return {"idea_id": idea.id, "owner": shown_person(viewer, idea, owner) if owner else None}
 
 
 @blp.route("/ideas/<id:idea_id>/owner")
@@ -187,21 +170,11 @@ def clear_owner(idea_id: int) -> Any:
 
 
 def _progress(viewer: User, idea: Idea, note: ProgressNote | None) -> dict[str, Any]:
-    written = (
-        {
-            "id": note.id,
-            "body": note.body,
-            "created_at": note.created_at,
-            "author": _person(viewer, idea, note.author),
-        }
-        if note
-        else None
-    )
     return {
         "idea_id": idea.id,
         "next_step": idea.next_step,
         "target_date": idea.target_date,
-        "note": written,
+        "note": shown_note(viewer, idea, note) if note else None,
     }
 
 

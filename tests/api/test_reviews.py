@@ -51,7 +51,7 @@ def test_a_manager_moves_an_idea_on_and_the_history_shows_it(api_as, manager, ma
     assert step["from_status"] == "submitted"
     assert step["to_status"] == "under_review"
     assert step["note"] == "Looking at it."
-    assert step["actor"] == {"id": manager.id, "name": "Mia Manager"}
+    assert step["by"] == {"id": manager.id, "name": "Mia Manager"}
     assert step["fast_track"] is False
     assert db.session.get(Idea, idea.id).status is Status.UNDER_REVIEW
 
@@ -61,6 +61,8 @@ def test_a_manager_moves_an_idea_on_and_the_history_shows_it(api_as, manager, ma
     assert [s["to_status"] for s in body["items"]] == ["submitted", "under_review"]
     assert body["items"][0]["from_status"] is None
     assert body["links"] == {"next": None}
+    # The same steps, shown the same way, as the idea's own history.
+    assert api.get(f"/ideas/{idea.id}").get_json()["history"] == body["items"]
 
 
 def test_implemented_asks_for_evidence_and_the_fast_track_says_so(api_as, manager, make_idea):
@@ -209,9 +211,9 @@ def test_the_history_hides_an_author_who_hid_their_name_from_colleagues(
     db.session.execute(sa.update(Idea).where(Idea.id == idea.id).values(name_hidden=True))
     db.session.commit()
     colleague = api_as(make_user()).get(f"/ideas/{idea.id}/status-changes").get_json()
-    assert colleague["items"][0]["actor"] == {"id": None, "name": HIDDEN_NAME}
+    assert colleague["items"][0]["by"] == {"id": None, "name": HIDDEN_NAME}
     as_manager = api_as(manager).get(f"/ideas/{idea.id}/status-changes").get_json()
-    assert as_manager["items"][0]["actor"] == {"id": author.id, "name": "Quiet Author"}
+    assert as_manager["items"][0]["by"] == {"id": author.id, "name": "Quiet Author"}
 
 
 def test_the_history_is_read_in_a_fixed_number_of_queries(api_as, manager, make_user, make_idea):
@@ -289,8 +291,8 @@ def test_the_owner_records_progress_and_a_colleague_may_not(api_as, manager, mak
     body = response.get_json()
     assert body["next_step"] == "Try it in two stores"
     assert body["target_date"] == target.isoformat()
-    assert body["note"]["body"] == "Go"
-    assert body["note"]["author"]["id"] == owner.id
+    assert body["note"]["note"] == "Go"
+    assert body["note"]["by"]["id"] == owner.id
 
     # A field left out keeps what the idea has.
     kept = api_as(owner).post(f"/ideas/{idea.id}/progress-notes", json={"note": "Going well"})
