@@ -4,6 +4,7 @@ scopes capped by the person's roles, its expiry by API_TOKEN_MAX_DAYS; and the A
 from __future__ import annotations
 
 import re
+from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 
 import pytest
@@ -143,6 +144,17 @@ def test_a_form_sent_twice_makes_one_token(client_as, employee):
     # Another name is another token.
     assert make(client, name="Dashboard").headers["Location"] == PAGE
     assert len(stored()) == 2
+
+
+def test_the_same_form_sent_at_once_makes_one_token(client_as, employee):
+    """A double click whose requests run at the same moment, on both databases: the person's
+    row is locked while the name is checked, so the second waits and is refused."""
+    client = client_as(employee)
+    with ThreadPoolExecutor(max_workers=6) as pool:
+        answers = list(pool.map(lambda _: make(client).headers["Location"], range(6)))
+    assert answers.count(PAGE) == 1  # one made; the others sent back to the form, refused
+    db.session.commit()  # end this test's own snapshot and read afresh
+    assert len(stored()) == 1
 
 
 def test_a_token_is_revoked_after_a_confirmation_and_stops_working(client_as, employee):
