@@ -238,3 +238,13 @@ def test_the_docs_page_reads_the_openapi_document_with_swagger_ui_under_the_csp(
     assert "<script>" not in page  # nothing inline: the CSP allows none
     csp = response.headers["Content-Security-Policy"]
     assert "unsafe-inline" not in csp and "unsafe-eval" not in csp
+
+
+def test_the_docs_page_takes_swagger_ui_from_the_cdn_with_sri_in_production(app, client):
+    app.config["SERVICEIDEAS_ASSETS"] = "cdn"  # put back after the test (tests/conftest.py)
+    response = client.get("/api/v1/docs")
+    page = response.get_data(as_text=True)
+    for name in ("swagger-ui-bundle", "swagger-ui-css"):
+        asset = VENDOR_ASSETS[name]
+        assert f'"{asset["cdn"]}" integrity="{asset["integrity"]}" crossorigin="anonymous"' in page
+    assert "https://cdn.jsdelivr.net" in response.headers["Content-Security-Policy"]
