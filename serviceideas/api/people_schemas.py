@@ -15,6 +15,15 @@ from serviceideas.people.models import (
 from serviceideas.urls import DATABASE_INT_MAX
 
 ROLE_VALUES = [role.value for role in GRANTABLE_ROLES]
+
+
+def no_nul(value: str) -> None:
+    """No text field holds a NUL: PostgreSQL cannot store it, and a JSON body does not pass
+    the pages' check at the door (security.py), so each text field refuses it itself."""
+    if "\x00" in value:
+        raise ma.ValidationError("No text field accepts a NUL character.")
+
+
 STATUSES = ["active", "inactive", "all"]
 ID = ma.validate.Range(min=1, max=DATABASE_INT_MAX)
 
@@ -77,7 +86,7 @@ class PersonListArgsSchema(PageArgsSchema):
 class PersonChangeSchema(ma.Schema):
     """What an admin may change about a person; what is left out stays as it is."""
 
-    name = ma.fields.String(validate=ma.validate.Length(max=NAME_MAX))
+    name = ma.fields.String(validate=[ma.validate.Length(max=NAME_MAX), no_nul])
     department_id = ma.fields.Integer(strict=True, validate=ID)
     roles = ma.fields.List(
         _role(), validate=ma.validate.Length(max=len(ROLE_VALUES)), metadata=ROLES
@@ -101,12 +110,14 @@ DepartmentPageSchema = page_schema(DepartmentSchema, "DepartmentPage")
 
 
 class NewDepartmentSchema(ma.Schema):
-    name = ma.fields.String(required=True, validate=ma.validate.Length(max=DEPARTMENT_NAME_MAX))
+    name = ma.fields.String(
+        required=True, validate=[ma.validate.Length(max=DEPARTMENT_NAME_MAX), no_nul]
+    )
     kind = ma.fields.Enum(DepartmentKind, by_value=True, required=True)
 
 
 class DepartmentChangeSchema(ma.Schema):
     """What is left out stays as it is."""
 
-    name = ma.fields.String(validate=ma.validate.Length(max=DEPARTMENT_NAME_MAX))
+    name = ma.fields.String(validate=[ma.validate.Length(max=DEPARTMENT_NAME_MAX), no_nul])
     kind = ma.fields.Enum(DepartmentKind, by_value=True)

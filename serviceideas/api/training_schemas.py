@@ -9,6 +9,7 @@ from typing import Any
 import marshmallow as ma
 
 from serviceideas.api.paging import PageArgsSchema, page_schema
+from serviceideas.api.people_schemas import no_nul
 from serviceideas.submissions import TOKEN_MAX
 from serviceideas.training.models import Audience, ModuleKind, ModuleStatus, Repeat
 from serviceideas.training.queries import Standing
@@ -165,6 +166,7 @@ class AnswerRequestSchema(ma.Schema):
     answer = ma.fields.String(
         load_default=None,
         allow_none=True,
+        validate=no_nul,
         metadata={"description": "50 to 10,000 characters for a reflection or activity"},
     )
     module_version = ma.fields.Integer(
@@ -264,7 +266,7 @@ class AssignmentRequestSchema(ma.Schema):
         validate=ma.validate.Length(max=1000),
     )
     people = ma.fields.List(
-        ma.fields.String(validate=ma.validate.Length(max=254)),
+        ma.fields.String(validate=[ma.validate.Length(max=254), no_nul]),
         load_default=list,
         validate=ma.validate.Length(max=1000),
         metadata={"description": "E-mail addresses"},
@@ -275,6 +277,6 @@ class AssignmentRequestSchema(ma.Schema):
     submission_token = ma.fields.String(
         load_default=None,
         allow_none=True,
-        validate=ma.validate.Length(min=1, max=TOKEN_MAX),
+        validate=[ma.validate.Length(min=1, max=TOKEN_MAX), no_nul],
         metadata={"description": "Sent again with the same token, it assigns once"},
     )

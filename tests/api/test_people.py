@@ -240,3 +240,17 @@ def test_a_taken_or_bad_department_name_is_refused_beside_it(api_as, admin):
     assert blank.status_code == 422 and "name" in blank.get_json()["errors"]
     assert db.session.scalar(sa.select(sa.func.count()).select_from(Department)) == 1
     assert db.session.scalar(sa.select(sa.func.count()).select_from(User)) == 1
+
+
+def test_a_nul_character_in_any_text_is_refused_beside_it(api_as, make_user, admin):
+    """PostgreSQL cannot store it, and JSON bodies do not pass the pages' check at the door."""
+    person = make_user(name="Pat Person")
+    api = api_as(admin)
+    changed = api.patch(f"/people/{person.id}", json={"name": "Pat\x00"})
+    assert changed.status_code == 422 and "name" in changed.get_json()["errors"]
+    added = api.post("/departments", json={"name": "Shop\x00", "kind": "front_line"})
+    assert added.status_code == 422 and "name" in added.get_json()["errors"]
+    renamed = api.patch(f"/departments/{person.department_id}", json={"name": "\x00"})
+    assert renamed.status_code == 422 and "name" in renamed.get_json()["errors"]
+    db.session.refresh(person)
+    assert person.name == "Pat Person"

@@ -360,3 +360,29 @@ def test_unknown_people_matter_only_when_the_assignment_is_for_people(
     assert response.status_code == 201
     assert response.get_json()["people"] == []
     assert response.get_json()["enrolled"] == 2  # everyone: the trainer too
+
+
+def test_a_nul_character_in_any_text_is_refused_beside_it(api_as, make_enrolment, trainer):
+    """PostgreSQL cannot store it, and JSON bodies do not pass the pages' check at the door."""
+    enrolment = make_enrolment("reflection")
+    api = api_as(enrolment.user)
+    for method, path in [("POST", "completion"), ("PUT", "draft")]:
+        response = api.open(
+            method, f"/training/enrolments/{enrolment.id}/{path}", json={"answer": SECRET + "\x00"}
+        )
+        assert response.status_code == 422
+        assert "errors" in response.get_json() and "answer" in response.get_json()["errors"]
+    assigned = api_as(trainer).post(
+        f"/training/modules/{enrolment.assignment.module_id}/assignments",
+        json={
+            "audience": "people",
+            "people": ["a\x00@example.com"],
+            "due_days": 7,
+            "submission_token": "\x00",
+        },
+    )
+    assert assigned.status_code == 422
+    assert set(assigned.get_json()["errors"]) == {"people", "submission_token"}
+    db.session.refresh(enrolment)
+    assert enrolment.completed_at is None
+    assert db.session.get(AnswerDraft, enrolment.id) is None
