@@ -4,6 +4,8 @@ neighbours (docs/architecture.md, "Addresses the server will call").
 `check_address` checks what an admin types (at registration and on every edit);
 `check_destination` checks again at send time and gives the IP addresses the delivery may
 connect to, so a name that later resolves somewhere else (DNS rebinding) is refused then too.
+`ascii_host` is the name a request carries (Host, TLS), `short_address` what pages, logs and
+notices show of an address (never its secret part).
 """
 
 from __future__ import annotations
@@ -24,12 +26,30 @@ IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 FIELD: Final = "url"
 
 # What each kind of address is, in words, for the refusal. Those in PRIVATE lead to the
-# company's own network and are allowed by WEBHOOKS_ALLOW_PRIVATE; the others never are:
-# nothing that answers HTTP lives there, or (link-local) cloud metadata services do.
+# company's own network and are allowed by WEBHOOKS_ALLOW_PRIVATE (loopback, the server
+# itself, only in development and testing); the others never are: nothing that answers HTTP
+# lives there, or (link-local, METADATA) cloud metadata services do.
 LOOPBACK, PRIVATE_RANGE, SHARED = "loopback", "private", "shared (carrier-grade NAT)"
 LINK_LOCAL = "link-local (where cloud metadata services answer)"
+METADATA_SERVICE = "cloud metadata service"
 UNSPECIFIED, MULTICAST, RESERVED = "unspecified", "multicast", "reserved"
 PRIVATE: Final = frozenset({LOOPBACK, PRIVATE_RANGE, SHARED})
+LOOPBACK_ALLOWED_IN: Final = frozenset({"development", "testing"})  # ENV_NAME
+
+# Cloud metadata services (instance credentials) at addresses no range rule refuses once
+# WEBHOOKS_ALLOW_PRIVATE is on, or at all: refused always. 169.254.169.254 (AWS, Google,
+# Azure, Oracle...) and 169.254.170.2 (AWS ECS) are link-local as well.
+METADATA: Final = frozenset(
+    ipaddress.ip_address(address)
+    for address in (
+        "169.254.169.254",
+        "169.254.170.2",
+        "fd00:ec2::254",  # AWS over IPv6, inside fc00::/7
+        "100.100.100.200",  # Alibaba Cloud, inside 100.64/10
+        "192.0.0.192",  # Oracle Cloud's older address
+        "168.63.129.16",  # Azure's host agent (WireServer), a global address
+    )
+)
 
 THIS_NETWORK = ipaddress.ip_network("0.0.0.0/8")  # "this host": 0.x reaches the server itself
 SHARED_NETWORK = ipaddress.ip_network("100.64.0.0/10")
@@ -74,20 +94,25 @@ def check_destination(
         allow_http = bool(config.get("WEBHOOKS_ALLOW_HTTP"))
     if allow_private is None:
         allow_private = bool(config.get("WEBHOOKS_ALLOW_PRIVATE"))
+    loopback_allowed = config.get("ENV_NAME") in LOOPBACK_ALLOWED_IN
     parts = _parts(url, allow_http=allow_http)
     host = parts.hostname or ""
     addresses = _addresses(host)
     for address in addresses:
         kind = kind_of(address)
-        if kind is None or (allow_private and kind in PRIVATE):
+        allowed = kind in PRIVATE and (kind != LOOPBACK or loopback_allowed)
+        if kind is None or (allow_private and allowed):
             continue
         leads = host if _ip_literal(host) is not None else f"{host} leads to {address}, which"
         article = "an" if kind[0] in "aeiou" else "a"
-        end = (
-            " (unless the server's SERVICEIDEAS_WEBHOOKS_ALLOW_PRIVATE setting is on)."
-            if kind in PRIVATE
-            else "."
-        )
+        end = "."
+        if kind == LOOPBACK:
+            end = (
+                " (the server itself: allowed only in development and testing, with the "
+                "SERVICEIDEAS_WEBHOOKS_ALLOW_PRIVATE setting on)."
+            )
+        elif kind in PRIVATE:
+            end = " (unless the server's SERVICEIDEAS_WEBHOOKS_ALLOW_PRIVATE setting is on)."
         raise AddressRefused(
             f"{leads} is {article} {kind} address: webhooks go only to addresses on the "
             f"internet{end}"
@@ -99,6 +124,8 @@ def kind_of(address: IPAddress) -> str | None:
     """What kind of address this is (LOOPBACK, PRIVATE_RANGE, ...), or None for one on the
     internet. An IPv6 address carrying an IPv4 one (IPv4-mapped, 6to4, NAT64) is the IPv4
     address it carries."""
+    if address in METADATA:
+        return METADATA_SERVICE
     if isinstance(address, ipaddress.IPv6Address):
         carried = address.ipv4_mapped or address.sixtofour
         if carried is None and address in NAT64:
@@ -201,3 +228,25 @@ def _ip_literal(host: str) -> IPAddress | None:
         except OSError:
             return None
     return None
+
+
+def ascii_host(host: str) -> str:
+    """The host as a request names it (Host header, TLS's SNI and certificate check): an
+    internationalised name in its IDNA form (`bücher.example` → `xn--bcher-kva.example`, as
+    it was looked up and as certificates name it), lower case, without a final dot; an IP
+    address as it is. UnicodeError for a name IDNA cannot write (the check refuses those)."""
+    host = host.rstrip(".").lower()
+    if _ip_literal(host) is not None:
+        return host
+    return host.encode("idna").decode("ascii")
+
+
+SHOWN_PATH: Final = 12  # characters of an address's path shown: a chat product's holds a secret
+
+
+def short_address(url: str) -> str:
+    """An address as pages and notices show it: its scheme and host whole, its path cut short
+    (Slack's and Teams' addresses carry their secret in the path), never its query."""
+    parts = urlsplit(url)
+    path = parts.path if len(parts.path) <= SHOWN_PATH else parts.path[:SHOWN_PATH] + "…"
+    return f"{parts.scheme}://{parts.netloc}{path}{'?…' if parts.query else ''}"

@@ -4,8 +4,6 @@ once, edited, switched off and on, deleted), and each endpoint's delivery log wi
 
 from __future__ import annotations
 
-from urllib.parse import urlsplit
-
 from flask import (
     Blueprint,
     abort,
@@ -27,6 +25,7 @@ from serviceideas.pagination import Page
 from serviceideas.people.policies import can_administer, requires
 from serviceideas.shown_once import ShownOnce
 from serviceideas.webhooks import queries, services
+from serviceideas.webhooks.addresses import short_address
 from serviceideas.webhooks.delivery import send_again
 from serviceideas.webhooks.forms import ConfirmForm, EndpointForm
 from serviceideas.webhooks.models import DeliveryState, WebhookDelivery, WebhookEndpoint
@@ -36,15 +35,6 @@ bp = Blueprint("webhooks_admin", __name__, url_prefix="/admin/webhooks")
 
 # Where a new signing secret waits, encrypted in the session, for the one page that shows it.
 NEW_SECRET = ShownOnce("webhook_new_secret", "webhook signing secret")
-SHOWN_PATH = 12  # characters of an address's path a list shows: a chat product's holds a secret
-
-
-def short_address(url: str) -> str:
-    """An address as a list shows it: its scheme and host whole, its path cut short (Slack's
-    and Teams' addresses carry their secret in the path), never its query."""
-    parts = urlsplit(url)
-    path = parts.path if len(parts.path) <= SHOWN_PATH else parts.path[:SHOWN_PATH] + "…"
-    return f"{parts.scheme}://{parts.netloc}{path}{'?…' if parts.query else ''}"
 
 
 def _no_store(page: str) -> ResponseReturnValue:

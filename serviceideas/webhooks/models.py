@@ -36,7 +36,9 @@ class EndpointKind(enum.StrEnum):
 class DeliveryState(enum.StrEnum):
     PENDING = "pending"  # waiting for its next attempt (next_attempt_at)
     DELIVERED = "delivered"  # the endpoint answered 2xx
-    FAILED = "failed"  # every attempt failed, or its endpoint was switched off: given up
+    # Every attempt failed: given up. (Switching an endpoint off fails none of its deliveries:
+    # they stay pending, and are sent when it is switched on again.)
+    FAILED = "failed"
 
 
 class WebhookEndpoint(Model):

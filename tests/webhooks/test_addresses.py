@@ -26,7 +26,9 @@ DNS = {
 @pytest.fixture(scope="module")
 def flask_app() -> Flask:
     app = Flask(__name__)  # the checks read only the settings: no database needed
-    app.config.update(WEBHOOKS_ALLOW_HTTP=False, WEBHOOKS_ALLOW_PRIVATE=False)
+    app.config.update(
+        WEBHOOKS_ALLOW_HTTP=False, WEBHOOKS_ALLOW_PRIVATE=False, ENV_NAME="production"
+    )
     return app
 
 
@@ -115,8 +117,9 @@ PRIVATE = [
     ("https://mapped.example.com/in", "loopback"),
 ]
 NEVER = [
-    ("https://169.254.169.254/latest/meta-data/", "link-local"),  # cloud metadata
-    ("https://metadata.example.com/", "link-local"),
+    ("https://169.254.169.254/latest/meta-data/", "cloud metadata"),
+    ("https://metadata.example.com/", "cloud metadata"),
+    ("https://169.254.1.1/", "link-local"),
     ("https://[fe80::1]/in", "link-local"),
     ("https://0.0.0.0/in", "unspecified"),
     ("https://0/in", "unspecified"),
@@ -140,11 +143,56 @@ def test_an_address_on_the_servers_own_network_is_refused(url: str, says: str) -
 def test_the_company_network_is_allowed_by_the_setting(
     flask_app: Flask, url: str, says: str
 ) -> None:
-    flask_app.config["WEBHOOKS_ALLOW_PRIVATE"] = True
+    flask_app.config.update(WEBHOOKS_ALLOW_PRIVATE=True, ENV_NAME="testing")
     try:
         assert check_address(url) == url
     finally:
+        flask_app.config.update(WEBHOOKS_ALLOW_PRIVATE=False, ENV_NAME="production")
+
+
+@pytest.mark.parametrize(
+    ("url", "allowed"),
+    [
+        ("https://10.0.0.1/in", True),
+        ("https://127.0.0.1/in", False),
+        ("https://[::1]/in", False),
+        ("https://localhost/in", False),
+        ("https://mapped.example.com/in", False),
+    ],
+)
+def test_in_production_the_setting_allows_the_network_but_not_the_server_itself(
+    flask_app: Flask, url: str, allowed: bool
+) -> None:
+    """Loopback is the server itself (its database, its own admin ports): the setting opens it
+    only in development and testing, where the receiver runs beside the app."""
+    flask_app.config.update(WEBHOOKS_ALLOW_PRIVATE=True, ENV_NAME="production")
+    try:
+        if allowed:
+            assert check_address(url) == url
+        else:
+            with pytest.raises(AddressRefused, match="loopback address") as refused:
+                check_address(url)
+            assert "only in development and testing" in refused.value.message
+    finally:
         flask_app.config["WEBHOOKS_ALLOW_PRIVATE"] = False
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "https://169.254.169.254/latest/meta-data/",  # AWS, Google, Azure, Oracle...
+        "https://[fd00:ec2::254]/latest/meta-data/",  # AWS over IPv6 (inside fc00::/7)
+        "https://100.100.100.200/latest/meta-data/",  # Alibaba (inside 100.64/10)
+        "https://169.254.170.2/v2/credentials",  # AWS ECS task credentials
+        "https://192.0.0.192/opc/v1/instance/",  # Oracle's older address
+        "https://168.63.129.16/machine",  # Azure's host agent (a global address)
+        "https://[::ffff:100.100.100.200]/",
+    ],
+)
+def test_cloud_metadata_services_are_refused_even_with_the_setting(url: str) -> None:
+    with pytest.raises(AddressRefused, match="cloud metadata service") as refused:
+        check_address(url, allow_private=True, allow_http=True)
+    assert "unless" not in refused.value.message  # no setting allows it
 
 
 @pytest.mark.parametrize(("url", "says"), NEVER)

@@ -144,6 +144,7 @@ def test_only_admins_reach_the_webhook_pages(client_as, make_user, admin):
         PAGE,
         f"{base}/edit",
         f"{base}/switch-off",
+        f"{base}/switch-on",
         f"{base}/test",
         f"{base}/secret",
         f"{base}/delete",
@@ -222,7 +223,8 @@ def test_a_new_secret_replaces_the_old_one_and_is_shown_once(as_admin):
         ("https://127.0.0.1:8080/x", "is a loopback address"),
         ("https://0x7f000001/x", "is a loopback address"),
         ("https://relay.inside.example/x", "relay.inside.example leads to 10.0.0.7"),
-        ("https://169.254.169.254/latest/meta-data", "link-local"),
+        ("https://169.254.169.254/latest/meta-data", "cloud metadata service"),
+        ("https://169.254.1.1/in", "link-local"),
         ("https://user:pass@hooks.slack.example/x", "user name or password"),
         ("", "fill in the address"),
     ],
@@ -255,9 +257,10 @@ def test_every_field_is_checked(as_admin):
 def test_the_settings_allow_plain_http_and_the_companys_own_network(as_admin):
     endpoint, _ = register(as_admin, url="http://127.0.0.1:8080/in", kind="json")
     assert endpoint.url == "http://127.0.0.1:8080/in"
-    # Still never link-local (cloud metadata).
-    page = text(refused(as_admin, as_admin.post(PAGE, data=form(url="http://169.254.169.254/"))))
-    assert "link-local" in page
+    # Still never a cloud metadata service, even one inside a private range.
+    for url in ("http://169.254.169.254/", "http://[fd00:ec2::254]/", "http://100.100.100.200/"):
+        page = text(refused(as_admin, as_admin.post(PAGE, data=form(url=url))))
+        assert "cloud metadata service" in page, url
 
 
 def test_an_endpoint_is_edited_and_keeps_its_secret(as_admin, admin):
