@@ -8,9 +8,10 @@ endpoints are not sent — and is written in each product's format:
 
 - Slack: an incoming webhook's JSON, `text` (the notification's words, and what older
   clients show) and `blocks` (a section in Slack's mrkdwn, a context line, a button).
-- Microsoft Teams: a message with one Adaptive Card attachment. That is what Teams' current
-  incoming webhooks (the Workflows app's "when a Teams webhook request is received") read;
-  the older MessageCard belonged to the Office 365 connectors Microsoft is retiring.
+- Microsoft Teams: a message with one Adaptive Card attachment, its texts in TextRuns (no
+  markdown, unlike a TextBlock's). That is what Teams' current incoming webhooks (the
+  Workflows app's "when a Teams webhook request is received") read; the older MessageCard
+  belonged to the Office 365 connectors Microsoft is retiring.
 """
 
 from __future__ import annotations
@@ -133,16 +134,15 @@ def slack(message: Message) -> dict[str, Any]:
 
 
 def teams(message: Message) -> dict[str, Any]:
-    """A Teams message holding one Adaptive Card (schema 1.4, which Teams renders)."""
+    """A Teams message holding one Adaptive Card (schema 1.4, which Teams renders). Every text
+    is a RichTextBlock's TextRun, which Teams shows as written: a TextBlock would read
+    markdown, and a title such as `[Reset your password](https://…)` would show as a link."""
+    line = [_run(message.before), _run(message.title, weight="bolder"), _run(message.after)]
     body: list[dict[str, Any]] = [
-        {
-            "type": "TextBlock",
-            "text": f"{message.before}**{message.title}**{message.after}",
-            "wrap": True,
-        }
+        {"type": "RichTextBlock", "inlines": [run for run in line if run["text"]]}
     ]
     if message.context:
-        body.append({"type": "TextBlock", "text": message.context, "wrap": True, "isSubtle": True})
+        body.append({"type": "RichTextBlock", "inlines": [_run(message.context, isSubtle=True)]})
     card: dict[str, Any] = {
         "$schema": "http://adaptivecards.io/schemas/adaptive-card.json",
         "type": "AdaptiveCard",
@@ -164,6 +164,10 @@ def teams(message: Message) -> dict[str, Any]:
             }
         ],
     }
+
+
+def _run(text: str, **style: Any) -> dict[str, Any]:
+    return {"type": "TextRun", "text": text, **style}
 
 
 def _slack(text: str) -> str:

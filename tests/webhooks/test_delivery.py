@@ -298,7 +298,10 @@ def test_slack_and_teams_get_their_own_message_format(
     assert teams_body["type"] == "message"
     assert card["contentType"] == "application/vnd.microsoft.card.adaptive"
     assert card["content"]["type"] == "AdaptiveCard"
-    assert card["content"]["body"][0]["text"] == line.replace("*", "**")
+    # A RichTextBlock's runs (no markdown: the words as they are), the title in bold.
+    [before, title, after] = card["content"]["body"][0]["inlines"]
+    assert [before["text"], title["text"], after["text"]] == line.split("*")
+    assert title["weight"] == "bolder"
     assert card["content"]["actions"][0]["url"] == f"https://ideas.example.com/ideas/{idea.id}"
 
 
@@ -309,6 +312,24 @@ def test_slack_markup_in_a_title_is_shown_as_text(make_endpoint, make_user, rece
     [got] = receiver.received
     text = got.json["blocks"][0]["text"]["text"]
     assert "<" not in text and "&lt;!channel&gt; &amp; &lt;https://x.example|fake links&gt;" in text
+
+
+def test_markdown_in_a_title_is_shown_as_text_in_teams(
+    make_endpoint, make_user, receiver
+):
+    """Teams' TextBlock reads markdown: a title could show a link of its author's choosing.
+    Every text goes in a RichTextBlock's TextRuns, which Teams shows as written."""
+    make_endpoint(kind=EndpointKind.TEAMS, events=("idea.submitted",))
+    title = "[Reset your password](https://evil.example) **now**"
+    submit(make_user, title)
+    delivery.send_due()
+    [got] = receiver.received
+    [card] = got.json["attachments"]
+    blocks = card["content"]["body"]
+    assert {block["type"] for block in blocks} == {"RichTextBlock"}
+    runs = [run for block in blocks for run in block["inlines"]]
+    assert {run["type"] for run in runs} == {"TextRun"}
+    assert title in [run["text"] for run in runs]
 
 
 def test_a_private_address_is_refused_when_sending(app, make_endpoint, make_user, receiver):
