@@ -11,6 +11,7 @@ import json
 from http import HTTPStatus
 from typing import Any
 
+import marshmallow as ma
 from flask import Response
 from flask.typing import ResponseReturnValue
 
@@ -95,7 +96,7 @@ def _person(person: User) -> dict[str, Any]:
 
 @blp.route("/people")
 @requires(Scope.ADMIN)
-@blp.arguments(PersonListArgsSchema, location="query")
+@blp.arguments(PersonListArgsSchema, location="query", unknown=ma.RAISE)
 @blp.response(200, PersonPageSchema)
 def people(args: dict[str, Any]) -> ResponseReturnValue:
     """People by name, with the admin list's filters: part of the name or e-mail, a
@@ -186,7 +187,7 @@ def _department(department: Department, headcount: int) -> dict[str, Any]:
 
 @blp.route("/departments")
 @requires(Scope.ADMIN)
-@blp.arguments(PageArgsSchema, location="query")
+@blp.arguments(PageArgsSchema, location="query", unknown=ma.RAISE)
 @blp.response(200, DepartmentPageSchema)
 def departments(args: dict[str, Any]) -> ResponseReturnValue:
     """Every department by name, with its number of active staff. Admins only."""

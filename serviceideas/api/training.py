@@ -17,6 +17,7 @@ from datetime import date
 from http import HTTPStatus
 from typing import Any, TypeVar
 
+import marshmallow as ma
 from flask import Response, url_for
 from flask.typing import ResponseReturnValue
 
@@ -121,7 +122,7 @@ def _enrolment_line(item: queries.TrainingItem, today: date) -> dict[str, Any]:
 
 @blp.route("/training/enrolments")
 @requires(Scope.READ)
-@blp.arguments(PageArgsSchema, location="query")
+@blp.arguments(PageArgsSchema, location="query", unknown=ma.RAISE)
 @blp.response(200, EnrolmentPageSchema)
 def enrolments(args: dict[str, Any]) -> ResponseReturnValue:
     """My training, by due date: each module with its due date and where it stands (overdue,
@@ -315,7 +316,7 @@ def _module(module: Module, active_assignments: int) -> dict[str, Any]:
 
 @blp.route("/training/modules")
 @requires(Scope.READ)
-@blp.arguments(ModuleListArgsSchema, location="query")
+@blp.arguments(ModuleListArgsSchema, location="query", unknown=ma.RAISE)
 @blp.response(200, ModulePageSchema)
 def modules(args: dict[str, Any]) -> ResponseReturnValue:
     """Every module (of a status, if asked), oldest first, with its assignments not

@@ -56,6 +56,8 @@ def test_bad_filters_are_refused_beside_them(api_as, admin):
     response = api_as(admin).get("/people?role=boss&status=gone&department=0&after=%25")
     assert response.status_code == 422
     assert set(response.get_json()["errors"]) == {"role", "status", "department"}
+    typo = api_as(admin).get("/people?stauts=all")  # a typo is not read as no filter
+    assert typo.status_code == 422 and "stauts" in typo.get_json()["errors"]
     broken = api_as(admin).get("/people?after=bm9uc2Vuc2U")
     assert broken.status_code == 422 and "after" in broken.get_json()["errors"]
 

@@ -236,6 +236,7 @@ def test_a_trainer_lists_modules_in_pages_and_reads_one(api_as, make_module, tra
         (draft.id, "draft", None)
     ]
     assert api.get("/training/modules?status=lost").status_code == 422
+    assert api.get("/training/modules?stauts=draft").status_code == 422
     one = api.get(f"/training/modules/{draft.id}").get_json()
     assert one["prompt"] == "What did you notice?"
     assert one["author"] == "Tara Trainer"
