@@ -5,11 +5,14 @@ claimed, signed as Standard Webhooks says (`webhook-id`, `webhook-timestamp`,
 `webhook-signature` over id, timestamp and the exact body), and POSTed to the address that
 `addresses.check_destination` allows at that moment, connecting to the very IP address it
 checked (so a name that changes between the check and the connection cannot lead inside).
-A 2xx answer delivers it; anything else — another status, a redirect (never followed), a
-timeout, no connection — is an attempt that failed, retried later with exponential back-off
-until the last attempt, after which the delivery has failed. An endpoint whose deliveries
-keep failing is switched off and its admin told (docs/product.md, "Deliveries, retries and
-switching off").
+A 2xx answer within the timeout (the whole request's, not each read's) delivers it; anything
+else — another status, a redirect (never followed), no answer in time, no connection, an error
+of our own — is an attempt that failed, retried later with exponential back-off until the last
+attempt, after which the delivery has failed. An endpoint whose deliveries keep failing is
+switched off and its admin told (docs/product.md, "Deliveries, retries and switching off").
+One delivery never stops a run, and one receiver never holds up the others for long: a run
+claims for RUN_SECONDS at most, and an endpoint that did not answer gets no more attempts in
+that run.
 
 Like e-mail delivery this module commits, once per step: a claim must be visible to other
 servers before the request is sent, and nothing is held open (on SQLite: the write lock)
@@ -18,18 +21,25 @@ while waiting for an answer.
 
 from __future__ import annotations
 
+import contextlib
+import functools
+import http.client
 import json
+import logging
 import random
+import socket
+import ssl
+import threading
 import time
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any, Final
-from urllib.parse import urlsplit, urlunsplit
+from types import TracebackType
+from typing import Final
+from urllib.parse import quote, urlsplit
 
-import requests
+import certifi
 import sqlalchemy as sa
 from flask import current_app
-from requests.adapters import HTTPAdapter
 from standardwebhooks.webhooks import Webhook
 
 from serviceideas.database import utcnow, writing
@@ -40,7 +50,7 @@ from serviceideas.notifications.services import notify
 from serviceideas.people.models import User
 from serviceideas.people.policies import can_administer
 from serviceideas.webhooks import messages
-from serviceideas.webhooks.addresses import check_destination
+from serviceideas.webhooks.addresses import ascii_host, check_destination, short_address
 from serviceideas.webhooks.models import (
     ERROR_MAX,
     DeliveryState,
@@ -72,10 +82,19 @@ JITTER: Final = 0.1
 # sent again by a later run (receivers skip a repeated webhook-id).
 CLAIM_MARGIN: Final = timedelta(minutes=1)
 BATCH: Final = 500
+# A run claims deliveries for this long at most (the job runs every minute); what is left
+# waits for the next run.
+RUN_SECONDS: Final = 50.0
 # Events whose deliveries all ended (delivered or failed) are forgotten after this long,
 # with their deliveries and attempts: the endpoint's log shows the last 30 days.
 KEEP_EVENTS: Final = timedelta(days=30)
 USER_AGENT: Final = "serviceideas"
+# The certificates TLS trusts: certifi's bundle, as the requests library uses.
+CA_FILE = certifi.where()
+# What a request line may hold as it is; anything else in the path or query is %-encoded.
+URL_SAFE: Final = "!#$%&'()*+,/:;=?@[]~"
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -95,11 +114,15 @@ class Outgoing:
 
 @dataclass(frozen=True)
 class Outcome:
-    """What one attempt got: the status code (None: no answer), and what went wrong."""
+    """What one attempt got: the status code (None: no answer), and what went wrong (never
+    the address: a chat product's holds its secret). `unanswered`: the endpoint could not be
+    reached (no connection, no answer in time, an address refused), so the run tries it no
+    more."""
 
     code: int | None
     error: str | None
     milliseconds: int
+    unanswered: bool = False
 
     @property
     def delivered(self) -> bool:
@@ -113,9 +136,20 @@ class Summary:
     retrying: int = 0
     switched_off: list[str] = field(default_factory=list)
     forgotten: int = 0
+    out_of_time: int = 0  # not claimed: the run's time was up
+    put_off: int = 0  # not claimed: their endpoint did not answer in this run
 
     def line(self) -> str:
         text = f"{self.delivered} delivered, {self.failed} failed, {self.retrying} to retry."
+        left = self.out_of_time + self.put_off
+        if left:
+            text += f" {left} left for the next run"
+            if self.put_off == left:
+                text += " (their endpoint did not answer)."
+            elif self.put_off:
+                text += f" ({self.put_off} as their endpoint did not answer)."
+            else:
+                text += "."
         if self.switched_off:
             names = ", ".join(self.switched_off)
             failed = plural(switch_off_after(), "delivery", "deliveries")
@@ -131,13 +165,17 @@ def timeout() -> float:
     return float(current_app.config["WEBHOOKS_TIMEOUT_SECONDS"])
 
 
-def send_due(*, limit: int = BATCH) -> Summary:
-    """Send every due delivery (at most `limit`), each claimed first so that two runs at once
-    never send the same one; then forget old events. Commits (see the module's docstring)."""
+def send_due(*, limit: int = BATCH, seconds: float = RUN_SECONDS) -> Summary:
+    """Send every due delivery (at most `limit`, claiming for `seconds` at most), each claimed
+    first so that two runs at once never send the same one; then forget old events. After an
+    endpoint did not answer, its other deliveries wait for the next run, unclaimed. Whatever
+    goes wrong with one delivery is logged and recorded as its failed attempt: the run goes on.
+    Commits (see the module's docstring)."""
     summary = Summary()
+    stop_at = time.monotonic() + seconds
     with writing():
-        due = db.session.scalars(
-            sa.select(WebhookDelivery.id)
+        due = db.session.execute(
+            sa.select(WebhookDelivery.id, WebhookDelivery.endpoint_id)
             .join(WebhookEndpoint, WebhookEndpoint.id == WebhookDelivery.endpoint_id)
             .where(
                 WebhookDelivery.state == DeliveryState.PENDING,
@@ -148,24 +186,63 @@ def send_due(*, limit: int = BATCH) -> Summary:
             .limit(limit)
         ).all()
         db.session.commit()
-        for delivery_id in due:
-            outgoing = claim(delivery_id)
-            db.session.commit()  # the claim is visible to every other sender before we send
-            if outgoing is None:
-                continue  # another run took it, or its endpoint was switched off meanwhile
-            state, switched_off = record(outgoing, attempt(outgoing))
-            db.session.commit()
-            if state is DeliveryState.DELIVERED:
-                summary.delivered += 1
-            elif state is DeliveryState.FAILED:
-                summary.failed += 1
-            elif state is DeliveryState.PENDING:
-                summary.retrying += 1
-            if switched_off:
-                summary.switched_off.append(outgoing.endpoint_name)
+        unanswered: set[int] = set()
+        for n, (delivery_id, endpoint_id) in enumerate(due):
+            if time.monotonic() >= stop_at:
+                summary.out_of_time = len(due) - n
+                break
+            if endpoint_id in unanswered:
+                summary.put_off += 1
+                continue
+            try:
+                send_one(delivery_id, summary, unanswered)
+            except Exception:  # one delivery never stops the run; the claim expires
+                db.session.rollback()
+                log.exception("Recording webhook delivery %s failed", delivery_id)
         summary.forgotten = forget_old_events(utcnow() - KEEP_EVENTS)
         db.session.commit()
     return summary
+
+
+def send_one(delivery_id: int, summary: Summary, unanswered: set[int]) -> None:
+    """Claim, send and record one delivery, adding to `summary` (and its endpoint to
+    `unanswered` if it could not be reached). Commits."""
+    outgoing = claim(delivery_id)
+    db.session.commit()  # the claim is visible to every other sender before we send
+    if outgoing is None:
+        return  # another run took it, or its endpoint was switched off meanwhile
+    try:
+        outcome = attempt(outgoing)
+    except Exception as error:
+        log.exception("Sending webhook delivery %s failed", delivery_id)
+        outcome = Outcome(
+            None,
+            f"Not sent: an error in serviceideas ({type(error).__name__}); the server's log "
+            "has it.",
+            0,
+        )
+    if outcome.unanswered:
+        unanswered.add(outgoing.endpoint_id)
+    try:
+        state, switched_off = record(outgoing, outcome)
+        db.session.commit()
+    except Exception as error:
+        # Recorded without its endpoint's part (the count, switching off, the notice), so
+        # that the delivery still ends after its last attempt rather than fail so for ever.
+        db.session.rollback()
+        log.exception("Recording webhook delivery %s failed", delivery_id)
+        words = f"Not recorded: an error in serviceideas ({type(error).__name__}); the server's "
+        failed = Outcome(outcome.code, words + "log has it.", outcome.milliseconds)
+        state, switched_off = record(outgoing, failed, endpoint_too=False)
+        db.session.commit()
+    if state is DeliveryState.DELIVERED:
+        summary.delivered += 1
+    elif state is DeliveryState.FAILED:
+        summary.failed += 1
+    elif state is DeliveryState.PENDING:
+        summary.retrying += 1
+    if switched_off:
+        summary.switched_off.append(outgoing.endpoint_name)
 
 
 def claim(delivery_id: int) -> Outgoing | None:
@@ -237,108 +314,220 @@ def signed_headers(outgoing: Outgoing, body: str, at: datetime) -> dict[str, str
 
 
 def attempt(outgoing: Outgoing) -> Outcome:
-    """POST the delivery once. Touches no database: nothing is held open while waiting."""
+    """POST the delivery once, within the timeout all told. Touches no database: nothing is
+    held open while waiting."""
     started = time.monotonic()
     body = body_of(outgoing)
     headers = signed_headers(outgoing, body, utcnow())
     try:
         addresses = check_destination(outgoing.url)
     except RuleViolation as refused:
-        return Outcome(None, f"Not sent: {refused.message}"[:ERROR_MAX], 0)
+        return Outcome(None, f"Not sent: {refused.message}"[:ERROR_MAX], 0, unanswered=True)
     code: int | None = None
     error: str | None = None
-    for address in addresses[:2]:  # a second address only if the first would not connect
-        try:
-            code, error = post(outgoing.url, address, body.encode(), headers)
-            break
-        except requests.ConnectionError as failure:
-            code, error = None, _connection_error(failure)
-            if isinstance(failure, requests.ConnectTimeout):
+    unanswered = False
+    with Deadline(timeout()) as deadline:
+        for address in addresses[:2]:  # a second address only if the first would not connect
+            try:
+                code, error = post(outgoing.url, address, body.encode(), headers, deadline)
+                unanswered = False
                 break
-        except requests.Timeout:
-            code, error = None, f"No answer within {timeout():g} seconds."
-            break
-        except requests.RequestException as failure:
-            code, error = None, f"{type(failure).__name__}: {failure}"
-            break
+            except Unanswered as failure:
+                code, error, unanswered = None, failure.error, failure.unanswered
+                if failure.connected or deadline.passed:
+                    break
     milliseconds = round((time.monotonic() - started) * 1000)
-    return Outcome(code, None if error is None else error[:ERROR_MAX], milliseconds)
+    return Outcome(
+        code, None if error is None else error[:ERROR_MAX], milliseconds, unanswered=unanswered
+    )
 
 
-class PinnedAddress(HTTPAdapter):
-    """Connects to the IP address given in the URL, while TLS checks the certificate of (and
-    tells the server, by SNI) the host name the endpoint's address names."""
+class Unanswered(Exception):
+    """A request that got no answer: `error` says why in words (never the address),
+    `connected` whether a connection was made, `unanswered` whether the endpoint did not
+    answer at all (no connection, or no answer in time)."""
 
-    def __init__(self, host: str) -> None:
-        self.host = host
-        super().__init__(max_retries=0)
+    def __init__(self, error: str, *, connected: bool, timed_out: bool) -> None:
+        super().__init__(error)
+        self.error = error
+        self.connected = connected
+        self.unanswered = timed_out or not connected
 
-    def init_poolmanager(
-        self, connections: int, maxsize: int, block: bool = False, **pool_kwargs: Any
+
+class Deadline:
+    """A limit on a request's whole time, whatever it is waiting for. A socket's timeout
+    limits each read: a receiver sending a byte now and then would keep the request open for
+    ever. When the time is up, the watched socket is shut, which ends the read or write under
+    way at once."""
+
+    def __init__(self, seconds: float) -> None:
+        self.seconds = seconds
+        self.ends = time.monotonic() + seconds
+        self.passed = False
+        self._lock = threading.Lock()
+        self._socket: socket.socket | None = None
+        self._over = False
+        self._timer = threading.Timer(seconds, self._pass)
+        self._timer.daemon = True
+
+    def __enter__(self) -> Deadline:
+        self._timer.start()
+        return self
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        traceback: TracebackType | None,
     ) -> None:
-        pool_kwargs.update(server_hostname=self.host, assert_hostname=self.host)
-        super().init_poolmanager(connections, maxsize, block, **pool_kwargs)
+        with self._lock:
+            self._over = True
+        self._timer.cancel()
+
+    def left(self) -> float:
+        return max(self.ends - time.monotonic(), 0.001)
+
+    def watch(self, connection: socket.socket) -> None:
+        """Shut `connection` when the time is up (at once if it is)."""
+        with self._lock:
+            self._socket = connection
+            if self.passed:
+                _shut(connection)
+
+    def _pass(self) -> None:
+        with self._lock:
+            if self._over:
+                return
+            self.passed = True
+            if self._socket is not None:
+                _shut(self._socket)
 
 
-def post(url: str, address: str, body: bytes, headers: dict[str, str]) -> tuple[int, str | None]:
-    """POST `body` to `url`, connecting to `address` (one it checked): the status code and,
-    unless 2xx, what went wrong. The answer's body is never read, and redirects never
-    followed (they could lead anywhere). Environment proxies are not used."""
+def _shut(connection: socket.socket) -> None:
+    # The plain socket's shutdown, also for a TLS one: from another thread, without touching
+    # the TLS state the reading thread is using. OSError: already closed, or not connected
+    # yet (its connect has its own timeout).
+    with contextlib.suppress(OSError):
+        socket.socket.shutdown(connection, socket.SHUT_RDWR)
+
+
+@functools.cache
+def _tls_context(ca_file: str) -> ssl.SSLContext:
+    return ssl.create_default_context(cafile=ca_file)
+
+
+def post(
+    url: str, address: str, body: bytes, headers: dict[str, str], deadline: Deadline | None = None
+) -> tuple[int, str | None]:
+    """POST `body` to `url`, connecting to `address` (one it checked), within `deadline` (the
+    timeout if none): the status code and, unless 2xx, what went wrong; or Unanswered. The host
+    is named (Host, TLS's SNI and certificate check) in its ASCII form (`ascii_host`). The
+    answer's body is never read, and redirects never followed (they could lead anywhere). No
+    proxy is used."""
+    if deadline is None:
+        with Deadline(timeout()) as own:
+            return post(url, address, body, headers, own)
     parts = urlsplit(url)
-    host = parts.hostname or ""
-    literal = f"[{address}]" if ":" in address else address
-    netloc = literal if parts.port is None else f"{literal}:{parts.port}"
-    pinned = urlunsplit((parts.scheme, netloc, parts.path or "/", parts.query, ""))
-    with requests.Session() as session:
-        session.trust_env = False
-        session.mount(f"{parts.scheme}://", PinnedAddress(host))
-        host_header = host if parts.port is None else f"{host}:{parts.port}"
-        response = session.post(
-            pinned,
-            data=body,
-            headers={**headers, "Host": host_header},
-            timeout=timeout(),
-            allow_redirects=False,
-            stream=True,
-        )
-        response.close()
-    code = response.status_code
+    name = ascii_host(parts.hostname or "")
+    https = parts.scheme.lower() == "https"
+    shown = f"[{name}]" if ":" in name else name
+    host = shown if parts.port is None else f"{shown}:{parts.port}"
+    target = quote(parts.path or "/", safe=URL_SAFE)
+    if parts.query:
+        target += "?" + quote(parts.query, safe=URL_SAFE)
+    connection = _connect(address, parts.port or (443 if https else 80), name, https, deadline)
+    exchange = http.client.HTTPConnection(name)
+    exchange.sock = connection  # the connection made above: http.client does not connect
+    try:
+        exchange.request("POST", target, body=body, headers={**headers, "Host": host})
+        response = exchange.getresponse()
+        code, reason, where = response.status, response.reason, response.getheader("Location")
+        if deadline.passed:  # shut mid-headers: http.client reads the end as their end
+            raise TimeoutError
+    except (OSError, http.client.HTTPException) as failure:
+        raise _unanswered(failure, deadline, connected=True) from None
+    finally:
+        exchange.close()
     if 200 <= code < 300:
         return code, None
-    if response.is_redirect:
-        where = response.headers.get("Location", "")
-        return code, f"Answered {code}, a redirect to {where!r}: redirects are not followed."
-    return code, f"Answered {code} {response.reason or ''}".strip() + "."
+    if 300 <= code < 400 and where:
+        shown_where = short_address(where) if "://" in where else where[:40]
+        return code, f"Answered {code}, a redirect to {shown_where!r}: redirects are not followed."
+    return code, f"Answered {code} {reason or ''}".strip() + "."
 
 
-def _connection_error(failure: requests.ConnectionError) -> str:
-    text = str(failure)
-    if "refused" in text.lower():
-        return "The connection was refused."
-    if isinstance(failure, requests.ConnectTimeout):
-        return f"Could not connect within {timeout():g} seconds."
-    if "certificate" in text.lower() or "ssl" in text.lower():
-        return f"TLS failed: {text}"
-    return f"Could not connect: {text}"
+def _connect(address: str, port: int, name: str, https: bool, deadline: Deadline) -> socket.socket:
+    """A connection to `address`, through TLS for `name` if `https`; or Unanswered."""
+    family = socket.AF_INET6 if ":" in address else socket.AF_INET
+    plain = socket.socket(family, socket.SOCK_STREAM)
+    deadline.watch(plain)
+    try:
+        plain.settimeout(deadline.left())
+        plain.connect((address, port))
+    except OSError as failure:
+        plain.close()
+        raise _unanswered(failure, deadline, connected=False) from None
+    if not https:
+        return plain
+    try:
+        tls = _tls_context(CA_FILE).wrap_socket(
+            plain, server_hostname=name, do_handshake_on_connect=False
+        )
+    except (OSError, ValueError) as failure:
+        plain.close()
+        raise _unanswered(failure, deadline, connected=True) from None
+    deadline.watch(tls)
+    try:
+        tls.do_handshake()
+    except OSError as failure:
+        tls.close()
+        raise _unanswered(failure, deadline, connected=True) from None
+    return tls
+
+
+def _unanswered(failure: BaseException, deadline: Deadline, *, connected: bool) -> Unanswered:
+    """What went wrong, from the failure's kind and reason only: its text may hold the
+    address, and a chat product's address holds its secret."""
+    seconds = f"{deadline.seconds:g}"
+    if deadline.passed or isinstance(failure, TimeoutError):
+        if connected:
+            return Unanswered(
+                f"No answer within {seconds} seconds.", connected=True, timed_out=True
+            )
+        return Unanswered(
+            f"Could not connect within {seconds} seconds.", connected=False, timed_out=True
+        )
+    if isinstance(failure, ConnectionRefusedError):
+        error = "The connection was refused."
+    elif isinstance(failure, ssl.SSLCertVerificationError):
+        error = f"TLS failed: {failure.verify_message or failure.reason}."
+    elif isinstance(failure, ssl.SSLError):
+        error = f"TLS failed: {failure.reason or type(failure).__name__}."
+    elif isinstance(failure, http.client.RemoteDisconnected):
+        error = "The receiver closed the connection without answering."
+    elif isinstance(failure, http.client.HTTPException):
+        error = f"The answer was not HTTP ({type(failure).__name__})."
+    elif isinstance(failure, OSError) and failure.strerror:
+        doing = "The connection failed" if connected else "Could not connect"
+        error = f"{doing}: {failure.strerror}."
+    else:
+        error = f"{'The connection failed' if connected else 'Could not connect'} "
+        error += f"({type(failure).__name__})."
+    return Unanswered(error, connected=connected, timed_out=False)
 
 
 # After the attempt
 
 
-def record(outgoing: Outgoing, outcome: Outcome) -> tuple[DeliveryState | None, bool]:
-    """Write the attempt to the log and what it means for the delivery and its endpoint: the
-    delivery's new state (None when someone sent it again meanwhile: their choice stands), and
-    whether this failure switched the endpoint off. Flushes; the caller commits."""
+def record(
+    outgoing: Outgoing, outcome: Outcome, *, endpoint_too: bool = True
+) -> tuple[DeliveryState | None, bool]:
+    """Write what the attempt means for the delivery and its endpoint, and the attempt to the
+    log: the delivery's new state (None when someone sent it again meanwhile — their choice
+    stands — or deleted its endpoint; the attempt is then not logged), and whether this
+    failure switched the endpoint off (not `endpoint_too`: the endpoint is left as it is).
+    Flushes; the caller commits."""
     now = utcnow()
-    db.session.add(
-        WebhookAttempt(
-            delivery_id=outgoing.delivery_id,
-            at=now,
-            response_code=outcome.code,
-            error=outcome.error,
-            milliseconds=outcome.milliseconds,
-        )
-    )
     if outcome.delivered:
         state = DeliveryState.DELIVERED
         next_attempt = None
@@ -363,7 +552,19 @@ def record(outgoing: Outgoing, outcome: Outcome) -> tuple[DeliveryState | None, 
         .execution_options(synchronize_session=False)
     ).first()
     if changed is None:
-        return None, False
+        return None, False  # sent again, or deleted with its endpoint: nothing to log
+    # Logged only now: a delivery deleted meanwhile (its endpoint was) takes no attempt.
+    db.session.add(
+        WebhookAttempt(
+            delivery_id=outgoing.delivery_id,
+            at=now,
+            response_code=outcome.code,
+            error=outcome.error,
+            milliseconds=outcome.milliseconds,
+        )
+    )
+    if not endpoint_too:
+        return state, False
     if state is DeliveryState.DELIVERED:
         db.session.execute(
             sa.update(WebhookEndpoint)
@@ -432,7 +633,8 @@ def tell_admins_switched_off(endpoint: WebhookEndpoint, reason: str) -> int:
     key = f"webhook-off:{endpoint.id}:{at:%Y%m%dT%H%M%S}"
     title = f"Webhook “{endpoint.name}” was switched off: its deliveries kept failing"
     body = (
-        f"{reason} Its waiting deliveries are kept: check the receiver at {endpoint.url}, then "
+        f"{reason} Its waiting deliveries are kept: check the receiver at "
+        f"{short_address(endpoint.url)}, then "
         "switch it on again on the Webhooks admin page, and they are sent."
     )
     return sum(

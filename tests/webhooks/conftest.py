@@ -7,6 +7,7 @@ from __future__ import annotations
 import base64
 import json
 import secrets
+import socket
 import threading
 import time
 from collections import deque
@@ -129,9 +130,19 @@ def app_settings() -> dict[str, Any]:
     return {
         "WEBHOOKS_ALLOW_HTTP": True,
         "WEBHOOKS_ALLOW_PRIVATE": True,
-        "WEBHOOKS_TIMEOUT_SECONDS": 0.5,
+        # Long enough for a loaded machine's 200; a test of a slow receiver sets a short one.
+        "WEBHOOKS_TIMEOUT_SECONDS": 3,
         "BASE_URL": "https://ideas.example.com",
     }
+
+
+@pytest.fixture
+def closed_port() -> Iterator[int]:
+    """A loopback port bound for the test's length and never listening: a connection to it is
+    refused, and no other test (another xdist worker included) can start a server on it."""
+    with socket.socket() as bound:
+        bound.bind(("127.0.0.1", 0))
+        yield int(bound.getsockname()[1])
 
 
 @pytest.fixture

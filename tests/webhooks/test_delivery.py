@@ -5,15 +5,15 @@ the address check at send time (docs/product.md, "Deliveries, retries and switch
 from __future__ import annotations
 
 import json
+import socket
 import ssl
 import threading
+import time
 from collections.abc import Iterator
 from datetime import timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
-import requests
-import requests.adapters
 import sqlalchemy as sa
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
@@ -35,7 +35,6 @@ from serviceideas.webhooks.models import (
     WebhookEndpoint,
     WebhookEvent,
 )
-from tests.notifications.conftest import free_port
 from tests.webhooks.conftest import SLOW, deliveries, make_due
 
 
@@ -116,10 +115,11 @@ def test_a_failing_receiver_is_tried_again_after_a_back_off(make_endpoint, make_
 
 
 def test_a_timeout_a_refused_connection_and_a_redirect_are_failed_attempts(
-    make_endpoint, make_user, receiver
+    app, make_endpoint, make_user, receiver, closed_port
 ):
+    app.config["WEBHOOKS_TIMEOUT_SECONDS"] = 0.5
     slow = make_endpoint(events=("idea.submitted",))
-    closed = make_endpoint(events=("idea.submitted",), url=f"http://127.0.0.1:{free_port()}/x")
+    closed = make_endpoint(events=("idea.submitted",), url=f"http://127.0.0.1:{closed_port}/x")
     submit(make_user)
     receiver.answers.append(SLOW)
     receiver.slow = 1.0  # the app waits 0.5 s
@@ -139,8 +139,10 @@ def test_a_timeout_a_refused_connection_and_a_redirect_are_failed_attempts(
     assert all(r.path != "/elsewhere" for r in receiver.received)
 
 
-def test_back_off_grows_until_the_last_attempt_fails_the_delivery(make_endpoint, make_user):
-    make_endpoint(events=("idea.submitted",), url=f"http://127.0.0.1:{free_port()}/x")
+def test_back_off_grows_until_the_last_attempt_fails_the_delivery(
+    make_endpoint, make_user, closed_port
+):
+    make_endpoint(events=("idea.submitted",), url=f"http://127.0.0.1:{closed_port}/x")
     submit(make_user)
     waits = []
     for _ in range(delivery.ATTEMPTS - 1):
@@ -173,12 +175,12 @@ def told(user) -> list[str]:
 
 
 def test_an_endpoint_that_keeps_failing_is_switched_off_and_its_admin_told(
-    app, make_endpoint, make_user, admin, receiver
+    app, make_endpoint, make_user, admin, receiver, closed_port
 ):
     app.config["WEBHOOKS_SWITCH_OFF_AFTER"] = 2
     other_admin = make_user(Role.ADMIN)
     endpoint = make_endpoint(
-        events=("idea.submitted",), url=f"http://127.0.0.1:{free_port()}/x", name="Reports"
+        events=("idea.submitted",), url=f"http://127.0.0.1:{closed_port}/x", name="Reports"
     )
     submit(make_user)
     fail_finally(endpoint)
@@ -201,12 +203,12 @@ def test_an_endpoint_that_keeps_failing_is_switched_off_and_its_admin_told(
     assert len(deliveries(endpoint)) == 2 and len(deliveries(other)) == 1
 
 
-def test_with_its_admin_gone_every_admin_is_told(app, make_endpoint, make_user, admin):
+def test_with_its_admin_gone_every_admin_is_told(app, make_endpoint, make_user, admin, closed_port):
     app.config["WEBHOOKS_SWITCH_OFF_AFTER"] = 1
     registered_by = make_user(Role.ADMIN)
     endpoint = make_endpoint(
         events=("idea.submitted",),
-        url=f"http://127.0.0.1:{free_port()}/x",
+        url=f"http://127.0.0.1:{closed_port}/x",
         created_by=registered_by,
     )
     registered_by.active = False
@@ -314,9 +316,7 @@ def test_slack_markup_in_a_title_is_shown_as_text(make_endpoint, make_user, rece
     assert "<" not in text and "&lt;!channel&gt; &amp; &lt;https://x.example|fake links&gt;" in text
 
 
-def test_markdown_in_a_title_is_shown_as_text_in_teams(
-    make_endpoint, make_user, receiver
-):
+def test_markdown_in_a_title_is_shown_as_text_in_teams(make_endpoint, make_user, receiver):
     """Teams' TextBlock reads markdown: a title could show a link of its author's choosing.
     Every text goes in a RichTextBlock's TextRuns, which Teams shows as written."""
     make_endpoint(kind=EndpointKind.TEAMS, events=("idea.submitted",))
@@ -353,8 +353,8 @@ def test_the_command_sends_and_says_what_it_did(app, make_endpoint, make_user, r
     assert len(receiver.received) == 1
 
 
-def test_old_events_with_nothing_left_to_send_are_forgotten(make_endpoint, make_user):
-    make_endpoint(events=("idea.submitted",), url=f"http://127.0.0.1:{free_port()}/x")
+def test_old_events_with_nothing_left_to_send_are_forgotten(make_endpoint, make_user, closed_port):
+    make_endpoint(events=("idea.submitted",), url=f"http://127.0.0.1:{closed_port}/x")
     submit(make_user)
     submit(make_user)
     first, second = deliveries()
@@ -374,7 +374,7 @@ def test_the_request_goes_to_the_address_that_was_checked(app, receiver):
     headers = {"Content-Type": "application/json"}
     assert delivery.post(url, "127.0.0.1", b"{}", headers) == (200, None)
     assert receiver.received[-1].headers["Host"] == f"localhost:{receiver.port}"
-    with pytest.raises(requests.ConnectionError):  # nothing listens there
+    with pytest.raises(delivery.Unanswered, match="refused"):  # nothing listens there
         delivery.post(url, "127.0.0.2", b"{}", headers)
 
 
@@ -392,7 +392,12 @@ def tls_receiver(tmp_path, monkeypatch) -> Iterator[int]:
         .serial_number(x509.random_serial_number())
         .not_valid_before(now - timedelta(minutes=1))
         .not_valid_after(now + timedelta(hours=1))
-        .add_extension(x509.SubjectAlternativeName([x509.DNSName("localhost")]), critical=False)
+        .add_extension(
+            x509.SubjectAlternativeName(
+                [x509.DNSName("localhost"), x509.DNSName("xn--bcher-kva.localhost")]
+            ),
+            critical=False,
+        )
         .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
         .sign(key, hashes.SHA256())
     )
@@ -420,7 +425,7 @@ def tls_receiver(tmp_path, monkeypatch) -> Iterator[int]:
     context.load_cert_chain(cert_file, key_file)
     server.socket = context.wrap_socket(server.socket, server_side=True)
     threading.Thread(target=server.serve_forever, daemon=True).start()
-    monkeypatch.setattr(requests.adapters, "DEFAULT_CA_BUNDLE_PATH", str(cert_file))
+    monkeypatch.setattr(delivery, "CA_FILE", str(cert_file))
     yield int(server.server_address[1])
     server.shutdown()
     server.server_close()
@@ -430,5 +435,201 @@ def test_tls_checks_the_names_certificate_on_the_checked_address(app, tls_receiv
     headers = {"Content-Type": "application/json"}
     named = f"https://localhost:{tls_receiver}/in"
     assert delivery.post(named, "127.0.0.1", b"{}", headers) == (204, None)
-    with pytest.raises(requests.exceptions.SSLError):  # the certificate is not for this name
+    with pytest.raises(delivery.Unanswered, match=r"^TLS failed: "):  # not this name's
         delivery.post(f"https://127.0.0.1:{tls_receiver}/in", "127.0.0.1", b"{}", headers)
+    # The certificate names the IDNA form (as every certificate does), and no final dot.
+    for host in ("bücher.localhost", "BÜCHER.localhost", "localhost."):
+        url = f"https://{host}:{tls_receiver}/in"
+        assert delivery.post(url, "127.0.0.1", b"{}", headers) == (204, None), host
+
+
+def test_a_host_name_in_any_script_or_with_a_final_dot_is_sent_in_its_ascii_form(
+    make_endpoint, make_user, receiver
+):
+    """The Host header (and TLS's name, below) carry the name's IDNA form: http.client cannot
+    send a non-Latin one at all (it stopped the whole run), and a Latin-1 one went out raw."""
+    port = receiver.port
+    japanese = make_endpoint(events=("idea.submitted",), url=f"http://例え.localhost:{port}/a")
+    german = make_endpoint(events=("idea.submitted",), url=f"http://bücher.localhost:{port}/b")
+    dotted = make_endpoint(events=("idea.submitted",), url=f"http://localhost.:{port}/c")
+    submit(make_user)
+
+    assert delivery.send_due().line() == "3 delivered, 0 failed, 0 to retry."
+    hosts = {r.path: r.headers["Host"] for r in receiver.received}
+    assert hosts == {
+        japanese.url.split(str(port))[1]: f"xn--r8jz45g.localhost:{port}",
+        german.url.split(str(port))[1]: f"xn--bcher-kva.localhost:{port}",
+        dotted.url.split(str(port))[1]: f"localhost:{port}",
+    }
+
+
+def test_an_ipv6_host_is_sent_in_brackets(app, receiver):
+    headers = {"Content-Type": "application/json"}
+    assert delivery.post(f"http://[::1]:{receiver.port}/v6", "127.0.0.1", b"{}", headers) == (
+        200,
+        None,
+    )
+    assert receiver.received[-1].headers["Host"] == f"[::1]:{receiver.port}"
+
+
+def test_an_error_inside_one_delivery_fails_its_attempt_and_the_run_goes_on(
+    make_endpoint, make_user, receiver
+):
+    """Whatever goes wrong with one delivery (here: a stored event its chat message cannot be
+    made from) is a failed attempt, logged; the run sends the others, and the delivery fails
+    after its last attempt instead of being claimed again forever."""
+    broken = make_endpoint(kind=EndpointKind.SLACK, events=("idea.submitted",))
+    good = make_endpoint(events=("idea.submitted",))
+    submit(make_user)
+    db.session.execute(sa.update(WebhookEvent).values(payload='{"type": "idea.submitted"}'))
+    db.session.commit()
+
+    assert delivery.send_due().line() == "1 delivered, 0 failed, 1 to retry."
+    [waiting] = deliveries(broken)
+    assert waiting.attempts == 1 and waiting.response_code is None
+    assert (waiting.error or "").startswith("Not sent: an error in serviceideas (KeyError)")
+    assert [d.state for d in deliveries(good)] == [DeliveryState.DELIVERED]
+    for _ in range(delivery.ATTEMPTS - 1):
+        make_due(waiting)
+        delivery.send_due()
+    [failed] = deliveries(broken)
+    assert failed.state is DeliveryState.FAILED and failed.attempts == delivery.ATTEMPTS
+    assert len(attempts_of(failed)) == delivery.ATTEMPTS
+
+
+def test_an_error_while_recording_an_attempt_still_ends_the_delivery_after_the_last(
+    app, make_endpoint, make_user, closed_port, monkeypatch
+):
+    app.config["WEBHOOKS_SWITCH_OFF_AFTER"] = 1
+    endpoint = make_endpoint(events=("idea.submitted",), url=f"http://127.0.0.1:{closed_port}/x")
+    submit(make_user)
+
+    def broken(*args: object) -> int:
+        raise RuntimeError("the notice could not be written")
+
+    monkeypatch.setattr(delivery, "tell_admins_switched_off", broken)
+    for _ in range(delivery.ATTEMPTS + 2):
+        make_due()
+        delivery.send_due()
+    [failed] = deliveries(endpoint)
+    assert failed.state is DeliveryState.FAILED and failed.attempts == delivery.ATTEMPTS
+    assert (failed.error or "").startswith("Not recorded: an error in serviceideas (RuntimeError)")
+
+
+def test_an_endpoint_deleted_while_its_delivery_is_sent_does_not_stop_the_run(
+    app, make_endpoint, make_user, receiver, monkeypatch
+):
+    from serviceideas.webhooks import services
+
+    first = make_endpoint(events=("idea.submitted",), name="First").id
+    make_endpoint(events=("idea.submitted",), name="Second")
+    submit(make_user)
+    attempt = delivery.attempt
+
+    def attempt_while_an_admin_deletes_it(outgoing: delivery.Outgoing) -> delivery.Outcome:
+        outcome = attempt(outgoing)
+        if outgoing.endpoint_id == first:
+            with app.app_context():  # another request, meanwhile
+                endpoint = db.session.get_one(WebhookEndpoint, outgoing.endpoint_id)
+                services.delete_endpoint(None, endpoint)
+                db.session.commit()
+        return outcome
+
+    monkeypatch.setattr(delivery, "attempt", attempt_while_an_admin_deletes_it)
+    assert delivery.send_due().line() == "1 delivered, 0 failed, 0 to retry."
+    assert [d.state for d in deliveries()] == [DeliveryState.DELIVERED]
+    assert len(receiver.received) == 2
+
+
+@pytest.fixture
+def dripping() -> Iterator[int]:
+    """A receiver that answers one header line every 0.2 s for 3 s: each read gets a byte in
+    time, so only a limit on the whole request ends it."""
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen()
+
+    def drip() -> None:
+        connection, _ = server.accept()
+        with connection:
+            connection.recv(65536)
+            try:
+                connection.sendall(b"HTTP/1.1 200 OK\r\n")
+                for _ in range(15):
+                    time.sleep(0.2)
+                    connection.sendall(b"X-Drip: 1\r\n")
+                connection.sendall(b"Content-Length: 0\r\n\r\n")
+            except OSError:
+                pass  # the sender hung up
+
+    thread = threading.Thread(target=drip, daemon=True)
+    thread.start()
+    yield int(server.getsockname()[1])
+    server.close()
+
+
+def test_a_request_ends_when_its_whole_time_is_up(app, make_endpoint, make_user, dripping):
+    app.config["WEBHOOKS_TIMEOUT_SECONDS"] = 0.5
+    make_endpoint(events=("idea.submitted",), url=f"http://127.0.0.1:{dripping}/x")
+    submit(make_user)
+
+    started = time.monotonic()
+    assert delivery.send_due().line() == "0 delivered, 0 failed, 1 to retry."
+    assert time.monotonic() - started < 2
+    [late] = deliveries()
+    assert late.response_code is None and "within 0.5 seconds" in (late.error or "")
+
+
+def test_a_run_stops_claiming_when_its_time_is_up(make_endpoint, make_user, receiver):
+    make_endpoint(events=("idea.submitted",))
+    make_endpoint(events=("idea.submitted",))
+    submit(make_user)
+    receiver.delay = 0.2
+
+    summary = delivery.send_due(seconds=0.1)
+    assert summary.line() == "1 delivered, 0 failed, 0 to retry. 1 left for the next run."
+    left = [d for d in deliveries() if d.state is DeliveryState.PENDING]
+    assert len(left) == 1 and left[0].attempts == 0  # not claimed: no attempt counted
+    assert delivery.send_due().line() == "1 delivered, 0 failed, 0 to retry."
+
+
+def test_an_endpoint_that_does_not_answer_is_left_for_the_next_run(
+    make_endpoint, make_user, receiver, closed_port
+):
+    """One attempt to an endpoint that did not connect in a run; its other deliveries wait for
+    the next run, no attempt counted, and the other endpoints' are sent meanwhile."""
+    dead = make_endpoint(events=("idea.submitted",), url=f"http://127.0.0.1:{closed_port}/x")
+    alive = make_endpoint(events=("idea.submitted",))
+    for n in range(3):
+        submit(make_user, f"Idea {n}")
+
+    assert delivery.send_due().line() == (
+        "3 delivered, 0 failed, 1 to retry. 2 left for the next run (their endpoint did not "
+        "answer)."
+    )
+    assert sorted(d.attempts for d in deliveries(dead)) == [0, 0, 1]
+    assert all(d.state is DeliveryState.DELIVERED for d in deliveries(alive))
+
+
+def test_no_error_text_or_notification_shows_the_secret_part_of_an_address(
+    app, make_endpoint, make_user, admin, tls_receiver
+):
+    """A chat product's address holds its secret in the path (Slack) or query (Teams): errors
+    name what went wrong, never the address, and the admin is told its short form."""
+    app.config["WEBHOOKS_SWITCH_OFF_AFTER"] = 1
+    # The certificate names localhost, not 127.0.0.1: every attempt fails TLS's check.
+    url = f"https://127.0.0.1:{tls_receiver}/services/T0001/B0002/secretsecret?sig=secretsig"
+    endpoint = make_endpoint(kind=EndpointKind.TEAMS, events=("idea.submitted",), url=url)
+    submit(make_user)
+    for _ in range(delivery.ATTEMPTS):
+        make_due()
+        delivery.send_due()
+    [failed] = deliveries(endpoint)
+    db.session.refresh(endpoint)
+    [body] = db.session.scalars(
+        sa.select(Notification.body).where(Notification.user_id == admin.id)
+    )
+    for text in (failed.error, endpoint.switched_off_reason, body):
+        assert text and "secret" not in text, text
+    assert (failed.error or "").startswith("TLS failed: ")
+    assert f"https://127.0.0.1:{tls_receiver}/services/T0…?…" in body
