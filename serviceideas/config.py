@@ -177,10 +177,11 @@ class Config:
     API_TOKEN_MAX_DAYS = 366
 
     # Webhooks. Addresses must be https:// unless WEBHOOKS_ALLOW_HTTP (for testing); they may
-    # not lead to loopback, private or link-local addresses unless WEBHOOKS_ALLOW_PRIVATE (a
-    # receiver on the company's own network), so that nobody can make the server call its own
-    # neighbours (SECURITY.md, "Webhooks"). An endpoint is switched off, and its admin told,
-    # after this many deliveries failed in a row.
+    # not lead to private addresses unless WEBHOOKS_ALLOW_PRIVATE (a receiver on the company's
+    # own network; loopback only in development and testing), nor ever to link-local or cloud
+    # metadata ones, so that nobody can make the server call its own neighbours (SECURITY.md,
+    # "Webhooks"). The timeout is a request's, all told. An endpoint is switched off, and its
+    # admin told, after this many deliveries failed in a row.
     WEBHOOKS_ALLOW_HTTP = False
     WEBHOOKS_ALLOW_PRIVATE = False
     WEBHOOKS_SWITCH_OFF_AFTER = 15
