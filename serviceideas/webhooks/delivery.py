@@ -77,9 +77,10 @@ BACK_OFF: Final = (
 )
 ATTEMPTS: Final = len(BACK_OFF) + 1
 JITTER: Final = 0.1
-# A claimed delivery is not due again until its request has surely ended (the timeout, twice
-# over: connecting and reading), and a minute more: a run that died mid-send leaves it to be
-# sent again by a later run (receivers skip a repeated webhook-id).
+# A claimed delivery is not due again until its request has surely ended (the timeout is the
+# request's all told, Deadline; twice it, for the address check's DNS look-up and to spare),
+# and a minute more: a run that died mid-send leaves it to be sent again by a later run
+# (receivers skip a repeated webhook-id).
 CLAIM_MARGIN: Final = timedelta(minutes=1)
 BATCH: Final = 500
 # A run claims deliveries for this long at most (the job runs every minute); what is left
@@ -436,8 +437,8 @@ def post(
     if parts.query:
         target += "?" + quote(parts.query, safe=URL_SAFE)
     connection = _connect(address, parts.port or (443 if https else 80), name, https, deadline)
-    exchange = http.client.HTTPConnection(name)
-    exchange.sock = connection  # the connection made above: http.client does not connect
+    exchange = http.client.HTTPConnection(shown)  # the name only: it never connects itself
+    exchange.sock = connection  # the connection made above, to the checked address
     try:
         exchange.request("POST", target, body=body, headers={**headers, "Host": host})
         response = exchange.getresponse()

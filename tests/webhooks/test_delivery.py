@@ -470,6 +470,9 @@ def test_an_ipv6_host_is_sent_in_brackets(app, receiver):
         None,
     )
     assert receiver.received[-1].headers["Host"] == f"[::1]:{receiver.port}"
+    other = f"http://[2001:db8::abcd]:{receiver.port}/v6"  # ends in what is not a port
+    assert delivery.post(other, "127.0.0.1", b"{}", headers) == (200, None)
+    assert receiver.received[-1].headers["Host"] == f"[2001:db8::abcd]:{receiver.port}"
 
 
 def test_an_error_inside_one_delivery_fails_its_attempt_and_the_run_goes_on(
