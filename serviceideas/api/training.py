@@ -44,9 +44,11 @@ from serviceideas.api.training_schemas import (
     CompletionSchema,
     EnrolmentDetailSchema,
     EnrolmentPageSchema,
+    ModuleChangeSchema,
     ModuleDetailSchema,
     ModuleListArgsSchema,
     ModulePageSchema,
+    NewModuleSchema,
     TrainingProgressSchema,
 )
 from serviceideas.database import utcnow
@@ -340,12 +342,98 @@ def module(module_id: int) -> ResponseReturnValue:
     """A module with its text and prompt, as learners will read it. Trainers only."""
     if (refused := _not_a_trainer()) is not None:
         return refused
-    found = db.get_or_404(Module, module_id)
+    return _module_detail(db.get_or_404(Module, module_id))
+
+
+def _module_detail(module: Module) -> dict[str, Any]:
     return {
-        **_module(found, queries.active_assignments_of(found)),
-        "body": found.body,
-        "prompt": found.prompt,
+        **_module(module, queries.active_assignments_of(module)),
+        "body": module.body,
+        "prompt": module.prompt,
+        "revision": module.revision,
     }
+
+
+@blp.route("/training/modules", methods=["POST"])
+@requires(Scope.WRITE)
+@blp.arguments(NewModuleSchema)
+@blp.response(201, ModuleDetailSchema)
+def new_module(body: dict[str, Any]) -> ResponseReturnValue:
+    """Write a module, as the new-module form does: it starts as a draft, seen only by
+    trainers, until it is published. Trainers only."""
+    if (refused := _not_a_trainer()) is not None:
+        return refused
+    author = acting_user()
+    draft = services.ModuleDraft(
+        title=body["title"],
+        summary=body["summary"],
+        body=body["body"],
+        kind=body["kind"],
+        prompt=body["prompt"],
+        minutes=body["minutes"],
+    )
+    made = _finish(lambda: services.create_module(author, draft))
+    if isinstance(made, Response):
+        return made
+    return _module_detail(made), 201
+
+
+@blp.route("/training/modules/<id:module_id>", methods=["PATCH"])
+@requires(Scope.WRITE)
+@blp.arguments(ModuleChangeSchema)
+@blp.response(200, ModuleDetailSchema)
+def change_module(body: dict[str, Any], module_id: int) -> ResponseReturnValue:
+    """Change a module, as its edit form does: send the `revision` you read; a change someone
+    else saved since is a 409 (read it again, then send yours). Changing what learners read or
+    answer in a published module raises its version. Trainers only."""
+    if (refused := _not_a_trainer()) is not None:
+        return refused
+    editor = acting_user()
+    found = db.get_or_404(Module, module_id)
+    draft = services.ModuleDraft(
+        title=body.get("title", found.title),
+        summary=body.get("summary", found.summary),
+        body=body.get("body", found.body),
+        kind=body.get("kind", found.kind),
+        prompt=body.get("prompt", found.prompt),
+        minutes=body.get("minutes", found.minutes),
+    )
+    outcome = commit_or_refuse(
+        lambda: services.update_module(editor, found, draft, opened_at=body["revision"]),
+        flash_refusal=False,
+    )
+    if outcome.refusal is not None:
+        edited_meanwhile = outcome.refusal.field == "revision"
+        return refusal(outcome.refusal, 409 if edited_meanwhile else 422)
+    return _module_detail(found)
+
+
+@blp.route("/training/modules/<id:module_id>/publication", methods=["POST"])
+@requires(Scope.WRITE)
+@blp.response(200, ModuleDetailSchema)
+def publish_module(module_id: int) -> ResponseReturnValue:
+    """Publish a module, so it can be assigned (409 when it already is). Trainers only."""
+    return _module_step(module_id, services.publish)
+
+
+@blp.route("/training/modules/<id:module_id>/archival", methods=["POST"])
+@requires(Scope.WRITE)
+@blp.response(200, ModuleDetailSchema)
+def archive_module(module_id: int) -> ResponseReturnValue:
+    """Archive a published module: no new assignments, existing enrolments stay (409 when it
+    is not published). Trainers only."""
+    return _module_step(module_id, services.archive)
+
+
+def _module_step(module_id: int, step: Callable[[User, Module], None]) -> ResponseReturnValue:
+    if (refused := _not_a_trainer()) is not None:
+        return refused
+    trainer = acting_user()
+    found = db.get_or_404(Module, module_id)
+    outcome = commit_or_refuse(lambda: step(trainer, found), flash_refusal=False)
+    if outcome.refusal is not None:
+        return refusal(outcome.refusal, HTTPStatus.CONFLICT)
+    return _module_detail(found)
 
 
 def _assignment(assignment: Assignment, enrolled: int, completed: int) -> dict[str, Any]:

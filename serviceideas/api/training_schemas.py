@@ -11,7 +11,16 @@ import marshmallow as ma
 from serviceideas.api.paging import PageArgsSchema, page_schema
 from serviceideas.api.people_schemas import no_nul
 from serviceideas.submissions import TOKEN_MAX
-from serviceideas.training.models import Audience, ModuleKind, ModuleStatus, Repeat
+from serviceideas.training.models import (
+    BODY_MAX,
+    PROMPT_MAX,
+    SUMMARY_MAX,
+    TITLE_MAX,
+    Audience,
+    ModuleKind,
+    ModuleStatus,
+    Repeat,
+)
 from serviceideas.training.queries import Standing
 from serviceideas.urls import DATABASE_INT_MAX
 
@@ -217,6 +226,43 @@ ModulePageSchema = page_schema(ModuleSchema, "ModulePage")
 class ModuleDetailSchema(ModuleSchema):
     body = ma.fields.String(required=True, metadata={"description": "Markdown"})
     prompt = ma.fields.String(required=True, allow_none=True)
+    revision = ma.fields.Integer(
+        required=True,
+        metadata={"description": "Raised by every save: send it back with a change"},
+    )
+
+
+def _text(maximum: int, **kwargs: Any) -> ma.fields.String:
+    return ma.fields.String(validate=[ma.validate.Length(max=maximum), no_nul], **kwargs)
+
+
+class NewModuleSchema(ma.Schema):
+    """A module, as the new-module form takes it: it starts as a draft."""
+
+    title = _text(TITLE_MAX, required=True)
+    summary = _text(SUMMARY_MAX, required=True)
+    body = _text(BODY_MAX, required=True, metadata={"description": "Markdown"})
+    kind = ma.fields.Enum(ModuleKind, by_value=True, required=True)
+    prompt = _text(
+        PROMPT_MAX,
+        load_default=None,
+        allow_none=True,
+        metadata={"description": "Needed for a reflection or activity"},
+    )
+    minutes = ma.fields.Integer(required=True, strict=True, metadata={"description": "1 to 600"})
+
+
+class ModuleChangeSchema(ma.Schema):
+    """A change to a module: what is left out stays as it is. `revision` is the module's
+    revision the change was made from: a save by someone else since is a 409."""
+
+    revision = ma.fields.Integer(required=True, strict=True)
+    title = _text(TITLE_MAX)
+    summary = _text(SUMMARY_MAX)
+    body = _text(BODY_MAX, metadata={"description": "Markdown"})
+    kind = ma.fields.Enum(ModuleKind, by_value=True)
+    prompt = _text(PROMPT_MAX, allow_none=True)
+    minutes = ma.fields.Integer(strict=True)
 
 
 class AssignedDepartmentSchema(ma.Schema):

@@ -13,7 +13,7 @@ from serviceideas.database import utcnow
 from serviceideas.extensions import db
 from serviceideas.people.models import Role
 from serviceideas.training import services as training
-from serviceideas.training.models import AnswerDraft, Assignment, Enrolment, Reflection
+from serviceideas.training.models import AnswerDraft, Assignment, Enrolment, Module, Reflection
 from tests.conftest import count_queries
 
 SECRET = "I was short with a caller on Tuesday and I regret how I handled it, truly."
@@ -387,3 +387,73 @@ def test_a_nul_character_in_any_text_is_refused_beside_it(api_as, make_enrolment
     db.session.refresh(enrolment)
     assert enrolment.completed_at is None
     assert db.session.get(AnswerDraft, enrolment.id) is None
+
+
+# Trainers: writing modules
+
+
+NEW_MODULE = {
+    "title": "Call a customer who left",
+    "summary": "Listen without a script.",
+    "body": "## Why\n\nCustomers tell us **why**.",
+    "kind": "activity",
+    "prompt": "What did you hear?",
+    "minutes": 30,
+}
+
+
+def test_a_trainer_writes_publishes_edits_and_archives_a_module(api_as, trainer):
+    api = api_as(trainer)
+    made = api.post("/training/modules", json=NEW_MODULE)
+    assert made.status_code == 201
+    module = made.get_json()
+    assert (module["status"], module["version"], module["author"]) == ("draft", 1, "Tara Trainer")
+    path = f"/training/modules/{module['id']}"
+
+    published = api.post(f"{path}/publication")
+    assert published.status_code == 200 and published.get_json()["status"] == "published"
+    assert api.post(f"{path}/publication").status_code == 409
+
+    revision = published.get_json()["revision"]
+    edited = api.patch(path, json={"revision": revision, "body": "Customers tell us why."})
+    assert edited.status_code == 200
+    assert edited.get_json()["version"] == 2 and edited.get_json()["title"] == NEW_MODULE["title"]
+    stale = api.patch(path, json={"revision": revision, "body": "Overwritten unseen."})
+    assert stale.status_code == 409
+    assert "revision" in stale.get_json()["errors"]
+    assert api.get(path).get_json()["body"] == "Customers tell us why."
+
+    assert api.post(f"{path}/archival").get_json()["status"] == "archived"
+    assert api.post(f"{path}/archival").status_code == 409
+
+
+@pytest.mark.parametrize(
+    ("change", "field"),
+    [
+        ({"title": "   "}, "title"),
+        ({"prompt": None}, "prompt"),
+        ({"minutes": 0}, "minutes"),
+        ({"kind": "lecture"}, "kind"),
+        ({"body": "b" * 20_001}, "body"),
+    ],
+)
+def test_a_refused_module_says_why_beside_the_field_and_stores_nothing(
+    api_as, trainer, change, field
+):
+    response = api_as(trainer).post("/training/modules", json={**NEW_MODULE, **change})
+    assert response.status_code == 422
+    assert field in response.get_json()["errors"]
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Module)) == 0
+
+
+def test_only_trainers_write_modules(api_as, make_user, make_module):
+    module = make_module(publish=False)
+    for person in [make_user(), make_user(Role.MANAGER)]:
+        api = api_as(person)
+        assert api.post("/training/modules", json=NEW_MODULE).status_code == 403
+        assert api.post(f"/training/modules/{module.id}/publication").status_code == 403
+        changed = api.patch(f"/training/modules/{module.id}", json={"revision": 1, "title": "X"})
+        assert changed.status_code == 403
+    db.session.refresh(module)
+    assert module.status.value == "draft" and module.title != "X"
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Module)) == 1
