@@ -524,6 +524,26 @@ def assign(body: dict[str, Any], module_id: int) -> ResponseReturnValue:
         error = outcome.refusal
         field = DUE_FIELDS.get(error.field or "", error.field)
         return refusal(RuleViolation(error.message, field))
-    made = outcome.kept
-    (row,) = (row for row in queries.assignments_with_progress(found.id) if row.assignment == made)
-    return _assignment(row.assignment, row.enrolled, row.completed), 201
+    return _assignment_with_progress(outcome.kept), 201
+
+
+def _assignment_with_progress(assignment: Assignment) -> dict[str, Any]:
+    rows = queries.assignments_with_progress(assignment.module_id)
+    (row,) = (row for row in rows if row.assignment.id == assignment.id)
+    return _assignment(row.assignment, row.enrolled, row.completed)
+
+
+@blp.route("/training/assignments/<id:assignment_id>/withdrawal", methods=["POST"])
+@requires(Scope.WRITE)
+@blp.response(200, AssignmentSchema)
+def withdraw(assignment_id: int) -> ResponseReturnValue:
+    """Withdraw an assignment: unfinished work leaves people's lists, completed work and
+    drafts stay with the people who wrote them (409 when it already was). Trainers only."""
+    if (refused := _not_a_trainer()) is not None:
+        return refused
+    trainer = acting_user()
+    found = db.get_or_404(Assignment, assignment_id)
+    outcome = commit_or_refuse(lambda: services.withdraw(trainer, found), flash_refusal=False)
+    if outcome.refusal is not None:
+        return refusal(outcome.refusal, HTTPStatus.CONFLICT)
+    return _assignment_with_progress(found)

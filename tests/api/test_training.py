@@ -457,3 +457,20 @@ def test_only_trainers_write_modules(api_as, make_user, make_module):
     db.session.refresh(module)
     assert module.status.value == "draft" and module.title != "X"
     assert db.session.scalar(sa.select(sa.func.count()).select_from(Module)) == 1
+
+
+def test_a_trainer_withdraws_an_assignment_and_completed_work_stays(
+    api_as, make_user, make_enrolment, trainer
+):
+    done = make_enrolment(answer="")
+    assignment_id = done.assignment_id
+    path = f"/training/assignments/{assignment_id}/withdrawal"
+    assert api_as(make_user()).post(path).status_code == 403
+    response = api_as(trainer).post(path)
+    assert response.status_code == 200
+    assert response.get_json()["withdrawn_at"] is not None
+    assert response.get_json()["completed"] == 1
+    assert api_as(trainer).post(path).status_code == 409
+    assert api_as(trainer).post("/training/assignments/999999/withdrawal").status_code == 404
+    listed = api_as(done.user).get("/training/enrolments").get_json()["items"]
+    assert [(e["id"], e["state"]) for e in listed] == [(done.id, "done")]
