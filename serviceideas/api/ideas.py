@@ -40,6 +40,7 @@ from serviceideas.ideas import queries, services
 from serviceideas.ideas.models import Idea
 from serviceideas.ideas.queries import IdeaFilters, Sort
 from serviceideas.people.models import Department
+from serviceideas.urls import absolute
 from serviceideas.writes import Outcome, commit_or_refuse
 
 blp = resource_blueprint(
@@ -80,7 +81,7 @@ def _refused(error: RuleViolation, status: int = HTTPStatus.UNPROCESSABLE_ENTITY
 
 
 def _idea_url(idea_id: int) -> str:
-    return url_for("api_ideas.IdeaById", idea_id=idea_id, _external=True)
+    return absolute(url_for("api_ideas.IdeaById", idea_id=idea_id))
 
 
 Answer = tuple[dict[str, Any], int, dict[str, str]]

@@ -22,7 +22,7 @@ import marshmallow as ma
 from flask import current_app, request
 
 from serviceideas.errors import RuleViolation
-from serviceideas.urls import DATABASE_INT_MAX
+from serviceideas.urls import DATABASE_INT_MAX, absolute
 
 # The query parameters: where the page starts (a cursor from links.next), and its size.
 AFTER = "after"
@@ -83,10 +83,11 @@ def page_schema(item_schema: type[ma.Schema], name: str) -> type[ma.Schema]:
 
 
 def next_url(cursor: str) -> str:
-    """This request's absolute address, its query the same but starting after `cursor`."""
+    """This request's address (at BASE_URL, never the request's own Host), its query the same
+    but starting after `cursor`."""
     query = [(key, value) for key, value in request.args.items(multi=True) if key != AFTER]
     query.append((AFTER, cursor))
-    return f"{request.base_url}?{urlencode(query)}"
+    return f"{absolute(request.path)}?{urlencode(query)}"
 
 
 def paged(items: list[Any], cursor: str | None) -> tuple[dict[str, Any], dict[str, str]]:

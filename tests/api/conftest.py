@@ -17,8 +17,11 @@ from serviceideas.api.models import ApiToken, Scope
 from serviceideas.database import utcnow
 from serviceideas.extensions import db
 from serviceideas.people.models import User
+from tests.conftest import TEST_BASE_URL
 
 ALL_SCOPES = tuple(Scope)
+# Where the API's absolute links point: BASE_URL, never the request's Host.
+API_ROOT = TEST_BASE_URL + "/api/v1"
 
 
 @pytest.fixture

@@ -18,6 +18,7 @@ from serviceideas.ideas import services
 from serviceideas.ideas.models import Comment, Idea, Lens, Status, Vote
 from serviceideas.ideas.policies import HIDDEN_NAME
 from serviceideas.people.models import Role
+from tests.api.conftest import API_ROOT
 from tests.conftest import count_queries
 
 HIDDEN = {"id": None, "name": HIDDEN_NAME}
@@ -35,9 +36,9 @@ def walk(api: Any, path: str) -> list[int]:
         ids += [item["id"] for item in body["items"]]
         following = body["links"]["next"]
         if following:
-            assert following.startswith("http://localhost/api/v1/ideas?")
+            assert following.startswith(API_ROOT + "/ideas?")
             assert response.headers["Link"] == f'<{following}>; rel="next"'
-            url = following.removeprefix("http://localhost/api/v1")
+            url = following.removeprefix(API_ROOT)
         else:
             assert "Link" not in response.headers
             url = None
@@ -268,7 +269,7 @@ def test_submitting_an_idea(api_as, make_user, make_department):
     )
     assert response.status_code == 201, response.get_json()
     body = response.get_json()
-    assert response.headers["Location"] == f"http://localhost/api/v1/ideas/{body['id']}"
+    assert response.headers["Location"] == f"{API_ROOT}/ideas/{body['id']}"
     assert body["status"] == "submitted"
     assert body["beneficiary"] == "Logistics"
     assert body["author"] == {"id": person.id, "name": person.name}  # to themself
@@ -276,10 +277,7 @@ def test_submitting_an_idea(api_as, make_user, make_department):
     idea = db.session.get(Idea, body["id"])
     assert idea is not None
     assert (idea.author_id, idea.name_hidden, idea.lens) == (person.id, True, Lens.CARE)
-    assert (
-        api.get(response.headers["Location"].removeprefix("http://localhost/api/v1")).get_json()
-        == body
-    )
+    assert api.get(response.headers["Location"].removeprefix(API_ROOT)).get_json() == body
 
 
 @pytest.mark.parametrize(

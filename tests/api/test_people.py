@@ -9,6 +9,7 @@ import sqlalchemy as sa
 from serviceideas.api.models import Scope
 from serviceideas.extensions import db
 from serviceideas.people.models import Department, DepartmentKind, Role, RoleChange, User
+from tests.api.conftest import API_ROOT
 from tests.conftest import count_queries
 
 
@@ -18,7 +19,7 @@ def admin(make_user):
 
 
 def follow(api, url):
-    return api.get(url.removeprefix("http://localhost/api/v1")).get_json()
+    return api.get(url.removeprefix(API_ROOT)).get_json()
 
 
 def test_an_admin_lists_people_by_name_in_pages_with_the_lists_filters(

@@ -14,6 +14,7 @@ from serviceideas.extensions import db
 from serviceideas.people.models import Role
 from serviceideas.training import services as training
 from serviceideas.training.models import AnswerDraft, Assignment, Enrolment, Module, Reflection
+from tests.api.conftest import API_ROOT
 from tests.conftest import count_queries
 
 SECRET = "I was short with a caller on Tuesday and I regret how I handled it, truly."
@@ -49,7 +50,7 @@ def test_my_enrolments_come_by_due_date_with_where_each_stands_in_pages(
     assert body["items"][0]["due_on"] == overdue.due_on.isoformat()
     following = body["links"]["next"]
     assert first.headers["Link"] == f'<{following}>; rel="next"'
-    rest = api.get(following.removeprefix("http://localhost/api/v1")).get_json()
+    rest = api.get(following.removeprefix(API_ROOT)).get_json()
     assert [(e["id"], e["state"], e["late"]) for e in rest["items"]] == [(done.id, "done", False)]
     assert rest["links"]["next"] is None
 
@@ -229,7 +230,7 @@ def test_a_trainer_lists_modules_in_pages_and_reads_one(api_as, make_module, tra
     api = api_as(trainer, scopes=(Scope.READ,))
     first = api.get("/training/modules?limit=2").get_json()
     assert [m["id"] for m in first["items"]] == [m.id for m in published[:2]]
-    rest = api.get(first["links"]["next"].removeprefix("http://localhost/api/v1")).get_json()
+    rest = api.get(first["links"]["next"].removeprefix(API_ROOT)).get_json()
     assert [m["id"] for m in rest["items"]] == [published[2].id, draft.id]
     drafts = api.get("/training/modules?status=draft").get_json()["items"]
     assert [(m["id"], m["status"], m["published_at"]) for m in drafts] == [
