@@ -66,6 +66,17 @@ def live_token(secret: str) -> ApiToken | None:
     return token
 
 
+def request_token() -> ApiToken | None:
+    """The request's live token, looked up once per request: the rate limit asks first (its
+    key runs in the app's before_request, before the blueprint's `authenticate`), then
+    `authenticate` reads the same answer from `g`."""
+    if "api_token_found" not in g:
+        secret = bearer_secret(request)
+        g.api_token_found = live_token(secret) if secret else None
+    found: ApiToken | None = g.api_token_found
+    return found
+
+
 def allowed_scopes(token: ApiToken) -> frozenset[Scope]:
     """The token's scopes that its person's roles allow today: a manager who is no longer one
     keeps their token, but it no longer reviews."""
@@ -83,8 +94,7 @@ def unauthorized(detail: str) -> Any:
 def authenticate() -> Any:
     """Every API request's first step (each resource blueprint's before_request): 401 unless
     it carries a live token; else the token and its person are `g.api_token`, `g.api_user`."""
-    secret = bearer_secret(request)
-    token = live_token(secret) if secret else None
+    token = request_token()
     if token is None:
         return unauthorized(
             "Send a live personal access token: Authorization: Bearer si_… "

@@ -4,6 +4,8 @@ every refusal, whether a rule, a bad parameter, a missing token or an unknown ad
 
 from __future__ import annotations
 
+import math
+import time
 from http import HTTPStatus
 from typing import Any
 
@@ -13,7 +15,7 @@ from flask.typing import ResponseReturnValue
 from werkzeug.exceptions import HTTPException
 
 from serviceideas.errors import RuleViolation
-from serviceideas.extensions import db
+from serviceideas.extensions import db, limiter
 
 CONTENT_TYPE = "application/problem+json"
 # Where webargs found a bad value: it keys its messages by these.
@@ -73,7 +75,10 @@ def http_exception(error: HTTPException) -> ResponseReturnValue:
     detail = data.get("message") or (error.description if status < 500 else None)
     if errors and "message" not in data:
         detail = "The request has invalid values: see errors."
-    response = problem(status, detail, errors=errors, headers=data.get("headers"))
+    headers = dict(data.get("headers") or {})
+    if status == HTTPStatus.TOO_MANY_REQUESTS:
+        headers["Retry-After"] = str(retry_after())
+    response = problem(status, detail, errors=errors, headers=headers)
     if error.code == HTTPStatus.METHOD_NOT_ALLOWED:
         valid = getattr(error, "valid_methods", None)
         if valid:
@@ -95,4 +100,16 @@ def answer(status: int, detail: str | None) -> Response:
     bug): problem details too, never an HTML page."""
     if status == HTTPStatus.METHOD_NOT_ALLOWED and request.url_rule is None:
         detail = None
-    return problem(status, detail if status < 500 else None)
+    headers = {}
+    if status == HTTPStatus.TOO_MANY_REQUESTS:
+        headers["Retry-After"] = str(retry_after())
+    return problem(status, detail if status < 500 else None, headers=headers)
+
+
+def retry_after() -> int:
+    """Seconds until the rate limit that refused the request lets it in again (its window's
+    end), at least 1."""
+    limit = limiter.current_limit
+    if limit is None:
+        return 60
+    return max(1, math.ceil(limit.window.reset_time - time.time()))

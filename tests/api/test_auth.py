@@ -4,6 +4,7 @@ request, at most once a minute (docs/architecture.md, "Tokens and rate limits").
 
 from __future__ import annotations
 
+import secrets
 from datetime import timedelta
 
 import pytest
@@ -122,6 +123,25 @@ def test_the_rate_limit_counts_each_token_on_its_own(make_user, api_as):
     refused_with(first.get("/probe"), 429)
     refused_with(first.post("/probe", json={}), 429)
     assert second.get("/probe").status_code == 200
+
+
+def test_made_up_tokens_share_their_address_count(app, api_with):
+    """A token that is not live is counted by address, like no token: inventing a new one for
+    each request gets no fresh counter (nor a new counter row each time)."""
+    for _ in range(LIMIT):
+        refused_with(api_with("si_" + secrets.token_urlsafe(32)).get("/probe"), 401)
+    answer = refused_with(api_with("si_" + secrets.token_urlsafe(32)).get("/probe"), 429)
+    assert answer["detail"] == "Too many requests."
+    refused_with(api_with(None).get("/probe"), 429)
+
+
+def test_a_429_says_when_to_come_back(make_user, api_as):
+    api = api_as(make_user())
+    for _ in range(LIMIT):
+        assert api.get("/probe").status_code == 200
+    response = api.get("/probe")
+    refused_with(response, 429)
+    assert 0 < int(response.headers["Retry-After"]) <= 60
 
 
 def writes(statements):
