@@ -22,6 +22,7 @@ from werkzeug.exceptions import HTTPException
 
 from serviceideas import errors
 from serviceideas.api import auth, problems
+from serviceideas.api.parsing import ApiParser
 from serviceideas.extensions import csrf, limiter
 
 PREFIX = "/api/v1"
@@ -51,11 +52,17 @@ class ServiceIdeasApi(Api):
         self.spec.components.response(self.DEFAULT_ERROR_RESPONSE_NAME, response, lazy=True)
 
 
+class ResourceBlueprint(Blueprint):
+    """flask-smorest's Blueprint, reading bodies with the API's parser (api/parsing.py)."""
+
+    ARGUMENTS_PARSER = ApiParser()
+
+
 def resource_blueprint(name: str, import_name: str, description: str) -> Blueprint:
     """A blueprint for one resource under /api/v1: every request needs a live token, is
     rate-limited per token, needs no CSRF token (a cookie never authenticates here), and is
     answered with problem details when refused."""
-    blp = Blueprint(name, import_name, url_prefix=PREFIX, description=description)
+    blp = ResourceBlueprint(name, import_name, url_prefix=PREFIX, description=description)
     blp.before_request(auth.authenticate)
     blp.register_error_handler(HTTPException, problems.http_exception)
     csrf.exempt(blp)

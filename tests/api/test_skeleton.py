@@ -3,6 +3,8 @@ OpenAPI document."""
 
 from __future__ import annotations
 
+import re
+
 from serviceideas.people.models import Role
 from tests.api.conftest import API_ROOT
 
@@ -52,3 +54,29 @@ def test_links_point_at_the_base_url_whatever_host_the_request_named(api_as, mak
     )
     assert submitted.status_code == 201, submitted.get_json()
     assert submitted.headers["Location"].startswith(API_ROOT + "/ideas/")
+
+
+def _operations_with_a_body(client):
+    """Every API operation that reads a JSON body (its OpenAPI requestBody), with 1 for each
+    path parameter."""
+    document = client.get("/api/v1/openapi.json").get_json()
+    for path, operations in document["paths"].items():
+        for method, operation in operations.items():
+            if isinstance(operation, dict) and "requestBody" in operation:
+                yield method.upper(), re.sub(r"\{[^}]+\}", "1", path).removeprefix("/api/v1")
+
+
+def test_json_the_parser_cannot_read_is_a_400_on_every_body(client, api_as, make_user):
+    """Nesting deeper than the decoder goes, or a number longer than Python reads, is unreadable
+    JSON like any other: 400, never a 500."""
+    api = api_as(make_user(roles=(Role.ADMIN, Role.MANAGER, Role.TRAINER)))
+    operations = list(_operations_with_a_body(client))
+    assert len(operations) > 10
+    for body in ('{"body": ' + "[" * 1000 + "]" * 1000 + "}", '{"body": ' + "1" * 5000 + "}"):
+        for method, path in operations:
+            response = api.open(
+                method, path, data=body, headers={"Content-Type": "application/json"}
+            )
+            assert response.status_code == 400, (method, path, response.status_code)
+            assert response.content_type == "application/problem+json"
+            assert response.get_json()["errors"] == {"json": ["Invalid JSON body."]}
