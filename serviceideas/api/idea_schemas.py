@@ -16,6 +16,7 @@ from typing import Any
 import marshmallow as ma
 
 from serviceideas.api.paging import PageArgsSchema, page_schema
+from serviceideas.api.text import Text, not_blank
 from serviceideas.ideas.models import (
     COMMENT_MAX,
     TEXT_MAX,
@@ -58,14 +59,14 @@ class ShownPersonSchema(ma.Schema):
     an author who hid their name from this viewer."""
 
     id = ma.fields.Integer(required=True, allow_none=True)
-    name = ma.fields.String(required=True, metadata={"example": "Ada Lovelace"})
+    name = Text(required=True, metadata={"example": "Ada Lovelace"})
 
 
 class IdeaDepartmentSchema(ma.Schema):
     """The author's department when the idea was submitted: it counts for it, and is shown
     even when the author's name is not."""
 
-    name = ma.fields.String(required=True)
+    name = Text(required=True)
     kind = ma.fields.Enum(DepartmentKind, by_value=True, required=True)
 
 
@@ -73,10 +74,10 @@ class IdeaSummarySchema(ma.Schema):
     """An idea in a list, as a card on the ideas page shows it."""
 
     id = ma.fields.Integer(required=True)
-    title = ma.fields.String(required=True)
+    title = Text(required=True)
     status = ma.fields.Enum(Status, by_value=True, required=True)
     lens = ma.fields.Enum(Lens, by_value=True, required=True)
-    problem_start = ma.fields.String(
+    problem_start = Text(
         required=True, metadata={"description": "The first 240 characters of the problem."}
     )
     vote_count = ma.fields.Integer(required=True)
@@ -86,7 +87,7 @@ class IdeaSummarySchema(ma.Schema):
     status_changed_at = ma.fields.DateTime(required=True)
     author = ma.fields.Nested(ShownPersonSchema, required=True)
     department = ma.fields.Nested(IdeaDepartmentSchema, required=True)
-    beneficiary = ma.fields.String(
+    beneficiary = Text(
         required=True,
         allow_none=True,
         metadata={"description": "The department it helps; null: external customers."},
@@ -98,12 +99,12 @@ IdeaPageSchema = page_schema(IdeaSummarySchema, "IdeaPage")
 
 class IdeaRefSchema(ma.Schema):
     id = ma.fields.Integer(required=True)
-    title = ma.fields.String(required=True)
+    title = Text(required=True)
 
 
 class JourneyStageRefSchema(ma.Schema):
     id = ma.fields.Integer(required=True)
-    name = ma.fields.String(required=True)
+    name = Text(required=True)
     retired = ma.fields.Boolean(required=True)
 
 
@@ -124,7 +125,7 @@ class StatusChangeEntrySchema(ma.Schema):
     fast_track = ma.fields.Boolean(
         required=True, metadata={"description": "Put into practice directly."}
     )
-    note = ma.fields.String(required=True)
+    note = Text(required=True)
 
 
 class ProgressNoteEntrySchema(ma.Schema):
@@ -133,7 +134,7 @@ class ProgressNoteEntrySchema(ma.Schema):
     id = ma.fields.Integer(required=True)
     at = ma.fields.DateTime(required=True)
     by = ma.fields.Nested(ShownPersonSchema, required=True)
-    note = ma.fields.String(required=True)
+    note = Text(required=True)
 
 
 class IdeaSchema(ma.Schema):
@@ -141,9 +142,9 @@ class IdeaSchema(ma.Schema):
     /ideas/{idea_id}/comments."""
 
     id = ma.fields.Integer(required=True)
-    title = ma.fields.String(required=True)
-    problem = ma.fields.String(required=True)
-    proposal = ma.fields.String(required=True)
+    title = Text(required=True)
+    problem = Text(required=True)
+    proposal = Text(required=True)
     status = ma.fields.Enum(Status, by_value=True, required=True)
     lens = ma.fields.Enum(Lens, by_value=True, required=True)
     compass = ma.fields.Enum(Compass, by_value=True, required=True, allow_none=True)
@@ -155,19 +156,19 @@ class IdeaSchema(ma.Schema):
         required=True, metadata={"description": "The author hid their name from colleagues."}
     )
     department = ma.fields.Nested(IdeaDepartmentSchema, required=True)
-    beneficiary = ma.fields.String(
+    beneficiary = Text(
         required=True,
         allow_none=True,
         metadata={"description": "The department it helps; null: external customers."},
     )
     owner = ma.fields.Nested(ShownPersonSchema, required=True, allow_none=True)
-    next_step = ma.fields.String(required=True, allow_none=True)
+    next_step = Text(required=True, allow_none=True)
     target_date = ma.fields.Date(required=True, allow_none=True)
     implemented_on = ma.fields.Date(required=True, allow_none=True)
-    implementation_note = ma.fields.String(required=True, allow_none=True)
+    implementation_note = Text(required=True, allow_none=True)
     merged_into = ma.fields.Nested(IdeaRefSchema, required=True, allow_none=True)
     merged_here = ma.fields.List(ma.fields.Nested(IdeaRefSchema), required=True)
-    started_in_module = ma.fields.String(
+    started_in_module = Text(
         required=True,
         allow_none=True,
         metadata={"description": "The training module it was started in, if any."},
@@ -193,14 +194,12 @@ class CommentSchema(ma.Schema):
 
     id = ma.fields.Integer(required=True)
     author = ma.fields.Nested(ShownPersonSchema, required=True)
-    department = ma.fields.String(required=True)
-    body = ma.fields.String(
-        required=True, allow_none=True, metadata={"description": "null: removed"}
-    )
+    department = Text(required=True)
+    body = Text(required=True, allow_none=True, metadata={"description": "null: removed"})
     created_at = ma.fields.DateTime(required=True)
     edited_at = ma.fields.DateTime(required=True, allow_none=True)
     removed_at = ma.fields.DateTime(required=True, allow_none=True)
-    removed_by = ma.fields.String(
+    removed_by = Text(
         required=True,
         allow_none=True,
         validate=ma.validate.OneOf(["author", "manager"]),
@@ -219,15 +218,6 @@ class VoteStateSchema(ma.Schema):
 # What the API reads
 
 
-def _not_blank(value: str) -> None:
-    """Something to read, as the form's DataRequired asks; and no NUL, which no text field
-    holds (PostgreSQL cannot store it; the pages refuse it at the door, security.py)."""
-    if not value.strip():
-        raise ma.ValidationError("This field is required.")
-    if "\x00" in value:
-        raise ma.ValidationError("No text field accepts a NUL character.")
-
-
 class IdeaListArgsSchema(PageArgsSchema):
     """The ideas page's filters and sorts."""
 
@@ -235,7 +225,7 @@ class IdeaListArgsSchema(PageArgsSchema):
     lens = ma.fields.Enum(Lens, by_value=True, load_default=None, allow_none=False)
     department_id = _id_parameter(description="The author's department when they submitted it.")
     kind = ma.fields.Enum(DepartmentKind, by_value=True, load_default=None, allow_none=False)
-    beneficiary = ma.fields.String(
+    beneficiary = Text(
         load_default=None,
         allow_none=False,
         validate=ma.validate.Regexp(
@@ -250,13 +240,13 @@ class IdeaListArgsSchema(PageArgsSchema):
         description="Ideas by this person that the caller may see are theirs."
     )
     open_only = ma.fields.Boolean(load_default=False)
-    q = ma.fields.String(
+    q = Text(
         load_default=None,
         allow_none=False,
         validate=ma.validate.Length(max=SEARCH_MAX),
         metadata={"description": "Words searched for in the title, problem and proposal."},
     )
-    sort = ma.fields.String(
+    sort = Text(
         load_default=None,
         allow_none=False,
         validate=ma.validate.OneOf([sort.value for sort in LIST_SORTS]),
@@ -270,17 +260,15 @@ class IdeaListArgsSchema(PageArgsSchema):
 class NewIdeaSchema(ma.Schema):
     """An idea to submit: what the submit form asks."""
 
-    title = ma.fields.String(
-        required=True, validate=[ma.validate.Length(max=TITLE_MAX), _not_blank]
-    )
-    problem = ma.fields.String(
+    title = Text(required=True, validate=[ma.validate.Length(max=TITLE_MAX), not_blank])
+    problem = Text(
         required=True,
-        validate=[ma.validate.Length(max=TEXT_MAX), _not_blank],
+        validate=[ma.validate.Length(max=TEXT_MAX), not_blank],
         metadata={"description": "The problem, as the customer (or the colleague) lives it."},
     )
-    proposal = ma.fields.String(
+    proposal = Text(
         required=True,
-        validate=[ma.validate.Length(max=TEXT_MAX), _not_blank],
+        validate=[ma.validate.Length(max=TEXT_MAX), not_blank],
         metadata={"description": "What we could change."},
     )
     lens = ma.fields.Enum(Lens, by_value=True, required=True)
@@ -307,15 +295,13 @@ class NewIdeaSchema(ma.Schema):
 
 
 class NewCommentSchema(ma.Schema):
-    body = ma.fields.String(
-        required=True, validate=[ma.validate.Length(max=COMMENT_MAX), _not_blank]
-    )
+    body = Text(required=True, validate=[ma.validate.Length(max=COMMENT_MAX), not_blank])
 
 
 class IdempotencySchema(ma.Schema):
     """The header that makes sending the same request twice record it once."""
 
-    idempotency_key = ma.fields.String(
+    idempotency_key = Text(
         data_key=IDEMPOTENCY_KEY,
         load_default=None,
         allow_none=False,

@@ -21,6 +21,7 @@ from urllib.parse import urlencode
 import marshmallow as ma
 from flask import current_app, request
 
+from serviceideas.api.text import Text
 from serviceideas.errors import RuleViolation
 from serviceideas.urls import DATABASE_INT_MAX, absolute
 
@@ -36,7 +37,7 @@ BROKEN = "That page link is broken; start from the first page."
 class PageArgsSchema(ma.Schema):
     """The paging parameters every list takes; a list with filters subclasses it."""
 
-    after = ma.fields.String(
+    after = Text(
         load_default=None,
         allow_none=False,
         validate=ma.validate.Length(min=1, max=AFTER_MAX_LENGTH),
@@ -60,7 +61,7 @@ def page_size(args: dict[str, Any]) -> int:
 
 
 class PageLinksSchema(ma.Schema):
-    next = ma.fields.String(
+    next = Text(
         required=True,
         allow_none=True,
         metadata={

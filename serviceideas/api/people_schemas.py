@@ -6,6 +6,7 @@ from __future__ import annotations
 import marshmallow as ma
 
 from serviceideas.api.paging import PageArgsSchema, page_schema
+from serviceideas.api.text import Text
 from serviceideas.people.models import (
     DEPARTMENT_NAME_MAX,
     GRANTABLE_ROLES,
@@ -15,13 +16,6 @@ from serviceideas.people.models import (
 from serviceideas.urls import DATABASE_INT_MAX
 
 ROLE_VALUES = [role.value for role in GRANTABLE_ROLES]
-
-
-def no_nul(value: str) -> None:
-    """No text field holds a NUL: PostgreSQL cannot store it, and a JSON body does not pass
-    the pages' check at the door (security.py), so each text field refuses it itself."""
-    if "\x00" in value:
-        raise ma.ValidationError("No text field accepts a NUL character.")
 
 
 STATUSES = ["active", "inactive", "all"]
@@ -34,13 +28,13 @@ ROLES = {
 }
 
 
-def _role() -> ma.fields.String:
-    return ma.fields.String(validate=ma.validate.OneOf(ROLE_VALUES))
+def _role() -> Text:
+    return Text(validate=ma.validate.OneOf(ROLE_VALUES))
 
 
 class PersonDepartmentSchema(ma.Schema):
     id = ma.fields.Integer(required=True)
-    name = ma.fields.String(required=True)
+    name = Text(required=True)
     kind = ma.fields.Enum(DepartmentKind, by_value=True, required=True)
 
 
@@ -48,8 +42,8 @@ class PersonSchema(ma.Schema):
     """A person, as the admin pages show them."""
 
     id = ma.fields.Integer(required=True)
-    email = ma.fields.String(required=True)
-    name = ma.fields.String(required=True)
+    email = Text(required=True)
+    name = Text(required=True)
     department = ma.fields.Nested(PersonDepartmentSchema, required=True)
     roles = ma.fields.List(_role(), required=True, metadata=ROLES)
     active = ma.fields.Boolean(
@@ -65,18 +59,18 @@ PersonPageSchema = page_schema(PersonSchema, "PersonPage")
 class PersonListArgsSchema(PageArgsSchema):
     """The admin people list's filters."""
 
-    q = ma.fields.String(
+    q = Text(
         load_default=None,
         validate=ma.validate.Length(max=200),
         metadata={"description": "Part of the name or e-mail"},
     )
     department = ma.fields.Integer(load_default=None, validate=ID)
-    role = ma.fields.String(
+    role = Text(
         load_default=None,
         validate=ma.validate.OneOf(ROLE_VALUES),
         metadata={"description": "Given this role (not merely holding its powers as an admin)"},
     )
-    status = ma.fields.String(
+    status = Text(
         load_default="active",
         validate=ma.validate.OneOf(STATUSES),
         metadata={"description": "Active (the default), deactivated (inactive), or all"},
@@ -86,7 +80,7 @@ class PersonListArgsSchema(PageArgsSchema):
 class PersonChangeSchema(ma.Schema):
     """What an admin may change about a person; what is left out stays as it is."""
 
-    name = ma.fields.String(validate=[ma.validate.Length(max=NAME_MAX), no_nul])
+    name = Text(validate=[ma.validate.Length(max=NAME_MAX)])
     department_id = ma.fields.Integer(strict=True, validate=ID)
     roles = ma.fields.List(
         _role(), validate=ma.validate.Length(max=len(ROLE_VALUES)), metadata=ROLES
@@ -100,7 +94,7 @@ class DepartmentSchema(ma.Schema):
     """A department, with its number of active staff."""
 
     id = ma.fields.Integer(required=True)
-    name = ma.fields.String(required=True)
+    name = Text(required=True)
     kind = ma.fields.Enum(DepartmentKind, by_value=True, required=True)
     headcount = ma.fields.Integer(required=True, metadata={"description": "Active staff"})
     created_at = ma.fields.DateTime(required=True)
@@ -110,14 +104,12 @@ DepartmentPageSchema = page_schema(DepartmentSchema, "DepartmentPage")
 
 
 class NewDepartmentSchema(ma.Schema):
-    name = ma.fields.String(
-        required=True, validate=[ma.validate.Length(max=DEPARTMENT_NAME_MAX), no_nul]
-    )
+    name = Text(required=True, validate=[ma.validate.Length(max=DEPARTMENT_NAME_MAX)])
     kind = ma.fields.Enum(DepartmentKind, by_value=True, required=True)
 
 
 class DepartmentChangeSchema(ma.Schema):
     """What is left out stays as it is."""
 
-    name = ma.fields.String(validate=[ma.validate.Length(max=DEPARTMENT_NAME_MAX), no_nul])
+    name = Text(validate=[ma.validate.Length(max=DEPARTMENT_NAME_MAX)])
     kind = ma.fields.Enum(DepartmentKind, by_value=True)

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import marshmallow as ma
 
+from serviceideas.api.text import Text
 from serviceideas.insights.periods import PeriodKind
 from serviceideas.people.models import DepartmentKind
 
@@ -27,7 +28,7 @@ class ReportPeriodSchema(ma.Schema):
     kind = ma.fields.Enum(PeriodKind, by_value=True, required=True)
     start = ma.fields.Date(required=True)
     end = ma.fields.Date(required=True)
-    label = ma.fields.String(required=True, metadata={"description": "As the pages name it"})
+    label = Text(required=True, metadata={"description": "As the pages name it"})
 
 
 class DaysToPracticeSchema(ma.Schema):
@@ -64,7 +65,7 @@ class HeadlineSchema(ma.Schema):
 
 
 class TrendPointSchema(ma.Schema):
-    month = ma.fields.String(required=True, metadata={"description": "YYYY-MM"})
+    month = Text(required=True, metadata={"description": "YYYY-MM"})
     implemented = ma.fields.Integer(required=True)
 
 
@@ -82,7 +83,7 @@ class DepartmentFiguresSchema(ma.Schema):
     department_id = ma.fields.Integer(
         required=True, allow_none=True, metadata={"description": "null for a kind or everyone"}
     )
-    name = ma.fields.String(required=True)
+    name = Text(required=True)
     kind = ma.fields.Enum(DepartmentKind, by_value=True, required=True, allow_none=True)
     staff = ma.fields.Integer(required=True, metadata={"description": "Active people today"})
     submitted = ma.fields.Integer(required=True)
@@ -111,7 +112,7 @@ class DepartmentsReportSchema(ma.Schema):
 class LeaderCreditSchema(ma.Schema):
     """The leader's ideas that count for one department: the one they were in when submitting."""
 
-    department = ma.fields.String(required=True)
+    department = Text(required=True)
     kind = ma.fields.Enum(DepartmentKind, by_value=True, required=True)
     implemented = ma.fields.Integer(required=True)
 
@@ -119,14 +120,14 @@ class LeaderCreditSchema(ma.Schema):
 class LeaderSchema(ma.Schema):
     rank = ma.fields.Integer(required=True)
     person_id = ma.fields.Integer(required=True)
-    name = ma.fields.String(required=True)
+    name = Text(required=True)
     active = ma.fields.Boolean(required=True, metadata={"description": "false: no longer here"})
     implemented = ma.fields.Integer(required=True)
     first_on = ma.fields.Date(
         required=True, metadata={"description": "Their first idea put into practice in the period"}
     )
     credits = ma.fields.List(ma.fields.Nested(LeaderCreditSchema), required=True)
-    department_now = ma.fields.String(
+    department_now = Text(
         required=True,
         allow_none=True,
         metadata={"description": "Where they work today; null once they are no longer here"},

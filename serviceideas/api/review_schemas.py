@@ -8,17 +8,11 @@ from __future__ import annotations
 import marshmallow as ma
 
 from serviceideas.api.idea_schemas import ProgressNoteEntrySchema, ShownPersonSchema
+from serviceideas.api.text import Text
 from serviceideas.ideas.models import NEXT_STEP_MAX, NOTE_MAX, Status
 from serviceideas.urls import DATABASE_INT_MAX
 
 IDS = ma.validate.Range(min=1, max=DATABASE_INT_MAX)
-
-
-def _no_nul(value: str) -> None:
-    """No text field holds a NUL (PostgreSQL cannot store it; the pages refuse it at the
-    door, security.py)."""
-    if "\x00" in value:
-        raise ma.ValidationError("No text field accepts a NUL character.")
 
 
 class NewStatusChangeSchema(ma.Schema):
@@ -30,9 +24,9 @@ class NewStatusChangeSchema(ma.Schema):
         required=True,
         metadata={"description": "Where the idea goes: one of the steps open from its status"},
     )
-    note = ma.fields.String(
+    note = Text(
         load_default="",
-        validate=[ma.validate.Length(max=NOTE_MAX), _no_nul],
+        validate=[ma.validate.Length(max=NOTE_MAX)],
         metadata={
             "description": "Shown in the history. Needed to decline (why) and for implemented"
             " (what changed and the value it added)."
@@ -92,7 +86,7 @@ class IdeaProgressSchema(ma.Schema):
     """The idea's next step and target date as they stand, and the note just written."""
 
     idea_id = ma.fields.Integer(required=True)
-    next_step = ma.fields.String(required=True, allow_none=True)
+    next_step = Text(required=True, allow_none=True)
     target_date = ma.fields.Date(required=True, allow_none=True)
     note = ma.fields.Nested(
         ProgressNoteEntrySchema,
@@ -106,12 +100,10 @@ class NewProgressNoteSchema(ma.Schema):
     """The owner's (or a manager's) word on the work. A field left out keeps what the idea
     has; null clears the next step or the target date."""
 
-    next_step = ma.fields.String(
-        allow_none=True, validate=[ma.validate.Length(max=NEXT_STEP_MAX), _no_nul]
-    )
+    next_step = Text(allow_none=True, validate=[ma.validate.Length(max=NEXT_STEP_MAX)])
     target_date = ma.fields.Date(allow_none=True)
-    note = ma.fields.String(
+    note = Text(
         load_default="",
-        validate=[ma.validate.Length(max=NOTE_MAX), _no_nul],
+        validate=[ma.validate.Length(max=NOTE_MAX)],
         metadata={"description": "Shown in the history"},
     )

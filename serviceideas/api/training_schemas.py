@@ -9,7 +9,7 @@ from typing import Any
 import marshmallow as ma
 
 from serviceideas.api.paging import PageArgsSchema, page_schema
-from serviceideas.api.people_schemas import no_nul
+from serviceideas.api.text import Text
 from serviceideas.submissions import TOKEN_MAX
 from serviceideas.training.models import (
     BODY_MAX,
@@ -41,8 +41,8 @@ class EnrolmentModuleSchema(ma.Schema):
     """The module an enrolment is for, as a list shows it."""
 
     id = ma.fields.Integer(required=True)
-    title = ma.fields.String(required=True)
-    summary = ma.fields.String(required=True)
+    title = Text(required=True)
+    summary = Text(required=True)
     kind = _enum(ModuleKind)
     minutes = ma.fields.Integer(required=True)
 
@@ -63,7 +63,7 @@ class EnrolmentSchema(ma.Schema):
     )
     due_on = ma.fields.Date(required=True)
     period_start = ma.fields.Date(required=True)
-    period = ma.fields.String(
+    period = Text(
         required=True,
         allow_none=True,
         metadata={"description": "'October 2026' or 'Q4 2026' for a repeating assignment"},
@@ -72,7 +72,7 @@ class EnrolmentSchema(ma.Schema):
     completed_at = ma.fields.DateTime(required=True, allow_none=True)
     late = ma.fields.Boolean(required=True, metadata={"description": "Done after its due date"})
     has_draft = ma.fields.Boolean(required=True)
-    feedback_by = ma.fields.String(
+    feedback_by = Text(
         required=True,
         allow_none=True,
         metadata={"description": "The trainer who answered my reflection, if one has"},
@@ -97,8 +97,8 @@ class TrainingProgressSchema(ma.Schema):
 class EnrolmentModuleTextSchema(EnrolmentModuleSchema):
     """The module as the learner reads it."""
 
-    body = ma.fields.String(required=True, metadata={"description": "Markdown"})
-    prompt = ma.fields.String(
+    body = Text(required=True, metadata={"description": "Markdown"})
+    prompt = Text(
         required=True, allow_none=True, metadata={"description": "What the answer responds to"}
     )
     needs_answer = ma.fields.Boolean(
@@ -113,7 +113,7 @@ class EnrolmentModuleTextSchema(EnrolmentModuleSchema):
 class AnswerDraftSchema(ma.Schema):
     """My unsubmitted answer: only I read it."""
 
-    text = ma.fields.String(required=True)
+    text = Text(required=True)
     module_version = ma.fields.Integer(required=True)
     saved_at = ma.fields.DateTime(required=True)
 
@@ -121,20 +121,20 @@ class AnswerDraftSchema(ma.Schema):
 class MyReflectionSchema(ma.Schema):
     """What I wrote to complete it, and a trainer's answer."""
 
-    text = ma.fields.String(required=True)
+    text = Text(required=True)
     written_at = ma.fields.DateTime(required=True)
-    feedback = ma.fields.String(required=True, allow_none=True)
-    feedback_by = ma.fields.String(required=True, allow_none=True)
+    feedback = Text(required=True, allow_none=True)
+    feedback_by = Text(required=True, allow_none=True)
     feedback_at = ma.fields.DateTime(required=True, allow_none=True)
 
 
 class ChangedLineSchema(ma.Schema):
-    mark = ma.fields.String(
+    mark = Text(
         required=True,
         validate=ma.validate.OneOf(["+", "-", " ", "…"]),
         metadata={"description": "+ added, - removed, space unchanged, … lines left out"},
     )
-    text = ma.fields.String(required=True)
+    text = Text(required=True)
 
 
 class ModuleChangesSchema(ma.Schema):
@@ -148,8 +148,8 @@ class ModuleChangesSchema(ma.Schema):
         allow_none=True,
         metadata={"description": "null: that version's text was not kept"},
     )
-    prompt_before = ma.fields.String(required=True, allow_none=True)
-    prompt_now = ma.fields.String(required=True, allow_none=True)
+    prompt_before = Text(required=True, allow_none=True)
+    prompt_now = Text(required=True, allow_none=True)
 
 
 class EnrolmentDetailSchema(ma.Schema):
@@ -160,7 +160,7 @@ class EnrolmentDetailSchema(ma.Schema):
     state = ma.fields.Enum(Standing, by_value=True, required=True)
     due_on = ma.fields.Date(required=True)
     period_start = ma.fields.Date(required=True)
-    period = ma.fields.String(required=True, allow_none=True)
+    period = Text(required=True, allow_none=True)
     completed_at = ma.fields.DateTime(required=True, allow_none=True)
     completed_version = ma.fields.Integer(required=True, allow_none=True)
     late = ma.fields.Boolean(required=True)
@@ -172,10 +172,9 @@ class EnrolmentDetailSchema(ma.Schema):
 class AnswerRequestSchema(ma.Schema):
     """An answer to submit, or to keep as a draft."""
 
-    answer = ma.fields.String(
+    answer = Text(
         load_default=None,
         allow_none=True,
-        validate=no_nul,
         metadata={"description": "50 to 10,000 characters for a reflection or activity"},
     )
     module_version = ma.fields.Integer(
@@ -190,7 +189,7 @@ class CompletionSchema(ma.Schema):
     """What became of a submitted answer: done, or, for training withdrawn meanwhile, kept as
     my draft (or nothing to keep)."""
 
-    outcome = ma.fields.String(required=True, validate=ma.validate.OneOf(COMPLETION_OUTCOMES))
+    outcome = Text(required=True, validate=ma.validate.OneOf(COMPLETION_OUTCOMES))
     enrolment = ma.fields.Nested(EnrolmentDetailSchema, required=True)
 
 
@@ -205,13 +204,13 @@ class ModuleSchema(ma.Schema):
     """A training module, for trainers."""
 
     id = ma.fields.Integer(required=True)
-    title = ma.fields.String(required=True)
-    summary = ma.fields.String(required=True)
+    title = Text(required=True)
+    summary = Text(required=True)
     kind = _enum(ModuleKind)
     status = _enum(ModuleStatus)
     minutes = ma.fields.Integer(required=True)
     version = ma.fields.Integer(required=True)
-    author = ma.fields.String(required=True, metadata={"description": "Who wrote it"})
+    author = Text(required=True, metadata={"description": "Who wrote it"})
     created_at = ma.fields.DateTime(required=True)
     updated_at = ma.fields.DateTime(required=True)
     published_at = ma.fields.DateTime(required=True, allow_none=True)
@@ -224,16 +223,16 @@ ModulePageSchema = page_schema(ModuleSchema, "ModulePage")
 
 
 class ModuleDetailSchema(ModuleSchema):
-    body = ma.fields.String(required=True, metadata={"description": "Markdown"})
-    prompt = ma.fields.String(required=True, allow_none=True)
+    body = Text(required=True, metadata={"description": "Markdown"})
+    prompt = Text(required=True, allow_none=True)
     revision = ma.fields.Integer(
         required=True,
         metadata={"description": "Raised by every save: send it back with a change"},
     )
 
 
-def _text(maximum: int, **kwargs: Any) -> ma.fields.String:
-    return ma.fields.String(validate=[ma.validate.Length(max=maximum), no_nul], **kwargs)
+def _text(maximum: int, **kwargs: Any) -> Text:
+    return Text(validate=[ma.validate.Length(max=maximum)], **kwargs)
 
 
 class NewModuleSchema(ma.Schema):
@@ -267,12 +266,12 @@ class ModuleChangeSchema(ma.Schema):
 
 class AssignedDepartmentSchema(ma.Schema):
     id = ma.fields.Integer(required=True)
-    name = ma.fields.String(required=True)
+    name = Text(required=True)
 
 
 class AssignedPersonSchema(ma.Schema):
     id = ma.fields.Integer(required=True)
-    name = ma.fields.String(required=True)
+    name = Text(required=True)
 
 
 class AssignmentSchema(ma.Schema):
@@ -312,7 +311,7 @@ class AssignmentRequestSchema(ma.Schema):
         validate=ma.validate.Length(max=1000),
     )
     people = ma.fields.List(
-        ma.fields.String(validate=[ma.validate.Length(max=254), no_nul]),
+        Text(validate=[ma.validate.Length(max=254)]),
         load_default=list,
         validate=ma.validate.Length(max=1000),
         metadata={"description": "E-mail addresses"},
@@ -320,9 +319,9 @@ class AssignmentRequestSchema(ma.Schema):
     due_on = ma.fields.Date(load_default=None, allow_none=True)
     due_days = ma.fields.Integer(load_default=None, allow_none=True, strict=True)
     repeat = ma.fields.Enum(Repeat, by_value=True, load_default=Repeat.NONE)
-    submission_token = ma.fields.String(
+    submission_token = Text(
         load_default=None,
         allow_none=True,
-        validate=[ma.validate.Length(min=1, max=TOKEN_MAX), no_nul],
+        validate=[ma.validate.Length(min=1, max=TOKEN_MAX)],
         metadata={"description": "Sent again with the same token, it assigns once"},
     )
