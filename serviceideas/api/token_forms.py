@@ -60,11 +60,15 @@ class NewTokenForm(Form):
 
     def expires_at(self, now: datetime) -> datetime | None:
         """When the chosen expiry falls; None (and the reason beside the date) when "On a
-        date" came without one."""
+        date" came without one, or with one past the latest allowed (compared as a day, before
+        its end is worked out: the end of 31 December 9999 is past what a datetime holds)."""
         if self.expires.data != ON_A_DATE:
             return now + timedelta(days=int(self.expires.data or DEFAULT_DAYS))
         if self.expires_on.data is None:
             self.expires_on.errors = [*self.expires_on.errors, "Choose the date."]
+            return None
+        if self.expires_on.data > tokens.latest_day(now):
+            self.expires_on.errors = [*self.expires_on.errors, tokens.too_long(now)]
             return None
         return tokens.end_of_day(self.expires_on.data)
 

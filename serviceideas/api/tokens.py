@@ -48,6 +48,14 @@ def latest_day(now: datetime) -> date:
     return (now + timedelta(days=longest_days())).date() - timedelta(days=1)
 
 
+def too_long(now: datetime) -> str:
+    """Why an expiry past `latest_day(now)` is refused."""
+    return (
+        f"A token lasts at most {longest_days()} days: choose "
+        f"{latest_day(now).strftime('%-d %B %Y')} or earlier."
+    )
+
+
 def create_token(
     acting: User, name: str, scopes: Iterable[str], expires_at: datetime
 ) -> tuple[ApiToken, str]:
@@ -62,11 +70,7 @@ def create_token(
     if expires_at <= now:
         raise RuleViolation("Choose an expiry in the future.", "expires")
     if expires_at > now + timedelta(days=longest_days()):
-        raise RuleViolation(
-            f"A token lasts at most {longest_days()} days: choose "
-            f"{latest_day(now).strftime('%-d %B %Y')} or earlier.",
-            "expires",
-        )
+        raise RuleViolation(too_long(now), "expires")
     # The person's row, locked until the commit: two requests making tokens for one person
     # (a double click) take turns, so the second finds the first's name. SQLite's writers
     # already take turns; PostgreSQL's lock the row.

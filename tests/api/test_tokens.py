@@ -101,7 +101,8 @@ def test_the_form_offers_only_the_scopes_the_persons_roles_allow(client_as, empl
         ({"name": "x" * 81}, "name", "Field cannot be longer than 80 characters."),
         ({"expires": "date", "expires_on": ""}, "expires_on", "Choose the date."),
         ({"expires": "date", "expires_on": "2020-01-01"}, "expires", "in the future"),
-        ({"expires": "date", "expires_on": "2099-01-01"}, "expires", "at most 366 days"),
+        ({"expires": "date", "expires_on": "2099-01-01"}, "expires_on", "at most 366 days"),
+        ({"expires": "date", "expires_on": "9999-12-31"}, "expires_on", "at most 366 days"),
         ({"expires": "3650"}, "expires", "Not a valid choice."),
     ],
 )
