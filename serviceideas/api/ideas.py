@@ -249,4 +249,13 @@ class IdeaComments(MethodView):
             return comment_data(queries.comment_item(refusal.record_id)), {
                 "Idempotent-Replayed": "true"
             }
+        if isinstance(refusal, services.CommentSentBeforeWithOtherText):
+            return problems.refusal(
+                RuleViolation(
+                    f"This {IDEMPOTENCY_KEY} already posted comment #{refusal.first_id}, on"
+                    " this or another idea, with other text: send a new key to post this as"
+                    " another comment.",
+                    IDEMPOTENCY_KEY,
+                )
+            )
         return _refused(refusal)

@@ -481,6 +481,8 @@ def comment(idea_id: int) -> ResponseReturnValue:
             if is_fragment_request():
                 return _comments_fragment(idea, posted=True)
             return redirect(url_for("ideas.show", idea_id=idea.id, _anchor="comments"), code=303)
+        if isinstance(added.refusal, services.CommentSentBeforeWithOtherText):
+            form.submission_token.data = new_token()  # sent again, it is another comment
     if form.submission_token.errors:
         form.submission_token.data = new_token()  # not one of ours: the form gets one
     if is_fragment_request():

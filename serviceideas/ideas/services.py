@@ -100,6 +100,19 @@ class SentBeforeWithOtherText(RuleViolation):
         self.first_id = first_id
 
 
+class CommentSentBeforeWithOtherText(RuleViolation):
+    """This comment form already posted a comment, and now comes back with other text or on
+    another idea: the first comment stays, and what was typed is not dropped as if it were it."""
+
+    def __init__(self, first_id: int) -> None:
+        super().__init__(
+            "This form already posted a comment. To post this text as another comment, send the"
+            " form again.",
+            "body",
+        )
+        self.first_id = first_id
+
+
 def submit_idea(author: User, draft: IdeaDraft, *, now: datetime | None = None) -> Idea:
     """Record a new idea from `author`, credited to the department they are in today, and tell
     other features where it grew from (`idea_submitted`).
@@ -200,16 +213,40 @@ def show_author_name(author: User, idea: Idea) -> None:
 
 
 def _refuse_if_sent_before(idea: Idea) -> None:
-    """Refuse `idea` (not yet recorded) if its author already sent an idea with its token."""
+    """Refuse `idea` (not yet recorded) if its author already sent an idea with its token:
+    as that same idea if every field submitted is the same, else as other text (any field:
+    a changed lens or a hidden name answered with the first idea would be dropped unseen)."""
     first = db.session.execute(
-        sa.select(Idea.id, Idea.title, Idea.problem, Idea.proposal).where(
+        sa.select(
+            Idea.id,
+            Idea.title,
+            Idea.problem,
+            Idea.proposal,
+            Idea.lens,
+            Idea.beneficiary_department_id,
+            Idea.journey_stage_id,
+            Idea.compass,
+            Idea.name_hidden,
+        ).where(
             Idea.author_id == idea.author.id,
             Idea.submission_token == idea.submission_token,
         )
     ).first()
     if first is None:
         return
-    if (first.title, first.problem, first.proposal) != (idea.title, idea.problem, idea.proposal):
+    beneficiary = idea.beneficiary_department
+    stage = idea.journey_stage
+    sent = (
+        idea.title,
+        idea.problem,
+        idea.proposal,
+        idea.lens,
+        beneficiary.id if beneficiary is not None else None,
+        stage.id if stage is not None else None,
+        idea.compass,
+        idea.name_hidden,
+    )
+    if tuple(first)[1:] != sent:
         raise SentBeforeWithOtherText(first.id)
     raise AlreadySubmitted(first.id)
 
@@ -337,7 +374,8 @@ def add_comment(
     """Add `author`'s comment to `idea` and tell whoever follows it (`comment_added`).
 
     A comment form sent twice (its `submission_token` already on a comment of the author's)
-    adds nothing the second time: refused with AlreadySubmitted, as for ideas.
+    adds nothing the second time: refused with AlreadySubmitted, as for ideas; sent again on
+    another idea or with other text, refused with CommentSentBeforeWithOtherText.
     """
     comment = Comment(
         idea_id=idea.id,
@@ -347,7 +385,7 @@ def add_comment(
         submission_token=submission_token,
     )
     if submission_token is not None:
-        _refuse_comment_sent_before(author, submission_token)
+        _refuse_comment_sent_before(comment)
     try:
         with db.session.begin_nested():
             db.session.add(comment)
@@ -355,21 +393,27 @@ def add_comment(
     except IntegrityError as error:
         if submission_token is None or not violates_unique(error):
             raise
-        _refuse_comment_sent_before(author, submission_token)
+        _refuse_comment_sent_before(comment)
         raise
     _follow_automatically(author, idea, comment.created_at)
     comment_added.send(comment, idea=idea)
     return comment
 
 
-def _refuse_comment_sent_before(author: User, token: str) -> None:
-    first = db.session.scalar(
-        sa.select(Comment.id).where(
-            Comment.author_id == author.id, Comment.submission_token == token
+def _refuse_comment_sent_before(comment: Comment) -> None:
+    """Refuse `comment` (not yet recorded) if its author already posted one with its token:
+    as that same comment if on the same idea with the same text, else as other text."""
+    first = db.session.execute(
+        sa.select(Comment.id, Comment.idea_id, Comment.body).where(
+            Comment.author_id == comment.author.id,
+            Comment.submission_token == comment.submission_token,
         )
-    )
-    if first is not None:
-        raise AlreadySubmitted(first)
+    ).first()
+    if first is None:
+        return
+    if (first.idea_id, first.body) != (comment.idea_id, comment.body):
+        raise CommentSentBeforeWithOtherText(first.id)
+    raise AlreadySubmitted(first.id)
 
 
 def edit_comment(editor: User, comment: Comment, body: str) -> None:

@@ -15,7 +15,7 @@ from serviceideas.api.models import Scope
 from serviceideas.database import utcnow
 from serviceideas.extensions import db
 from serviceideas.ideas import services
-from serviceideas.ideas.models import Comment, Idea, Lens, Status, Vote
+from serviceideas.ideas.models import Comment, Idea, JourneyStage, Lens, Status, Vote
 from serviceideas.ideas.policies import HIDDEN_NAME
 from serviceideas.people.models import Role
 from tests.api.conftest import API_ROOT
@@ -317,6 +317,54 @@ def test_an_idempotency_key_submits_once(api_as, make_user):
     assert set(other.get_json()["errors"]) == {"Idempotency-Key"}
     assert api.post("/ideas", json=GOOD).status_code == 201  # no key: another idea
     assert _ideas() == 2
+
+
+@pytest.mark.parametrize(
+    "changed",
+    [
+        {"lens": "learn"},
+        {"name_hidden": True},
+        {"compass": "need"},
+        {"beneficiary_department_id": "department"},
+        {"journey_stage_id": "stage"},
+    ],
+)
+def test_a_key_sent_again_with_any_field_changed_is_refused(
+    api_as, make_user, make_department, changed
+):
+    """Every field submitted counts, not only the text: a replay answering the first idea
+    would drop the change silently."""
+    api = api_as(make_user())
+    key = {"Idempotency-Key": "same-key"}
+    assert api.post("/ideas", json=GOOD, headers=key).status_code == 201
+    stage = JourneyStage(name="Paying", explanation="The customer pays us.")
+    db.session.add(stage)
+    db.session.commit()
+    made = {"department": make_department().id, "stage": stage.id}
+    changed = {name: made.get(value, value) for name, value in changed.items()}
+    other = api.post("/ideas", json={**GOOD, **changed}, headers=key)
+    assert other.status_code == 422, other.get_json()
+    assert set(other.get_json()["errors"]) == {"Idempotency-Key"}
+    assert _ideas() == 1
+
+
+def test_a_comment_key_sent_again_on_another_idea_or_with_other_text_is_refused(
+    api_as, make_user, make_idea
+):
+    api = api_as(make_user())
+    a, b = make_idea(), make_idea()
+    key = {"Idempotency-Key": "k1"}
+    first = api.post(f"/ideas/{a.id}/comments", json={"body": "On A"}, headers=key)
+    assert first.status_code == 201
+    for idea, body in ((b, "Quite different, on B"), (b, "On A"), (a, "Other text on A")):
+        refused = api.post(f"/ideas/{idea.id}/comments", json={"body": body}, headers=key)
+        assert refused.status_code == 422, refused.get_json()
+        assert "Idempotent-Replayed" not in refused.headers
+        assert set(refused.get_json()["errors"]) == {"Idempotency-Key"}
+    again = api.post(f"/ideas/{a.id}/comments", json={"body": " On A "}, headers=key)
+    assert (again.status_code, again.headers["Idempotent-Replayed"]) == (201, "true")
+    assert again.get_json()["id"] == first.get_json()["id"]
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Comment)) == 1
 
 
 def test_voting_is_once_per_person_and_never_on_ones_own_idea(api_as, world):

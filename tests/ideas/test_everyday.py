@@ -366,6 +366,30 @@ def test_the_same_comment_form_sent_twice_posts_one_comment(client_as, make_user
     assert db.session.scalar(sa.select(sa.func.count()).select_from(Comment)) == 1
 
 
+def test_a_comment_form_sent_again_with_other_text_is_refused_and_gets_a_new_token(
+    client_as, make_user, make_idea
+):
+    """Gone back and changed (or sent on another idea): the first comment is not taken for
+    it, nothing is dropped unseen; the form comes back with the text and a fresh token."""
+    idea, other = make_idea(), make_idea()
+    client = client_as(make_user())
+    token = token_in(text(client.get(f"/ideas/{idea.id}")))
+    first = {"body": "The first words.", "submission_token": token}
+    assert client.post(f"/ideas/{idea.id}/comments", data=first).status_code == 303
+    for where, body in ((idea, "Second thoughts."), (other, "The first words.")):
+        sent = {"body": body, "submission_token": token}
+        refused = client.post(f"/ideas/{where.id}/comments", data=sent, headers=HX)
+        assert refused.status_code == 422
+        assert "This form already posted a comment" in text(refused)
+        assert body in text(refused)
+        fresh = token_in(text(refused))
+        assert fresh != token
+    again = {"body": "Second thoughts.", "submission_token": fresh}
+    assert client.post(f"/ideas/{other.id}/comments", data=again).status_code == 303
+    db.session.commit()
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Comment)) == 2
+
+
 def test_a_refused_comment_without_javascript_comes_back_at_the_ideas_address(
     client_as, make_idea, make_user
 ):
