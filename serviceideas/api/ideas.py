@@ -87,10 +87,15 @@ def _idea_url(idea_id: int) -> str:
 Answer = tuple[dict[str, Any], int, dict[str, str]]
 
 
-def _one_idea(idea: Idea, status: int = HTTPStatus.OK) -> Answer:
-    """The idea as the caller may see it, with its address."""
-    body = idea_data(queries.idea_story(idea, acting_user()))
-    return body, status, {"Location": _idea_url(idea.id)}
+def _new_idea(idea: Idea) -> Answer:
+    """An idea just submitted (or submitted before, for a replay), as the caller may see it,
+    with its address."""
+    return _idea_data(idea), HTTPStatus.CREATED, {"Location": _idea_url(idea.id)}
+
+
+def _idea_data(idea: Idea) -> dict[str, Any]:
+    """The idea as the caller may see it."""
+    return idea_data(queries.idea_story(idea, acting_user()))
 
 
 def _filters(args: dict[str, Any]) -> IdeaFilters:
@@ -163,10 +168,10 @@ class Ideas(MethodView):
         )
         submitted = _written(lambda: services.submit_idea(author, draft))
         if submitted:
-            return _one_idea(submitted.kept, HTTPStatus.CREATED)
+            return _new_idea(submitted.kept)
         refusal = _refusal(submitted)
         if isinstance(refusal, services.AlreadySubmitted):
-            body, status, headers_out = _one_idea(_idea(refusal.record_id), HTTPStatus.CREATED)
+            body, status, headers_out = _new_idea(_idea(refusal.record_id))
             return body, status, {**headers_out, "Idempotent-Replayed": "true"}
         if isinstance(refusal, services.SentBeforeWithOtherText):
             return problems.refusal(
@@ -186,8 +191,7 @@ class IdeaById(MethodView):
     def get(self, idea_id: int) -> ResponseReturnValue:
         """One idea with its history, as its page shows it (a merged idea too: it says where
         it went)."""
-        body, status, _ = _one_idea(_idea(idea_id))
-        return body, status
+        return _idea_data(_idea(idea_id))
 
 
 def _vote(idea_id: int, wanted: bool) -> ResponseReturnValue:

@@ -12,7 +12,7 @@ from http import HTTPStatus
 from typing import Any
 
 import marshmallow as ma
-from flask import Response
+from flask import Response, url_for
 from flask.typing import ResponseReturnValue
 
 from serviceideas.api import resource_blueprint
@@ -35,7 +35,7 @@ from serviceideas.extensions import db
 from serviceideas.people import queries, services
 from serviceideas.people.models import Department, Role, RoleChangeSource, User
 from serviceideas.people.policies import can_administer
-from serviceideas.urls import DATABASE_INT_MAX
+from serviceideas.urls import DATABASE_INT_MAX, absolute
 from serviceideas.writes import commit_or_refuse
 
 blp = resource_blueprint("api_people", __name__, "people and departments")
@@ -216,7 +216,12 @@ def new_department(body: dict[str, Any]) -> ResponseReturnValue:
     )
     if outcome.refusal is not None:
         return _answer_refusal(outcome.refusal, "name")
-    return _department(outcome.kept, 0), 201
+    made = outcome.kept
+    return (
+        _department(made, 0),
+        201,
+        {"Location": absolute(url_for("api_people.department", department_id=made.id))},
+    )
 
 
 @blp.route("/departments/<id:department_id>")

@@ -59,7 +59,7 @@ from serviceideas.people.services import find_user
 from serviceideas.training import queries, services
 from serviceideas.training.models import AnswerDraft, Assignment, Audience, Enrolment, Module
 from serviceideas.training.policies import can_train, can_work_on
-from serviceideas.urls import DATABASE_INT_MAX
+from serviceideas.urls import DATABASE_INT_MAX, absolute
 from serviceideas.writes import commit_or_refuse
 
 blp = resource_blueprint("api_training", __name__, "training")
@@ -375,7 +375,11 @@ def new_module(body: dict[str, Any]) -> ResponseReturnValue:
     made = _finish(lambda: services.create_module(author, draft))
     if isinstance(made, Response):
         return made
-    return _module_detail(made), 201
+    return (
+        _module_detail(made),
+        201,
+        {"Location": absolute(url_for("api_training.module", module_id=made.id))},
+    )
 
 
 @blp.route("/training/modules/<id:module_id>", methods=["PATCH"])

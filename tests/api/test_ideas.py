@@ -303,6 +303,13 @@ def test_a_refused_idea_says_why_beside_each_field_and_stores_nothing(
     assert _ideas() == 0
 
 
+def test_only_a_new_idea_answers_with_its_location(api_as, make_user, make_idea):
+    api = api_as(make_user())
+    made = api.post("/ideas", json=GOOD)
+    assert made.headers["Location"] == f"{API_ROOT}/ideas/{made.get_json()['id']}"
+    assert "Location" not in api.get(f"/ideas/{make_idea().id}").headers
+
+
 def test_an_idempotency_key_submits_once(api_as, make_user):
     api = api_as(make_user())
     key = {"Idempotency-Key": "3c1f1d1e-0c6a-4b8e-9d53-3f0b2b7b9a11"}

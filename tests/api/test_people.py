@@ -213,6 +213,7 @@ def test_an_admin_adds_renames_and_lists_departments(api_as, make_user, admin):
     made = api.post("/departments", json={"name": "  Logistics ", "kind": "back_office"})
     assert made.status_code == 201
     logistics = made.get_json()
+    assert made.headers["Location"] == f"{API_ROOT}/departments/{logistics['id']}"
     assert (logistics["name"], logistics["kind"], logistics["headcount"]) == (
         "Logistics",
         "back_office",

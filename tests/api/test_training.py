@@ -410,6 +410,7 @@ def test_a_trainer_writes_publishes_edits_and_archives_a_module(api_as, trainer)
     module = made.get_json()
     assert (module["status"], module["version"], module["author"]) == ("draft", 1, "Tara Trainer")
     path = f"/training/modules/{module['id']}"
+    assert made.headers["Location"] == API_ROOT + path
 
     published = api.post(f"{path}/publication")
     assert published.status_code == 200 and published.get_json()["status"] == "published"
