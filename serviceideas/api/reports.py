@@ -29,7 +29,7 @@ from serviceideas.database import utcnow
 from serviceideas.errors import RuleViolation
 from serviceideas.figures import remembered
 from serviceideas.insights import metrics
-from serviceideas.insights.periods import Period, parse_period
+from serviceideas.insights.periods import Period, PeriodKind, parse_period
 
 blp = resource_blueprint(
     "api_reports",
@@ -42,6 +42,12 @@ def _period(args: dict[str, Any]) -> Period | Response:
     """The period asked for, as the pages read it; a 422 problem naming the parameter when it
     makes no sense."""
     start, end = args.get("start"), args.get("end")
+    if args["period"] is not PeriodKind.CUSTOM:
+        for name, given in (("start", start), ("end", end)):
+            if given is not None:
+                return problems.refusal(
+                    RuleViolation(f"{name} goes with period=custom only.", name)
+                )
     try:
         return parse_period(
             args["period"].value,

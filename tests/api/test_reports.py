@@ -119,6 +119,9 @@ def test_a_custom_period_is_checked_as_on_the_pages(api_as, company):
         ("perod=month", "perod"),  # a typo is refused, not read as this quarter
         ("period=custom&start=someday", "start"),
         ("period=custom&start=1999-01-01&end=1999-12-31", "start"),
+        (f"period=month&start={today}", "start"),  # dates only with custom, never ignored
+        (f"end={today}", "end"),
+        ("period=year&period=month", "period"),  # once only, never the first of two
     ]:
         response = api.get(f"/reports/trend?{query}")
         assert response.status_code == 422, query

@@ -80,3 +80,18 @@ def test_json_the_parser_cannot_read_is_a_400_on_every_body(client, api_as, make
             assert response.status_code == 400, (method, path, response.status_code)
             assert response.content_type == "application/problem+json"
             assert response.get_json()["errors"] == {"json": ["Invalid JSON body."]}
+
+
+def test_a_parameter_that_takes_one_value_sent_twice_is_a_422(api_as, make_user):
+    """Not the first of them silently: the caller learns the second was not read."""
+    api = api_as(make_user(Role.ADMIN))
+    for path, name in [
+        ("/ideas?sort=newest&sort=votes", "sort"),
+        ("/ideas?limit=2&limit=3", "limit"),
+        ("/people?status=active&status=inactive", "status"),
+    ]:
+        response = api.get(path)
+        assert response.status_code == 422, path
+        assert response.content_type == "application/problem+json"
+        assert list(response.get_json()["errors"]) == [name], path
+    assert api.get("/ideas?sort=newest&limit=2").status_code == 200
