@@ -14,7 +14,7 @@ import hashlib
 from dataclasses import dataclass
 
 from cryptography.fernet import Fernet, InvalidToken
-from flask import current_app, session
+from flask import Response, current_app, make_response, session
 
 
 @dataclass(frozen=True)
@@ -48,3 +48,10 @@ class ShownOnce:
             return new["id"], self._sealed().decrypt(str(new.get("sealed", "")).encode()).decode()
         except InvalidToken:
             return None
+
+
+def uncached(page: str) -> Response:
+    """The page that may show a secret: no cache, nor the browser's Back, may keep a copy."""
+    response = make_response(page)
+    response.headers["Cache-Control"] = "no-store"
+    return response

@@ -8,7 +8,6 @@ from flask import (
     Blueprint,
     abort,
     flash,
-    make_response,
     redirect,
     render_template,
     request,
@@ -22,7 +21,7 @@ from serviceideas.api import token_queries, tokens
 from serviceideas.api.token_forms import NewTokenForm, RevokeTokenForm
 from serviceideas.database import utcnow
 from serviceideas.people.policies import signed_in
-from serviceideas.shown_once import ShownOnce
+from serviceideas.shown_once import ShownOnce, uncached
 from serviceideas.writes import commit_or_refuse
 
 bp = Blueprint("access_tokens", __name__, url_prefix="/settings/tokens")
@@ -60,7 +59,8 @@ def index() -> ResponseReturnValue:
         return refusals.refuse(form, page)
     refusals.restore(form)
     new = NEW_TOKEN.take()
-    response = make_response(
+    # The page may carry a new token (serviceideas/shown_once.py).
+    return uncached(
         render_template(
             "settings/tokens.html",
             form=form,
@@ -71,9 +71,6 @@ def index() -> ResponseReturnValue:
             new_secret=new[1] if new else None,
         )
     )
-    # The page may carry a new token: no cache, nor the browser's Back, may keep a copy.
-    response.headers["Cache-Control"] = "no-store"
-    return response
 
 
 @bp.route("/<id:api_token_id>/revoke", methods=["GET", "POST"])

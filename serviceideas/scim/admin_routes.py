@@ -8,7 +8,6 @@ from flask import (
     Blueprint,
     current_app,
     flash,
-    make_response,
     redirect,
     render_template,
     request,
@@ -25,7 +24,7 @@ from serviceideas.scim import admin_queries, tokens
 from serviceideas.scim.forms import NewTokenForm, RequestFilterForm, RevokeTokenForm
 from serviceideas.scim.models import ScimToken
 from serviceideas.scim.routes import bp as scim_service
-from serviceideas.shown_once import ShownOnce
+from serviceideas.shown_once import ShownOnce, uncached
 from serviceideas.urls import absolute
 from serviceideas.writes import commit_or_refuse
 
@@ -59,7 +58,8 @@ def tokens_page() -> ResponseReturnValue:
         return refusals.refuse(form, page)
     refusals.restore(form)
     new = NEW_TOKEN.take()
-    response = make_response(
+    # The page may carry a new token (serviceideas/shown_once.py).
+    return uncached(
         render_template(
             "admin/scim_tokens.html",
             form=form,
@@ -69,9 +69,6 @@ def tokens_page() -> ResponseReturnValue:
             scim_address=absolute(scim_service.url_prefix or ""),
         )
     )
-    # The page may carry a new token: no cache, nor the browser's Back, may keep a copy.
-    response.headers["Cache-Control"] = "no-store"
-    return response
 
 
 @bp.route("/tokens/<id:token_id>/revoke", methods=["GET", "POST"])

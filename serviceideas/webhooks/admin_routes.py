@@ -9,7 +9,6 @@ from flask import (
     abort,
     current_app,
     flash,
-    make_response,
     redirect,
     render_template,
     request,
@@ -23,7 +22,7 @@ from serviceideas.extensions import db
 from serviceideas.forms import EmptyForm
 from serviceideas.pagination import Page
 from serviceideas.people.policies import can_administer, requires
-from serviceideas.shown_once import ShownOnce
+from serviceideas.shown_once import ShownOnce, uncached
 from serviceideas.webhooks import queries, services
 from serviceideas.webhooks.addresses import short_address
 from serviceideas.webhooks.delivery import send_again
@@ -35,13 +34,6 @@ bp = Blueprint("webhooks_admin", __name__, url_prefix="/admin/webhooks")
 
 # Where a new signing secret waits, encrypted in the session, for the one page that shows it.
 NEW_SECRET = ShownOnce("webhook_new_secret", "webhook signing secret")
-
-
-def _no_store(page: str) -> ResponseReturnValue:
-    """A page that may carry a new secret: no cache, nor the browser's Back, may keep a copy."""
-    response = make_response(page)
-    response.headers["Cache-Control"] = "no-store"
-    return response
 
 
 @bp.route("", methods=["GET", "POST"])
@@ -67,7 +59,7 @@ def endpoints() -> ResponseReturnValue:
         return refusals.refuse(form, page)
     refusals.restore(form)
     new = NEW_SECRET.take()
-    return _no_store(
+    return uncached(
         render_template(
             "admin/webhooks.html",
             form=form,
