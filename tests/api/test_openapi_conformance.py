@@ -4,8 +4,8 @@ documented content type, a body that matches its schema — rejects what the doc
 invalid, and never answers 500.
 
 Generated inputs are derandomised (the same examples every run: a failure here is never a
-flake) and few per operation, to keep `make test` quick; `make fuzz`-style depth is a matter
-of raising MAX_EXAMPLES.
+flake) and as many per operation as the suite's Hypothesis profile gives every generated test
+(tests/conftest.py: 6 in `make test`; `--hypothesis-profile=fuzz` runs 200).
 """
 
 from __future__ import annotations
@@ -29,7 +29,6 @@ from serviceideas.extensions import db
 from serviceideas.ideas.models import Status
 from serviceideas.people.models import DepartmentKind, Role
 
-MAX_EXAMPLES = 10
 CHECKS = [
     not_a_server_error,
     status_code_conformance,
@@ -87,7 +86,7 @@ def test_every_operation_answers_as_documented(app, company, make_token, role, m
 
         @given(case=operation.as_strategy(generation_mode=mode))
         @settings(
-            max_examples=MAX_EXAMPLES,
+            max_examples=settings.default.max_examples,
             derandomize=True,
             deadline=None,
             suppress_health_check=list(HealthCheck),
