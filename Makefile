@@ -15,7 +15,10 @@ export SERVICEIDEAS_ASSETS ?= local
 VENDORED := static/vendor/htmx.min.js static/vendor/pico.min.css \
 	static/vendor/swagger-ui-bundle.js static/vendor/swagger-ui.css
 
-.PHONY: run test fuzz setup setup-dev lint format bench clean
+# Each language's catalogue, compiled from the .po file kept in the repository.
+CATALOGUES := $(patsubst %.po,%.mo,$(wildcard serviceideas/translations/*/LC_MESSAGES/messages.po))
+
+.PHONY: run test fuzz setup setup-dev lint format bench clean translations
 
 # Serving installs only what the app needs; the test tools come with `make test` or `make lint`.
 run: setup instance/secret_key
@@ -34,7 +37,7 @@ test: setup-dev
 fuzz: setup-dev
 	$(BIN)/pytest -q -n auto --hypothesis-profile=fuzz tests/test_fuzz.py
 
-setup: $(VENV)/.installed $(VENDORED)
+setup: $(VENV)/.installed $(VENDORED) $(CATALOGUES)
 
 # The npm devDependencies first: that install also stands for `setup`'s (one `npm ci`, not two).
 setup-dev: node_modules/.installed-dev setup $(VENV)/.installed-dev
@@ -90,6 +93,18 @@ static/vendor/pico.min.css: node_modules/.installed
 static/vendor/swagger-ui-bundle.js static/vendor/swagger-ui.css: node_modules/.installed
 	mkdir -p $(@D)
 	cp node_modules/swagger-ui-dist/$(@F) $@
+
+# Texts marked for translation (docs/architecture.md, "Translations"): extract them into
+# messages.pot and bring each language's .po file in line, new texts empty and changed ones
+# marked fuzzy for a translator. `make test` fails until none is empty or fuzzy.
+translations: setup
+	$(BIN)/python -m serviceideas.catalogues serviceideas/translations/messages.pot
+	$(BIN)/pybabel update --width 100 --ignore-obsolete \
+		-i serviceideas/translations/messages.pot -d serviceideas/translations
+
+# A fuzzy entry is not compiled: until a translator confirms it, the English text shows.
+serviceideas/translations/%/LC_MESSAGES/messages.mo: serviceideas/translations/%/LC_MESSAGES/messages.po $(VENV)/.installed
+	$(BIN)/pybabel compile --statistics -i $< -o $@
 
 # A random key made once for this machine's demo server; production sets SECRET_KEY itself.
 instance/secret_key:

@@ -66,7 +66,7 @@ def load_config(app: Flask, test_config: dict[str, Any] | None) -> None:
 
 
 def register_extensions(app: Flask) -> None:
-    from serviceideas import database, figures, htmx, security, sessions, shared, urls
+    from serviceideas import database, figures, htmx, i18n, security, sessions, shared, urls
     from serviceideas.people import oidc
     from serviceideas.people.services import load_signed_in_user
 
@@ -87,6 +87,7 @@ def register_extensions(app: Flask) -> None:
             database.configure_postgresql(app, db.engine)
         database.refuse_writes_on_get(db.engine)
     migrate.init_app(app, db, directory=str(ROOT / "migrations"), compare_type=True)
+    i18n.init_app(app)  # each request's language, and dates and numbers written its way
     csrf.init_app(app)
     limiter.init_app(app)
     login_manager.init_app(app)

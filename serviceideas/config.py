@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -187,6 +188,15 @@ class Config:
     WEBHOOKS_SWITCH_OFF_AFTER = 15
     WEBHOOKS_TIMEOUT_SECONDS = 10
 
+    # Languages (docs/product.md, "Languages"): the interface follows a person's chosen
+    # language, else their browser's Accept-Language, else DEFAULT_LOCALE. LANGUAGES are the
+    # ones with a complete catalogue in serviceideas/translations (English is the source).
+    DEFAULT_LOCALE = "en"
+    LANGUAGES = ("en", "de", "es")
+    BABEL_TRANSLATION_DIRECTORIES = str(Path(__file__).resolve().parent / "translations")
+    # Times are shown in UTC, as they are stored.
+    BABEL_DEFAULT_TIMEZONE = "UTC"
+
     # Off only in the test that checks escaping in a browser without this second fence.
     CONTENT_SECURITY_POLICY = True
 
@@ -277,6 +287,7 @@ ENVIRONMENT_SETTINGS: dict[str, tuple[str, Callable[[str], Any]]] = {
     "SERVICEIDEAS_WEBHOOKS_ALLOW_PRIVATE": ("WEBHOOKS_ALLOW_PRIVATE", is_on),
     "SERVICEIDEAS_WEBHOOKS_SWITCH_OFF_AFTER": ("WEBHOOKS_SWITCH_OFF_AFTER", int),
     "SERVICEIDEAS_WEBHOOKS_TIMEOUT_SECONDS": ("WEBHOOKS_TIMEOUT_SECONDS", int),
+    "SERVICEIDEAS_DEFAULT_LOCALE": ("DEFAULT_LOCALE", str),
     "SMTP_HOST": ("SMTP_HOST", str),
     "SMTP_PORT": ("SMTP_PORT", int),
     "SMTP_SECURITY": ("SMTP_SECURITY", str),
@@ -381,6 +392,11 @@ def check(config: dict[str, Any]) -> None:
         raise ConfigurationError(
             "SERVICEIDEAS_BASE_URL must be the address people reach the app at, with its "
             f"scheme and host, for example https://ideas.example.com, not {config['BASE_URL']!r}."
+        )
+    if config["DEFAULT_LOCALE"] not in config["LANGUAGES"]:
+        raise ConfigurationError(
+            f"SERVICEIDEAS_DEFAULT_LOCALE must be one of {', '.join(config['LANGUAGES'])}, "
+            f"not {config['DEFAULT_LOCALE']!r}."
         )
     relaxed = config["ENV_NAME"] in {"development", "testing"} or config.get("TESTING")
     check_company_sign_in(config, relaxed=bool(relaxed))

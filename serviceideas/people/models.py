@@ -90,6 +90,9 @@ class User(Model):
     # The directory's own id for this person, as SCIM provisioning sends it (`externalId`):
     # kept and given back, never used to find anyone.
     scim_external_id: Mapped[str | None] = mapped_column(sa.String(255))
+    # The interface language the person chose (one of the LANGUAGES setting), or None to
+    # follow their browser, then the company's default (docs/product.md, "Languages").
+    locale: Mapped[str | None] = mapped_column(sa.String(16))
     # Part of the id kept in the session and remember cookie: changing it (new password,
     # deactivation) signs the person out everywhere.
     session_token: Mapped[str] = mapped_column(sa.String(64), default=lambda: secrets.token_hex(16))

@@ -115,6 +115,9 @@ class Module(Model):
     published_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     # The token of the form that created it (serviceideas/submissions.py), or None.
     submission_token: Mapped[str | None] = mapped_column(sa.String(TOKEN_MAX))
+    # The language the module is written in (one of the LANGUAGES setting), or None when its
+    # trainer has not said: My training lists a person's own language first.
+    language: Mapped[str | None] = mapped_column(sa.String(16))
 
     # Eager: the module list and pages show who wrote it.
     author: Mapped[User] = relationship(lazy="joined", innerjoin=True)

@@ -1,0 +1,134 @@
+"""Languages: which one each request speaks, and dates and numbers written the way it writes them
+(docs/product.md, "Languages"; docs/architecture.md, "Translations").
+
+Text people read is marked where it is written: `_("…")` in templates and `gettext("…")` in
+code (`lazy_gettext` where a text is defined once at import, such as a form's labels), and
+counted things with `ngettext`, so each language has its own plurals. `make translations`
+extracts the marked texts into serviceideas/translations/messages.pot and updates each
+language's .po file; `make` compiles them.
+
+Dates and numbers go through the filters below, never `strftime` or `{:,}`: the locale's CLDR
+patterns put day, month and year in its order and group digits its way.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import date, datetime
+from typing import TYPE_CHECKING
+
+from babel import Locale
+from babel import dates as babel_dates
+from babel import numbers as babel_numbers
+from flask import Flask, current_app, has_request_context, request
+from flask_babel import Babel, force_locale, get_locale
+from flask_login import current_user
+
+if TYPE_CHECKING:
+    from serviceideas.people.models import User
+
+# Each language's own name for itself, as the language setting lists it.
+LANGUAGE_NAMES = {"en": "English", "de": "Deutsch", "es": "Español"}
+
+# Formats follow the language's CLDR data, except that English writes dates day-month-year
+# with a 24-hour clock ("3 Nov 2026, 14:05"), as the app always has: the company is not
+# assumed to be American.
+FORMAT_LOCALES = {"en": "en_GB"}
+
+# CLDR skeletons: which parts a date shows; the locale decides their order and punctuation.
+DATE = "yMMMd"  # 3 Nov 2026 · 3. Nov. 2026 · 3 nov 2026
+DAY = "MMMd"  # 3 Nov
+MONTH = "yMMMM"  # November 2026
+SHORT_MONTH = "yMMM"  # Nov 2026
+TIME = "Hm"  # 14:05
+TIME_SECONDS = "Hms"  # 14:05:09
+
+
+def init_app(app: Flask) -> None:
+    Babel(app, locale_selector=select_locale, default_locale=app.config["DEFAULT_LOCALE"])
+    # {% trans %} blocks drop their line breaks and indentation, so a message's id is its text.
+    app.jinja_env.policies["ext.i18n.trimmed"] = True
+    app.jinja_env.filters.update(
+        date=format_date,
+        datetime=format_datetime,
+        number=format_number,
+        percent=format_percent,
+    )
+    app.jinja_env.globals["language_name"] = language_name
+
+
+def select_locale() -> str:
+    """The signed-in person's chosen language, else the best of their browser's, else the
+    company's default."""
+    languages = current_app.config["LANGUAGES"]
+    if has_request_context():
+        chosen = getattr(current_user, "locale", None)
+        if chosen in languages:
+            return str(chosen)
+        best = request.accept_languages.best_match(languages)
+        if best:
+            return best
+    return str(current_app.config["DEFAULT_LOCALE"])
+
+
+def locale_for(person: User | None) -> str:
+    """The language to write to `person` in, away from their requests (e-mails, digests,
+    notifications): their choice, else the company's default."""
+    languages = current_app.config["LANGUAGES"]
+    if person is not None and person.locale in languages:
+        return str(person.locale)
+    return str(current_app.config["DEFAULT_LOCALE"])
+
+
+@contextmanager
+def speaking_to(person: User | None) -> Iterator[None]:
+    """Texts written inside are in `person`'s language (see `locale_for`)."""
+    with force_locale(locale_for(person)):
+        yield
+
+
+def language_name(code: str) -> str:
+    return LANGUAGE_NAMES.get(code) or Locale.parse(code).get_display_name(code) or code
+
+
+def formatting_locale() -> Locale:
+    locale = get_locale() or Locale.parse(current_app.config["DEFAULT_LOCALE"])
+    return Locale.parse(FORMAT_LOCALES.get(str(locale), str(locale)))
+
+
+def format_date(value: date | datetime | None, skeleton: str = DATE) -> str:
+    """A date (or a datetime's day) for the current locale: "3 Nov 2026", "3. Nov. 2026"."""
+    if value is None:
+        return ""
+    return babel_dates.format_skeleton(skeleton, value, locale=formatting_locale())
+
+
+def format_datetime(value: datetime | None, skeleton: str = TIME) -> str:
+    """A day and a time (UTC, as stored): "3 Nov 2026, 14:05"; `skeleton` picks the time's
+    parts (TIME_SECONDS for seconds)."""
+    if value is None:
+        return ""
+    locale = formatting_locale()
+    pattern = babel_dates.get_datetime_format("medium", locale=locale)
+    return str(pattern).format(
+        babel_dates.format_skeleton(skeleton, value, locale=locale),
+        babel_dates.format_skeleton(DATE, value, locale=locale),
+    )
+
+
+def format_time(value: datetime | None, skeleton: str = TIME) -> str:
+    if value is None:
+        return ""
+    return babel_dates.format_skeleton(skeleton, value, locale=formatting_locale())
+
+
+def format_number(value: int | float) -> str:
+    """1,234 · 1.234 · 1234 (Spanish groups only from five digits)."""
+    return babel_numbers.format_decimal(value, locale=formatting_locale())
+
+
+def format_percent(value: float, digits: int = 0) -> str:
+    """A share (0.42) as a percentage: 42% · 42 % · 42 %."""
+    pattern = "#,##0%" if digits == 0 else "#,##0." + "0" * digits + "%"
+    return babel_numbers.format_percent(value, pattern, locale=formatting_locale())
