@@ -123,9 +123,11 @@ def format_time(value: datetime | None, skeleton: str = TIME) -> str:
     return babel_dates.format_skeleton(skeleton, value, locale=formatting_locale())
 
 
-def format_number(value: int | float) -> str:
-    """1,234 · 1.234 · 1234 (Spanish groups only from five digits)."""
-    return babel_numbers.format_decimal(value, locale=formatting_locale())
+def format_number(value: int | float, digits: int | None = None) -> str:
+    """1,234 · 1.234 · 1234 (Spanish groups only from five digits); with `digits`, always
+    that many decimals (`n|number(1)`: 12.0 · 12,0)."""
+    pattern = None if digits is None else "#,##0." + "0" * digits if digits else "#,##0"
+    return babel_numbers.format_decimal(value, pattern, locale=formatting_locale())
 
 
 def format_percent(value: float, digits: int = 0) -> str:
