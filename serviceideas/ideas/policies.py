@@ -5,13 +5,19 @@ from __future__ import annotations
 from typing import Any, Protocol
 
 import sqlalchemy as sa
+from flask_babel import gettext, lazy_gettext
 
 from serviceideas.ideas.models import Idea
 from serviceideas.people.models import Role
 from serviceideas.people.policies import Someone, is_active_person
 
-# What colleagues read where the name of an author who hid it would stand.
+# What colleagues read where the name of an author who hid it would stand: HIDDEN_NAME as
+# programs read it (the API), `hidden_name()` as people do, in their language.
 HIDDEN_NAME = "Name not shown"
+
+
+def hidden_name() -> str:
+    return gettext("Name not shown")
 
 
 class Commented(Protocol):
@@ -89,10 +95,10 @@ def author_shown_to(viewer: Someone) -> sa.ColumnElement[bool]:
 
 def name_on(viewer: Someone, idea: Authored, person_id: int | None, name: str) -> str:
     """`name` of person `person_id` as `viewer` may read it on `idea`: the author of an idea
-    whose name is hidden is HIDDEN_NAME wherever they appear on it (who submitted it, the
+    whose name is hidden is `hidden_name()` wherever they appear on it (who submitted it, the
     history's first step, a progress note, as its owner). Comments stay named."""
     if person_id is not None and person_id == idea.author_id and not can_see_author(viewer, idea):
-        return HIDDEN_NAME
+        return hidden_name()
     return name
 
 
@@ -111,5 +117,5 @@ TEMPLATE_POLICIES = {
     "can_see_author": can_see_author,
     "can_show_name": can_show_name,
     "name_on": name_on,
-    "hidden_name": HIDDEN_NAME,
+    "hidden_name": lazy_gettext("Name not shown"),
 }

@@ -18,6 +18,7 @@ from itertools import groupby
 from typing import Any
 
 import sqlalchemy as sa
+from flask_babel import gettext
 from sqlalchemy.orm import aliased
 
 from serviceideas.extensions import db
@@ -127,12 +128,23 @@ def trend(period: Period) -> list[tuple[date, int]]:
 
 @dataclass(frozen=True)
 class TeamFigures:
-    name: str
+    """A department's figures, a kind's (`department_name` None), or everyone's (both None).
+    Labels are not kept: the figures are remembered for readers of every language."""
+
+    department_name: str | None
     kind: DepartmentKind | None
     staff: int  # active people now
     submitted: int
     implemented: int
     department_id: int | None = None
+
+    @property
+    def name(self) -> str:
+        """The department's name, else the kind's label, else "Everyone" (in the reader's
+        language)."""
+        if self.department_name is not None:
+            return self.department_name
+        return self.kind.label if self.kind else gettext("Everyone")
 
     @property
     def per_100_staff(self) -> float | None:
@@ -181,11 +193,11 @@ def by_kind(period: Period) -> list[TeamFigures]:
     """Front line and back office, then everyone (two queries)."""
     staff, ideas = _staff_by(Department.kind), _ideas_by(Department.kind, period)
     rows = [
-        TeamFigures(kind.label, kind, staff.get(kind, 0), *ideas.get(kind, (0, 0)))
+        TeamFigures(None, kind, staff.get(kind, 0), *ideas.get(kind, (0, 0)))
         for kind in DepartmentKind
     ]
     total = TeamFigures(
-        "Everyone",
+        None,
         None,
         sum(r.staff for r in rows),
         sum(r.submitted for r in rows),
@@ -255,10 +267,14 @@ def funnel(stalled: Stalled) -> tuple[dict[Status, int], int]:
 
 @dataclass(frozen=True)
 class Participation:
-    kind: DepartmentKind | None
-    label: str
+    kind: DepartmentKind | None  # None: everyone
     staff: int
     taking_part: int
+
+    @property
+    def label(self) -> str:
+        """The kind's label, or "Everyone", in the reader's language."""
+        return self.kind.label if self.kind else gettext("Everyone")
 
     @property
     def percent(self) -> int | None:
@@ -285,14 +301,9 @@ def participation(period: Period) -> list[Participation]:
     )
     staff = _staff_by(Department.kind)
     rows = [
-        Participation(kind, kind.label, staff.get(kind, 0), taking_part.get(kind, 0))
-        for kind in DepartmentKind
+        Participation(kind, staff.get(kind, 0), taking_part.get(kind, 0)) for kind in DepartmentKind
     ]
-    rows.append(
-        Participation(
-            None, "Everyone", sum(r.staff for r in rows), sum(r.taking_part for r in rows)
-        )
-    )
+    rows.append(Participation(None, sum(r.staff for r in rows), sum(r.taking_part for r in rows)))
     return rows
 
 
@@ -494,7 +505,7 @@ def born_from_training(period: Period) -> BornFromTraining:
 # The customer's side
 
 
-NO_STAGE = "No stage given"
+NO_STAGE = "No stage given"  # the row's name as read; pages show `StageFigures.label`
 
 
 @dataclass(frozen=True)
@@ -507,6 +518,12 @@ class StageFigures:
     retired: bool
     submitted: int
     implemented: int
+
+    @property
+    def label(self) -> str:
+        """The stage's name, or for the ideas that name none, NO_STAGE in the reader's
+        language."""
+        return self.name if self.stage_id is not None else gettext("No stage given")
 
 
 def by_journey_stage(period: Period) -> list[StageFigures]:
@@ -569,7 +586,7 @@ class CompassFigures:
 
     @property
     def label(self) -> str:
-        return self.point.label if self.point else "None given"
+        return self.point.label if self.point else gettext("None given")
 
     @property
     def explanation(self) -> str:

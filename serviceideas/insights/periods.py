@@ -6,7 +6,10 @@ import enum
 from dataclasses import dataclass
 from datetime import date, timedelta
 
+from flask_babel import LazyString, gettext, lazy_gettext
+
 from serviceideas.errors import RuleViolation
+from serviceideas.i18n import MONTH, format_date
 
 LONGEST_CUSTOM_DAYS = 5 * 366
 
@@ -16,6 +19,19 @@ class PeriodKind(enum.StrEnum):
     MONTH = "month"
     YEAR = "year"
     CUSTOM = "custom"
+
+    @property
+    def label(self) -> str:
+        """What the period picker offers."""
+        return str(KIND_LABELS[self])
+
+
+KIND_LABELS: dict[PeriodKind, LazyString] = {
+    PeriodKind.QUARTER: lazy_gettext("This quarter"),
+    PeriodKind.MONTH: lazy_gettext("This month"),
+    PeriodKind.YEAR: lazy_gettext("This year"),
+    PeriodKind.CUSTOM: lazy_gettext("Custom dates"),
+}
 
 
 @dataclass(frozen=True)
@@ -32,13 +48,18 @@ class Period:
 
     @property
     def label(self) -> str:
+        """The period as pages name it, in the request's language: "Q4 2026", "November 2026",
+        "2026", "3 Nov 2026 – 5 Jan 2027"."""
         if self.kind is PeriodKind.QUARTER:
-            return f"Q{(self.start.month - 1) // 3 + 1} {self.start.year}"
+            quarter = (self.start.month - 1) // 3 + 1
+            return gettext("Q%(quarter)d %(year)d", quarter=quarter, year=self.start.year)
         if self.kind is PeriodKind.MONTH:
-            return self.start.strftime("%B %Y")
+            return format_date(self.start, MONTH)
         if self.kind is PeriodKind.YEAR:
             return str(self.start.year)
-        return f"{self.start:%-d %b %Y} – {self.end:%-d %b %Y}"
+        return gettext(
+            "%(start)s – %(end)s", start=format_date(self.start), end=format_date(self.end)
+        )
 
     @property
     def query_args(self) -> dict[str, str]:
@@ -113,24 +134,28 @@ def parse_period(kind: str | None, start: str | None, end: str | None, *, today:
         chosen = PeriodKind(kind or PeriodKind.QUARTER)
     except ValueError:
         raise RuleViolation(
-            "Choose a quarter, a month, a year or custom dates.", "period"
+            gettext("Choose a quarter, a month, a year or custom dates."), "period"
         ) from None
     if chosen is not PeriodKind.CUSTOM:
         return calendar_period(chosen, today)
     try:
         first = date.fromisoformat(start or "")
     except ValueError:
-        raise RuleViolation("Give the first day as a date (YYYY-MM-DD).", "start") from None
+        raise RuleViolation(
+            gettext("Give the first day as a date (YYYY-MM-DD)."), "start"
+        ) from None
     try:
         last = date.fromisoformat(end or "")
     except ValueError:
-        raise RuleViolation("Give the last day as a date (YYYY-MM-DD).", "end") from None
+        raise RuleViolation(gettext("Give the last day as a date (YYYY-MM-DD)."), "end") from None
     if last < first:
-        raise RuleViolation("The last day comes before the first: swap them.", "end")
+        raise RuleViolation(gettext("The last day comes before the first: swap them."), "end")
     if first > today:
-        raise RuleViolation("That period has not begun yet: nothing can have happened.", "start")
+        raise RuleViolation(
+            gettext("That period has not begun yet: nothing can have happened."), "start"
+        )
     if (last - first).days + 1 > LONGEST_CUSTOM_DAYS:
-        raise RuleViolation("Choose at most five years.", "start")
+        raise RuleViolation(gettext("Choose at most five years."), "start")
     if first.year < 2000:
-        raise RuleViolation("Choose a period from the year 2000 on.", "start")
+        raise RuleViolation(gettext("Choose a period from the year 2000 on."), "start")
     return Period(PeriodKind.CUSTOM, first, last)

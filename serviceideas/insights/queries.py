@@ -14,12 +14,13 @@ from datetime import date
 from typing import Any
 
 import sqlalchemy as sa
+from flask_babel import gettext
 from sqlalchemy.orm import aliased
 
 from serviceideas.errors import RuleViolation
 from serviceideas.extensions import db
 from serviceideas.ideas.models import Idea, Lens
-from serviceideas.ideas.policies import HIDDEN_NAME, author_shown_to
+from serviceideas.ideas.policies import author_shown_to, hidden_name
 from serviceideas.insights.metrics import count_implemented, implemented_in
 from serviceideas.insights.periods import Period
 from serviceideas.people.models import Department, DepartmentKind, User
@@ -36,18 +37,18 @@ class Story:
     implemented_on: date
     implementation_note: str  # what changed and the value it added
     lens: Lens
-    author_name: str  # HIDDEN_NAME for a viewer the author hid it from
+    author_name: str  # hidden_name() for a viewer the author hid it from
     author_shown: bool  # whether the viewer may see who wrote it (can_see_author)
     author_active: bool
     team: str  # the author's department when submitting: the one the idea counts for
     team_kind: DepartmentKind
-    owner_name: str | None  # HIDDEN_NAME, too, when the hidden author owns it
+    owner_name: str | None  # hidden_name(), too, when the hidden author owns it
     beneficiary: str | None  # the internal team it was for; None: external customers
     module_title: str | None  # the training module it was started from, if any
 
     @property
     def beneficiary_label(self) -> str:
-        return "External customers" if self.beneficiary is None else self.beneficiary
+        return gettext("External customers") if self.beneficiary is None else self.beneficiary
 
 
 @dataclass(frozen=True)
@@ -74,7 +75,8 @@ def _after(cursor: str) -> sa.ColumnElement[bool]:
         day, number = date.fromisoformat(found.group(1)), int(found.group(2))
     except ValueError:
         raise RuleViolation(
-            "That link to more stories is broken: start again from the first page.", "after"
+            gettext("That link to more stories is broken: start again from the first page."),
+            "after",
         ) from None
     return sa.or_(Idea.implemented_on < day, sa.and_(Idea.implemented_on == day, Idea.id < number))
 
@@ -85,6 +87,7 @@ def _stories(period: Period, viewer: Someone) -> sa.Select[*tuple[Any, ...]]:
     one). An author who hid their name from `viewer` is not named, nor shown as owner
     (docs/product.md, "Speaking up safely"); their team still is."""
     shown = author_shown_to(viewer)
+    hidden = hidden_name()  # in the viewer's language
     author, owner = aliased(User), aliased(User)
     team, beneficiary = aliased(Department), aliased(Department)
     # An idea is linked to the module it was started from once; should two modules ever name
@@ -104,7 +107,7 @@ def _stories(period: Period, viewer: Someone) -> sa.Select[*tuple[Any, ...]]:
             Idea.implemented_on.label("implemented_on"),
             Idea.implementation_note.label("implementation_note"),
             Idea.lens.label("lens"),
-            sa.case((shown, author.name), else_=HIDDEN_NAME).label("author_name"),
+            sa.case((shown, author.name), else_=hidden).label("author_name"),
             shown.label("author_shown"),
             sa.case((shown, author.is_active), else_=sa.true()).label("author_active"),
             team.name.label("team"),
@@ -114,7 +117,7 @@ def _stories(period: Period, viewer: Someone) -> sa.Select[*tuple[Any, ...]]:
                     sa.or_(shown, Idea.owner_id.is_(None), Idea.owner_id != Idea.author_id),
                     owner.name,
                 ),
-                else_=HIDDEN_NAME,
+                else_=hidden,
             ).label("owner_name"),
             beneficiary.name.label("beneficiary"),
             module_title.label("module_title"),

@@ -13,6 +13,7 @@ from datetime import date
 from typing import Any
 
 from flask import Blueprint, Response, abort, current_app, render_template, request
+from flask_babel import force_locale, get_locale, gettext, pgettext
 from flask_login import current_user
 from markupsafe import Markup
 
@@ -41,6 +42,12 @@ def _today() -> date:
 def _period() -> Period:
     args = request.args
     return parse_period(args.get("period"), args.get("start"), args.get("end"), today=_today())
+
+
+def _language() -> str:
+    """The request's language, part of the key of every figure drawn as text: the figures
+    themselves are kept without words, for readers of every language."""
+    return str(get_locale() or current_app.config["DEFAULT_LOCALE"])
 
 
 def _period_args() -> dict[str, str]:
@@ -75,7 +82,11 @@ def dashboard() -> Rendered:
     if not isinstance(period, Period):
         return period
     figures = remembered(
-        _dashboard_html, period, can_review(current_user), can_see_coverage(current_user)
+        _dashboard_html,
+        period,
+        can_review(current_user),
+        can_see_coverage(current_user),
+        _language(),
     )
     return render_template(
         "insights/dashboard.html",
@@ -126,11 +137,13 @@ def _read_dashboard(period: Period) -> DashboardReading:
     )
 
 
-def _dashboard_html(period: Period, reviewer: bool, sees_coverage: bool) -> Markup:
-    """The period's figures drawn as HTML, for each of the few ways a viewer's roles change
-    them (keyed by plain values, so that every server can share it): a visit draws only the
-    page around it. Drawn from the remembered reading, and as old as it."""
-    return _draw_dashboard(remembered(_read_dashboard, period), reviewer, sees_coverage)
+def _dashboard_html(period: Period, reviewer: bool, sees_coverage: bool, language: str) -> Markup:
+    """The period's figures drawn as HTML in `language`, for each of the few ways a viewer's
+    roles change them (keyed by plain values, so that every server can share it): a visit
+    draws only the page around it. Drawn from the remembered reading, and as old as it."""
+    reading = remembered(_read_dashboard, period)
+    with force_locale(language):  # also when recomputed after another request's response
+        return _draw_dashboard(reading, reviewer, sees_coverage)
 
 
 def _draw_dashboard(reading: DashboardReading, reviewer: bool, sees_coverage: bool) -> Markup:
@@ -160,21 +173,23 @@ def leaderboard() -> Rendered:
         kinds=list(PeriodKind),
         args=_period_args(),
         people=remembered(metrics.people_leaderboard, period),  # marks "you": drawn here
-        departments=remembered(_department_tables, period),
+        departments=remembered(_department_tables, period, _language()),
     )
 
 
-def _department_tables(period: Period) -> Markup:
+def _department_tables(period: Period, language: str) -> Markup:
+    """The department tables drawn as HTML in `language`."""
     by_count, by_rate = metrics.department_leaderboards(period)
-    return Markup(  # noqa: S704 - a template rendered with autoescaping
-        render_template(
-            "insights/_leaderboard_departments.html",
-            period=period,
-            args=period.query_args,
-            by_count=by_count,
-            by_rate=by_rate,
+    with force_locale(language):
+        return Markup(  # noqa: S704 - a template rendered with autoescaping
+            render_template(
+                "insights/_leaderboard_departments.html",
+                period=period,
+                args=period.query_args,
+                by_count=by_count,
+                by_rate=by_rate,
+            )
         )
-    )
 
 
 @bp.route("/dashboard/what-changed")
@@ -220,41 +235,54 @@ def people() -> Rendered:
 
 
 # CSV: one table each, named for what it holds and when. Cells hold labels, as the pages do
-# ("Front line", "Under review"), never the values stored in the database.
+# ("Front line", "Under review"), never the values stored in the database; the header row and
+# the labels are in the reader's language, the content people wrote as they wrote it, and
+# dates in ISO form (spreadsheets read them as dates).
 
 
 Rows = Iterator[list[Any]]
 
 
 def _teams(teams: Iterable[metrics.TeamFigures]) -> Rows:
-    yield ["team", "kind", "active staff", "submitted", "put into practice", "per 100 staff"]
+    yield [
+        gettext("team"),
+        gettext("kind"),
+        gettext("active staff"),
+        gettext("submitted"),
+        gettext("put into practice"),
+        gettext("per 100 staff"),
+    ]
     for t in teams:
-        kind = t.kind.label if t.kind else "All"
+        kind = t.kind.label if t.kind else gettext("All")
         rate = "" if t.per_100_staff is None else t.per_100_staff  # "" only for nobody there
         yield [t.name, kind, t.staff, t.submitted, t.implemented, rate]
 
 
 def _trend(period: Period) -> Rows:
-    yield ["month", "put into practice"]
+    yield [gettext("month"), gettext("put into practice")]
     for month, count in remembered(metrics.trend, period):
         yield [month.strftime("%Y-%m"), count]
 
 
 def _funnel(_period: Period) -> Rows:
-    yield ["status", "ideas"]
+    yield [gettext("status"), gettext("ideas")]
     for status, count in _statuses()[0].items():
         yield [status.label, count]
 
 
 def _participation(period: Period) -> Rows:
-    yield ["kind", "active staff", "taking part", "percent"]
+    yield [gettext("kind"), gettext("active staff"), gettext("taking part"), gettext("percent")]
     for row in remembered(metrics.participation, period):
         yield [row.label, row.staff, row.taking_part, "" if row.percent is None else row.percent]
 
 
 def _speed(period: Period) -> Rows:
     speed = remembered(metrics.time_to_practice, period)
-    yield ["ideas put into practice", "median days", "90th percentile days"]
+    yield [
+        gettext("ideas put into practice"),
+        gettext("median days"),
+        gettext("90th percentile days"),
+    ]
     median = "" if speed.median_days is None else speed.median_days
     yield [speed.ideas, median, "" if speed.p90_days is None else speed.p90_days]
 
@@ -264,13 +292,13 @@ def _leaders(period: Period) -> Rows:
     submitting), so that the lines of each department add up to the departments' download,
     less the ideas whose authors hid their name (docs/product.md, "Speaking up safely")."""
     yield [
-        "rank",
-        "name",
-        "department when submitting",
-        "kind",
-        "put into practice",
-        "person's total",
-        "first on",
+        gettext("rank"),
+        gettext("name"),
+        gettext("department when submitting"),
+        gettext("kind"),
+        gettext("put into practice"),
+        gettext("person's total"),
+        gettext("first on"),
     ]
     for x in remembered(metrics.people_leaderboard, period):
         for credit in x.credits:
@@ -287,38 +315,51 @@ def _leaders(period: Period) -> Rows:
 
 def _born_from_training(period: Period) -> Rows:
     born = remembered(metrics.born_from_training, period)
-    yield ["module", "ideas submitted", "put into practice"]
+    yield [gettext("module"), gettext("ideas submitted"), gettext("put into practice")]
     for module in born.modules:
         yield [module.title, module.submitted, module.implemented]
-    yield ["All modules (each idea once)", born.submitted, born.implemented]
+    yield [gettext("All modules (each idea once)"), born.submitted, born.implemented]
 
 
 def _journey(period: Period) -> Rows:
-    yield ["journey stage", "explanation", "state", "submitted", "put into practice"]
+    yield [
+        gettext("journey stage"),
+        gettext("explanation"),
+        gettext("state"),
+        gettext("submitted"),
+        gettext("put into practice"),
+    ]
     for stage in remembered(metrics.by_journey_stage, period):
-        state = "" if stage.stage_id is None else ("Retired" if stage.retired else "In use")
-        yield [stage.name, stage.explanation, state, stage.submitted, stage.implemented]
+        if stage.stage_id is None:
+            state = ""
+        else:
+            state = gettext("Retired") if stage.retired else gettext("In use")
+        yield [stage.label, stage.explanation, state, stage.submitted, stage.implemented]
 
 
 def _compass(period: Period) -> Rows:
-    yield ["compass point", "what it does for the customer", "put into practice"]
+    yield [
+        gettext("compass point"),
+        gettext("what it does for the customer"),
+        gettext("put into practice"),
+    ]
     for point in remembered(metrics.by_compass, period):
         yield [point.label, point.explanation, point.implemented]
 
 
 def _stories(period: Period) -> Rows:
     yield [
-        "put into practice on",
-        "idea",
-        "title",
-        "what changed and the value it added",
-        "lens",
-        "author",
-        "team (author's department when submitting)",
-        "kind",
-        "owner",
-        "for",
-        "started in the module",
+        gettext("put into practice on"),
+        gettext("idea"),
+        gettext("title"),
+        gettext("what changed and the value it added"),
+        gettext("lens"),
+        gettext("author"),
+        gettext("team (author's department when submitting)"),
+        gettext("kind"),
+        gettext("owner"),
+        pgettext("the people an idea is for", "for"),
+        gettext("started in the module"),
     ]
     for story in queries.every_story(period, current_user):
         yield [
@@ -338,13 +379,13 @@ def _stories(period: Period) -> Rows:
 
 def _people_rows(period: Period) -> Rows:
     yield [
-        "name",
-        "department today",
-        "kind",
-        "submitted",
-        "put into practice",
-        "votes",
-        "comments",
+        gettext("name"),
+        gettext("department today"),
+        gettext("kind"),
+        gettext("submitted"),
+        gettext("put into practice"),
+        gettext("votes"),
+        gettext("comments"),
     ]
     for r in metrics.people_activity(period):
         yield [r.name, r.department, r.kind.label, r.submitted, r.implemented, r.votes, r.comments]
