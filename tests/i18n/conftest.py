@@ -6,17 +6,26 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
+from babel.messages.catalog import Catalog
 from flask import Flask
 from flask.testing import FlaskClient
 
+from serviceideas import catalogues
 from serviceideas.people.models import User
 from tests.conftest import login_as
 from tests.i18n import pseudo
 
 
 @pytest.fixture(scope="session")
-def pseudo_settings(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
-    return pseudo.build(tmp_path_factory.mktemp("pseudo-language"))
+def extracted() -> Catalog:
+    """Every text marked for translation, as `make translations` extracts them (once a run:
+    reading every file takes seconds)."""
+    return catalogues.extract()
+
+
+@pytest.fixture(scope="session")
+def pseudo_settings(tmp_path_factory: pytest.TempPathFactory, extracted: Catalog) -> dict[str, Any]:
+    return pseudo.build(tmp_path_factory.mktemp("pseudo-language"), extracted)
 
 
 @pytest.fixture

@@ -45,10 +45,10 @@ _READ_ATTRIBUTES = {"title", "placeholder", "aria-label", "alt", "aria-descripti
 _SKIPPED_ELEMENTS = {"script", "style", "template", "code", "pre"}
 
 
-def build(directory: Path) -> dict[str, Any]:
-    """Write the pseudo-language's catalogue under `directory`; return the app settings that
-    add it."""
-    source = catalogues.extract()
+def build(directory: Path, source: Catalog | None = None) -> dict[str, Any]:
+    """Write the pseudo-language's catalogue of `source` (by default every marked text,
+    extracted now) under `directory`; return the app settings that add it."""
+    source = source if source is not None else catalogues.extract()
     pseudo = Catalog(locale=PSEUDO, fuzzy=False)
     for message in source:
         if not message.id:
