@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from typing import cast
+
+from flask import current_app
+from flask_babel import LazyString, lazy_gettext
 from wtforms import (
     DateField,
     HiddenField,
@@ -15,6 +19,7 @@ from wtforms import (
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
 from serviceideas.forms import Form, SelectChoice, stripped
+from serviceideas.i18n import language_name
 from serviceideas.people.forms import CheckboxesField
 from serviceideas.submissions import token_field
 from serviceideas.training.models import (
@@ -22,45 +27,72 @@ from serviceideas.training.models import (
     BODY_MAX,
     FEEDBACK_MAX,
     PROMPT_MAX,
+    REPEAT_LABELS,
     SUMMARY_MAX,
     TITLE_MAX,
     Audience,
     ModuleKind,
     Repeat,
 )
-from serviceideas.training.queries import Progress
+from serviceideas.training.queries import PROGRESS_LABELS, Progress
+
+
+def lazy_text(text: LazyString) -> str:
+    """A text translated when it is drawn (a label, description, choice or message defined at
+    import), typed as the str WTForms takes: WTForms only ever escapes or str()s it."""
+    return cast(str, text)
 
 
 class ModuleForm(Form):
-    title = StringField("Title", validators=[DataRequired(), Length(max=TITLE_MAX)])
+    title = StringField(
+        lazy_text(lazy_gettext("Title")), validators=[DataRequired(), Length(max=TITLE_MAX)]
+    )
     summary = TextAreaField(
-        "Summary", validators=[DataRequired(), Length(max=SUMMARY_MAX)], render_kw={"rows": 2}
+        lazy_text(lazy_gettext("Summary")),
+        validators=[DataRequired(), Length(max=SUMMARY_MAX)],
+        render_kw={"rows": 2},
     )
     body = TextAreaField(
-        "Text (Markdown)", validators=[DataRequired(), Length(max=BODY_MAX)], render_kw={"rows": 14}
+        lazy_text(lazy_gettext("Text (Markdown)")),
+        validators=[DataRequired(), Length(max=BODY_MAX)],
+        render_kw={"rows": 14},
     )
     kind = RadioField(
-        "Kind",
+        lazy_text(lazy_gettext("Kind")),
         choices=[
-            SelectChoice(ModuleKind.READING.value, "Reading — the learner confirms they read it"),
             SelectChoice(
-                ModuleKind.REFLECTION.value, "Reflection — a written answer to the prompt"
+                ModuleKind.READING.value,
+                lazy_text(lazy_gettext("Reading — the learner confirms they read it")),
+            ),
+            SelectChoice(
+                ModuleKind.REFLECTION.value,
+                lazy_text(lazy_gettext("Reflection — a written answer to the prompt")),
             ),
             SelectChoice(
                 ModuleKind.ACTIVITY.value,
-                "Activity — do something real, then write what you learnt",
+                lazy_text(lazy_gettext("Activity — do something real, then write what you learnt")),
             ),
         ],
-        validators=[InputRequired("Choose what kind of module this is.")],
+        validators=[InputRequired(lazy_text(lazy_gettext("Choose what kind of module this is.")))],
     )
     prompt = TextAreaField(
-        "Prompt for the written answer",
+        lazy_text(lazy_gettext("Prompt for the written answer")),
         validators=[Optional(), Length(max=PROMPT_MAX)],
         render_kw={"rows": 3},
     )
     minutes = IntegerField(
-        "Estimated minutes",
-        validators=[InputRequired("Estimate the minutes it takes."), NumberRange(min=1, max=600)],
+        lazy_text(lazy_gettext("Estimated minutes")),
+        validators=[
+            InputRequired(lazy_text(lazy_gettext("Estimate the minutes it takes."))),
+            NumberRange(min=1, max=600),
+        ],
+    )
+    # Its choices depend on the LANGUAGES setting: `language_choices()`, given per request.
+    # An unknown code is refused by the service (services.module_language), beside the field.
+    language = SelectField(
+        lazy_text(lazy_gettext("Language")),
+        validate_choice=False,
+        filters=[stripped],
     )
     # The module's revision when the form was shown: a change saved since then is not
     # overwritten unseen (services.update_module). Named apart from the ideas' `version`
@@ -68,65 +100,99 @@ class ModuleForm(Form):
     revision = HiddenField()
     # A new module's form: sent twice, it still makes one module (serviceideas/submissions.py).
     submission_token = token_field()
-    submit = SubmitField("Save module")
+    submit = SubmitField(lazy_text(lazy_gettext("Save module")))
+
+
+def language_choices() -> list[SelectChoice]:
+    """ "Not said", then each language the app speaks, by its own name (read per request: the
+    LANGUAGES setting)."""
+    return [SelectChoice("", NOT_SAID)] + [
+        SelectChoice(code, language_name(code)) for code in current_app.config["LANGUAGES"]
+    ]
+
+
+# Translators: a module's language, when its trainer has not said which it is.
+NOT_SAID = lazy_text(lazy_gettext("Not said"))
 
 
 class AssignmentForm(Form):
     # No choice is made for the trainer: they say who, or are asked to.
     audience = RadioField(
-        "Who",
+        lazy_text(lazy_gettext("Who")),
         choices=[
-            SelectChoice(Audience.EVERYONE.value, "Everyone, including people who join later"),
+            SelectChoice(
+                Audience.EVERYONE.value,
+                lazy_text(lazy_gettext("Everyone, including people who join later")),
+            ),
             SelectChoice(
                 Audience.FRONT_LINE.value,
-                "All front-line teams, including teams created later and who joins them",
+                lazy_text(
+                    lazy_gettext(
+                        "All front-line teams, including teams created later and who joins them"
+                    )
+                ),
             ),
             SelectChoice(
                 Audience.BACK_OFFICE.value,
-                "All back-office teams, including teams created later and who joins them",
+                lazy_text(
+                    lazy_gettext(
+                        "All back-office teams, including teams created later and who joins them"
+                    )
+                ),
             ),
-            SelectChoice(Audience.DEPARTMENTS.value, "These departments (and who joins them)"),
-            SelectChoice(Audience.PEOPLE.value, "These people"),
+            SelectChoice(
+                Audience.DEPARTMENTS.value,
+                lazy_text(lazy_gettext("These departments (and who joins them)")),
+            ),
+            SelectChoice(Audience.PEOPLE.value, lazy_text(lazy_gettext("These people"))),
         ],
-        validators=[InputRequired("Choose who this is for.")],
+        validators=[InputRequired(lazy_text(lazy_gettext("Choose who this is for.")))],
     )
-    departments = CheckboxesField("Departments", coerce=int)
+    departments = CheckboxesField(lazy_text(lazy_gettext("Departments")), coerce=int)
     people = TextAreaField(
-        "People's emails",
+        lazy_text(lazy_gettext("People's emails")),
         validators=[Optional(), Length(max=20_000)],
-        description="One per line, or separated by commas.",
+        description=lazy_text(lazy_gettext("One per line, or separated by commas.")),
         render_kw={"rows": 3},
     )
     due_kind = RadioField(
-        "Due",
+        lazy_text(lazy_gettext("Due")),
         choices=[
-            SelectChoice("relative", "A number of days after each person is enrolled"),
-            SelectChoice("fixed", "On a fixed date"),
+            SelectChoice(
+                "relative",
+                lazy_text(lazy_gettext("A number of days after each person is enrolled")),
+            ),
+            SelectChoice("fixed", lazy_text(lazy_gettext("On a fixed date"))),
         ],
-        validators=[InputRequired("Choose how the due date is set.")],
+        validators=[InputRequired(lazy_text(lazy_gettext("Choose how the due date is set.")))],
     )
-    due_days = IntegerField("Days after enrolment", validators=[Optional(), NumberRange(1, 365)])
-    due_on = DateField("Due date", validators=[Optional()])
+    due_days = IntegerField(
+        lazy_text(lazy_gettext("Days after enrolment")),
+        validators=[Optional(), NumberRange(1, 365)],
+    )
+    due_on = DateField(lazy_text(lazy_gettext("Due date")), validators=[Optional()])
     repeat = SelectField(
-        "Repeat",
-        choices=[SelectChoice(r.value, r.label) for r in Repeat],
+        lazy_text(lazy_gettext("Repeat")),
+        choices=[SelectChoice(r.value, REPEAT_LABELS[r.value]) for r in Repeat],
         default=Repeat.NONE.value,
         validators=[InputRequired()],
     )
     # Sent twice (a double click), it still makes one assignment (serviceideas/submissions.py).
     submission_token = token_field()
-    submit = SubmitField("Assign")
+    submit = SubmitField(lazy_text(lazy_gettext("Assign")))
 
 
 class CompleteForm(Form):
     answer = TextAreaField(
-        "Your answer", validators=[Optional(), Length(max=ANSWER_MAX)], render_kw={"rows": 8}
+        lazy_text(lazy_gettext("Your answer")),
+        validators=[Optional(), Length(max=ANSWER_MAX)],
+        render_kw={"rows": 8},
     )
     # The module version the page showed: the completion records the version the learner
     # read, not whatever it is when they press the button.
     module_version = HiddenField()
-    submit = SubmitField("Complete")
-    save_draft = SubmitField("Save as draft")
+    submit = SubmitField(lazy_text(lazy_gettext("Complete")))
+    save_draft = SubmitField(lazy_text(lazy_gettext("Save as draft")))
 
 
 def whole_number(field: HiddenField) -> int | None:
@@ -140,7 +206,7 @@ class WithdrawForm(Form):
     """The confirmation page's form: a withdrawal is sent only from there."""
 
     confirmed = HiddenField()  # "yes", set by the confirmation page
-    submit = SubmitField("Withdraw it")
+    submit = SubmitField(lazy_text(lazy_gettext("Withdraw it")))
 
 
 class FeedbackForm(Form):
@@ -148,22 +214,29 @@ class FeedbackForm(Form):
     # again beside its own reflection.
     reflection = HiddenField()
     feedback = TextAreaField(
-        "Your feedback",
+        lazy_text(lazy_gettext("Your feedback")),
         validators=[DataRequired(), Length(max=FEEDBACK_MAX)],
         render_kw={"rows": 3},
     )
-    submit = SubmitField("Send feedback")
+    submit = SubmitField(lazy_text(lazy_gettext("Send feedback")))
 
 
 class InboxFilterForm(Form):
     class Meta:
         csrf = False
 
-    module = SelectField("Module", validators=[Optional()], filters=[stripped])
-    department = SelectField("Department", validators=[Optional()], filters=[stripped])
+    module = SelectField(
+        lazy_text(lazy_gettext("Module")), validators=[Optional()], filters=[stripped]
+    )
+    department = SelectField(
+        lazy_text(lazy_gettext("Department")), validators=[Optional()], filters=[stripped]
+    )
     show = SelectField(
-        "Show",
-        choices=[SelectChoice("waiting", "Waiting for feedback"), SelectChoice("all", "All")],
+        lazy_text(lazy_gettext("Show")),
+        choices=[
+            SelectChoice("waiting", lazy_text(lazy_gettext("Waiting for feedback"))),
+            SelectChoice("all", lazy_text(lazy_gettext("All"))),
+        ],
         default="waiting",
         validators=[Optional()],
         filters=[stripped],
@@ -178,8 +251,10 @@ class ModuleCoverageFilterForm(Form):
         csrf = False
 
     show = SelectField(
-        "Show",
-        choices=[SelectChoice(progress.value, progress.label) for progress in Progress],
+        lazy_text(lazy_gettext("Show")),
+        choices=[
+            SelectChoice(progress.value, PROGRESS_LABELS[progress.value]) for progress in Progress
+        ],
         default=Progress.BEHIND.value,
         validators=[Optional()],
         filters=[stripped],

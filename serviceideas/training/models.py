@@ -7,18 +7,22 @@ from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING, Protocol
 
 import sqlalchemy as sa
+from flask_babel import gettext, lazy_gettext, ngettext
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from serviceideas.database import UTCDateTime, enum_column_type, utcnow
 from serviceideas.extensions import db
+from serviceideas.i18n import MONTH, format_date
 from serviceideas.submissions import TOKEN_MAX
-from serviceideas.wording import plural
 
 if TYPE_CHECKING:
     from serviceideas.extensions import Base as Model  # what db.Model is, to the type checker
     from serviceideas.people.models import Department, User
 else:
     Model = db.Model  # Flask-SQLAlchemy makes it at run time, out of mypy's sight
+
+# A quarter and its year, as CLDR writes it: "Q4 2026", "Q4 2026", "T4 2026".
+QUARTER = "yQQQ"
 
 TITLE_MAX = 120
 SUMMARY_MAX = 300
@@ -36,11 +40,18 @@ class ModuleKind(enum.StrEnum):
 
     @property
     def label(self) -> str:
-        return self.capitalize()  # str methods: no enum lookups
+        return str(KIND_LABELS[self.value])  # by value: str keys, no enum hashing
 
     @property
     def needs_answer(self) -> bool:
         return self is not ModuleKind.READING
+
+
+KIND_LABELS = {
+    "reading": lazy_gettext("Reading"),
+    "reflection": lazy_gettext("Reflection"),
+    "activity": lazy_gettext("Activity"),
+}
 
 
 class ModuleStatus(enum.StrEnum):
@@ -50,7 +61,17 @@ class ModuleStatus(enum.StrEnum):
 
     @property
     def label(self) -> str:
-        return self.capitalize()  # str methods: no enum lookups
+        return str(STATUS_LABELS[self.value])
+
+
+STATUS_LABELS = {
+    # Translators: a training module's status.
+    "draft": lazy_gettext("Draft"),
+    # Translators: a training module's status.
+    "published": lazy_gettext("Published"),
+    # Translators: a training module's status.
+    "archived": lazy_gettext("Archived"),
+}
 
 
 class Audience(enum.StrEnum):
@@ -64,13 +85,16 @@ class Audience(enum.StrEnum):
 
     @property
     def label(self) -> str:
-        return {
-            "everyone": "Everyone",
-            "departments": "Departments",
-            "people": "People",
-            "back_office": "All back-office teams",
-            "front_line": "All front-line teams",
-        }[self.value]
+        return str(AUDIENCE_LABELS[self.value])
+
+
+AUDIENCE_LABELS = {
+    "everyone": lazy_gettext("Everyone"),
+    "departments": lazy_gettext("Departments"),
+    "people": lazy_gettext("People"),
+    "back_office": lazy_gettext("All back-office teams"),
+    "front_line": lazy_gettext("All front-line teams"),
+}
 
 
 class Repeat(enum.StrEnum):
@@ -80,7 +104,14 @@ class Repeat(enum.StrEnum):
 
     @property
     def label(self) -> str:
-        return {"none": "Once", "monthly": "Every month", "quarterly": "Every quarter"}[self.value]
+        return str(REPEAT_LABELS[self.value])
+
+
+REPEAT_LABELS = {
+    "none": lazy_gettext("Once"),
+    "monthly": lazy_gettext("Every month"),
+    "quarterly": lazy_gettext("Every quarter"),
+}
 
 
 class Module(Model):
@@ -213,17 +244,23 @@ class Assignment(Model):
 
     @property
     def due_label(self) -> str:
+        """ "due 3 Nov 2026", or "due 14 days after enrolment", in the reader's language."""
         if self.due_on is not None:
-            return f"due {self.due_on.strftime('%-d %b %Y')}"
-        return f"due {plural(self.due_days or 0, 'day')} after enrolment"
+            return gettext("due %(date)s", date=format_date(self.due_on))
+        return ngettext(
+            "due %(num)d day after enrolment",
+            "due %(num)d days after enrolment",
+            self.due_days or 0,
+        )
 
 
 def period_label(repeat: Repeat, period_start: date) -> str | None:
-    """ "October 2026" or "Q4 2026" for a repeating assignment; None for a one-off."""
+    """ "October 2026" or "Q4 2026" (in the reader's language) for a repeating assignment; None
+    for a one-off."""
     if repeat is Repeat.MONTHLY:
-        return period_start.strftime("%B %Y")
+        return format_date(period_start, MONTH)
     if repeat is Repeat.QUARTERLY:
-        return f"Q{(period_start.month - 1) // 3 + 1} {period_start.year}"
+        return format_date(period_start, QUARTER)
     return None
 
 

@@ -20,9 +20,11 @@ from functools import cache
 from typing import Any
 
 import sqlalchemy as sa
+from flask_babel import gettext, lazy_gettext
 from sqlalchemy.orm import QueryableAttribute, aliased, selectinload
 
 from serviceideas.extensions import db
+from serviceideas.i18n import format_date
 from serviceideas.ideas.models import Idea, Status
 from serviceideas.ideas.policies import author_shown_to
 from serviceideas.people.models import Department, DepartmentKind, User
@@ -70,6 +72,7 @@ class TrainingItem:
     withdrawn: bool  # listed only while done, or while the learner has a draft of it
     moved_away: bool  # withdrawn for them alone: they moved to a team it does not cover
     has_draft: bool
+    language: str | None  # the module's, if its trainer said
 
     @property
     def is_done(self) -> bool:
@@ -125,9 +128,11 @@ def standing(item: HasDueDate, today: date, *, withdrawn: bool) -> Standing:
     return Standing.DUE_SOON if is_due_soon(item, today) else Standing.LATER
 
 
-def my_training(user: User, today: date) -> MyTraining:
+def my_training(user: User, today: date, *, language: str | None = None) -> MyTraining:
     """The person's training, sorted: overdue, due soon, later, done, then withdrawn work they
-    have a draft of (one query)."""
+    have a draft of (one query). Within each, by due date (done: latest done first); with a
+    `language` (the reader's), modules in it come first, then those whose language nobody
+    said, then those in other languages (docs/product.md, "Modules")."""
     rows = db.session.execute(_my_training_statement(), {"user_id": user.id})
     result = MyTraining([], [], [], [], [])
     sections = {
@@ -140,7 +145,18 @@ def my_training(user: User, today: date) -> MyTraining:
     for item in (TrainingItem(**row._asdict()) for row in rows):
         sections[standing(item, today, withdrawn=item.withdrawn)].append(item)
     result.done.sort(key=_completed_at, reverse=True)
+    if language is not None:
+        for section in sections.values():
+            section.sort(key=lambda item: language_rank(item.language, language))  # stable
     return result
+
+
+def language_rank(module_language: str | None, reader_language: str) -> int:
+    """0 for a module in the reader's language, 1 for one whose language is not said, 2 for
+    one in another language: sorted by it (a stable sort), each keeps its order."""
+    if module_language == reader_language:
+        return 0
+    return 1 if module_language is None else 2
 
 
 def my_training_page(
@@ -187,6 +203,7 @@ def _my_training_statement() -> sa.Select[*tuple[Any, ...]]:
             sa.not_(still_assigned_sql()).label("withdrawn"),
             Enrolment.withdrawn_at.is_not(None).label("moved_away"),
             AnswerDraft.enrolment_id.is_not(None).label("has_draft"),
+            Module.language.label("language"),
         )
         .join(Assignment, Assignment.id == Enrolment.assignment_id)
         .join(Module, Module.id == Assignment.module_id)
@@ -457,7 +474,9 @@ def inbox_query(filters: InboxFilters) -> sa.Select[Reflection]:
 
 @dataclass(frozen=True)
 class CoverageRow:
-    label: str
+    # A department's or module's name; "" for a kind of team, or everyone, whose label is
+    # written when shown, in the reader's language (rows are remembered, figures.py).
+    name: str
     kind: DepartmentKind | None
     people: int
     assigned: int
@@ -465,6 +484,12 @@ class CoverageRow:
     completed: int
     overdue: int
     key: Any = None  # the department id, for drill-down
+
+    @property
+    def label(self) -> str:
+        if self.name:
+            return self.name
+        return self.kind.label if self.kind is not None else gettext("Everyone")
 
     @property
     def percent_up_to_date(self) -> int | None:
@@ -533,11 +558,11 @@ def coverage_by_kind(today: date) -> list[CoverageRow]:
     figures = _coverage(Department.kind, today)
     people = _headcount(Department.kind)
     rows = [
-        CoverageRow(kind.label, kind, people.get(kind, 0), *figures.get(kind, NO_FIGURES))
+        CoverageRow("", kind, people.get(kind, 0), *figures.get(kind, NO_FIGURES))
         for kind in DepartmentKind
     ]
     totals = [sum(column) for column in zip(*(_numbers(row) for row in rows), strict=True)]
-    rows.append(CoverageRow("Everyone", None, *totals))
+    rows.append(CoverageRow("", None, *totals))
     return rows
 
 
@@ -597,13 +622,25 @@ def enrolment_rows(
     )
 
 
-COVERAGE_CSV_HEADER = ["name", "department", "kind", "module", "period", "due", "completed", "late"]
+# Translators: the coverage CSV's column names, lower case: spreadsheets and scripts read them.
+COVERAGE_CSV_HEADER = [
+    lazy_gettext("name"),
+    lazy_gettext("department"),
+    lazy_gettext("kind"),
+    lazy_gettext("module"),
+    lazy_gettext("period"),
+    lazy_gettext("due"),
+    lazy_gettext("completed"),
+    lazy_gettext("late"),
+]
 
 
 def coverage_csv_rows(today: date) -> Iterator[list[str]]:
-    """The coverage CSV: its header, then one line per person × assignment period. "late"
-    is `is_late` (docs/product.md, "Training deadlines"): done late, or overdue today."""
-    yield COVERAGE_CSV_HEADER
+    """The coverage CSV: its header (in the reader's language), then one line per person ×
+    assignment period, its dates ISO (for spreadsheets and scripts). "late" is `is_late`
+    (docs/product.md, "Training deadlines"): done late, or overdue today."""
+    yield [str(name) for name in COVERAGE_CSV_HEADER]
+    yes, no = gettext("yes"), gettext("no")
     for row in db.session.execute(enrolment_rows(today)):
         completed = row.completed_at.date() if row.completed_at else None
         yield [
@@ -614,7 +651,7 @@ def coverage_csv_rows(today: date) -> Iterator[list[str]]:
             row.period_start.isoformat(),
             row.due_on.isoformat(),
             completed.isoformat() if completed else "",
-            "yes" if is_late(row, today) else "no",
+            yes if is_late(row, today) else no,
         ]
 
 
@@ -751,17 +788,15 @@ def module_coverage(module_id: int, today: date) -> ModuleCoverage:
         CoverageRow(row[1], row[2], row[3], row[4], row[5], row[6], row[7], key=row[0])
         for row in rows
     ]
-    kinds = [
-        _sum(kind.label, kind, [row for row in teams if row.kind is kind])
-        for kind in DepartmentKind
-    ]
-    kinds.append(_sum("Everyone", None, teams))
+    kinds = [_sum(kind, [row for row in teams if row.kind is kind]) for kind in DepartmentKind]
+    kinds.append(_sum(None, teams))
     return ModuleCoverage(teams, kinds)
 
 
-def _sum(label: str, kind: DepartmentKind | None, rows: list[CoverageRow]) -> CoverageRow:
+def _sum(kind: DepartmentKind | None, rows: list[CoverageRow]) -> CoverageRow:
+    """The rows' totals, as the row of a kind of team (or of everyone, for None)."""
     totals = [sum(column) for column in zip(*(_numbers(row) for row in rows), strict=True)]
-    return CoverageRow(label, kind, *(totals or [0, 0, 0, 0, 0]))
+    return CoverageRow("", kind, *(totals or [0, 0, 0, 0, 0]))
 
 
 class Progress(enum.StrEnum):
@@ -773,7 +808,15 @@ class Progress(enum.StrEnum):
 
     @property
     def label(self) -> str:
-        return {"behind": "Behind", "to_do": "To do, not due yet", "done": "Done"}[self.value]
+        return str(PROGRESS_LABELS[self.value])
+
+
+PROGRESS_LABELS = {
+    "behind": lazy_gettext("Behind"),
+    "to_do": lazy_gettext("To do, not due yet"),
+    # Translators: where a person stands with a module: all of it done.
+    "done": lazy_gettext("Done"),
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -827,13 +870,23 @@ def module_people(module_id: int, today: date, show: Progress) -> list[PersonPro
     return [PersonProgress(*row) for row in db.session.execute(statement)]
 
 
-MODULE_CSV_HEADER = ["Name", "Department", "Kind of team", "Period", "Due", "Completed", "Status"]
+MODULE_CSV_HEADER = [
+    lazy_gettext("Name"),
+    lazy_gettext("Department"),
+    lazy_gettext("Kind of team"),
+    lazy_gettext("Period"),
+    lazy_gettext("Due"),
+    lazy_gettext("Completed"),
+    lazy_gettext("Status"),
+]
 
 
 def module_coverage_csv_rows(module_id: int, today: date) -> Iterator[list[str]]:
     """The module's coverage CSV: its header, then one line per person × period, with
-    labels (docs/product.md, "Training coverage"). Completion facts only."""
-    yield MODULE_CSV_HEADER
+    labels and dates in the reader's language (docs/product.md, "Training coverage").
+    Completion facts only."""
+    yield [str(name) for name in MODULE_CSV_HEADER]
+    once = gettext("Once")
     rows = db.session.execute(
         sa.select(
             User.name,
@@ -856,9 +909,9 @@ def module_coverage_csv_rows(module_id: int, today: date) -> Iterator[list[str]]
             row.name,
             row.department,
             row.kind.label,
-            period_label(row.repeat, row.period_start) or "Once",
-            row.due_on.strftime("%-d %b %Y"),
-            row.completed_at.strftime("%-d %b %Y") if row.completed_at else "",
+            period_label(row.repeat, row.period_start) or once,
+            format_date(row.due_on),
+            format_date(row.completed_at),
             _status(row, today),
         ]
 
@@ -867,7 +920,7 @@ def _status(enrolment: HasDueDate, today: date) -> str:
     """A line's status in words, by the deadline rules (docs/product.md, "Training
     deadlines")."""
     if enrolment.completed_at is not None:
-        return "Done late" if was_late(enrolment) else "Done"
+        return gettext("Done late") if was_late(enrolment) else gettext("Done")
     if is_overdue(enrolment, today):
-        return "Overdue"
-    return "Due soon" if is_due_soon(enrolment, today) else "Not due yet"
+        return gettext("Overdue")
+    return gettext("Due soon") if is_due_soon(enrolment, today) else gettext("Not due yet")

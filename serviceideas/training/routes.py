@@ -23,6 +23,7 @@ from flask import (
     url_for,
 )
 from flask.typing import ResponseReturnValue
+from flask_babel import get_locale, gettext, ngettext
 from flask_login import current_user
 from werkzeug.wrappers import Response as Redirect
 from wtforms import Field
@@ -36,7 +37,7 @@ from serviceideas.forms import EmptyForm, SelectChoice
 from serviceideas.htmx import is_fragment_request
 from serviceideas.pagination import Page
 from serviceideas.people.forms import department_choices
-from serviceideas.people.models import Department, User
+from serviceideas.people.models import Department, DepartmentKind, User
 from serviceideas.people.policies import is_active_person, requires
 from serviceideas.people.queries import departments_by_name
 from serviceideas.people.services import find_user
@@ -49,6 +50,7 @@ from serviceideas.training.forms import (
     ModuleCoverageFilterForm,
     ModuleForm,
     WithdrawForm,
+    language_choices,
     whole_number,
 )
 from serviceideas.training.models import (
@@ -66,7 +68,6 @@ from serviceideas.training.policies import (
     can_train,
     can_work_on,
 )
-from serviceideas.wording import plural
 from serviceideas.writes import commit_or_refuse
 
 bp = Blueprint("training", __name__, url_prefix="/training")
@@ -92,9 +93,11 @@ def mine() -> str:
     """Reads only: new periods of repeating assignments are started by the daily
     `enrol-training` command and for joiners by a signal (docs/product.md, "Assignments")."""
     today = _today()
-    return render_template(
-        "training/mine.html", training=queries.my_training(current_user, today), today=today
+    locale = get_locale()
+    training = queries.my_training(
+        current_user, today, language=locale.language if locale is not None else None
     )
+    return render_template("training/mine.html", training=training, today=today)
 
 
 def _load_enrolment(enrolment_id: int) -> Enrolment:
@@ -154,7 +157,7 @@ def complete(enrolment_id: int) -> ResponseReturnValue:
         )
         if not saved:
             return refusals.refuse(form, page)
-        flash("Draft saved. Only you can read it: come back to finish it.", "success")
+        flash(gettext("Draft saved. Only you can read it: come back to finish it."), "success")
         return redirect(f"{page}#complete", code=303)
 
     def finish() -> services.Completion:
@@ -171,20 +174,31 @@ def complete(enrolment_id: int) -> ResponseReturnValue:
     module = enrolment.assignment.module
     if outcome.kept is services.Completion.KEPT_AS_DRAFT:
         flash(
-            "This training was withdrawn while you were writing. Your answer is kept below as "
-            "a draft only you can read: copy it, or turn it into a service idea.",
+            gettext(
+                "This training was withdrawn while you were writing. Your answer is kept below "
+                "as a draft only you can read: copy it, or turn it into a service idea."
+            ),
             "info",
         )
     elif outcome.kept is services.Completion.WITHDRAWN:
-        flash("This training was withdrawn: there is nothing left to complete.", "info")
+        flash(gettext("This training was withdrawn: there is nothing left to complete."), "info")
     else:
-        late = " It was late, and that is fine: it counts." if enrolment.was_late else ""
-        flash(f"Done: {module.title}.{late}", "success")
+        if enrolment.was_late:
+            done = gettext(
+                "Done: %(title)s. It was late, and that is fine: it counts.", title=module.title
+            )
+        else:
+            done = gettext("Done: %(title)s.", title=module.title)
+        flash(done, "success")
         if enrolment.completed_version != module.version:
             flash(
-                f"This module changed while you were working on it: your answer is recorded "
-                f"against version {enrolment.completed_version}, the one you read (it is now "
-                f"version {module.version}). See what changed below.",
+                gettext(
+                    "This module changed while you were working on it: your answer is recorded "
+                    "against version %(answered)d, the one you read (it is now version "
+                    "%(now)d). See what changed below.",
+                    answered=enrolment.completed_version,
+                    now=module.version,
+                ),
                 "info",
             )
     return redirect(page, code=303)
@@ -202,7 +216,15 @@ def _draft(form: ModuleForm) -> services.ModuleDraft:
         prompt=form.prompt.data,
         minutes=form.minutes.data,
         submission_token=form.submission_token.data or None,
+        language=form.language.data or None,
     )
+
+
+def _module_form(**kwargs: object) -> ModuleForm:
+    """The form, its languages those the app speaks now (the LANGUAGES setting)."""
+    form = ModuleForm(**kwargs)
+    form.language.choices = language_choices()
+    return form
 
 
 @bp.route("/modules")
@@ -216,7 +238,7 @@ def modules() -> str:
 @bp.route("/modules/new", methods=["GET", "POST"])
 @requires(can_train)
 def new_module() -> ResponseReturnValue:
-    form = ModuleForm()
+    form = _module_form()
     if request.method == "POST":
         if form.validate_on_submit() and (
             created := commit_or_refuse(
@@ -225,7 +247,7 @@ def new_module() -> ResponseReturnValue:
                 field="title",
             )
         ):
-            flash("Draft saved. Check the preview, then publish it.", "success")
+            flash(gettext("Draft saved. Check the preview, then publish it."), "success")
             return redirect(url_for("training.module", module_id=created.kept.id), code=303)
         return refusals.refuse(form, url_for("training.new_module"))
     refusals.restore(form)
@@ -253,7 +275,7 @@ def edit_module(module_id: int) -> ResponseReturnValue:
     module = db.get_or_404(Module, module_id)
     page = url_for("training.edit_module", module_id=module.id)
     if request.method == "POST":
-        form = ModuleForm()
+        form = _module_form()
         version = module.version
         if form.validate_on_submit() and commit_or_refuse(
             lambda: services.update_module(
@@ -262,11 +284,14 @@ def edit_module(module_id: int) -> ResponseReturnValue:
             form=form,
             field="title",
         ):
-            raised = f" It is now version {module.version}." if module.version != version else ""
-            flash(f"Module saved.{raised}", "success")
+            if module.version != version:
+                saved = gettext("Module saved. It is now version %(now)d.", now=module.version)
+            else:
+                saved = gettext("Module saved.")
+            flash(saved, "success")
             return redirect(url_for("training.module", module_id=module.id), code=303)
         return refusals.refuse(form, page)
-    form = ModuleForm(
+    form = _module_form(
         data={
             "title": module.title,
             "summary": module.summary,
@@ -274,6 +299,7 @@ def edit_module(module_id: int) -> ResponseReturnValue:
             "kind": module.kind.value,
             "prompt": module.prompt,
             "minutes": module.minutes,
+            "language": module.language or "",
             "revision": str(module.revision),
         }
     )
@@ -286,21 +312,29 @@ def edit_module(module_id: int) -> ResponseReturnValue:
 @bp.route("/modules/<id:module_id>/publish", methods=["POST"])
 @requires(can_train)
 def publish_module(module_id: int) -> Redirect:
-    return _module_action(module_id, services.publish, "published: you can assign it now")
+    return _module_action(
+        module_id,
+        services.publish,
+        lambda title: gettext("%(title)s is published: you can assign it now.", title=title),
+    )
 
 
 @bp.route("/modules/<id:module_id>/archive", methods=["POST"])
 @requires(can_train)
 def archive_module(module_id: int) -> Redirect:
-    return _module_action(module_id, services.archive, "archived")
+    return _module_action(
+        module_id, services.archive, lambda title: gettext("%(title)s is archived.", title=title)
+    )
 
 
-def _module_action(module_id: int, action: Callable[[User, Module], None], done: str) -> Redirect:
+def _module_action(
+    module_id: int, action: Callable[[User, Module], None], done: Callable[[str], str]
+) -> Redirect:
     """A button on the module's page: run `action`, say what became of the module (or why
     not), and go back to the page."""
     module = db.get_or_404(Module, module_id)
     if EmptyForm().validate_on_submit() and commit_or_refuse(lambda: action(current_user, module)):
-        flash(f"{module.title} is {done}.", "success")
+        flash(done(module.title), "success")
     return redirect(url_for("training.module", module_id=module.id), code=303)
 
 
@@ -310,8 +344,15 @@ def _module_action(module_id: int, action: Callable[[User, Module], None], done:
 def _assignment_form() -> AssignmentForm:
     """The form, its departments listed by name, each with its kind beside it."""
     form = AssignmentForm()
+    kinds = {kind: kind.label.lower() for kind in DepartmentKind}
     form.departments.choices = [
-        SelectChoice(department.id, f"{department.name} ({department.kind.label.lower()})")
+        SelectChoice(
+            department.id,
+            # Translators: a department in the assign form's list, with its kind of team.
+            gettext(
+                "%(department)s (%(kind)s)", department=department.name, kind=kinds[department.kind]
+            ),
+        )
         for department in departments_by_name()
     ]
     return form
@@ -333,12 +374,15 @@ def _assignment_draft(form: AssignmentForm) -> services.AssignmentDraft | None:
     """The draft the form describes, or None with the reason beside the field."""
     people, unknown = _people_from(form.people.data)
     if unknown and form.audience.data == Audience.PEOPLE:
-        _refuse(form.people, f"Nobody has these email addresses: {', '.join(unknown)}.")
+        _refuse(
+            form.people,
+            gettext("Nobody has these email addresses: %(emails)s.", emails=", ".join(unknown)),
+        )
     relative = form.due_kind.data == "relative"
     if relative and form.due_days.data is None:
-        _refuse(form.due_days, "Give the number of days.")
+        _refuse(form.due_days, gettext("Give the number of days."))
     if not relative and form.due_on.data is None:
-        _refuse(form.due_on, "Give the due date.")
+        _refuse(form.due_on, gettext("Give the due date."))
     if form.errors:
         return None
     return services.AssignmentDraft(
@@ -366,8 +410,15 @@ def assign(module_id: int) -> ResponseReturnValue:
             )
             if assigned:
                 enrolled = queries.people_enrolled_in(assigned.kept)
-                people = plural(enrolled, "person", "people")
-                flash(f"Assigned {module.title}: {people} enrolled.", "success")
+                flash(
+                    ngettext(
+                        "Assigned %(title)s: %(num)d person enrolled.",
+                        "Assigned %(title)s: %(num)d people enrolled.",
+                        enrolled,
+                        title=module.title,
+                    ),
+                    "success",
+                )
                 return redirect(url_for("training.assignments"), code=303)
         return refusals.refuse(form, url_for("training.assign", module_id=module.id))
     if not refusals.restore(form):  # no audience chosen for the trainer
@@ -401,8 +452,11 @@ def withdraw(assignment_id: int) -> ResponseReturnValue:
         return redirect(url_for("training.withdraw", assignment_id=assignment.id), code=303)
     if commit_or_refuse(lambda: services.withdraw(current_user, assignment)):
         flash(
-            f"Withdrawn: {assignment.module.title}. Completed work stays on record, and "
-            "drafts stay with the people who wrote them.",
+            gettext(
+                "Withdrawn: %(title)s. Completed work stays on record, and drafts stay with the "
+                "people who wrote them.",
+                title=assignment.module.title,
+            ),
             "success",
         )
     return redirect(url_for("training.assignments"), code=303)
@@ -415,10 +469,10 @@ def withdraw(assignment_id: int) -> ResponseReturnValue:
 @requires(can_read_reflections)
 def reflections() -> str | Rendered:
     filters = InboxFilterForm(request.args)
-    filters.module.choices = [SelectChoice("", "All modules")] + [
+    filters.module.choices = [SelectChoice("", gettext("All modules"))] + [
         SelectChoice(str(m.id), m.title) for m in queries.modules_with_written_answers()
     ]
-    filters.department.choices = [SelectChoice("", "All departments")] + [
+    filters.department.choices = [SelectChoice("", gettext("All departments"))] + [
         SelectChoice(str(c.value), c.label) for c in department_choices()
     ]
     if not filters.validate():
@@ -466,7 +520,10 @@ def feedback(enrolment_id: int) -> ResponseReturnValue:
         field="feedback",
     ):
         if not is_fragment_request():
-            flash(f"Feedback sent to {reflection.enrolment.user.name}.", "success")
+            flash(
+                gettext("Feedback sent to %(name)s.", name=reflection.enrolment.user.name),
+                "success",
+            )
             return redirect(url_for("training.reflections"), code=303)
         return render_template(
             "training/_reflection.html",

@@ -10,6 +10,8 @@ from datetime import date, datetime, timedelta
 from typing import TypeVar
 
 import sqlalchemy as sa
+from flask import current_app
+from flask_babel import gettext
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -48,7 +50,7 @@ LATE_JOINER_DAYS = 14
 
 def _require_trainer(user: User) -> None:
     if not can_train(user):
-        raise RuleViolation("Only trainers can do this.")
+        raise RuleViolation(gettext("Only trainers can do this."))
 
 
 # Modules
@@ -66,22 +68,36 @@ class ModuleDraft:
     minutes: int | None
     # The token of the form it came in (serviceideas/submissions.py), or None.
     submission_token: str | None = None
+    # The language it is written in (a code of the LANGUAGES setting), or None: not said.
+    language: str | None = None
 
 
 def _apply(module: Module, draft: ModuleDraft) -> None:
-    module.title = " ".join(required_text(draft.title, "title", "the title", TITLE_MAX).split())
-    module.summary = required_text(draft.summary, "summary", "the summary", SUMMARY_MAX)
-    module.body = required_text(draft.body, "body", "the text", BODY_MAX)
+    title = required_text(draft.title, "title", gettext("the title"), TITLE_MAX)
+    module.title = " ".join(title.split())
+    module.summary = required_text(draft.summary, "summary", gettext("the summary"), SUMMARY_MAX)
+    module.body = required_text(draft.body, "body", gettext("the text"), BODY_MAX)
     module.kind = draft.kind
     if draft.kind.needs_answer:
         module.prompt = required_text(
-            draft.prompt, "prompt", "the prompt learners answer", PROMPT_MAX
+            draft.prompt, "prompt", gettext("the prompt learners answer"), PROMPT_MAX
         )
     else:
         module.prompt = (draft.prompt or "").strip()[:PROMPT_MAX] or None
     if draft.minutes is None or not 1 <= draft.minutes <= 600:
-        raise RuleViolation("Estimate between 1 and 600 minutes.", "minutes")
+        raise RuleViolation(gettext("Estimate between 1 and 600 minutes."), "minutes")
     module.minutes = draft.minutes
+    module.language = module_language(draft.language)
+
+
+def module_language(code: str | None) -> str | None:
+    """A module's language as a trainer gave it: one of the LANGUAGES setting, or None for
+    "not said" (also ""); anything else is refused, beside the `language` field."""
+    if not code:
+        return None
+    if code not in current_app.config["LANGUAGES"]:
+        raise RuleViolation(gettext("Choose one of the languages listed."), "language")
+    return code
 
 
 def create_module(author: User, draft: ModuleDraft) -> Module:
@@ -174,8 +190,11 @@ def update_module(
 
 def _edited_meanwhile(title: str) -> RuleViolation:
     return RuleViolation(
-        f"Someone else saved a change to {title} while you were editing it. Your text "
-        "is kept below: compare it with what is saved now, then save again to replace it.",
+        gettext(
+            "Someone else saved a change to %(title)s while you were editing it. Your text "
+            "is kept below: compare it with what is saved now, then save again to replace it.",
+            title=title,
+        ),
         "revision",
     )
 
@@ -183,7 +202,7 @@ def _edited_meanwhile(title: str) -> RuleViolation:
 def publish(editor: User, module: Module, *, now: datetime | None = None) -> None:
     _require_trainer(editor)
     if module.status is ModuleStatus.PUBLISHED:
-        raise RuleViolation("This module is already published.")
+        raise RuleViolation(gettext("This module is already published."))
     module.status = ModuleStatus.PUBLISHED
     module.published_at = module.published_at or now or utcnow()
     db.session.flush()
@@ -193,7 +212,7 @@ def archive(editor: User, module: Module) -> None:
     """Stop assigning a module. Existing enrolments stay, so nobody's record changes."""
     _require_trainer(editor)
     if module.status is not ModuleStatus.PUBLISHED:
-        raise RuleViolation("Only a published module can be archived.")
+        raise RuleViolation(gettext("Only a published module can be archived."))
     module.status = ModuleStatus.ARCHIVED
     db.session.flush()
 
@@ -242,24 +261,25 @@ def create_assignment(
     _require_trainer(trainer)
     today = today or utcnow().date()
     if module.status is not ModuleStatus.PUBLISHED:
-        raise RuleViolation("Only a published module can be assigned. Publish it first.")
+        raise RuleViolation(gettext("Only a published module can be assigned. Publish it first."))
     if draft.audience is Audience.DEPARTMENTS and not draft.departments:
-        raise RuleViolation("Choose at least one department.", "departments")
+        raise RuleViolation(gettext("Choose at least one department."), "departments")
     if draft.audience is Audience.PEOPLE and not draft.people:
-        raise RuleViolation("Name at least one person.", "people")
+        raise RuleViolation(gettext("Name at least one person."), "people")
     if (draft.due_on is None) == (draft.due_days is None):
-        raise RuleViolation("Give either a due date or a number of days.", "due_kind")
+        raise RuleViolation(gettext("Give either a due date or a number of days."), "due_kind")
     if draft.due_on is not None and draft.due_on < today:
-        raise RuleViolation("The due date has passed: choose today or later.", "due_on")
+        raise RuleViolation(gettext("The due date has passed: choose today or later."), "due_on")
     if draft.due_days is not None and not 1 <= draft.due_days <= 365:
-        raise RuleViolation("Give between 1 and 365 days.", "due_days")
+        raise RuleViolation(gettext("Give between 1 and 365 days."), "due_days")
     if draft.repeat is not Repeat.NONE and draft.due_days is None:
         raise RuleViolation(
-            "A repeating assignment is due a number of days after each enrolment.", "due_kind"
+            gettext("A repeating assignment is due a number of days after each enrolment."),
+            "due_kind",
         )
     inactive = [person.name for person in draft.people if not person.is_active]
     if inactive:
-        raise RuleViolation(f"Deactivated: {', '.join(inactive)}.", "people")
+        raise RuleViolation(gettext("Deactivated: %(names)s.", names=", ".join(inactive)), "people")
 
     assignment = Assignment(
         module=module,
@@ -478,7 +498,7 @@ def withdraw(trainer: User, assignment: Assignment, *, now: datetime | None = No
     unfinished (`queries.withdrawal_stakes`)."""
     _require_trainer(trainer)
     if assignment.withdrawn_at is not None:
-        raise RuleViolation("This assignment was already withdrawn.")
+        raise RuleViolation(gettext("This assignment was already withdrawn."))
     assignment.withdrawn_at = now or utcnow()
     db.session.flush()
 
@@ -519,12 +539,14 @@ def complete(
     """
     now = now or utcnow()
     if enrolment.user_id != learner.id:
-        raise RuleViolation("You can only complete your own training.")
+        raise RuleViolation(gettext("You can only complete your own training."))
     module = enrolment.assignment.module
     version = shown_version(module, version)
     text = (answer or "").strip()
     if len(text) > ANSWER_MAX:
-        raise RuleViolation(f"Keep it to {ANSWER_MAX} characters.", "answer")
+        raise RuleViolation(
+            gettext("Keep it to %(maximum)d characters.", maximum=ANSWER_MAX), "answer"
+        )
     if enrolment.is_withdrawn:
         if enrolment.completed_at is not None or not text:
             return Completion.WITHDRAWN
@@ -532,8 +554,12 @@ def complete(
         return Completion.KEPT_AS_DRAFT
     if module.kind.needs_answer and len(text) < ANSWER_MIN:
         raise RuleViolation(
-            f"Write at least {ANSWER_MIN} characters: a few honest sentences are enough "
-            f"(you have {len(text)}).",
+            gettext(
+                "Write at least %(minimum)d characters: a few honest sentences are enough "
+                "(you have %(length)d).",
+                minimum=ANSWER_MIN,
+                length=len(text),
+            ),
             "answer",
         )
     # Conditional update: finishing twice at once records one completion.
@@ -545,7 +571,7 @@ def complete(
     )
     assert isinstance(result, sa.CursorResult)  # an UPDATE's result: it has a row count
     if not result.rowcount:
-        raise RuleViolation("You have already completed this.")
+        raise RuleViolation(gettext("You have already completed this."))
     # An answer is kept whenever one was written: also when the module stopped asking for
     # one (an edit made it a reading) while the learner wrote.
     if module.kind.needs_answer or text:
@@ -567,14 +593,16 @@ def save_draft(
 ) -> None:
     """Keep an unfinished answer for its author, to finish later (replacing an older draft)."""
     if enrolment.user_id != learner.id:
-        raise RuleViolation("You can only write your own answers.")
+        raise RuleViolation(gettext("You can only write your own answers."))
     if enrolment.completed_at is not None:
-        raise RuleViolation("You have already completed this.")
+        raise RuleViolation(gettext("You have already completed this."))
     text = (answer or "").strip()
     if not text:
-        raise RuleViolation("There is nothing to save yet.", "answer")
+        raise RuleViolation(gettext("There is nothing to save yet."), "answer")
     if len(text) > ANSWER_MAX:
-        raise RuleViolation(f"Keep it to {ANSWER_MAX} characters.", "answer")
+        raise RuleViolation(
+            gettext("Keep it to %(maximum)d characters.", maximum=ANSWER_MAX), "answer"
+        )
     version = shown_version(enrolment.assignment.module, version)
     _keep_draft(enrolment, text, version, now or utcnow())
 
@@ -597,7 +625,9 @@ def _keep_draft(enrolment: Enrolment, text: str, version: int, now: datetime) ->
             return
         except IntegrityError:  # another request saved the first draft just now
             continue
-    raise RuleViolation("Your draft could not be saved just now. Please try again.", "answer")
+    raise RuleViolation(
+        gettext("Your draft could not be saved just now. Please try again."), "answer"
+    )
 
 
 def give_feedback(
@@ -605,8 +635,8 @@ def give_feedback(
 ) -> None:
     """Written feedback the learner reads on their training page. May be revised."""
     if not can_read_reflections(trainer):
-        raise RuleViolation("Only trainers read reflections and give feedback.")
-    reflection.feedback = required_text(text, "feedback", "your feedback", FEEDBACK_MAX)
+        raise RuleViolation(gettext("Only trainers read reflections and give feedback."))
+    reflection.feedback = required_text(text, "feedback", gettext("your feedback"), FEEDBACK_MAX)
     reflection.feedback_by = trainer
     reflection.feedback_at = now or utcnow()
     db.session.flush()
