@@ -86,10 +86,11 @@ def problems(source: Catalog, catalogue: Catalog, language: str) -> list[str]:
             found.append(
                 f"{len(forms)} plural forms, {language} has {catalogue.num_plurals}: {name!r}"
             )
-        if not all(forms):
+        written = [form for form in forms if form]
+        if len(written) < len(forms):
             found.append(f"not translated: {name!r}")
             continue
-        found.extend(_placeholder_problems(message, forms, name))
+        found.extend(_placeholder_problems(message, written, name))
     for message in catalogue.obsolete.values():
         found.append(f"obsolete (no longer in the code): {_name(message)!r}")
     return found
@@ -190,7 +191,7 @@ def write_catalogue(
     return read_catalogue(directory, language)
 
 
-SOURCE = [
+SOURCE: list[tuple[str | tuple[str, str], str | None]] = [
     ("Sign in", None),
     ("Due %(date)s", None),
     (("%(num)d idea", "%(num)d ideas"), None),
@@ -221,7 +222,9 @@ def _spoil(catalogue: Catalog) -> None:
     catalogue["Due %(date)s"].string = "Fällig"  # placeholder dropped
     catalogue["Due %(date)s"].flags.add("fuzzy")
     catalogue[("%(num)d idea", "%(num)d ideas")].string = ("%(num)d Idee", "")
-    catalogue.get("Open", context="idea status").string = "%(name)s offen"
+    open_ = catalogue.get("Open", context="idea status")
+    assert open_ is not None
+    open_.string = "%(name)s offen"
     catalogue["50%% done"].string = "50% fertig"
     catalogue.add("Gone", "Weg")
     catalogue.obsolete["Gone"] = catalogue["Gone"]
