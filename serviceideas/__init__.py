@@ -7,9 +7,11 @@ from pathlib import Path
 from typing import Any
 
 from flask import Flask
+from flask_babel import lazy_gettext
 
 from serviceideas import config as settings
 from serviceideas.extensions import csrf, db, limiter, login_manager, migrate
+from serviceideas.forms import lazy_text
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -92,7 +94,7 @@ def register_extensions(app: Flask) -> None:
     limiter.init_app(app)
     login_manager.init_app(app)
     login_manager.login_view = "auth.login"
-    login_manager.login_message = "Please sign in to see that page."
+    login_manager.login_message = lazy_text(lazy_gettext("Please sign in to see that page."))
     login_manager.login_message_category = "info"
     login_manager.user_loader(load_signed_in_user)
     login_manager.unauthorized_handler(htmx.send_to_sign_in)
@@ -111,7 +113,7 @@ def register_blueprints(app: Flask) -> None:
     from serviceideas.ideas import stage_routes
     from serviceideas.insights import routes as insights
     from serviceideas.notifications import routes as notifications
-    from serviceideas.people import admin_routes, oidc_routes, routes
+    from serviceideas.people import admin_routes, language_routes, oidc_routes, routes
     from serviceideas.scim import admin_routes as scim_admin
     from serviceideas.scim import routes as scim
     from serviceideas.training import routes as training
@@ -132,6 +134,7 @@ def register_blueprints(app: Flask) -> None:
     api.init_app(app)  # /api/v1: its resources, and its OpenAPI document
     app.register_blueprint(docs_routes.bp)  # /api/v1/docs, the API's page for people
     app.register_blueprint(token_routes.bp)  # /settings/tokens
+    app.register_blueprint(language_routes.bp)  # /settings/language
 
 
 def register_signals() -> None:

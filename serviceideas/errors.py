@@ -6,6 +6,7 @@ from collections.abc import Callable
 
 from flask import Flask, Response, current_app, make_response, render_template, request
 from flask.typing import ResponseReturnValue
+from flask_babel import force_locale, gettext, lazy_gettext
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
 from werkzeug.exceptions import HTTPException, MethodNotAllowed
@@ -34,26 +35,60 @@ def required_text(value: str | None, field: str, label: str, maximum: int) -> st
     it is empty (nothing visible: only spaces and format characters) or too long."""
     value = visible_text(value)
     if not value:
-        raise RuleViolation(f"Please fill in {label}.", field)
+        raise RuleViolation(gettext("Please fill in %(label)s.", label=label), field)
     if len(value) > maximum:
-        raise RuleViolation(f"Keep {label} to {maximum} characters (it has {len(value)}).", field)
+        raise RuleViolation(
+            gettext(
+                "Keep %(label)s to %(maximum)d characters (it has %(length)d).",
+                label=label,
+                maximum=maximum,
+                length=len(value),
+            ),
+            field,
+        )
     return value
 
 
 # What a person should read for each status; the handler adds the specific reason.
 EXPLANATIONS = {
-    400: ("Something in that request was not right", "Go back, check what you sent and try again."),
-    403: ("You do not have access to this", "Your roles do not include this page or action."),
-    404: ("Not found", "There is nothing here. It may have been removed, or the link is wrong."),
-    405: ("Not allowed", "This page cannot be used that way."),
-    409: ("Someone else got there first", "The page you acted on has changed. Reload it."),
-    413: ("Too large", "What you sent is larger than this server accepts (4 MB)."),
-    422: ("Please check your input", "Something you entered could not be used."),
-    429: ("Too many attempts", "Please wait a minute before trying again."),
-    500: ("Something went wrong on our side", "Nothing you did caused this; please try again."),
+    400: (
+        lazy_gettext("Something in that request was not right"),
+        lazy_gettext("Go back, check what you sent and try again."),
+    ),
+    403: (
+        lazy_gettext("You do not have access to this"),
+        lazy_gettext("Your roles do not include this page or action."),
+    ),
+    404: (
+        lazy_gettext("Not found"),
+        lazy_gettext("There is nothing here. It may have been removed, or the link is wrong."),
+    ),
+    405: (lazy_gettext("Not allowed"), lazy_gettext("This page cannot be used that way.")),
+    409: (
+        lazy_gettext("Someone else got there first"),
+        lazy_gettext("The page you acted on has changed. Reload it."),
+    ),
+    413: (
+        lazy_gettext("Too large"),
+        lazy_gettext("What you sent is larger than this server accepts (4 MB)."),
+    ),
+    422: (
+        lazy_gettext("Please check your input"),
+        lazy_gettext("Something you entered could not be used."),
+    ),
+    429: (
+        lazy_gettext("Too many attempts"),
+        lazy_gettext("Please wait a minute before trying again."),
+    ),
+    500: (
+        lazy_gettext("Something went wrong on our side"),
+        lazy_gettext("Nothing you did caused this; please try again."),
+    ),
     503: (
-        "The database is not answering",
-        "The database is not answering; try again in a moment. Nothing you did caused this.",
+        lazy_gettext("The database is not answering"),
+        lazy_gettext(
+            "The database is not answering; try again in a moment. Nothing you did caused this."
+        ),
     ),
 }
 RETRY_AFTER_SECONDS = 5  # how long a client is told to wait when the database is away
@@ -109,11 +144,15 @@ def database_unavailable(error: OperationalError) -> Response:
         str(getattr(error, "orig", None) or error).splitlines()[0],
     )
     abandon_transaction()
-    title, explanation = EXPLANATIONS[503]
-    template = "errors/_error.html" if is_fragment_request() else "errors/unavailable.html"
-    body = current_app.jinja_env.get_template(template).render(
-        status=503, title=title, explanation=explanation, detail=None
-    )
+    # The person's chosen language is in the database, so the browser's is used.
+    languages = current_app.config["LANGUAGES"]
+    locale = request.accept_languages.best_match(languages) or current_app.config["DEFAULT_LOCALE"]
+    with force_locale(locale):
+        title, explanation = (str(text) for text in EXPLANATIONS[503])
+        template = "errors/_error.html" if is_fragment_request() else "errors/unavailable.html"
+        body = current_app.jinja_env.get_template(template).render(
+            status=503, title=title, explanation=explanation, detail=None
+        )
     response = make_response(body, 503)
     response.retry_after = RETRY_AFTER_SECONDS
     response.cache_control.no_store = True
@@ -146,13 +185,19 @@ def register_errorhandlers(app: Flask) -> None:
     @app.errorhandler(CSRFError)
     def csrf_error(error: CSRFError) -> tuple[str, int]:
         return render_error(
-            400, "The form had expired or did not come from this site. Reload the page and retry."
+            400,
+            gettext(
+                "The form had expired or did not come from this site. Reload the page and retry."
+            ),
         )
 
     @app.errorhandler(HTTPException)
     def http_error(error: HTTPException) -> Response:
         status = error.code or 500
-        detail = error.description if status in {400, 409, 422, 429} else None
+        # Werkzeug's own descriptions are English, and a rate limit's ("5 per 1 minute") is
+        # written for machines: the status's explanation says it in the person's language.
+        own_words = error.description != type(error).description
+        detail = error.description if status in {400, 409, 422} and own_words else None
         response = _machine_answer(status, error.description) or make_response(
             render_error(status, detail)
         )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import Flask, Response, flash, redirect, request
+from flask_babel import gettext
 from flask_login import login_url
 from werkzeug.wrappers import Response as WerkzeugResponse
 
@@ -34,7 +35,7 @@ def send_to_sign_in() -> WerkzeugResponse:
     url: str = login_url("auth.login", next_url=request.full_path.rstrip("?"))
     if is_htmx_request():
         return hx_redirect(url)
-    flash("Please sign in to see that page.", "info")
+    flash(gettext("Please sign in to see that page."), "info")
     return redirect(url)
 
 

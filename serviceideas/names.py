@@ -7,6 +7,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Protocol, TypeVar
 
+from flask_babel import gettext, lazy_gettext
 from sqlalchemy.exc import IntegrityError
 
 from serviceideas.database import violates_unique
@@ -22,6 +23,16 @@ class Named(Protocol):
 
 N = TypeVar("N", bound=Named)
 
+# Whole sentences for each `noun`, so that each language words them its own way.
+_UNNAMED = {
+    "department": lazy_gettext("Give the department a name."),
+    "stage": lazy_gettext("Give the stage a name."),
+}
+_TAKEN = {
+    "department": lazy_gettext("There is already a department called %(name)s."),
+    "stage": lazy_gettext("There is already a stage called %(name)s."),
+}
+
 
 def unique_name(
     name: str, *, noun: str, max_length: int, named: Callable[[str], N | None], current: N | None
@@ -32,12 +43,14 @@ def unique_name(
     the one being renamed, if any."""
     name = one_line(name)
     if not name:
-        raise RuleViolation(f"Give the {noun} a name.", "name")
+        raise RuleViolation(str(_UNNAMED[noun]), "name")
     if len(name) > max_length:
-        raise RuleViolation(f"Keep the name to {max_length} characters.", "name")
+        raise RuleViolation(
+            gettext("Keep the name to %(maximum)d characters.", maximum=max_length), "name"
+        )
     existing = named(name)
     if existing is not None and existing is not current:
-        raise RuleViolation(f"There is already a {noun} called {existing.name}.", "name")
+        raise RuleViolation(str(_TAKEN[noun]) % {"name": existing.name}, "name")
     return name
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from urllib.parse import urlsplit
 
 from flask import Flask, Response, abort, current_app, request
+from flask_babel import gettext
 from werkzeug.datastructures import ContentSecurityPolicy
 
 from serviceideas.assets import cdn_origin
@@ -43,7 +44,10 @@ def refuse_nul_characters() -> None:
     for source in (request.args, request.form):
         for key, value in source.items(multi=True):
             if "\x00" in key or "\x00" in value:
-                abort(400, "The request contains a NUL character, which no text field accepts.")
+                abort(
+                    400,
+                    gettext("The request contains a NUL character, which no text field accepts."),
+                )
 
 
 def refuse_hidden_static_files() -> None:

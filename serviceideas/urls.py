@@ -7,6 +7,7 @@ from typing import Any
 from urllib.parse import urlencode, urlsplit
 
 from flask import abort, current_app, request, url_for
+from flask_babel import gettext
 from werkzeug.routing import IntegerConverter
 from werkzeug.sansio.utils import host_is_trusted
 
@@ -63,7 +64,7 @@ def refuse_foreign_hosts() -> None:
     """
     hosts = current_app.config["ALLOWED_HOSTS"]
     if hosts and not host_is_trusted(request.host, hosts):
-        abort(400, description="This server does not answer for that host name.")
+        abort(400, description=gettext("This server does not answer for that host name."))
 
 
 def this_page_with(**changes: Any) -> str:

@@ -209,6 +209,8 @@ MATRIX: dict[tuple[str, str], dict[str, Expected]] = {
     ("access_tokens.index", "POST"): signed_in(to("access_tokens.index")),  # no name
     ("access_tokens.revoke", "GET"): signed_in(404),  # someone else's token
     ("access_tokens.revoke", "POST"): signed_in(404),
+    ("language.edit", "GET"): signed_in(200),
+    ("language.edit", "POST"): signed_in(to("language.edit")),  # the browser's language
     ("apidocs.page", "GET"): everyone(200),  # like the OpenAPI document it reads
 }
 

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
+from flask_babel import gettext, lazy_gettext
 from flask_wtf.file import FileField, FileSize
 from wtforms import (
     BooleanField,
@@ -22,19 +24,22 @@ from wtforms.validators import DataRequired, EqualTo, InputRequired, Length, Opt
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from serviceideas.errors import RuleViolation
-from serviceideas.forms import Form, SelectChoice, stripped
+from serviceideas.forms import Form, SelectChoice, lazy_text, stripped
+from serviceideas.i18n import language_name
 from serviceideas.people import queries, staff_import
 from serviceideas.people.models import (
     DEPARTMENT_NAME_MAX,
     EMAIL_MAX,
     GRANTABLE_ROLES,
+    KIND_LABELS,
     NAME_MAX,
+    ROLE_LABELS,
     DepartmentKind,
     Role,
 )
 
-KIND_CHOICES = [SelectChoice(kind.value, kind.label) for kind in DepartmentKind]
-ROLE_CHOICES = [SelectChoice(role.value, role.label) for role in GRANTABLE_ROLES]
+KIND_CHOICES = [SelectChoice(kind.value, KIND_LABELS[kind]) for kind in DepartmentKind]
+ROLE_CHOICES = [SelectChoice(role.value, ROLE_LABELS[role]) for role in GRANTABLE_ROLES]
 
 
 def department_choices() -> list[SelectChoice]:
@@ -47,7 +52,7 @@ def department_choices() -> list[SelectChoice]:
 def department_filter_choices() -> list[SelectChoice]:
     """ "All departments", then every department by name, for a filter read from the address
     (values are ids as text, as the address carries them)."""
-    return [SelectChoice("", "All departments")] + [
+    return [SelectChoice("", gettext("All departments"))] + [
         SelectChoice(str(choice.value), choice.label) for choice in department_choices()
     ]
 
@@ -58,43 +63,63 @@ class CheckboxesField(SelectMultipleField):
 
 
 class LoginForm(Form):
-    email = EmailField("Email", validators=[DataRequired(), Length(max=EMAIL_MAX)])
-    password = PasswordField("Password", validators=[DataRequired(), Length(max=256)])
-    remember = BooleanField("Keep me signed in on this device")
+    email = EmailField(
+        lazy_text(lazy_gettext("Email")), validators=[DataRequired(), Length(max=EMAIL_MAX)]
+    )
+    password = PasswordField(
+        lazy_text(lazy_gettext("Password")), validators=[DataRequired(), Length(max=256)]
+    )
+    remember = BooleanField(lazy_text(lazy_gettext("Keep me signed in on this device")))
     next = HiddenField()
-    submit = SubmitField("Sign in")
+    submit = SubmitField(lazy_text(lazy_gettext("Sign in")))
 
 
 class SetPasswordForm(Form):
-    password = PasswordField("New password", validators=[DataRequired(), Length(max=256)])
+    password = PasswordField(
+        lazy_text(lazy_gettext("New password")), validators=[DataRequired(), Length(max=256)]
+    )
     confirm = PasswordField(
         "Type it again",
-        validators=[DataRequired(), EqualTo("password", "The two passwords are not the same.")],
+        validators=[
+            DataRequired(),
+            EqualTo("password", lazy_text(lazy_gettext("The two passwords are not the same."))),
+        ],
     )
-    submit = SubmitField("Set password")
+    submit = SubmitField(lazy_text(lazy_gettext("Set password")))
 
 
 class DepartmentForm(Form):
-    name = StringField("Name", validators=[DataRequired(), Length(max=DEPARTMENT_NAME_MAX)])
-    kind = RadioField("Kind", choices=KIND_CHOICES, validators=[InputRequired()])
-    submit = SubmitField("Save department")
+    name = StringField(
+        lazy_text(lazy_gettext("Name")),
+        validators=[DataRequired(), Length(max=DEPARTMENT_NAME_MAX)],
+    )
+    kind = RadioField(
+        lazy_text(lazy_gettext("Kind")), choices=KIND_CHOICES, validators=[InputRequired()]
+    )
+    submit = SubmitField(lazy_text(lazy_gettext("Save department")))
 
 
 class PersonForm(Form):
     """Name, department and roles: what an admin edits. The email is set once, at creation."""
 
-    name = StringField("Name", validators=[DataRequired(), Length(max=NAME_MAX)])
-    department = SelectField("Department", coerce=int, validators=[InputRequired()])
-    roles = CheckboxesField("Roles besides employee", choices=ROLE_CHOICES)
-    submit = SubmitField("Save")
+    name = StringField(
+        lazy_text(lazy_gettext("Name")), validators=[DataRequired(), Length(max=NAME_MAX)]
+    )
+    department = SelectField(
+        lazy_text(lazy_gettext("Department")), coerce=int, validators=[InputRequired()]
+    )
+    roles = CheckboxesField(lazy_text(lazy_gettext("Roles besides employee")), choices=ROLE_CHOICES)
+    submit = SubmitField(lazy_text(lazy_gettext("Save")))
 
     def chosen_roles(self) -> set[Role]:
         return {Role(value) for value in self.roles.data or ()}
 
 
 class NewPersonForm(PersonForm):
-    email = EmailField("Email", validators=[DataRequired(), Length(max=EMAIL_MAX)])
-    submit = SubmitField("Add person")
+    email = EmailField(
+        lazy_text(lazy_gettext("Email")), validators=[DataRequired(), Length(max=EMAIL_MAX)]
+    )
+    submit = SubmitField(lazy_text(lazy_gettext("Add person")))
 
 
 class PeopleFilterForm(Form):
@@ -103,20 +128,24 @@ class PeopleFilterForm(Form):
     class Meta:
         csrf = False
 
-    q = SearchField("Search name or email", validators=[Optional(), Length(max=200)])
-    department = SelectField("Department", validators=[Optional()], filters=[stripped])
+    q = SearchField(
+        lazy_text(lazy_gettext("Search name or email")), validators=[Optional(), Length(max=200)]
+    )
+    department = SelectField(
+        lazy_text(lazy_gettext("Department")), validators=[Optional()], filters=[stripped]
+    )
     role = SelectField(
         "Role",
-        choices=[SelectChoice("", "Any role"), *ROLE_CHOICES],
+        choices=[SelectChoice("", lazy_text(lazy_gettext("Any role"))), *ROLE_CHOICES],
         validators=[Optional()],
         filters=[stripped],
     )
     status = SelectField(
         "Status",
         choices=[
-            SelectChoice("active", "Active"),
-            SelectChoice("inactive", "Deactivated"),
-            SelectChoice("all", "Everyone"),
+            SelectChoice("active", lazy_text(lazy_gettext("Active"))),
+            SelectChoice("inactive", lazy_text(lazy_gettext("Deactivated"))),
+            SelectChoice("all", lazy_text(lazy_gettext("Everyone"))),
         ],
         default="active",
         validators=[Optional()],
@@ -135,10 +164,12 @@ class PeopleFilterForm(Form):
 
 
 class StaffImportForm(Form):
-    file = FileField("CSV file", validators=[FileSize(max_size=4 * 1024 * 1024)])
-    text = TextAreaField("…or paste the CSV here", validators=[Optional()])
-    preview = SubmitField("Preview")
-    apply = SubmitField("Import")
+    file = FileField(
+        lazy_text(lazy_gettext("CSV file")), validators=[FileSize(max_size=4 * 1024 * 1024)]
+    )
+    text = TextAreaField(lazy_text(lazy_gettext("…or paste the CSV here")), validators=[Optional()])
+    preview = SubmitField(lazy_text(lazy_gettext("Preview")))
+    apply = SubmitField(lazy_text(lazy_gettext("Import")))
 
     def validate(self, extra_validators: Any = None) -> bool:
         """Valid when there is CSV text to import: the uploaded file's (which must be UTF-8),
@@ -154,7 +185,10 @@ class StaffImportForm(Form):
                 self.file.errors = [*self.file.errors, error.message]
                 return False
         if not self.csv_text().strip():
-            self.file.errors = [*self.file.errors, "Choose a CSV file or paste its contents."]
+            self.file.errors = [
+                *self.file.errors,
+                gettext("Choose a CSV file or paste its contents."),
+            ]
             return False
         return True
 
@@ -164,4 +198,25 @@ class StaffImportForm(Form):
     def file_name(self) -> str:
         """The uploaded file's name, or what it was instead."""
         upload = self.file.data
-        return upload.filename if upload and upload.filename else "pasted text"
+        return upload.filename if upload and upload.filename else gettext("pasted text")
+
+
+class LanguageForm(Form):
+    """The language a person reads the app in. The choices are offered by the view (one says
+    which language the browser gives now); the service checks the one sent."""
+
+    # Checked by people.services.choose_language, which says why beside the field.
+    language = RadioField(lazy_text(lazy_gettext("Language")), validate_choice=False)
+    submit = SubmitField(lazy_text(lazy_gettext("Save language")))
+
+    def offer(self, browser_language: str, languages: Iterable[str]) -> None:
+        self.language.choices = [
+            SelectChoice(
+                "",
+                gettext(
+                    "Your browser's language (now: %(language)s)",
+                    language=language_name(browser_language),
+                ),
+            ),
+            *(SelectChoice(code, language_name(code)) for code in languages),
+        ]

@@ -8,6 +8,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
+from flask_babel import lazy_gettext
 from sqlalchemy.ext.hybrid import hybrid_property
 from sqlalchemy.orm import Mapped, QueryableAttribute, mapped_column, relationship, validates
 
@@ -30,7 +31,13 @@ class DepartmentKind(enum.StrEnum):
 
     @property
     def label(self) -> str:
-        return "Front line" if self is DepartmentKind.FRONT_LINE else "Back office"
+        return str(KIND_LABELS[self])
+
+
+KIND_LABELS = {
+    DepartmentKind.FRONT_LINE: lazy_gettext("Front line"),
+    DepartmentKind.BACK_OFFICE: lazy_gettext("Back office"),
+}
 
 
 class Role(enum.StrEnum):
@@ -43,8 +50,15 @@ class Role(enum.StrEnum):
 
     @property
     def label(self) -> str:
-        return self.capitalize()  # str methods: no enum lookups
+        return str(ROLE_LABELS[self])
 
+
+ROLE_LABELS = {
+    Role.EMPLOYEE: lazy_gettext("Employee"),
+    Role.TRAINER: lazy_gettext("Trainer"),
+    Role.MANAGER: lazy_gettext("Manager"),
+    Role.ADMIN: lazy_gettext("Admin"),
+}
 
 # Roles that are granted (employee is implicit), in the order they are shown.
 GRANTABLE_ROLES = (Role.TRAINER, Role.MANAGER, Role.ADMIN)
@@ -185,6 +199,18 @@ class RoleChangeSource(enum.StrEnum):
     COMMAND_LINE = "command line"
     IDENTITY_PROVIDER = "identity provider"  # the groups claim at sign-in (OIDC_GROUPS_CLAIM)
 
+    @property
+    def label(self) -> str:
+        return str(SOURCE_LABELS[self])
+
+
+SOURCE_LABELS = {
+    RoleChangeSource.ADMIN_PAGE: lazy_gettext("Admin page"),
+    RoleChangeSource.STAFF_IMPORT: lazy_gettext("Staff import"),
+    RoleChangeSource.COMMAND_LINE: lazy_gettext("Command line"),
+    RoleChangeSource.IDENTITY_PROVIDER: lazy_gettext("Identity provider"),
+}
+
 
 class RoleChange(Model):
     """One role given or taken away: who, whom, what, when, where (docs/product.md, "Roles").
@@ -222,7 +248,15 @@ class RowOutcome(enum.StrEnum):
 
     @property
     def label(self) -> str:
-        return self.capitalize()  # str methods: no enum lookups
+        return str(OUTCOME_LABELS[self])
+
+
+OUTCOME_LABELS = {
+    RowOutcome.CREATED: lazy_gettext("Created"),
+    RowOutcome.UPDATED: lazy_gettext("Updated"),
+    RowOutcome.UNCHANGED: lazy_gettext("Unchanged"),
+    RowOutcome.ERROR: lazy_gettext("Error"),
+}
 
 
 class StaffImport(Model):

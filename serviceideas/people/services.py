@@ -13,6 +13,7 @@ from typing import Any
 import sqlalchemy as sa
 from email_validator import EmailNotValidError, validate_email
 from flask import current_app, g, has_request_context, request
+from flask_babel import gettext
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 from sqlalchemy.orm import lazyload
 from werkzeug.security import check_password_hash, generate_password_hash
@@ -78,7 +79,7 @@ def _check_department_name(name: str, department: Department | None = None) -> s
 
 def create_department(name: str, kind: DepartmentKind) -> Department:
     department = Department(name=_check_department_name(name), kind=kind)
-    with refused_if_taken("There is already a department with this name.", "name"):
+    with refused_if_taken(gettext("There is already a department with this name."), "name"):
         db.session.add(department)
         db.session.flush()
     return department
@@ -86,7 +87,7 @@ def create_department(name: str, kind: DepartmentKind) -> Department:
 
 def update_department(department: Department, name: str, kind: DepartmentKind) -> None:
     name = _check_department_name(name, department)
-    with refused_if_taken("There is already a department with this name.", "name"):
+    with refused_if_taken(gettext("There is already a department with this name."), "name"):
         department.name = name
         department.kind = kind
         db.session.flush()
@@ -99,11 +100,13 @@ def check_email(email: str) -> str:
     """The email, normalised, or a RuleViolation saying what is wrong with it."""
     email = normalise_email(email)
     if not email:
-        raise RuleViolation("Enter an email address.", "email")
+        raise RuleViolation(gettext("Enter an email address."), "email")
     try:
         validate_email(email, check_deliverability=False)
     except EmailNotValidError as error:
-        raise RuleViolation(f"That email address is not valid: {error}", "email") from None
+        raise RuleViolation(
+            gettext("That email address is not valid: %(reason)s", reason=error), "email"
+        ) from None
     return email
 
 
@@ -113,9 +116,11 @@ def check_name(name: str) -> str:
     in it is no name (SECURITY.md, "Invisible text")."""
     name = one_line("".join(ch for ch in name if ch.isspace() or unicodedata.category(ch) != "Cc"))
     if not name:
-        raise RuleViolation("Enter the person's name.", "name")
+        raise RuleViolation(gettext("Enter the person's name."), "name")
     if len(name) > NAME_MAX:
-        raise RuleViolation(f"Keep the name to {NAME_MAX} characters.", "name")
+        raise RuleViolation(
+            gettext("Keep the name to %(maximum)d characters.", maximum=NAME_MAX), "name"
+        )
     return name
 
 
@@ -133,16 +138,21 @@ def check_password(password: str, *, email: str | None = None) -> None:
     """Long enough, not one of the first passwords an attacker tries, not the email."""
     minimum = current_app.config["PASSWORD_MIN_LENGTH"]
     if len(password) < minimum:
-        raise RuleViolation(f"Use at least {minimum} characters.", "password")
+        raise RuleViolation(
+            gettext("Use at least %(minimum)d characters.", minimum=minimum), "password"
+        )
     if len(password) > 256:
-        raise RuleViolation("Use at most 256 characters.", "password")
+        raise RuleViolation(gettext("Use at most %(maximum)d characters.", maximum=256), "password")
     lowered = password.lower()
     if lowered in _common_passwords() or len(set(lowered)) <= 2:
         raise RuleViolation(
-            "That password is one of the first an attacker would try. Choose another.", "password"
+            gettext("That password is one of the first an attacker would try. Choose another."),
+            "password",
         )
     if email and email.split("@")[0].lower() in lowered and len(email.split("@")[0]) >= 4:
-        raise RuleViolation("Don't build the password from your email address.", "password")
+        raise RuleViolation(
+            gettext("Don't build the password from your email address."), "password"
+        )
 
 
 def find_user(email: str) -> User | None:
@@ -172,7 +182,7 @@ def create_user(
     """Add a person. Without a password they sign in after following a password-set link.
     The roles they start with are recorded as given by `acting` (None on the command line)."""
     if find_user(email) is not None:
-        raise Taken("Someone with this email address already exists.", "email")
+        raise Taken(gettext("Someone with this email address already exists."), "email")
     if password is not None:
         check_password(password, email=normalise_email(email))  # before anything is added
     (user,) = create_users(
@@ -199,7 +209,7 @@ def create_users(
     for user, person in zip(users, people, strict=True):
         user.department = person.department
         user.set_roles(set(person.roles))
-    with refused_if_taken("Someone with this email address already exists.", "email"):
+    with refused_if_taken(gettext("Someone with this email address already exists."), "email"):
         db.session.add_all(users)
         db.session.flush()
     for user in users:
@@ -224,9 +234,9 @@ def update_user(
     before = user.granted_roles
     if acting is not None and acting.id == user.id:
         if user.is_admin and Role.ADMIN not in roles:
-            raise RuleViolation("You cannot take away your own admin role.", "roles")
+            raise RuleViolation(gettext("You cannot take away your own admin role."), "roles")
         if roles - before:
-            raise RuleViolation("Another admin must give you a role.", "roles")
+            raise RuleViolation(gettext("Another admin must give you a role."), "roles")
     moved = user.department_id != department.id
     user.name = check_name(name)
     user.department = department
@@ -274,8 +284,8 @@ def change_email(user: User, email: str) -> None:
     if email == user.email:
         return
     if find_user(email) is not None:
-        raise Taken("Someone with this email address already exists.", "email")
-    with refused_if_taken("Someone with this email address already exists.", "email"):
+        raise Taken(gettext("Someone with this email address already exists."), "email")
+    with refused_if_taken(gettext("Someone with this email address already exists."), "email"):
         user.email = email
         db.session.flush()
 
@@ -284,7 +294,7 @@ def set_active(acting: User | None, user: User, active: bool) -> None:
     """Deactivate or reactivate a person. Everything they wrote stays; they can't sign in.
     `acting` is None when the company's directory does it (SCIM)."""
     if acting is not None and acting.id == user.id and not active:
-        raise RuleViolation("You cannot deactivate yourself.")
+        raise RuleViolation(gettext("You cannot deactivate yourself."))
     if user.active != active:
         user.active = active
         user.renew_session_token()  # ends every open session of a deactivated person
@@ -324,6 +334,15 @@ def sign_out(user: User) -> None:
     session and remember-me cookies, so a new one makes every copy of those worthless, on
     every device (SECURITY.md, "Sessions"). An unused password-set link stops working too."""
     user.renew_session_token()
+    db.session.flush()
+
+
+def choose_language(person: User, language: str | None, languages: Iterable[str]) -> None:
+    """Read the app in `language` from now on, or in the browser's (None): refused beside the
+    field when it is not one of the app's `languages` (docs/product.md, "Languages")."""
+    if language is not None and language not in languages:
+        raise RuleViolation(gettext("Choose one of the languages listed."), "language")
+    person.locale = language
     db.session.flush()
 
 

@@ -1,0 +1,53 @@
+"""The language setting of a signed-in person's settings (docs/product.md, "Languages")."""
+
+from __future__ import annotations
+
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
+from flask_babel import gettext, refresh
+from flask_login import current_user
+
+from serviceideas import refusals
+from serviceideas.i18n import language_name
+from serviceideas.people import services
+from serviceideas.people.forms import LanguageForm
+from serviceideas.people.policies import signed_in
+from serviceideas.writes import commit_or_refuse
+
+bp = Blueprint("language", __name__, url_prefix="/settings/language")
+
+
+@bp.route("", methods=["GET", "POST"])
+@signed_in
+def edit() -> ResponseReturnValue:
+    """GET: the languages, the person's choice marked. POST: keep the one chosen, then say so
+    in it."""
+    languages = current_app.config["LANGUAGES"]
+    browser = request.accept_languages.best_match(languages) or current_app.config["DEFAULT_LOCALE"]
+    form = LanguageForm()
+    form.offer(browser, languages)
+    page = url_for("language.edit")
+    if request.method == "POST":
+        if form.validate_on_submit() and commit_or_refuse(
+            lambda: services.choose_language(current_user, form.language.data or None, languages),
+            form=form,
+            field="language",
+        ):
+            refresh()  # this request's texts from here on are in the language just chosen
+            if current_user.locale:
+                saved = gettext(
+                    "Saved: you now read serviceideas in %(language)s.",
+                    language=language_name(current_user.locale),
+                )
+            else:
+                saved = gettext(
+                    "Saved: you now read serviceideas in your browser's language (now "
+                    "%(language)s).",
+                    language=language_name(browser),
+                )
+            flash(saved, "success")
+            return redirect(page, code=303)
+        return refusals.refuse(form, page)
+    if not refusals.restore(form):
+        form.language.data = current_user.locale if current_user.locale in languages else ""
+    return render_template("people/language.html", form=form)

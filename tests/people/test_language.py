@@ -1,0 +1,109 @@
+"""The language setting: a person's choice, else their browser's, else the company's default
+(docs/product.md, "Languages")."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from serviceideas import create_app
+from serviceideas.config import ConfigurationError
+from serviceideas.extensions import db
+from serviceideas.people.models import User
+
+GERMAN = {"Accept-Language": "de-DE,de;q=0.9,en;q=0.5"}
+
+
+def html_lang(response) -> str:
+    found = re.search(r'<html lang="([^"]*)"', response.get_data(as_text=True))
+    assert found, "the page names its language"
+    return found.group(1)
+
+
+def checked(page: str) -> list[str]:
+    """The values of the radio buttons checked on the page."""
+    inputs = re.findall(r"<input [^>]*>", page)
+    return [re.search(r'value="([^"]*)"', tag).group(1) for tag in inputs if " checked" in tag]
+
+
+def choose(client, language: str):
+    return client.post("/settings/language", data={"language": language}, headers=GERMAN)
+
+
+def test_a_choice_beats_the_browser_which_beats_the_company_default(app, client_as, make_user):
+    app.config["DEFAULT_LOCALE"] = "es"
+    person = make_user()
+    client = client_as(person)
+    assert html_lang(client.get("/")) == "es"  # no browser language: the company's
+    assert html_lang(client.get("/", headers=GERMAN)) == "de"  # the browser's
+
+    saved = choose(client, "en")
+    assert saved.status_code == 303 and saved.headers["Location"] == "/settings/language"
+    assert db.session.get(User, person.id).locale == "en"
+    page = client.get("/", headers=GERMAN)
+    assert html_lang(page) == "en"  # the choice, whatever the browser asks for
+    assert "Saved: you now read serviceideas in English." in page.get_data(as_text=True)
+
+    assert choose(client, "").status_code == 303  # back to the browser's
+    assert db.session.get(User, person.id).locale is None
+    assert html_lang(client.get("/", headers=GERMAN)) == "de"
+
+
+def test_the_page_offers_the_browsers_language_and_each_by_its_own_name(client_as, make_user):
+    person = make_user()
+    person.locale = "es"
+    db.session.commit()
+    response = client_as(person).get("/settings/language", headers=GERMAN)
+    page = response.get_data(as_text=True)
+    assert response.status_code == 200
+    assert html_lang(response) == "es"
+    assert "<legend>" in page  # a labelled group of radio buttons (its text is translated)
+    for code, name in (("en", "English"), ("de", "Deutsch"), ("es", "Español")):
+        assert f'value="{code}"' in page and name in page
+    assert checked(page) == ["es"]  # the person's choice
+    assert 'href="/settings/language" aria-current="page"' in page  # in the main menu
+
+
+def test_the_browsers_language_is_named_as_it_is_now(client_as, make_user):
+    page = client_as(make_user()).get("/settings/language", headers=GERMAN).get_data(as_text=True)
+    # The page is in German (the browser's), so only the name is asserted.
+    assert "Deutsch)" in page and checked(page) == [""]
+    page = client_as(make_user()).get("/settings/language").get_data(as_text=True)
+    assert "Your browser&#39;s language (now: English)" in page
+    assert '<a href="/settings/language" aria-current="page">Language</a>' in page
+
+
+@pytest.mark.parametrize("language", ["fr", "xx-evil", "EN", "en " * 10])
+def test_a_language_not_offered_is_refused_beside_the_field_and_nothing_saved(
+    client_as, make_user, language
+):
+    person = make_user()
+    client = client_as(person)
+    refused = client.post("/settings/language", data={"language": language})
+    assert refused.status_code == 303  # to the form's page, which shows why (refusals.py)
+    page = client.get(refused.headers["Location"]).get_data(as_text=True)
+    assert 'aria-invalid="true"' in page
+    assert 'id="language-error" class="field-error">Choose one of the languages listed.' in page
+    assert db.session.get(User, person.id).locale is None
+
+
+def test_signed_out_pages_follow_the_browser(client):
+    response = client.get("/login", headers={"Accept-Language": "es-ES,es;q=0.9"})
+    assert response.status_code == 200 and html_lang(response) == "es"
+    assert html_lang(client.get("/login")) == "en"
+    assert html_lang(client.get("/no-such-page", headers=GERMAN)) == "de"  # error pages too
+
+
+def test_only_signed_in_people_reach_the_setting(client, client_as, make_user):
+    for response in (client.get("/settings/language"), choose(client, "de")):
+        assert response.status_code == 302 and "/login" in response.headers["Location"]
+    gone = make_user(active=False)
+    response = choose(client_as(gone), "de")
+    assert response.status_code == 302 and "/login" in response.headers["Location"]
+    assert db.session.get(User, gone.id).locale is None
+
+
+def test_a_company_default_outside_the_languages_refuses_to_start():
+    with pytest.raises(ConfigurationError, match="SERVICEIDEAS_DEFAULT_LOCALE"):
+        create_app({"DEFAULT_LOCALE": "fr"})
