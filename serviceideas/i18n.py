@@ -56,6 +56,7 @@ def init_app(app: Flask) -> None:
         percent=format_percent,
     )
     app.jinja_env.globals["language_name"] = language_name
+    app.jinja_env.globals["get_locale"] = get_locale
 
 
 def select_locale() -> str:
