@@ -17,11 +17,13 @@ from functools import cache, lru_cache
 from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
+from flask_babel import gettext, lazy_gettext, ngettext
 from markupsafe import Markup
 
 from serviceideas.database import contains_pattern, contains_text
 from serviceideas.errors import RuleViolation
 from serviceideas.extensions import db
+from serviceideas.i18n import format_number
 from serviceideas.ideas import search as full_text
 from serviceideas.ideas.models import (
     OPEN_STATUSES,
@@ -37,11 +39,10 @@ from serviceideas.ideas.models import (
     StatusChange,
     Vote,
 )
-from serviceideas.ideas.policies import HIDDEN_NAME, author_shown_sql, sees_hidden_authors
+from serviceideas.ideas.policies import author_shown_sql, hidden_name, sees_hidden_authors
 from serviceideas.ideas.signals import origin_asked
 from serviceideas.people.models import Department, DepartmentKind, User
 from serviceideas.urls import DATABASE_INT_MAX
-from serviceideas.wording import plural
 
 if TYPE_CHECKING:
     from serviceideas.ideas.search import Match
@@ -69,13 +70,16 @@ class Sort(enum.StrEnum):
 
     @property
     def label(self) -> str:
-        return {
-            "votes": "Most votes",
-            "newest": "Newest",
-            "waiting": "Longest waiting",
-            "oldest": "Oldest first",
-            "best": "Best match",
-        }[self.value]
+        return str(SORT_LABELS[self])
+
+
+SORT_LABELS = {
+    Sort.VOTES: lazy_gettext("Most votes"),
+    Sort.NEWEST: lazy_gettext("Newest"),
+    Sort.WAITING: lazy_gettext("Longest waiting"),
+    Sort.OLDEST: lazy_gettext("Oldest first"),
+    Sort.BEST_MATCH: lazy_gettext("Best match"),
+}
 
 
 # column, direction for each sort; the idea id breaks ties so pages never overlap
@@ -131,7 +135,7 @@ class IdeaCard:
     voted: bool  # by the viewer: the card's vote button shows it
     created_at: datetime
     status_changed_at: datetime
-    # No vote button on the viewer's own ideas. Both None and HIDDEN_NAME when the author hid
+    # No vote button on the viewer's own ideas. Both None and hidden_name() when the author hid
     # their name from this viewer (docs/product.md, "Speaking up safely").
     author_id: int | None
     author_name: str
@@ -145,7 +149,7 @@ class IdeaCard:
 
     @property
     def beneficiary_label(self) -> str:
-        return self.beneficiary_name or "External customers"
+        return self.beneficiary_name or gettext("External customers")
 
     @property
     def marked_title(self) -> Markup:
@@ -169,8 +173,8 @@ class IdeaPage:
     @property
     def total_label(self) -> str:
         if self.total > self.counted_up_to:
-            return f"More than {self.counted_up_to:,} ideas"
-        return plural(self.total, "idea")
+            return gettext("More than %(count)s ideas", count=format_number(self.counted_up_to))
+        return ngettext("%(num)d idea", "%(num)d ideas", self.total)
 
 
 @dataclass(frozen=True, slots=True)
@@ -284,7 +288,7 @@ def _decode_cursor(sort: Sort, cursor: str) -> dict[str, Any]:
     # JSONDecodeError and UnicodeDecodeError are ValueErrors.
     except (ValueError, TypeError, OverflowError, binascii.Error):
         raise RuleViolation(
-            "That page link is broken; start from the first page.", "after"
+            gettext("That page link is broken; start from the first page."), "after"
         ) from None
     return {"after_value": value, "after_id": last_id}
 
@@ -342,6 +346,7 @@ def list_ideas(
         **asked,
         "viewer_id": viewer.id,
         "sees_hidden_authors": sees_hidden_authors(viewer),
+        "hidden_name": hidden_name(),  # in the viewer's language
         "count_limit": up_to + 1,
         "limit": limit + 1,
     }
@@ -461,7 +466,10 @@ def _list_statements(
             Idea.created_at.label("created_at"),
             Idea.status_changed_at.label("status_changed_at"),
             sa.case((_author_shown(), Idea.author_id), else_=sa.null()).label("author_id"),
-            sa.case((_author_shown(), User.name), else_=HIDDEN_NAME).label("author_name"),
+            sa.case(
+                (_author_shown(), User.name),
+                else_=sa.bindparam("hidden_name", type_=sa.String),
+            ).label("author_name"),
             Department.name.label("department_name"),
             Department.kind.label("department_kind"),
             beneficiary.name.label("beneficiary_name"),

@@ -12,6 +12,7 @@ from datetime import date, datetime, timedelta
 from typing import Literal
 
 import sqlalchemy as sa
+from flask_babel import gettext, lazy_gettext
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.exc import StaleDataError
@@ -83,7 +84,7 @@ class AlreadySubmitted(RuleViolation):
     recorded it: nothing new is recorded, and the person is shown the first one."""
 
     def __init__(self, record_id: int) -> None:
-        super().__init__("You sent this already; nothing was added twice.")
+        super().__init__(gettext("You sent this already; nothing was added twice."))
         self.record_id = record_id
 
 
@@ -93,8 +94,11 @@ class SentBeforeWithOtherText(RuleViolation):
 
     def __init__(self, first_id: int) -> None:
         super().__init__(
-            f"This form already sent idea #{first_id}. To submit this text as another idea, "
-            "send the form again.",
+            gettext(
+                "This form already sent idea #%(number)d. To submit this text as another idea, "
+                "send the form again.",
+                number=first_id,
+            ),
             "title",
         )
         self.first_id = first_id
@@ -106,8 +110,10 @@ class CommentSentBeforeWithOtherText(RuleViolation):
 
     def __init__(self, first_id: int) -> None:
         super().__init__(
-            "This form already posted a comment. To post this text as another comment, send the"
-            " form again.",
+            gettext(
+                "This form already posted a comment. To post this text as another comment, send"
+                " the form again."
+            ),
             "body",
         )
         self.first_id = first_id
@@ -127,9 +133,13 @@ def submit_idea(author: User, draft: IdeaDraft, *, now: datetime | None = None) 
     now = now or utcnow()
     stage = offered_stage(draft.journey_stage_id)
     idea = Idea(
-        title=" ".join(required_text(draft.title, "title", "the title", TITLE_MAX).split()),
-        problem=required_text(draft.problem, "problem", "the problem", TEXT_MAX),
-        proposal=required_text(draft.proposal, "proposal", "the proposed change", TEXT_MAX),
+        title=" ".join(
+            required_text(draft.title, "title", gettext("the title"), TITLE_MAX).split()
+        ),
+        problem=required_text(draft.problem, "problem", gettext("the problem"), TEXT_MAX),
+        proposal=required_text(
+            draft.proposal, "proposal", gettext("the proposed change"), TEXT_MAX
+        ),
         lens=draft.lens,
         journey_stage=stage,
         compass=draft.compass,
@@ -202,7 +212,7 @@ def show_author_name(author: User, idea: Idea) -> None:
     a name already shown changes nothing. One conditional UPDATE, without the idea's version:
     a name shown is no reason to refuse a manager's decision taken at the same moment."""
     if not can_show_name(author, idea):
-        raise RuleViolation("Only the person who wrote an idea can show their name on it.")
+        raise RuleViolation(gettext("Only the person who wrote an idea can show their name on it."))
     db.session.execute(
         sa.update(Idea)
         .where(Idea.id == idea.id, Idea.author_id == author.id, Idea.name_hidden.is_(True))
@@ -266,9 +276,11 @@ def set_vote(voter: User, idea: Idea, wanted: bool, *, now: datetime | None = No
     Returns whether the voter's vote now stands.
     """
     if voter.id == idea.author_id:
-        raise RuleViolation("You cannot vote on your own idea.")
+        raise RuleViolation(gettext("You cannot vote on your own idea."))
     if not idea.status.accepts_votes:
-        raise RuleViolation(f"Voting has closed: this idea is {idea.status.label.lower()}.")
+        raise RuleViolation(
+            gettext("Voting has closed: this idea is %(status)s.", status=idea.status.in_sentence)
+        )
     if wanted:
         added = db.session.execute(
             insert_ignoring_duplicates(VOTES, db.session.get_bind().dialect.name)
@@ -298,7 +310,7 @@ def _move_count(idea: Idea, step: int) -> None:
         .execution_options(synchronize_session=False)
     )
     if count is None:
-        raise RuleViolation("Voting on this idea has closed.")
+        raise RuleViolation(gettext("Voting on this idea has closed."))
     set_committed_value(idea, "vote_count", count)  # as read: not a change to write back
 
 
@@ -338,7 +350,7 @@ def set_following(person: User, idea: Idea, wanted: bool, *, now: datetime | Non
     harmless). An unfollow is remembered, so voting or commenting later does not make them
     follow again. Returns whether they now follow it."""
     if not person.is_active:
-        raise RuleViolation("Your account is deactivated.")
+        raise RuleViolation(gettext("Your account is deactivated."))
     now = now or utcnow()
     db.session.execute(
         _insert_follower().values(
@@ -380,7 +392,7 @@ def add_comment(
     comment = Comment(
         idea_id=idea.id,
         author=author,
-        body=required_text(body, "body", "your comment", COMMENT_MAX),
+        body=required_text(body, "body", gettext("your comment"), COMMENT_MAX),
         created_at=now or utcnow(),
         submission_token=submission_token,
     )
@@ -418,8 +430,8 @@ def _refuse_comment_sent_before(comment: Comment) -> None:
 
 def edit_comment(editor: User, comment: Comment, body: str) -> None:
     if not can_change_comment(editor, comment):
-        raise RuleViolation("Only its author can edit a comment.")
-    comment.body = required_text(body, "body", "your comment", COMMENT_MAX)
+        raise RuleViolation(gettext("Only its author can edit a comment."))
+    comment.body = required_text(body, "body", gettext("your comment"), COMMENT_MAX)
     comment.edited_at = utcnow()
     db.session.flush()
 
@@ -427,7 +439,7 @@ def edit_comment(editor: User, comment: Comment, body: str) -> None:
 def remove_comment(remover: User, comment: Comment) -> None:
     """Soft delete: the page shows who removed it; the text stays for the record."""
     if not can_remove_comment(remover, comment):
-        raise RuleViolation("You cannot remove this comment.")
+        raise RuleViolation(gettext("You cannot remove this comment."))
     if comment.removed_at is None:
         comment.removed_at = utcnow()
         comment.removed_by_id = remover.id
@@ -446,10 +458,10 @@ class ChangedMeanwhile(RuleViolation):
         super().__init__(message)
 
 
-STATUS_CHANGED_MEANWHILE = (
+STATUS_CHANGED_MEANWHILE = lazy_gettext(
     "Someone else changed this idea's status since you opened it; your decision was not saved."
 )
-OWNER_CHANGED_MEANWHILE = (
+OWNER_CHANGED_MEANWHILE = lazy_gettext(
     "Someone else changed this idea's owner since you opened it; your choice was not saved."
 )
 
@@ -465,7 +477,7 @@ def _check_history_unchanged(idea: Idea, seen_change: int | None) -> None:
         )
     )
     if last != seen_change:
-        raise ChangedMeanwhile(STATUS_CHANGED_MEANWHILE)
+        raise ChangedMeanwhile(str(STATUS_CHANGED_MEANWHILE))
 
 
 def _flush_unless_changed_meanwhile() -> None:
@@ -478,11 +490,11 @@ def _flush_unless_changed_meanwhile() -> None:
     try:
         db.session.flush()
     except StaleDataError:
-        raise ChangedMeanwhile(STATUS_CHANGED_MEANWHILE) from None
+        raise ChangedMeanwhile(str(STATUS_CHANGED_MEANWHILE)) from None
     except IntegrityError as error:
         if not violates_check(error, "legal_transition"):
             raise  # not a race: a bug, which must not pass as "someone else changed it"
-        raise ChangedMeanwhile(STATUS_CHANGED_MEANWHILE) from None
+        raise ChangedMeanwhile(str(STATUS_CHANGED_MEANWHILE)) from None
 
 
 @dataclass(frozen=True)
@@ -516,37 +528,45 @@ def change_status(
     """
     now = now or utcnow()
     if not can_review(reviewer):
-        raise RuleViolation("Only managers can change the status of an idea.")
+        raise RuleViolation(gettext("Only managers can change the status of an idea."))
     _check_history_unchanged(idea, seen_change)
     source, target = idea.status, decision.to
     if target not in TRANSITIONS[source]:
-        allowed = ", ".join(s.label.lower() for s in sorted(TRANSITIONS[source])) or "nothing"
+        allowed = ", ".join(s.in_sentence for s in sorted(TRANSITIONS[source]))
         raise RuleViolation(
-            f"An idea that is {source.label.lower()} cannot become {target.label.lower()} "
-            f"(it can become: {allowed}).",
+            gettext(
+                "An idea that is %(source)s cannot become %(target)s (it can become: %(allowed)s).",
+                source=source.in_sentence,
+                target=target.in_sentence,
+                allowed=allowed or gettext("nothing"),
+            ),
             "to",
         )
     note = (decision.note or "").strip()
     if len(note) > NOTE_MAX:
-        raise RuleViolation(f"Keep the note to {NOTE_MAX} characters.", "note")
+        raise RuleViolation(
+            gettext("Keep the note to %(maximum)d characters.", maximum=NOTE_MAX), "note"
+        )
 
     if target is Status.DECLINED and not note:
         raise RuleViolation(
-            "Say why the idea is declined: the author and everyone will read it.", "note"
+            gettext("Say why the idea is declined: the author and everyone will read it."), "note"
         )
     if target is Status.IMPLEMENTED:
         if not note:
-            raise RuleViolation("Say what changed and what value it added.", "note")
+            raise RuleViolation(gettext("Say what changed and what value it added."), "note")
         if decision.implemented_on is None:
-            raise RuleViolation("Give the date it was put into practice.", "implemented_on")
+            raise RuleViolation(
+                gettext("Give the date it was put into practice."), "implemented_on"
+            )
         # "Today" somewhere on Earth: a manager east of UTC may already be on tomorrow.
         if decision.implemented_on > (now + timedelta(hours=14)).date():
             raise RuleViolation(
-                "The implementation date cannot be in the future.", "implemented_on"
+                gettext("The implementation date cannot be in the future."), "implemented_on"
             )
         if decision.implemented_on < idea.created_at.date():
             raise RuleViolation(
-                "The implementation date cannot be before the idea was submitted.",
+                gettext("The implementation date cannot be before the idea was submitted."),
                 "implemented_on",
             )
         idea.implemented_on = decision.implemented_on
@@ -577,26 +597,33 @@ def _idea_numbered(number: int | None) -> Idea | None:
         return None
     idea = db.session.get(Idea, number)
     if idea is None:
-        raise RuleViolation(f"There is no idea #{number}.", "merge_into")
+        raise RuleViolation(gettext("There is no idea #%(number)d.", number=number), "merge_into")
     return idea
 
 
 def _merge(idea: Idea, target: Idea | None) -> None:
     """Move votes to `target`, counting each person once; comments stay on `idea`."""
     if target is None:
-        raise RuleViolation("Choose the idea to merge this one into.", "merge_into")
+        raise RuleViolation(gettext("Choose the idea to merge this one into."), "merge_into")
     if target.id == idea.id:
-        raise RuleViolation("An idea cannot be merged into itself.", "merge_into")
+        raise RuleViolation(gettext("An idea cannot be merged into itself."), "merge_into")
     if target.status is Status.MERGED and target.merged_into_id is not None:
         # Point to where the duplicates went, rather than only saying no.
         raise RuleViolation(
-            f"Idea #{target.id} was itself merged into #{target.merged_into_id}: merge into "
-            "that one.",
+            gettext(
+                "Idea #%(number)d was itself merged into #%(merged_into)d: merge into that one.",
+                number=target.id,
+                merged_into=target.merged_into_id,
+            ),
             "merge_into",
         )
     if target.status not in OPEN_STATUSES:
         raise RuleViolation(
-            f"Idea #{target.id} is {target.status.label.lower()}: merge into an open idea.",
+            gettext(
+                "Idea #%(number)d is %(status)s: merge into an open idea.",
+                number=target.id,
+                status=target.status.in_sentence,
+            ),
             "merge_into",
         )
     # Lock the target while checking it is still open, so a decline racing this merge
@@ -609,7 +636,9 @@ def _merge(idea: Idea, target: Idea | None) -> None:
         .execution_options(synchronize_session=False)
     ).first()
     if not still_open:
-        raise RuleViolation(f"Idea #{target.id} was closed a moment ago.", "merge_into")
+        raise RuleViolation(
+            gettext("Idea #%(number)d was closed a moment ago.", number=target.id), "merge_into"
+        )
     moved = insert_ignoring_duplicates(VOTES, db.session.get_bind().dialect.name).from_select(
         ["idea_id", "user_id", "created_at"],
         sa.select(sa.literal(target.id), Vote.user_id, Vote.created_at).where(
@@ -662,9 +691,11 @@ def set_owner(
     once cannot both win, and it leaves the idea's version alone, so a status decision racing
     it is not refused either."""
     if not can_review(reviewer):
-        raise RuleViolation("Only managers can choose an owner.")
+        raise RuleViolation(gettext("Only managers can choose an owner."))
     if owner is not None and not owner.is_active:
-        raise RuleViolation(f"{owner.name} is deactivated: choose someone active.", "owner")
+        raise RuleViolation(
+            gettext("%(name)s is deactivated: choose someone active.", name=owner.name), "owner"
+        )
     owner_id = owner.id if owner is not None else None
     before = idea.owner_id
     update = sa.update(Idea).where(Idea.id == idea.id)
@@ -678,7 +709,7 @@ def set_owner(
         .execution_options(synchronize_session=False)
     ).first()
     if not changed:
-        raise ChangedMeanwhile(OWNER_CHANGED_MEANWHILE)
+        raise ChangedMeanwhile(str(OWNER_CHANGED_MEANWHILE))
     # As written: not changes for the unit of work to write back (with a version bump).
     set_committed_value(idea, "owner_id", owner_id)
     set_committed_value(idea, "owner", owner)
@@ -688,7 +719,7 @@ def set_owner(
 
 # The customer's side (docs/product.md, "Journey stages and the compass")
 
-CUSTOMER_SIDE_CHANGED_MEANWHILE = (
+CUSTOMER_SIDE_CHANGED_MEANWHILE = lazy_gettext(
     "Someone else changed this idea since you opened it; your choice of stage and compass "
     "point was not saved."
 )
@@ -713,16 +744,16 @@ def set_customer_side(
     showed another version (`seen_version`), or that loses a race with another change of the
     idea, is refused with ChangedMeanwhile (the view answers 409)."""
     if not can_review(reviewer):
-        raise RuleViolation("Only managers can change an idea's stage and compass point.")
+        raise RuleViolation(gettext("Only managers can change an idea's stage and compass point."))
     if seen_version is not None and idea.version != seen_version:
-        raise ChangedMeanwhile(CUSTOMER_SIDE_CHANGED_MEANWHILE)
+        raise ChangedMeanwhile(str(CUSTOMER_SIDE_CHANGED_MEANWHILE))
     stage = offered_stage(side.journey_stage_id, keeping=idea.journey_stage_id)
     idea.journey_stage = stage
     idea.compass = side.compass
     try:
         db.session.flush()  # nothing is written, nor the version moved, when nothing changed
     except StaleDataError:
-        raise ChangedMeanwhile(CUSTOMER_SIDE_CHANGED_MEANWHILE) from None
+        raise ChangedMeanwhile(str(CUSTOMER_SIDE_CHANGED_MEANWHILE)) from None
 
 
 # Momentum: the owner's next step, target date and progress notes
@@ -749,18 +780,26 @@ def record_progress(
     decision taken meanwhile is not refused because of it."""
     now = now or utcnow()
     if not can_record_progress(actor, idea):
-        raise RuleViolation("Only the idea's owner or a manager can record its progress.")
+        raise RuleViolation(gettext("Only the idea's owner or a manager can record its progress."))
     if not idea.status.is_open:
         raise RuleViolation(
-            f"This idea is {idea.status.label.lower()}: there is no next step to record.",
+            gettext(
+                "This idea is %(status)s: there is no next step to record.",
+                status=idea.status.in_sentence,
+            ),
             "next_step",
         )
     next_step = " ".join((progress.next_step or "").split()) or None
     if next_step is not None and len(next_step) > NEXT_STEP_MAX:
-        raise RuleViolation(f"Keep the next step to {NEXT_STEP_MAX} characters.", "next_step")
+        raise RuleViolation(
+            gettext("Keep the next step to %(maximum)d characters.", maximum=NEXT_STEP_MAX),
+            "next_step",
+        )
     note = progress.note.strip()
     if len(note) > NOTE_MAX:
-        raise RuleViolation(f"Keep the note to {NOTE_MAX} characters.", "note")
+        raise RuleViolation(
+            gettext("Keep the note to %(maximum)d characters.", maximum=NOTE_MAX), "note"
+        )
     target = progress.target_date
     # "Today" somewhere on Earth, as for implementation dates: a date kept as it was may
     # have passed since, and is not refused for that.
@@ -769,11 +808,11 @@ def record_progress(
         and target != idea.target_date
         and target < (now - timedelta(hours=12)).date()
     ):
-        raise RuleViolation("The target date cannot be in the past.", "target_date")
+        raise RuleViolation(gettext("The target date cannot be in the past."), "target_date")
     unchanged = (next_step, target) == (idea.next_step, idea.target_date)
     if unchanged and not note:
         raise RuleViolation(
-            "Nothing to save: change the next step or its date, or write a note.", "note"
+            gettext("Nothing to save: change the next step or its date, or write a note."), "note"
         )
     if not unchanged:
         db.session.execute(

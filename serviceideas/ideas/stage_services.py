@@ -12,6 +12,7 @@ import sqlite3
 from datetime import datetime
 
 import sqlalchemy as sa
+from flask_babel import gettext, lazy_gettext, ngettext
 from sqlalchemy.exc import IntegrityError
 
 from serviceideas.database import utcnow
@@ -24,12 +25,12 @@ from serviceideas.people.models import User
 from serviceideas.people.policies import can_administer
 from serviceideas.text import one_line
 
-ONLY_ADMINS = "Only admins keep the journey stages."
+ONLY_ADMINS = lazy_gettext("Only admins keep the journey stages.")
 
 
 def _check_admin(acting: User) -> None:
     if not can_administer(acting):
-        raise RuleViolation(ONLY_ADMINS)
+        raise RuleViolation(str(ONLY_ADMINS))
 
 
 def _checked_name(name: str, stage: JourneyStage | None = None) -> str:
@@ -42,11 +43,15 @@ def _checked_explanation(explanation: str) -> str:
     explanation = one_line(explanation)
     if not explanation:
         raise RuleViolation(
-            "Say in a sentence which moment of the customer's journey this is.", "explanation"
+            gettext("Say in a sentence which moment of the customer's journey this is."),
+            "explanation",
         )
     if len(explanation) > STAGE_EXPLANATION_MAX:
         raise RuleViolation(
-            f"Keep the explanation to {STAGE_EXPLANATION_MAX} characters.", "explanation"
+            gettext(
+                "Keep the explanation to %(maximum)d characters.", maximum=STAGE_EXPLANATION_MAX
+            ),
+            "explanation",
         )
     return explanation
 
@@ -63,7 +68,7 @@ def add_stage(
         position=(last if last is not None else -1) + 1,
         created_at=now or utcnow(),
     )
-    with refused_if_taken("There is already a stage with this name.", "name"):
+    with refused_if_taken(gettext("There is already a stage with this name."), "name"):
         db.session.add(stage)
         db.session.flush()
     return stage
@@ -73,7 +78,7 @@ def edit_stage(acting: User, stage: JourneyStage, name: str, explanation: str) -
     """A new name or explanation; the ideas that name the stage keep it."""
     _check_admin(acting)
     name, explanation = _checked_name(name, stage), _checked_explanation(explanation)
-    with refused_if_taken("There is already a stage with this name.", "name"):
+    with refused_if_taken(gettext("There is already a stage with this name."), "name"):
         stage.name = name
         stage.explanation = explanation
         db.session.flush()
@@ -126,10 +131,14 @@ def _names_a_missing_row(error: IntegrityError) -> bool:
 
 
 def in_use_refusal(count: int) -> RuleViolation:
-    ideas = "An idea names" if count == 1 else f"{count} ideas name"
     return RuleViolation(
-        f"{ideas} this stage, so it cannot be deleted: retire it instead. A retired stage is "
-        "no longer offered for new ideas, and the ideas keep it."
+        ngettext(
+            "An idea names this stage, so it cannot be deleted: retire it instead. A retired "
+            "stage is no longer offered for new ideas, and the ideas keep it.",
+            "%(num)d ideas name this stage, so it cannot be deleted: retire it instead. A retired "
+            "stage is no longer offered for new ideas, and the ideas keep it.",
+            count,
+        )
     )
 
 
@@ -158,9 +167,14 @@ def offered_stage(stage_id: int | None, *, keeping: int | None = None) -> Journe
         return None
     stage = db.session.get(JourneyStage, stage_id)
     if stage is None:
-        raise RuleViolation("There is no such stage: choose one from the list.", "journey_stage")
+        raise RuleViolation(
+            gettext("There is no such stage: choose one from the list."), "journey_stage"
+        )
     if stage.is_retired and stage.id != keeping:
         raise RuleViolation(
-            f"The stage {stage.name} has been retired: choose another, or none.", "journey_stage"
+            gettext(
+                "The stage %(name)s has been retired: choose another, or none.", name=stage.name
+            ),
+            "journey_stage",
         )
     return stage
