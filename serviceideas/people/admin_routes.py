@@ -6,6 +6,7 @@ import itertools
 
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
+from flask_babel import gettext
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
@@ -33,7 +34,6 @@ from serviceideas.people.models import (
     User,
 )
 from serviceideas.people.policies import (
-    ONLY_BREAK_GLASS_PASSWORDS,
     can_administer,
     can_change_roles_of,
     company_sign_in_name,
@@ -65,7 +65,7 @@ def departments() -> ResponseReturnValue:
                 field="name",
             )
             if added:
-                flash(f"Department {added.kept.name} added.", "success")
+                flash(gettext("Department %(name)s added.", name=added.kept.name), "success")
                 return redirect(url_for("admin.departments"), code=303)
         return refusals.refuse(form, url_for("admin.departments"))
     refusals.restore(form)
@@ -92,7 +92,7 @@ def edit_department(department_id: int) -> ResponseReturnValue:
                 field="name",
             )
             if saved:
-                flash(f"Department {department.name} saved.", "success")
+                flash(gettext("Department %(name)s saved.", name=department.name), "success")
                 return redirect(url_for("admin.departments"), code=303)
         return refusals.refuse(form, page)
     refusals.restore(form)
@@ -140,7 +140,7 @@ def new_user() -> ResponseReturnValue:
         )
         if added:
             user = added.kept
-            flash(f"{user.name} added. {how_they_sign_in(user)}", "success")
+            flash(how_they_sign_in(user), "success")
             return redirect(url_for("admin.edit_user", user_id=user.id), code=303)
     if request.method == "POST":
         return refusals.refuse(form, url_for("admin.new_user"))
@@ -175,7 +175,7 @@ def edit_user(user_id: int) -> ResponseReturnValue:
             field="name",
         )
         if saved:
-            flash(f"{user.name} saved.", "success")
+            flash(gettext("%(name)s saved.", name=user.name), "success")
             return redirect(url_for("admin.edit_user", user_id=user.id), code=303)
     if request.method == "POST":
         return refusals.refuse(form, url_for("admin.edit_user", user_id=user.id))
@@ -206,16 +206,29 @@ def _set_active(user_id: int, active: bool) -> Response:
     if EmptyForm().validate_on_submit() and commit_or_refuse(
         lambda: services.set_active(current_user, user, active)
     ):
-        state = "reactivated: they can sign in again" if active else "deactivated"
-        flash(f"{user.name} is {state}. Nothing they wrote has been removed.", "success")
+        if active:
+            done = gettext(
+                "%(name)s is reactivated: they can sign in again. Nothing they wrote has been "
+                "removed.",
+                name=user.name,
+            )
+        else:
+            done = gettext(
+                "%(name)s is deactivated. Nothing they wrote has been removed.", name=user.name
+            )
+        flash(done, "success")
     return redirect(url_for("admin.edit_user", user_id=user.id), code=303)
 
 
 def how_they_sign_in(user: User) -> str:
-    """What an admin who has just added this person does next so they can sign in."""
+    """That this person was added, and what the admin does next so they can sign in."""
     if may_sign_in_with_password(user):
-        return "Give them a password-set link to sign in."
-    return f"They sign in with {company_sign_in_name()}."
+        return gettext("%(name)s added. Give them a password-set link to sign in.", name=user.name)
+    return gettext(
+        "%(name)s added. They sign in with %(provider)s.",
+        name=user.name,
+        provider=company_sign_in_name(),
+    )
 
 
 @bp.route("/users/<id:user_id>/password-link", methods=["POST"])
@@ -223,11 +236,18 @@ def how_they_sign_in(user: User) -> str:
 def password_link(user_id: int) -> Response | Rendered:
     user = db.get_or_404(User, user_id)
     if not user.is_active:
-        flash("Reactivate this person before giving them a password link.", "error")
+        flash(gettext("Reactivate this person before giving them a password link."), "error")
         return redirect(url_for("admin.edit_user", user_id=user.id), code=303)
     if not may_sign_in_with_password(user):
-        provider = company_sign_in_name()
-        flash(f"{ONLY_BREAK_GLASS_PASSWORDS} {user.name} signs in with {provider}.", "error")
+        refused = gettext(
+            "Password sign-in is off, so passwords and password-set links are only for the "
+            "break-glass administrators (named in %(setting)s). %(name)s signs in with "
+            "%(provider)s.",
+            setting="SERVICEIDEAS_BREAK_GLASS_ADMINS",
+            name=user.name,
+            provider=company_sign_in_name(),
+        )
+        flash(refused, "error")
         return redirect(url_for("admin.edit_user", user_id=user.id), code=303)
     if not EmptyForm().validate_on_submit():
         return redirect(url_for("admin.edit_user", user_id=user.id), code=303)
@@ -311,7 +331,9 @@ def import_job_report(job_id: int) -> Response:
     )
     kind = "import" if job.applies else "preview"
     return csv_download(
-        itertools.chain([("Line", "Email", "Result", "Details")], rows),
+        itertools.chain(
+            [(gettext("Line"), gettext("Email"), gettext("Result"), gettext("Details"))], rows
+        ),
         f"staff-{kind}-{job.started_at:%Y-%m-%d}-report.csv",
     )
 
@@ -325,7 +347,7 @@ def resume_import(job_id: int) -> Response:
         if resumed and resumed.kept:
             return _launched(job)
         if resumed:
-            flash("Nothing to resume: it has finished, or it is running again.", "info")
+            flash(gettext("Nothing to resume: it has finished, or it is running again."), "info")
     return redirect(url_for("admin.import_job", job_id=job.id), code=303)
 
 

@@ -18,10 +18,12 @@ from typing import NamedTuple
 
 import sqlalchemy as sa
 from flask import Flask, current_app
+from flask_babel import force_locale, gettext
 
 from serviceideas.database import utcnow, writing
 from serviceideas.errors import RuleViolation
 from serviceideas.extensions import db
+from serviceideas.i18n import locale_for
 from serviceideas.people import staff_import
 from serviceideas.people.models import RowOutcome, StaffImport, StaffImportRow, User
 from serviceideas.people.staff_import import RowReport
@@ -47,7 +49,7 @@ def start(text: str, *, file_name: str, acting: User, applies: bool) -> StaffImp
     it). The file must have no problem as a whole (`staff_import.parse`)."""
     parsed = staff_import.parse(text)
     if parsed.problems:
-        raise RuleViolation("The file could not be read: " + " ".join(parsed.problems), "file")
+        raise RuleViolation(staff_import.could_not_read(parsed.problems), "file")
     job = StaffImport(
         started_by_id=acting.id,
         applies=applies,
@@ -65,11 +67,13 @@ def start(text: str, *, file_name: str, acting: User, applies: bool) -> StaffImp
 def import_previewed(preview: StaffImport, *, acting: User) -> StaffImport:
     """Import the file of a finished preview (flushed; commit, then `launch`)."""
     if preview.applies or preview.finished_at is None:
-        raise RuleViolation("Only a finished preview can be imported.")
+        raise RuleViolation(gettext("Only a finished preview can be imported."))
     if preview.csv_text is None:
         raise RuleViolation(
-            "This preview's file has been forgotten (a preview keeps it for a day). "
-            "Send the file again."
+            gettext(
+                "This preview's file has been forgotten (a preview keeps it for a day). "
+                "Send the file again."
+            )
         )
     job = start(preview.csv_text, file_name=preview.file_name, acting=acting, applies=True)
     preview.csv_text = None  # imported: no copy of the file lingers
@@ -171,8 +175,13 @@ def _run(job_id: int) -> None:
         )
 
     applies, acting_id, start_at = job.applies, job.started_by_id, job.rows_done
+    # The rows' messages are read by the admin who started it, in their language.
+    language = locale_for(job.started_by)
     db.session.commit()  # the batches are transactions of their own
-    staff_import.run(parsed, acting_id=acting_id, apply=applies, start=start_at, on_batch=record)
+    with force_locale(language):
+        staff_import.run(
+            parsed, acting_id=acting_id, apply=applies, start=start_at, on_batch=record
+        )
     done = {"finished_at": utcnow(), "heartbeat_at": None}
     if applies:
         done["csv_text"] = None  # imported: the file is no longer needed
@@ -205,6 +214,14 @@ class Progress(NamedTuple):
     @property
     def change_count(self) -> int:
         return self.counts[RowOutcome.CREATED] + self.counts[RowOutcome.UPDATED]
+
+    @property
+    def failure(self) -> str:
+        """Why a stopped import stopped, in the reader's language (the stored note is the
+        log's)."""
+        if self.job.failure:
+            return gettext("It stopped because of an error on the server (it is in the log).")
+        return gettext("The server stopped running this import (a restart?).")
 
     @property
     def percent(self) -> int:

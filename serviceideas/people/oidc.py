@@ -21,6 +21,7 @@ import sqlalchemy as sa
 from authlib.common.errors import AuthlibBaseError
 from authlib.integrations.flask_client import FlaskOAuth2App, OAuth
 from flask import Flask, current_app, session
+from flask_babel import gettext
 from joserfc import jwt
 from joserfc.errors import InvalidKeyIdError, JoseError
 from joserfc.jwk import KeySet
@@ -119,13 +120,21 @@ def _calling_provider(client: FlaskOAuth2App, action: Callable[[], T]) -> T:
         if str(issuer or "").rstrip("/") != str(current_app.config["OIDC_ISSUER"]).rstrip("/"):
             current_app.logger.error("OIDC discovery names the issuer %r, not OIDC_ISSUER", issuer)
             raise ProviderTrouble(
-                502, f"{name} describes itself as another issuer than the one configured."
+                502,
+                gettext(
+                    "%(provider)s describes itself as another issuer than the one configured.",
+                    provider=name,
+                ),
             )
         return action()
     except (requests.ConnectionError, requests.Timeout) as error:
         current_app.logger.warning("OIDC provider did not answer: %s", error)
         raise ProviderTrouble(
-            503, f"{name} does not answer just now. Try again in a few minutes."
+            503,
+            gettext(
+                "%(provider)s does not answer just now. Try again in a few minutes.",
+                provider=name,
+            ),
         ) from None
     except (AuthlibBaseError, JoseError) as error:
         current_app.logger.info("OIDC sign-in refused: %r", error)
@@ -134,7 +143,11 @@ def _calling_provider(client: FlaskOAuth2App, action: Callable[[], T]) -> T:
         # An HTTP error status, a body that is not JSON, discovery without a needed endpoint.
         current_app.logger.warning("OIDC provider answered unusably: %r", error)
         raise ProviderTrouble(
-            502, f"{name} answered in a way this app could not use. Try again later."
+            502,
+            gettext(
+                "%(provider)s answered in a way this app could not use. Try again later.",
+                provider=name,
+            ),
         ) from None
 
 
@@ -142,13 +155,20 @@ def _why_refused(error: AuthlibBaseError | JoseError) -> str:
     name = _provider_name()
     code = error.error
     if code == "mismatching_state":
-        return (
-            f"That sign-in with {name} has expired or was already used. "
-            "Start again with the button below."
+        return gettext(
+            "That sign-in with %(provider)s has expired or was already used. "
+            "Start again with the button below.",
+            provider=name,
         )
     if code == "access_denied":
-        return f"{name} did not sign you in. Start again with the button below if you meant to."
-    return f"Signing in with {name} did not work: its answer did not check out. Try again."
+        return gettext(
+            "%(provider)s did not sign you in. Start again with the button below if you meant to.",
+            provider=name,
+        )
+    return gettext(
+        "Signing in with %(provider)s did not work: its answer did not check out. Try again.",
+        provider=name,
+    )
 
 
 def begin_sign_in(client: FlaskOAuth2App) -> str:
@@ -339,7 +359,11 @@ def _provider_keys(client: FlaskOAuth2App, fresh: bool = False) -> KeySet:
     except (JoseError, ValueError, KeyError, TypeError) as error:
         current_app.logger.warning("OIDC provider's keys are unusable: %r", error)
         raise ProviderTrouble(
-            502, f"{_provider_name()} publishes signing keys this app cannot use."
+            502,
+            gettext(
+                "%(provider)s publishes signing keys this app cannot use.",
+                provider=_provider_name(),
+            ),
         ) from None
 
 
@@ -498,8 +522,11 @@ def person_signing_in(identity: Identity, rules: Rules) -> User:
     """
     if has_control_characters(identity.subject):
         raise RuleViolation(
-            f"{rules.provider_name} sent an identifier this app cannot store for you (its "
-            "subject has control characters). Ask an administrator."
+            gettext(
+                "%(provider)s sent an identifier this app cannot store for you (its subject has "
+                "control characters). Ask an administrator.",
+                provider=rules.provider_name,
+            )
         )
     person = person_with_subject(identity.subject)
     if person is None:
@@ -508,10 +535,10 @@ def person_signing_in(identity: Identity, rules: Rules) -> User:
         return _new_person(identity, rules)
     if not person.is_active:
         raise RuleViolation(
-            "This account has been deactivated. Ask an administrator if you need it back."
+            gettext("This account has been deactivated. Ask an administrator if you need it back.")
         )
     if person.oidc_subject is None:
-        with refused_if_taken("This account is linked to someone else.", "email"):
+        with refused_if_taken(gettext("This account is linked to someone else."), "email"):
             person.oidc_subject = identity.subject
             db.session.flush()
     _follow_email(person, identity)
@@ -523,19 +550,30 @@ def person_signing_in(identity: Identity, rules: Rules) -> User:
 def _person_by_email(identity: Identity, rules: Rules) -> User | None:
     if identity.email is None:
         raise RuleViolation(
-            f"{rules.provider_name} did not share your e-mail address, which this app "
-            "needs to find your account. Ask an administrator."
+            gettext(
+                "%(provider)s did not share your e-mail address, which this app needs to find "
+                "your account. Ask an administrator.",
+                provider=rules.provider_name,
+            )
         )
     if not identity.email_verified:
         raise RuleViolation(
-            f"{rules.provider_name} has not confirmed that {identity.email} is your address, "
-            "so it cannot be matched to an account here. Ask an administrator."
+            gettext(
+                "%(provider)s has not confirmed that %(email)s is your address, so it cannot be "
+                "matched to an account here. Ask an administrator.",
+                provider=rules.provider_name,
+                email=identity.email,
+            )
         )
     person = services.find_user(identity.email)
     if person is not None and person.oidc_subject is not None:
         raise RuleViolation(
-            f"The account for {identity.email} here belongs to another {rules.provider_name} "
-            "account. Ask an administrator."
+            gettext(
+                "The account for %(email)s here belongs to another %(provider)s account. Ask an "
+                "administrator.",
+                email=identity.email,
+                provider=rules.provider_name,
+            )
         )
     return person
 
@@ -547,7 +585,9 @@ def _follow_email(person: User, identity: Identity) -> None:
     try:
         email = services.check_email(identity.email)
         if services.find_user(email) is None:
-            with refused_if_taken("Someone with this email address already exists.", "email"):
+            with refused_if_taken(
+                gettext("Someone with this email address already exists."), "email"
+            ):
                 person.email = email
                 db.session.flush()
     except RuleViolation:
@@ -571,15 +611,28 @@ def _take_roles(person: User, roles: set[Role]) -> None:
 def _new_person(identity: Identity, rules: Rules) -> User:
     if not rules.create_people:
         raise RuleViolation(
-            f"There is no account here for {identity.email} yet. Ask an administrator to add you."
+            gettext(
+                "There is no account here for %(email)s yet. Ask an administrator to add you.",
+                email=identity.email,
+            )
         )
     department = services.department_or_default(identity.department)
     if department is None:
-        named = f" ({identity.department})" if identity.department else ""
-        raise RuleViolation(
-            f"Your account cannot be made: {rules.provider_name} names no department this app "
-            f"knows{named}, and no default department is set. Ask an administrator to set one."
-        )
+        if identity.department:
+            refused = gettext(
+                "Your account cannot be made: %(provider)s names no department this app knows "
+                "(%(department)s), and no default department is set. Ask an administrator to "
+                "set one.",
+                provider=rules.provider_name,
+                department=identity.department,
+            )
+        else:
+            refused = gettext(
+                "Your account cannot be made: %(provider)s names no department this app knows, "
+                "and no default department is set. Ask an administrator to set one.",
+                provider=rules.provider_name,
+            )
+        raise RuleViolation(refused)
     person = services.create_user(
         email=identity.email or "",
         name=identity.name,
@@ -588,7 +641,7 @@ def _new_person(identity: Identity, rules: Rules) -> User:
         acting=None,
         source=RoleChangeSource.IDENTITY_PROVIDER,
     )
-    with refused_if_taken("This account is linked to someone else.", "email"):
+    with refused_if_taken(gettext("This account is linked to someone else."), "email"):
         person.oidc_subject = identity.subject
         db.session.flush()
     return person

@@ -14,6 +14,7 @@ from flask import (
     session,
     url_for,
 )
+from flask_babel import gettext
 from flask_login import current_user, login_user, logout_user
 from werkzeug.wrappers import Response
 
@@ -32,10 +33,16 @@ from serviceideas.writes import commit_or_refuse, show_refusal
 
 bp = Blueprint("auth", __name__)
 
-WRONG_PASSWORD = RuleViolation("That email and password do not match an account.", "password")
-DEACTIVATED = RuleViolation(
-    "This account has been deactivated. Ask an administrator if you need it back.", "email"
-)
+
+def wrong_password() -> RuleViolation:
+    return RuleViolation(gettext("That email and password do not match an account."), "password")
+
+
+def deactivated() -> RuleViolation:
+    return RuleViolation(
+        gettext("This account has been deactivated. Ask an administrator if you need it back."),
+        "email",
+    )
 
 
 def for_break_glass_admins_only() -> RuleViolation:
@@ -43,12 +50,20 @@ def for_break_glass_admins_only() -> RuleViolation:
     the same way whoever asks, after the same password check, so neither the words, the status
     nor the time taken tells which addresses are theirs (docs/product.md, "Password sign-in and
     break-glass admins")."""
-    return RuleViolation(
-        "That e-mail address and password do not match the account of a named administrator: "
-        "password sign-in is for them only. "
-        f"Sign in with {company_sign_in_name() or 'your company account'}.",
-        "email",
-    )
+    provider = company_sign_in_name()
+    if provider:
+        refused = gettext(
+            "That e-mail address and password do not match the account of a named "
+            "administrator: password sign-in is for them only. Sign in with %(provider)s.",
+            provider=provider,
+        )
+    else:
+        refused = gettext(
+            "That e-mail address and password do not match the account of a named "
+            "administrator: password sign-in is for them only. Sign in with your company "
+            "account."
+        )
+    return RuleViolation(refused, "email")
 
 
 def _failed_sign_in(response: Response) -> bool:
@@ -85,10 +100,10 @@ def login() -> Response | tuple[str, int] | str:
         show_refusal(form, for_break_glass_admins_only(), None)
         return login_page(form), 403
     if user is None:
-        show_refusal(form, WRONG_PASSWORD, None)
+        show_refusal(form, wrong_password(), None)
         return login_page(form), 422
     if not user.is_active:
-        show_refusal(form, DEACTIVATED, None)
+        show_refusal(form, deactivated(), None)
         return login_page(form), 403
 
     session.clear()  # a fresh session at sign-in: nothing from before carries over
@@ -135,7 +150,7 @@ def logout() -> Response | str:
     at_provider = oidc.end_session_url()
     logout_user()
     session.clear()
-    flash("You are signed out. That signs you out on every device.", "info")
+    flash(gettext("You are signed out. That signs you out on every device."), "info")
     return redirect(at_provider or url_for("auth.login"), code=303)
 
 
@@ -151,7 +166,7 @@ def set_password(token: str) -> Response | tuple[str, int] | str:
     ):
         logout_user()
         session.clear()
-        flash("Your password is set. Sign in with it now.", "success")
+        flash(gettext("Your password is set. Sign in with it now."), "success")
         return redirect(url_for("auth.login", next=None), code=303)
     status = 422 if form.errors else 200
     return render_template("people/set_password.html", form=form, person=user), status

@@ -16,6 +16,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 
 import sqlalchemy as sa
+from flask_babel import gettext, ngettext
 from sqlalchemy.exc import IntegrityError
 
 from serviceideas.errors import RuleViolation
@@ -29,7 +30,6 @@ from serviceideas.people.models import (
     User,
     normalise_email,
 )
-from serviceideas.wording import plural
 
 COLUMNS = ("email", "name", "department", "roles")
 MAX_ROWS = 20_000
@@ -73,21 +73,30 @@ class ImportReport:
 
     def summary(self) -> str:
         if self.problems:
-            return "The file could not be read: " + " ".join(self.problems)
+            return could_not_read(self.problems)
         counts = {outcome: self.count(outcome) for outcome in RowOutcome}
         return summary(applied=self.applied, rows=len(self.rows), counts=counts)
 
 
 def summary(*, applied: bool, rows: int, counts: Mapping[RowOutcome, int]) -> str:
     """`Imported: 3 rows — 2 created, 1 updated, 0 unchanged, 0 errors.`"""
-    parts = [
-        plural(counts.get(outcome, 0), "error")  # the others are said of rows: "2 created"
-        if outcome is RowOutcome.ERROR
-        else f"{counts.get(outcome, 0)} {outcome.value}"
-        for outcome in RowOutcome
+    if applied:
+        done = ngettext("Imported: %(num)d row", "Imported: %(num)d rows", rows)
+    else:
+        done = ngettext("Preview: %(num)d row", "Preview: %(num)d rows", rows)
+    count = {outcome: counts.get(outcome, 0) for outcome in RowOutcome}
+    # The others are said of rows ("2 created"); errors are counted things of their own.
+    outcomes = [
+        ngettext("%(num)d created", "%(num)d created", count[RowOutcome.CREATED]),
+        ngettext("%(num)d updated", "%(num)d updated", count[RowOutcome.UPDATED]),
+        ngettext("%(num)d unchanged", "%(num)d unchanged", count[RowOutcome.UNCHANGED]),
+        ngettext("%(num)d error", "%(num)d errors", count[RowOutcome.ERROR]),
     ]
-    verb = "Imported" if applied else "Preview"
-    return f"{verb}: {plural(rows, 'row')} — " + ", ".join(parts) + "."
+    return gettext("%(done)s — %(outcomes)s.", done=done, outcomes=", ".join(outcomes))
+
+
+def could_not_read(problems: Iterable[str]) -> str:
+    return gettext("The file could not be read: %(problems)s", problems=" ".join(problems))
 
 
 def parse_roles(text: str) -> set[Role]:
@@ -98,7 +107,9 @@ def parse_roles(text: str) -> set[Role]:
             roles.add(Role(word))
         except ValueError:
             known = ", ".join(role.value for role in Role)
-            raise RuleViolation(f"Unknown role {word!r} (use {known}).") from None
+            raise RuleViolation(
+                gettext("Unknown role %(role)r (use %(known)s).", role=word, known=known)
+            ) from None
     roles.discard(Role.EMPLOYEE)
     return roles
 
@@ -109,7 +120,7 @@ def decode(data: bytes) -> str:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError:
         raise RuleViolation(
-            "The file is not UTF-8 text. Save it as 'CSV UTF-8' and retry."
+            gettext("The file is not UTF-8 text. Save it as 'CSV UTF-8' and retry.")
         ) from None
 
 
@@ -155,17 +166,24 @@ def parse(text: str) -> ParsedFile:
     try:
         header = [column.strip().lower() for column in next(reader, [])]
     except csv.Error as error:
-        parsed.problems.append(f"The header line is not valid CSV ({error}).")
+        parsed.problems.append(
+            gettext("The header line is not valid CSV (%(error)s).", error=error)
+        )
         return parsed
     missing = [column for column in COLUMNS if column not in header]
     doubled = sorted({column for column in COLUMNS if header.count(column) > 1})
     if doubled:
-        parsed.problems.append(f"The first line names {', '.join(doubled)} more than once.")
+        parsed.problems.append(
+            gettext("The first line names %(columns)s more than once.", columns=", ".join(doubled))
+        )
         return parsed
     if missing:
         parsed.problems.append(
-            f"The first line must name the columns {','.join(COLUMNS)}; "
-            f"missing: {', '.join(missing)}."
+            gettext(
+                "The first line must name the columns %(columns)s; missing: %(missing)s.",
+                columns=",".join(COLUMNS),
+                missing=", ".join(missing),
+            )
         )
         return parsed
     parsed.position = {column: header.index(column) for column in COLUMNS}
@@ -179,7 +197,11 @@ def parse(text: str) -> ParsedFile:
         except csv.Error as error:
             # The reader cannot find where the next row starts: stop rather than guess.
             parsed.problems.append(
-                f"Line {line} is not valid CSV ({error}); nothing after it was read."
+                gettext(
+                    "Line %(line)d is not valid CSV (%(error)s); nothing after it was read.",
+                    line=line,
+                    error=error,
+                )
             )
             break
         if not any(cell.strip() for cell in cells):
@@ -187,7 +209,9 @@ def parse(text: str) -> ParsedFile:
         if len(parsed.lines) >= MAX_ROWS:
             # Its rows are not previewed either: the file is to be split, and checking
             # 20,000 rows against the database kept the admin waiting seconds for nothing.
-            parsed.problems.append(f"The file has more than {MAX_ROWS} rows; split it.")
+            parsed.problems.append(
+                gettext("The file has more than %(maximum)d rows; split it.", maximum=MAX_ROWS)
+            )
             parsed.lines.clear()
             break
         parsed.lines.append((line, cells))
@@ -316,14 +340,17 @@ def _add_new_people(batch: _Batch) -> None:
 def _import_row(line: int, cells: list[str], context: _RowContext, batch: _Batch) -> RowReport:
     position, seen = context.position, context.seen
     if len(cells) < len(position) or len(cells) < max(position.values()) + 1:
-        return RowReport(line, "", RowOutcome.ERROR, [f"Expected {len(COLUMNS)} columns."])
+        expected = gettext("Expected %(count)d columns.", count=len(COLUMNS))
+        return RowReport(line, "", RowOutcome.ERROR, [expected])
     values = {column: cells[index].strip() for column, index in position.items()}
     row = RowReport(line, values["email"][:MAX_FIELD], RowOutcome.ERROR)
     if any(len(value) > MAX_FIELD for value in values.values()):
-        row.messages.append(f"A value is longer than {MAX_FIELD} characters.")
+        row.messages.append(
+            gettext("A value is longer than %(maximum)d characters.", maximum=MAX_FIELD)
+        )
         return row
     if any("\x00" in value or "\r" in value or "\n" in value for value in values.values()):
-        row.messages.append("A value contains a line break or a NUL character.")
+        row.messages.append(gettext("A value contains a line break or a NUL character."))
         return row
 
     # Check everything first, so a bad row is refused whole.
@@ -339,9 +366,9 @@ def _import_row(line: int, cells: list[str], context: _RowContext, batch: _Batch
     department = batch.departments.get(" ".join(values["department"].split()).lower())
     if department is None:
         row.messages.append(
-            f"No department called {values['department']!r}; create it first."
+            gettext("No department called %(name)r; create it first.", name=values["department"])
             if values["department"]
-            else "The department is missing."
+            else gettext("The department is missing.")
         )
     try:
         roles = parse_roles(values["roles"])
@@ -349,7 +376,7 @@ def _import_row(line: int, cells: list[str], context: _RowContext, batch: _Batch
         row.messages.append(error.message)
     if email is not None:
         if email in seen:
-            row.messages.append("This email appears on an earlier row too.")
+            row.messages.append(gettext("This email appears on an earlier row too."))
         seen.add(email)
     if row.messages:
         return row
@@ -381,9 +408,11 @@ def _import_row(line: int, cells: list[str], context: _RowContext, batch: _Batch
             )
         row.outcome = RowOutcome.UPDATED
         if not user.is_active:
-            row.messages.append("Updated, but still deactivated.")
+            row.messages.append(gettext("Updated, but still deactivated."))
     except RuleViolation as error:
         row.messages.append(error.message)
     except IntegrityError:
-        row.messages.append("Someone else changed this person at the same time; run it again.")
+        row.messages.append(
+            gettext("Someone else changed this person at the same time; run it again.")
+        )
     return row
