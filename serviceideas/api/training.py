@@ -309,6 +309,7 @@ def _module(module: Module, active_assignments: int) -> dict[str, Any]:
         "minutes": module.minutes,
         "version": module.version,
         "author": module.author.name,
+        "language": module.language,
         "created_at": module.created_at,
         "updated_at": module.updated_at,
         "published_at": module.published_at,
@@ -371,6 +372,7 @@ def new_module(body: dict[str, Any]) -> ResponseReturnValue:
         kind=body["kind"],
         prompt=body["prompt"],
         minutes=body["minutes"],
+        language=body["language"],
     )
     made = _finish(lambda: services.create_module(author, draft))
     if isinstance(made, Response):
@@ -401,6 +403,7 @@ def change_module(body: dict[str, Any], module_id: int) -> ResponseReturnValue:
         kind=body.get("kind", found.kind),
         prompt=body.get("prompt", found.prompt),
         minutes=body.get("minutes", found.minutes),
+        language=body.get("language", found.language),
     )
     outcome = commit_or_refuse(
         lambda: services.update_module(editor, found, draft, opened_at=body["revision"]),

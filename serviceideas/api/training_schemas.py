@@ -211,6 +211,11 @@ class ModuleSchema(ma.Schema):
     minutes = ma.fields.Integer(required=True)
     version = ma.fields.Integer(required=True)
     author = Text(required=True, metadata={"description": "Who wrote it"})
+    language = Text(
+        required=True,
+        allow_none=True,
+        metadata={"description": "The language it is written in (a code, as de), if said"},
+    )
     created_at = ma.fields.DateTime(required=True)
     updated_at = ma.fields.DateTime(required=True)
     published_at = ma.fields.DateTime(required=True, allow_none=True)
@@ -249,6 +254,12 @@ class NewModuleSchema(ma.Schema):
         metadata={"description": "Needed for a reflection or activity"},
     )
     minutes = ma.fields.Integer(required=True, strict=True, metadata={"description": "1 to 600"})
+    language = _text(
+        16,
+        load_default=None,
+        allow_none=True,
+        metadata={"description": "One of the languages the app speaks (en, de, es), or null"},
+    )
 
 
 class ModuleChangeSchema(ma.Schema):
@@ -262,6 +273,7 @@ class ModuleChangeSchema(ma.Schema):
     kind = ma.fields.Enum(ModuleKind, by_value=True)
     prompt = _text(PROMPT_MAX, allow_none=True)
     minutes = ma.fields.Integer(strict=True)
+    language = _text(16, allow_none=True, metadata={"description": "null: not said"})
 
 
 class AssignedDepartmentSchema(ma.Schema):

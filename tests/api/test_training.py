@@ -448,6 +448,24 @@ def test_a_refused_module_says_why_beside_the_field_and_stores_nothing(
     assert db.session.scalar(sa.select(sa.func.count()).select_from(Module)) == 0
 
 
+def test_a_module_s_language_is_one_the_app_speaks_or_none(api_as, trainer):
+    api = api_as(trainer)
+    made = api.post("/training/modules", json={**NEW_MODULE, "language": "de"})
+    assert made.status_code == 201 and made.get_json()["language"] == "de"
+    path = f"/training/modules/{made.get_json()['id']}"
+    revision = made.get_json()["revision"]
+    unknown = api.patch(path, json={"revision": revision, "language": "xx"})
+    assert unknown.status_code == 422 and "language" in unknown.get_json()["errors"]
+    unsaid = api.patch(path, json={"revision": revision, "language": None})
+    assert unsaid.status_code == 200 and unsaid.get_json()["language"] is None
+    assert api.get("/training/modules").get_json()["items"][0]["language"] is None
+    left_out = api.post("/training/modules", json={**NEW_MODULE, "title": "Another"})
+    assert left_out.status_code == 201 and left_out.get_json()["language"] is None
+    refused = api.post("/training/modules", json={**NEW_MODULE, "language": "klingon"})
+    assert refused.status_code == 422 and "language" in refused.get_json()["errors"]
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Module)) == 2
+
+
 def test_only_trainers_write_modules(api_as, make_user, make_module):
     module = make_module(publish=False)
     for person in [make_user(), make_user(Role.MANAGER)]:
