@@ -17,6 +17,7 @@ from typing import Final
 from urllib.parse import SplitResult, urlsplit
 
 from flask import current_app
+from flask_babel import gettext, lazy_gettext
 
 from serviceideas.errors import RuleViolation
 from serviceideas.webhooks.models import URL_MAX
@@ -34,6 +35,17 @@ LINK_LOCAL = "link-local (where cloud metadata services answer)"
 METADATA_SERVICE = "cloud metadata service"
 UNSPECIFIED, MULTICAST, RESERVED = "unspecified", "multicast", "reserved"
 PRIVATE: Final = frozenset({LOOPBACK, PRIVATE_RANGE, SHARED})
+# Each kind as the refusal names it.
+KIND_WORDS: Final = {
+    LOOPBACK: lazy_gettext("a loopback address"),
+    PRIVATE_RANGE: lazy_gettext("a private address"),
+    SHARED: lazy_gettext("a shared (carrier-grade NAT) address"),
+    LINK_LOCAL: lazy_gettext("a link-local (where cloud metadata services answer) address"),
+    METADATA_SERVICE: lazy_gettext("a cloud metadata service address"),
+    UNSPECIFIED: lazy_gettext("an unspecified address"),
+    MULTICAST: lazy_gettext("a multicast address"),
+    RESERVED: lazy_gettext("a reserved address"),
+}
 LOOPBACK_ALLOWED_IN: Final = frozenset({"development", "testing"})  # ENV_NAME
 
 # Cloud metadata services (instance credentials) at addresses no range rule refuses once
@@ -78,7 +90,7 @@ def check_address(
     WEBHOOKS_ALLOW_PRIVATE."""
     url = (url or "").strip()
     if not url:
-        raise AddressRefused("Please fill in the address.")
+        raise AddressRefused(gettext("Please fill in the address."))
     check_destination(url, allow_http=allow_http, allow_private=allow_private)
     return url
 
@@ -103,20 +115,36 @@ def check_destination(
         allowed = kind in PRIVATE and (kind != LOOPBACK or loopback_allowed)
         if kind is None or (allow_private and allowed):
             continue
-        leads = host if _ip_literal(host) is not None else f"{host} leads to {address}, which"
-        article = "an" if kind[0] in "aeiou" else "a"
-        end = "."
+        words = KIND_WORDS[kind]
+        if _ip_literal(host) is not None:
+            refusal = gettext(
+                "%(host)s is %(kind)s: webhooks go only to addresses on the internet",
+                host=host,
+                kind=words,
+            )
+        else:
+            refusal = gettext(
+                "%(host)s leads to %(address)s, which is %(kind)s: webhooks go only to"
+                " addresses on the internet",
+                host=host,
+                address=str(address),
+                kind=words,
+            )
         if kind == LOOPBACK:
-            end = (
-                " (the server itself: allowed only in development and testing, with the "
-                "SERVICEIDEAS_WEBHOOKS_ALLOW_PRIVATE setting on)."
+            refusal = gettext(
+                "%(refusal)s (the server itself: allowed only in development and testing, with"
+                " the SERVICEIDEAS_WEBHOOKS_ALLOW_PRIVATE setting on).",
+                refusal=refusal,
             )
         elif kind in PRIVATE:
-            end = " (unless the server's SERVICEIDEAS_WEBHOOKS_ALLOW_PRIVATE setting is on)."
-        raise AddressRefused(
-            f"{leads} is {article} {kind} address: webhooks go only to addresses on the "
-            f"internet{end}"
-        )
+            refusal = gettext(
+                "%(refusal)s (unless the server's SERVICEIDEAS_WEBHOOKS_ALLOW_PRIVATE setting is"
+                " on).",
+                refusal=refusal,
+            )
+        else:
+            refusal = gettext("%(refusal)s.", refusal=refusal)
+        raise AddressRefused(refusal)
     return [str(address) for address in addresses]
 
 
@@ -158,31 +186,49 @@ def kind_of(address: IPAddress) -> str | None:
 def _parts(url: str, *, allow_http: bool) -> SplitResult:
     """The URL's parts, or AddressRefused when it is not an address the server can call."""
     if len(url) > URL_MAX:
-        raise AddressRefused(f"Keep the address to {URL_MAX} characters (it has {len(url)}).")
+        raise AddressRefused(
+            gettext(
+                "Keep the address to %(maximum)d characters (it has %(length)d).",
+                maximum=URL_MAX,
+                length=len(url),
+            )
+        )
     if any(c.isspace() or not c.isprintable() or c == "\\" for c in url):
-        raise AddressRefused("The address may not hold spaces, control characters or '\\'.")
+        raise AddressRefused(
+            gettext("The address may not hold spaces, control characters or '\\'.")
+        )
     try:
         parts = urlsplit(url)
         parts.port  # noqa: B018 - read for its ValueError on a port that is not a number
     except ValueError:
-        raise AddressRefused("That is not a web address (check the host and port).") from None
+        raise AddressRefused(
+            gettext("That is not a web address (check the host and port).")
+        ) from None
     scheme = parts.scheme.lower()
     if scheme == "http" and not allow_http:
         raise AddressRefused(
-            "The address must start with https:// (plain http:// would send the events and "
-            "their signatures unencrypted)."
+            gettext(
+                "The address must start with https:// (plain http:// would send the events and "
+                "their signatures unencrypted)."
+            )
         )
     if scheme not in ("https", "http"):
-        raise AddressRefused("The address must start with https://.")
+        raise AddressRefused(gettext("The address must start with https://."))
     if not parts.hostname:
-        raise AddressRefused("The address needs a host, as in https://hooks.example.com/in.")
+        raise AddressRefused(
+            gettext("The address needs a host, as in https://hooks.example.com/in.")
+        )
     if "@" in parts.netloc:
         raise AddressRefused(
-            "The address may not hold a user name or password (before an '@'): put a token "
-            "the receiver checks in the path or query instead."
+            gettext(
+                "The address may not hold a user name or password (before an '@'): put a token "
+                "the receiver checks in the path or query instead."
+            )
         )
     if "#" in url:
-        raise AddressRefused("The address may not have a fragment (a '#' and what follows).")
+        raise AddressRefused(
+            gettext("The address may not have a fragment (a '#' and what follows).")
+        )
     return parts
 
 
@@ -195,9 +241,13 @@ def _addresses(host: str) -> list[IPAddress]:
     try:
         name = host.encode("idna").decode("ascii")
     except UnicodeError:
-        raise AddressRefused(f"{host} is not a host name the server can look up.") from None
+        raise AddressRefused(
+            gettext("%(host)s is not a host name the server can look up.", host=host)
+        ) from None
     if not HOST_NAME.fullmatch(name):
-        raise AddressRefused(f"{host} is not a host name the server can look up.")
+        raise AddressRefused(
+            gettext("%(host)s is not a host name the server can look up.", host=host)
+        )
     if name.rstrip(".").lower() == "localhost" or name.rstrip(".").lower().endswith(".localhost"):
         return [ipaddress.ip_address("127.0.0.1")]  # always this machine, whatever DNS says
     try:
@@ -211,8 +261,11 @@ def _addresses(host: str) -> list[IPAddress]:
             addresses.append(address)
     if not addresses:
         raise AddressRefused(
-            f"The server could not find {host}: check its spelling (a receiver's host must "
-            "exist in DNS when it is registered)."
+            gettext(
+                "The server could not find %(host)s: check its spelling (a receiver's host must "
+                "exist in DNS when it is registered).",
+                host=host,
+            )
         )
     return addresses
 

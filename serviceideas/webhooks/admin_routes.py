@@ -15,6 +15,7 @@ from flask import (
     url_for,
 )
 from flask.typing import ResponseReturnValue
+from flask_babel import gettext, ngettext
 from flask_login import current_user
 
 from serviceideas import refusals
@@ -106,7 +107,7 @@ def edit_endpoint(endpoint_id: int) -> ResponseReturnValue:
                 field="name",
             )
             if saved:
-                flash(f"Endpoint {endpoint.name} saved.", "success")
+                flash(gettext("Endpoint %(name)s saved.", name=endpoint.name), "success")
                 return redirect(url_for("webhooks_admin.deliveries", endpoint_id=endpoint.id), 303)
         return refusals.refuse(form, page)
     refusals.restore(form)
@@ -120,7 +121,10 @@ def switch_off(endpoint_id: int) -> ResponseReturnValue:
     if EmptyForm().validate_on_submit() and commit_or_refuse(
         lambda: services.switch_off(current_user, endpoint)
     ):
-        flash(f"{endpoint.name} is switched off: nothing is sent to it.", "success")
+        flash(
+            gettext("%(name)s is switched off: nothing is sent to it.", name=endpoint.name),
+            "success",
+        )
     return redirect(url_for("webhooks_admin.deliveries", endpoint_id=endpoint.id), code=303)
 
 
@@ -131,8 +135,16 @@ def switch_on(endpoint_id: int) -> ResponseReturnValue:
     if EmptyForm().validate_on_submit():
         resumed = commit_or_refuse(lambda: services.switch_on(current_user, endpoint))
         if resumed:
-            waiting = f" {resumed.kept} waiting deliveries are sent next." if resumed.kept else ""
-            flash(f"{endpoint.name} is switched on.{waiting}", "success")
+            if resumed.kept:
+                said = ngettext(
+                    "%(name)s is switched on. %(num)d waiting delivery is sent next.",
+                    "%(name)s is switched on. %(num)d waiting deliveries are sent next.",
+                    resumed.kept,
+                    name=endpoint.name,
+                )
+            else:
+                said = gettext("%(name)s is switched on.", name=endpoint.name)
+            flash(said, "success")
     return redirect(url_for("webhooks_admin.deliveries", endpoint_id=endpoint.id), code=303)
 
 
@@ -143,7 +155,10 @@ def send_test_event(endpoint_id: int) -> ResponseReturnValue:
     if EmptyForm().validate_on_submit() and commit_or_refuse(
         lambda: services.send_test_event(current_user, endpoint)
     ):
-        flash(f"A test event (ping) is on its way to {endpoint.name}.", "success")
+        flash(
+            gettext("A test event (ping) is on its way to %(name)s.", name=endpoint.name),
+            "success",
+        )
     return redirect(url_for("webhooks_admin.deliveries", endpoint_id=endpoint.id), code=303)
 
 
@@ -156,7 +171,7 @@ def send_delivery_again(endpoint_id: int, delivery_id: int) -> ResponseReturnVal
     if EmptyForm().validate_on_submit() and commit_or_refuse(
         lambda: send_again(delivery, current_user)
     ):
-        flash(f"Delivery {delivery.message_id} will be sent again.", "success")
+        flash(gettext("Delivery %(id)s will be sent again.", id=delivery.message_id), "success")
     return redirect(url_for("webhooks_admin.deliveries", endpoint_id=endpoint_id), code=303)
 
 
@@ -192,5 +207,5 @@ def delete_endpoint(endpoint_id: int) -> ResponseReturnValue:
         return redirect(url_for("webhooks_admin.delete_endpoint", endpoint_id=endpoint.id), 303)
     name = endpoint.name
     if commit_or_refuse(lambda: services.delete_endpoint(current_user, endpoint)):
-        flash(f"Deleted: {name}. Nothing more is sent to it.", "success")
+        flash(gettext("Deleted: %(name)s. Nothing more is sent to it.", name=name), "success")
     return redirect(url_for("webhooks_admin.endpoints"), code=303)

@@ -40,11 +40,13 @@ from urllib.parse import quote, urlsplit
 import certifi
 import sqlalchemy as sa
 from flask import current_app
+from flask_babel import gettext, ngettext
 from standardwebhooks.webhooks import Webhook
 
 from serviceideas.database import utcnow, writing
 from serviceideas.errors import RuleViolation
 from serviceideas.extensions import db
+from serviceideas.i18n import speaking_to
 from serviceideas.notifications.models import Category, Target
 from serviceideas.notifications.services import notify
 from serviceideas.people.models import User
@@ -599,9 +601,14 @@ def _failed_once_more(outgoing: Outgoing, outcome: Outcome, now: datetime) -> bo
     ).scalar_one()
     if failures < switch_off_after():
         return False
-    reason = (
-        f"{failures} deliveries in a row failed, each after {ATTEMPTS} attempts; the last: "
-        f"{outcome.error or 'no answer'}"
+    # Kept with the endpoint and shown on its page: written in the company's language (the job
+    # answers no one's request).
+    reason = ngettext(
+        "%(num)d delivery in a row failed, each after %(attempts)d attempts; the last: %(error)s",
+        "%(num)d deliveries in a row failed, each after %(attempts)d attempts; the last: %(error)s",
+        failures,
+        attempts=ATTEMPTS,
+        error=outcome.error or gettext("no answer"),
     )[:ERROR_MAX]
     switched = db.session.execute(
         sa.update(WebhookEndpoint)
@@ -623,25 +630,31 @@ def tell_admins_switched_off(endpoint: WebhookEndpoint, reason: str) -> int:
     active admin, every active admin does. Returns how many were told."""
     creator = endpoint.created_by
     if can_administer(creator):
-        admins = [creator.id]
+        admins = [creator]
     else:
         admins = list(
             db.session.scalars(
-                sa.select(User.id).where(User.is_admin.is_(True), User.is_active).order_by(User.id)
+                sa.select(User).where(User.is_admin.is_(True), User.is_active).order_by(User.id)
             )
         )
     at = endpoint.switched_off_at or utcnow()
     key = f"webhook-off:{endpoint.id}:{at:%Y%m%dT%H%M%S}"
-    title = f"Webhook “{endpoint.name}” was switched off: its deliveries kept failing"
-    body = (
-        f"{reason} Its waiting deliveries are kept: check the receiver at "
-        f"{short_address(endpoint.url)}, then "
-        "switch it on again on the Webhooks admin page, and they are sent."
-    )
-    return sum(
-        notify(admin_id, Category.IDEAS, key, title, Target.NOTIFICATIONS, body=body)
-        for admin_id in admins
-    )
+    told = 0
+    for admin in admins:
+        # Each admin reads it in their own language.
+        with speaking_to(admin):
+            title = gettext(
+                "Webhook “%(name)s” was switched off: its deliveries kept failing",
+                name=endpoint.name,
+            )
+            body = gettext(
+                "%(reason)s Its waiting deliveries are kept: check the receiver at %(address)s,"
+                " then switch it on again on the Webhooks admin page, and they are sent.",
+                reason=reason,
+                address=short_address(endpoint.url),
+            )
+        told += notify(admin.id, Category.IDEAS, key, title, Target.NOTIFICATIONS, body=body)
+    return told
 
 
 def forget_old_events(before: datetime) -> int:
@@ -670,11 +683,14 @@ def send_again(delivery: WebhookDelivery, acting: User) -> None:
     is simply tried now. Refused for anyone but an admin, and while its endpoint is switched
     off (switching it on sends what waits). Flushes."""
     if not can_administer(acting):
-        raise RuleViolation("Only admins can send webhooks again.")
+        raise RuleViolation(gettext("Only admins can send webhooks again."))
     if not delivery.endpoint.active:
         raise RuleViolation(
-            f"“{delivery.endpoint.name}” is switched off: switch it on, and every delivery "
-            "waiting for it is sent."
+            gettext(
+                "“%(name)s” is switched off: switch it on, and every delivery waiting for it is"
+                " sent.",
+                name=delivery.endpoint.name,
+            )
         )
     delivery.state = DeliveryState.PENDING
     delivery.attempts = 0

@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any, Final
 
 import sqlalchemy as sa
 from flask import current_app, has_request_context, url_for
+from flask_babel import LazyString, force_locale, lazy_gettext
 from flask_login import AnonymousUserMixin
 
 from serviceideas.database import utcnow
@@ -48,13 +49,17 @@ IDEA_COMMENTED: Final = "idea.commented"
 TRAINING_COMPLETED: Final = "training.completed"
 
 #: Every event type, with what it means (for the endpoint form's choices), in that order.
-EVENT_TYPES: Final[dict[str, str]] = {
-    IDEA_SUBMITTED: "Someone submitted an idea",
-    IDEA_STATUS_CHANGED: "An idea moved to another status (also when put into practice)",
-    IDEA_IMPLEMENTED: "An idea was put into practice",
-    IDEA_OWNER_NAMED: "An idea got a new owner",
-    IDEA_COMMENTED: "Someone commented on an idea",
-    TRAINING_COMPLETED: "Someone completed a training module (their department, not their name)",
+EVENT_TYPES: Final[dict[str, LazyString]] = {
+    IDEA_SUBMITTED: lazy_gettext("Someone submitted an idea"),
+    IDEA_STATUS_CHANGED: lazy_gettext(
+        "An idea moved to another status (also when put into practice)"
+    ),
+    IDEA_IMPLEMENTED: lazy_gettext("An idea was put into practice"),
+    IDEA_OWNER_NAMED: lazy_gettext("An idea got a new owner"),
+    IDEA_COMMENTED: lazy_gettext("Someone commented on an idea"),
+    TRAINING_COMPLETED: lazy_gettext(
+        "Someone completed a training module (their department, not their name)"
+    ),
 }
 
 # Who reads a webhook: nobody in particular, so an author who hid their name stays hidden.
@@ -84,12 +89,16 @@ def record(
     if not endpoints:
         return 0
     at = at or utcnow()
+    # Data for machines: its labels (a status's, a department kind's) in English, whatever
+    # language the request that caused it speaks.
+    with force_locale("en"):
+        written = data()
     payload = {
         "type": event_type,
         "version": VERSION,
         "id": "evt_" + secrets.token_urlsafe(12),
         "occurred_at": _moment(at),
-        "data": data(),
+        "data": written,
     }
     event = WebhookEvent(
         type=event_type, payload=json.dumps(payload, ensure_ascii=False), occurred_at=at

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from flask_babel import LazyString, gettext, lazy_gettext
 from wtforms import HiddenField, RadioField, StringField, SubmitField
 from wtforms.validators import Length
 
@@ -12,23 +13,39 @@ from serviceideas.webhooks.models import NAME_MAX, URL_MAX, EndpointKind, Webhoo
 from serviceideas.webhooks.services import EndpointInput
 
 KIND_CHOICES = [
-    SelectChoice(EndpointKind.JSON.value, "Signed JSON (Standard Webhooks), for your own systems"),
-    SelectChoice(EndpointKind.SLACK.value, "Slack incoming webhook: a message in a channel"),
-    SelectChoice(EndpointKind.TEAMS.value, "Microsoft Teams incoming webhook: a message"),
+    SelectChoice(
+        EndpointKind.JSON.value,
+        lazy_gettext("Signed JSON (Standard Webhooks), for your own systems"),
+    ),
+    SelectChoice(
+        EndpointKind.SLACK.value, lazy_gettext("Slack incoming webhook: a message in a channel")
+    ),
+    SelectChoice(
+        EndpointKind.TEAMS.value, lazy_gettext("Microsoft Teams incoming webhook: a message")
+    ),
 ]
+
+
+def _event_choice(event_type: str, meaning: LazyString) -> str:
+    return gettext("%(event)s: %(meaning)s", event=event_type, meaning=meaning)
 
 
 class EndpointForm(Form):
     """Registering or editing an endpoint. The rules (the address's above all) are the
     service's: a refusal comes back beside its field."""
 
-    name = StringField("Name", validators=[Length(max=NAME_MAX)], filters=[stripped])
-    url = StringField("Address (URL)", validators=[Length(max=URL_MAX)], filters=[stripped])
-    kind = RadioField("What it reads", choices=KIND_CHOICES, default=EndpointKind.JSON.value)
-    events = CheckboxesField(
-        "Events to send", choices=[SelectChoice(t, f"{t}: {d}") for t, d in EVENT_TYPES.items()]
+    name = StringField(lazy_gettext("Name"), validators=[Length(max=NAME_MAX)], filters=[stripped])
+    url = StringField(
+        lazy_gettext("Address (URL)"), validators=[Length(max=URL_MAX)], filters=[stripped]
     )
-    submit = SubmitField("Register endpoint")
+    kind = RadioField(
+        lazy_gettext("What it reads"), choices=KIND_CHOICES, default=EndpointKind.JSON.value
+    )
+    events = CheckboxesField(
+        lazy_gettext("Events to send"),
+        choices=[SelectChoice(t, LazyString(_event_choice, t, d)) for t, d in EVENT_TYPES.items()],
+    )
+    submit = SubmitField(lazy_gettext("Register endpoint"))
 
     @classmethod
     def of(cls, endpoint: WebhookEndpoint) -> EndpointForm:
@@ -41,7 +58,7 @@ class EndpointForm(Form):
                 "events": list(endpoint.event_types),
             }
         )
-        form.submit.label.text = "Save"
+        form.submit.label.text = gettext("Save")
         return form
 
     def given(self) -> EndpointInput:
@@ -57,4 +74,4 @@ class ConfirmForm(Form):
     """A confirmation page's form: the action is done only from there."""
 
     confirmed = HiddenField()  # "yes", set by the confirmation page
-    submit = SubmitField("Yes")
+    submit = SubmitField(lazy_gettext("Yes"))

@@ -7,6 +7,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
+from flask_babel import lazy_gettext
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from serviceideas.database import UTCDateTime, enum_column_type, utcnow
@@ -32,6 +33,17 @@ class EndpointKind(enum.StrEnum):
     SLACK = "slack"
     TEAMS = "teams"
 
+    @property
+    def label(self) -> str:
+        return str(KIND_LABELS[self])
+
+
+KIND_LABELS = {
+    EndpointKind.JSON: lazy_gettext("Signed JSON"),
+    EndpointKind.SLACK: lazy_gettext("Slack"),
+    EndpointKind.TEAMS: lazy_gettext("Microsoft Teams"),
+}
+
 
 class DeliveryState(enum.StrEnum):
     PENDING = "pending"  # waiting for its next attempt (next_attempt_at)
@@ -39,6 +51,17 @@ class DeliveryState(enum.StrEnum):
     # Every attempt failed: given up. (Switching an endpoint off fails none of its deliveries:
     # they stay pending, and are sent when it is switched on again.)
     FAILED = "failed"
+
+    @property
+    def label(self) -> str:
+        return str(STATE_LABELS[self])
+
+
+STATE_LABELS = {
+    DeliveryState.PENDING: lazy_gettext("Pending"),
+    DeliveryState.DELIVERED: lazy_gettext("Delivered"),
+    DeliveryState.FAILED: lazy_gettext("Failed"),
+}
 
 
 class WebhookEndpoint(Model):

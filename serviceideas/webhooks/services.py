@@ -11,6 +11,7 @@ from collections.abc import Collection
 from dataclasses import dataclass
 
 import sqlalchemy as sa
+from flask_babel import gettext
 
 from serviceideas.database import utcnow
 from serviceideas.errors import RuleViolation, required_text
@@ -68,17 +69,19 @@ def edit_endpoint(acting: User, endpoint: WebhookEndpoint, given: EndpointInput)
 
 def _fill(endpoint: WebhookEndpoint, given: EndpointInput) -> None:
     """Check every field, then set them all (a refusal names its field)."""
-    name = required_text(given.name, "name", "the name", NAME_MAX)
+    name = required_text(given.name, "name", gettext("the name"), NAME_MAX)
     url = check_address(given.url)
     try:
         kind = EndpointKind(given.kind)
     except ValueError:
-        raise RuleViolation("Choose what the endpoint reads.", "kind") from None
+        raise RuleViolation(gettext("Choose what the endpoint reads."), "kind") from None
     events = [event for event in EVENT_TYPES if event in set(given.events)]
     if not events:
-        raise RuleViolation("Choose at least one event to send.", "events")
+        raise RuleViolation(gettext("Choose at least one event to send."), "events")
     if unknown := sorted(set(given.events) - set(EVENT_TYPES)):
-        raise RuleViolation(f"There is no event {unknown[0]!r}.", "events")
+        raise RuleViolation(
+            gettext("There is no event %(event)s.", event=repr(unknown[0])), "events"
+        )
     endpoint.name, endpoint.url, endpoint.kind = " ".join(name.split()), url, kind
     endpoint.events = " ".join(events)
     assert len(endpoint.events) <= EVENTS_MAX  # every event type fits, by design
@@ -99,7 +102,8 @@ def switch_off(acting: User, endpoint: WebhookEndpoint) -> None:
         return
     endpoint.active = False
     endpoint.switched_off_at = utcnow()
-    endpoint.switched_off_reason = f"Switched off by {acting.name}."
+    # Kept as written, in the language of the admin who switched it off.
+    endpoint.switched_off_reason = gettext("Switched off by %(name)s.", name=acting.name)
     db.session.flush()
 
 
@@ -141,7 +145,10 @@ def send_test_event(acting: User, endpoint: WebhookEndpoint) -> WebhookDelivery:
     gets no new deliveries (docs/product.md, "Deliveries, retries and switching off")."""
     if not endpoint.active:
         raise RuleViolation(
-            f"“{endpoint.name}” is switched off: switch it on, then send a test event."
+            gettext(
+                "“%(name)s” is switched off: switch it on, then send a test event.",
+                name=endpoint.name,
+            )
         )
     now = utcnow()
     payload = {

@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 from flask import Flask
+from flask_babel import Babel
 
 from serviceideas.webhooks.addresses import AddressRefused, check_address, check_destination
 from serviceideas.webhooks.models import URL_MAX
@@ -29,6 +30,7 @@ def flask_app() -> Flask:
     app.config.update(
         WEBHOOKS_ALLOW_HTTP=False, WEBHOOKS_ALLOW_PRIVATE=False, ENV_NAME="production"
     )
+    Babel(app)  # the refusals are translated texts (in English here)
     return app
 
 

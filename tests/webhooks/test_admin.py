@@ -312,7 +312,7 @@ def test_switching_off_and_on(as_admin, admin):
 
     on = as_admin.post(f"{PAGE}/{endpoint.id}/switch-on")
     assert on.headers["Location"] == f"{PAGE}/{endpoint.id}"
-    assert "1 waiting deliveries are sent next" in text(as_admin.get(f"{PAGE}/{endpoint.id}"))
+    assert "1 waiting delivery is sent next" in text(as_admin.get(f"{PAGE}/{endpoint.id}"))
     db.session.refresh(endpoint)
     db.session.refresh(waiting)
     assert endpoint.active and endpoint.failures_in_a_row == 0
