@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from flask_babel import gettext, lazy_gettext
 from wtforms import BooleanField, HiddenField, SelectField, StringField, SubmitField
 from wtforms.validators import DataRequired, Length, Optional
 
@@ -15,18 +16,18 @@ NO_VALID_TOKEN = "none"  # noqa: S105 - a filter's value, not a secret
 
 class NewTokenForm(Form):
     name = StringField(
-        "Name",
+        lazy_gettext("Name"),
         validators=[DataRequired(), Length(max=TOKEN_NAME_MAX)],
         filters=[stripped],
     )
-    submit = SubmitField("Create token")
+    submit = SubmitField(lazy_gettext("Create token"))
 
 
 class RevokeTokenForm(Form):
     """The confirmation page's form: a token is revoked only from there."""
 
     confirmed = HiddenField()  # "yes", set by the confirmation page
-    submit = SubmitField("Revoke it")
+    submit = SubmitField(lazy_gettext("Revoke it"))
 
 
 class RequestFilterForm(Form):
@@ -35,14 +36,14 @@ class RequestFilterForm(Form):
     class Meta:
         csrf = False
 
-    token = SelectField("Token", validators=[Optional()], filters=[stripped])
-    errors_only = BooleanField("Errors only (status 400 and above)")
+    token = SelectField(lazy_gettext("Token"), validators=[Optional()], filters=[stripped])
+    errors_only = BooleanField(lazy_gettext("Errors only (status 400 and above)"))
 
     def offer(self, tokens: list[ScimToken]) -> None:
         self.token.choices = [
-            SelectChoice(ANY_TOKEN, "Any token"),
+            SelectChoice(ANY_TOKEN, gettext("Any token")),
             *(SelectChoice(str(token.id), token_label(token)) for token in tokens),
-            SelectChoice(NO_VALID_TOKEN, "No token, or one never made here"),
+            SelectChoice(NO_VALID_TOKEN, gettext("No token, or one never made here")),
         ]
 
     def token_id(self) -> int | None:
@@ -57,5 +58,6 @@ class RequestFilterForm(Form):
 
 def token_label(token: ScimToken) -> str:
     """How a token is named in a list: its name and first characters, and whether revoked."""
-    revoked = " — revoked" if token.is_revoked else ""
-    return f"{token.name} ({token.prefix}…){revoked}"
+    if token.is_revoked:
+        return gettext("%(name)s (%(prefix)s…) — revoked", name=token.name, prefix=token.prefix)
+    return f"{token.name} ({token.prefix}…)"

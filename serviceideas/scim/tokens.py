@@ -11,6 +11,7 @@ from datetime import timedelta
 
 import sqlalchemy as sa
 from flask import Request, current_app, g
+from flask_babel import gettext
 
 from serviceideas.database import utcnow, writing
 from serviceideas.errors import RuleViolation
@@ -31,9 +32,11 @@ def create_token(acting: User, name: str) -> tuple[ScimToken, str]:
     only its hash is kept."""
     name = one_line(name)
     if not name:
-        raise RuleViolation("Name the token after the directory that will use it.", "name")
+        raise RuleViolation(gettext("Name the token after the directory that will use it."), "name")
     if len(name) > TOKEN_NAME_MAX:
-        raise RuleViolation(f"Keep the name to {TOKEN_NAME_MAX} characters.", "name")
+        raise RuleViolation(
+            gettext("Keep the name to %(maximum)d characters.", maximum=TOKEN_NAME_MAX), "name"
+        )
     secret = TOKEN_PREFIX + secrets.token_urlsafe(32)
     token = ScimToken(
         name=name, token_hash=_hash(secret), prefix=secret[:12], created_by_id=acting.id
