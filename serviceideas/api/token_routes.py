@@ -14,6 +14,7 @@ from flask import (
     url_for,
 )
 from flask.typing import ResponseReturnValue
+from flask_babel import gettext
 from flask_login import current_user
 
 from serviceideas import refusals
@@ -88,5 +89,10 @@ def revoke(api_token_id: int) -> ResponseReturnValue:
     if not (form.validate_on_submit() and form.confirmed.data == "yes"):
         return redirect(url_for("access_tokens.revoke", api_token_id=token.id), code=303)
     if commit_or_refuse(lambda: tokens.revoke_token(current_user, token)):
-        flash(f"Revoked: {token.name}. Every request with it is refused from now on.", "success")
+        flash(
+            gettext(
+                "Revoked: %(name)s. Every request with it is refused from now on.", name=token.name
+            ),
+            "success",
+        )
     return redirect(url_for("access_tokens.index"), code=303)

@@ -13,18 +13,22 @@ from datetime import UTC, date, datetime, time, timedelta
 
 import sqlalchemy as sa
 from flask import current_app
+from flask_babel import gettext, ngettext
 
 from serviceideas.api.auth import TOKEN_PREFIX, token_hash
 from serviceideas.api.models import TOKEN_NAME_MAX, ApiToken, Scope
 from serviceideas.database import utcnow
 from serviceideas.errors import RuleViolation, Taken, required_text
 from serviceideas.extensions import db
+from serviceideas.i18n import format_date
 from serviceideas.people.models import User
 from serviceideas.text import one_line
 
 # What a token shows of itself in lists, after its name: "si_" and 7 characters, enough to
 # tell a person's tokens apart and nowhere near enough to guess the other 36.
 PREFIX_LENGTH = 10
+# The latest day a token may last until, as its refusal writes it: "3 November 2026".
+LONG_DAY = "yMMMMd"
 
 
 def scopes_allowed(person: User) -> list[Scope]:
@@ -50,9 +54,11 @@ def latest_day(now: datetime) -> date:
 
 def too_long(now: datetime) -> str:
     """Why an expiry past `latest_day(now)` is refused."""
-    return (
-        f"A token lasts at most {longest_days()} days: choose "
-        f"{latest_day(now).strftime('%-d %B %Y')} or earlier."
+    return ngettext(
+        "A token lasts at most %(num)d day: choose %(day)s or earlier.",
+        "A token lasts at most %(num)d days: choose %(day)s or earlier.",
+        longest_days(),
+        day=format_date(latest_day(now), LONG_DAY),
     )
 
 
@@ -64,11 +70,11 @@ def create_token(
     Refused (RuleViolation beside the field): no name, or one of their live tokens' names (a
     form sent twice makes one token, not two that look alike); no scope, or one their roles
     do not allow; an expiry past, or further than API_TOKEN_MAX_DAYS away."""
-    name = required_text(one_line(name), "name", "the name", TOKEN_NAME_MAX)
+    name = required_text(one_line(name), "name", gettext("the name"), TOKEN_NAME_MAX)
     chosen = _scopes(acting, scopes)
     now = utcnow()
     if expires_at <= now:
-        raise RuleViolation("Choose an expiry in the future.", "expires")
+        raise RuleViolation(gettext("Choose an expiry in the future."), "expires")
     if expires_at > now + timedelta(days=longest_days()):
         raise RuleViolation(too_long(now), "expires")
     # The person's row, locked until the commit: two requests making tokens for one person
@@ -77,8 +83,11 @@ def create_token(
     db.session.execute(sa.select(User.id).where(User.id == acting.id).with_for_update())
     if _live_token_named(acting, name, now):
         raise Taken(
-            f"You already have a token named “{name}”: give this one another name"
-            " (or revoke the other first).",
+            gettext(
+                "You already have a token named “%(name)s”: give this one another name"
+                " (or revoke the other first).",
+                name=name,
+            ),
             "name",
         )
     secret = TOKEN_PREFIX + secrets.token_urlsafe(32)
@@ -102,17 +111,24 @@ def _scopes(acting: User, names: Iterable[str]) -> set[Scope]:
         try:
             chosen.add(Scope(name))
         except ValueError:
-            raise RuleViolation(f"There is no scope “{one_line(name)[:20]}”.", "scopes") from None
+            raise RuleViolation(
+                gettext("There is no scope “%(scope)s”.", scope=one_line(name)[:20]), "scopes"
+            ) from None
     if not chosen:
-        raise RuleViolation("Choose at least one scope: read, to begin with.", "scopes")
+        raise RuleViolation(gettext("Choose at least one scope: read, to begin with."), "scopes")
     refused = [
         scope for scope in Scope if scope in chosen and not acting.has_role(scope.needs_role)
     ]
     if refused:
         needs = ", ".join(
-            f"{scope.value} needs the {scope.needs_role.label} role" for scope in refused
+            gettext(
+                "%(scope)s needs the %(role)s role", scope=scope.value, role=scope.needs_role.label
+            )
+            for scope in refused
         )
-        raise RuleViolation(f"Your roles do not allow this: {needs}.", "scopes")
+        raise RuleViolation(
+            gettext("Your roles do not allow this: %(needs)s.", needs=needs), "scopes"
+        )
     return chosen
 
 
@@ -136,7 +152,7 @@ def revoke_token(acting: User, token: ApiToken) -> None:
     """The token stops working at once; it stays listed as revoked. Only its own person
     revokes it (the view finds it among theirs)."""
     if token.user_id != acting.id:
-        raise RuleViolation("This is not one of your tokens.")
+        raise RuleViolation(gettext("This is not one of your tokens."))
     if token.revoked_at is None:
         token.revoked_at = utcnow()
         db.session.flush()
