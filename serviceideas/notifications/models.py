@@ -8,6 +8,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
+from flask_babel import LazyString, lazy_gettext, lazy_pgettext
 from sqlalchemy.orm import Mapped, mapped_column
 
 from serviceideas.database import UTCDateTime, enum_column_type, utcnow
@@ -33,12 +34,13 @@ class Category(enum.StrEnum):
 
     @property
     def label(self) -> str:
-        return {
-            "ideas": "News about your ideas and ideas you follow",
-            "feedback": "Feedback on your reflections",
-            "training": "Training assigned, due and overdue",
-            "digests": "Round-ups for managers and trainers",
-        }[self.value]
+        return str(CATEGORY_LABELS[self])
+
+    @property
+    def in_sentence(self) -> str:
+        """The label as written inside a sentence ("no longer get e-mail about: feedback on
+        your reflections"): lower case in English, each language's own case in others."""
+        return str(CATEGORY_IN_SENTENCE[self])
 
 
 class Delivery(enum.StrEnum):
@@ -48,11 +50,34 @@ class Delivery(enum.StrEnum):
 
     @property
     def label(self) -> str:
-        return {
-            "immediately": "E-mail right away",
-            "daily": "In a daily e-mail",
-            "off": "In the app only",
-        }[self.value]
+        return str(DELIVERY_LABELS[self])
+
+
+CATEGORY_LABELS: dict[Category, LazyString] = {
+    Category.IDEAS: lazy_gettext("News about your ideas and ideas you follow"),
+    Category.FEEDBACK: lazy_gettext("Feedback on your reflections"),
+    Category.TRAINING: lazy_gettext("Training assigned, due and overdue"),
+    Category.DIGESTS: lazy_gettext("Round-ups for managers and trainers"),
+}
+CATEGORY_IN_SENTENCE: dict[Category, LazyString] = {
+    Category.IDEAS: lazy_pgettext(
+        "notification category, in a sentence", "news about your ideas and ideas you follow"
+    ),
+    Category.FEEDBACK: lazy_pgettext(
+        "notification category, in a sentence", "feedback on your reflections"
+    ),
+    Category.TRAINING: lazy_pgettext(
+        "notification category, in a sentence", "training assigned, due and overdue"
+    ),
+    Category.DIGESTS: lazy_pgettext(
+        "notification category, in a sentence", "round-ups for managers and trainers"
+    ),
+}
+DELIVERY_LABELS: dict[Delivery, LazyString] = {
+    Delivery.IMMEDIATELY: lazy_gettext("E-mail right away"),
+    Delivery.DAILY: lazy_gettext("In a daily e-mail"),
+    Delivery.OFF: lazy_gettext("In the app only"),
+}
 
 
 class Target(enum.StrEnum):

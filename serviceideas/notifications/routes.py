@@ -7,8 +7,11 @@ button in the settings, not by showing the settings.
 
 from __future__ import annotations
 
+from typing import cast
+
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
+from flask_babel import gettext, lazy_gettext
 from flask_login import current_user
 from wtforms import SelectField, SubmitField
 from wtforms.validators import InputRequired
@@ -79,7 +82,8 @@ def open_one(notification_id: int) -> ResponseReturnValue:
 
 
 class PreferencesForm(Form):
-    submit = SubmitField("Save preferences")
+    # Translated when drawn; typed as the str WTForms takes, which only escapes or str()s it.
+    submit = SubmitField(cast(str, lazy_gettext("Save preferences")))
 
 
 def _preferences_form(current: dict[Category, Delivery]) -> PreferencesForm:
@@ -106,7 +110,7 @@ def settings() -> ResponseReturnValue:
     if form.validate_on_submit():
         choices = {category: Delivery(form[category.value].data) for category in Category}
         if commit_or_refuse(lambda: services.set_preferences(current_user, choices)):
-            flash("Preferences saved.", "success")
+            flash(gettext("Preferences saved."), "success")
         return redirect(url_for("notifications.settings"), code=303)
     feed = queries.calendar_feed_of(current_user)
     calendar_url = None
@@ -132,9 +136,9 @@ def calendar_link() -> ResponseReturnValue:
         lambda: services.calendar_token(current_user, reset=True)
     ):
         if had_one:
-            flash("Your calendar link is new; the old one no longer works.", "success")
+            flash(gettext("Your calendar link is new; the old one no longer works."), "success")
         else:
-            flash("Your calendar link is ready: add it to your calendar app.", "success")
+            flash(gettext("Your calendar link is ready: add it to your calendar app."), "success")
     return redirect(url_for("notifications.settings", _anchor="calendar-heading"), code=303)
 
 
