@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Protocol
 
 import sqlalchemy as sa
 from flask import current_app
+from flask_babel import LazyString, gettext, lazy_gettext, lazy_pgettext
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from serviceideas.database import UTCDateTime, enum_column_type, utcnow
@@ -40,20 +41,32 @@ class Lens(enum.StrEnum):
 
     @property
     def label(self) -> str:
-        return LENS_TEXT[self][0]
+        return str(LENS_TEXT[self][0])
 
     @property
     def explanation(self) -> str:
-        return LENS_TEXT[self][1]
+        return str(LENS_TEXT[self][1])
 
 
-LENS_TEXT = {
-    Lens.LEARN: ("Learn", "We learn from the customer and make things better."),
-    Lens.CARE: ("Care", "We bring empathy and care to a hard moment."),
-    Lens.TEACH: ("Teach", "We teach the customer to solve it themselves."),
+LENS_TEXT: dict[Lens, tuple[LazyString, LazyString]] = {
+    Lens.LEARN: (
+        lazy_pgettext("lens", "Learn"),
+        lazy_gettext("We learn from the customer and make things better."),
+    ),
+    Lens.CARE: (
+        lazy_pgettext("lens", "Care"),
+        lazy_gettext("We bring empathy and care to a hard moment."),
+    ),
+    Lens.TEACH: (
+        lazy_pgettext("lens", "Teach"),
+        lazy_gettext("We teach the customer to solve it themselves."),
+    ),
     Lens.REMOVE_GO_AWAY: (
-        "Remove a “go away”",
-        "We remove a place where we push customers away: hold queues, mazes, “not my department”.",
+        lazy_gettext("Remove a “go away”"),
+        lazy_gettext(
+            "We remove a place where we push customers away: hold queues, mazes, "
+            "“not my department”."
+        ),
     ),
 }
 
@@ -69,21 +82,42 @@ class Compass(enum.StrEnum):
 
     @property
     def label(self) -> str:
-        return COMPASS_TEXT[self][0]
+        return str(COMPASS_TEXT[self][0])
 
     @property
     def explanation(self) -> str:
-        return COMPASS_TEXT[self][1]
+        return str(COMPASS_TEXT[self][1])
+
+    @property
+    def in_sentence(self) -> str:
+        """The label as written inside a sentence ("Compass: a need"): lower case in
+        English, each language's own case in others (never `label|lower`)."""
+        return str(COMPASS_IN_SENTENCE[self])
 
 
-COMPASS_TEXT = {
-    Compass.NEED: ("A need", "It meets something the customer must have done."),
-    Compass.WANT: ("A want", "It serves something the customer would like, beyond the need."),
-    Compass.EMOTION: ("An emotion", "It leaves the customer feeling good about us."),
-    Compass.STEREOTYPE: (
-        "A stereotype",
-        "It strengthens a good picture people have of us, or breaks a bad one.",
+COMPASS_TEXT: dict[Compass, tuple[LazyString, LazyString]] = {
+    Compass.NEED: (
+        lazy_gettext("A need"),
+        lazy_gettext("It meets something the customer must have done."),
     ),
+    Compass.WANT: (
+        lazy_gettext("A want"),
+        lazy_gettext("It serves something the customer would like, beyond the need."),
+    ),
+    Compass.EMOTION: (
+        lazy_gettext("An emotion"),
+        lazy_gettext("It leaves the customer feeling good about us."),
+    ),
+    Compass.STEREOTYPE: (
+        lazy_gettext("A stereotype"),
+        lazy_gettext("It strengthens a good picture people have of us, or breaks a bad one."),
+    ),
+}
+COMPASS_IN_SENTENCE: dict[Compass, LazyString] = {
+    Compass.NEED: lazy_pgettext("compass point, in a sentence", "a need"),
+    Compass.WANT: lazy_pgettext("compass point, in a sentence", "a want"),
+    Compass.EMOTION: lazy_pgettext("compass point, in a sentence", "an emotion"),
+    Compass.STEREOTYPE: lazy_pgettext("compass point, in a sentence", "a stereotype"),
 }
 
 
@@ -120,7 +154,14 @@ class Status(enum.StrEnum):
 
     @property
     def label(self) -> str:
-        return self.replace("_", " ").capitalize()  # str methods: no enum lookups
+        return str(STATUS_LABELS[self])
+
+    @property
+    def in_sentence(self) -> str:
+        """The label as written inside a sentence ("moved it from submitted to under
+        review"): lower case in English, each language's own case in others (never
+        `label|lower`, which would write German nouns in lower case)."""
+        return str(STATUS_IN_SENTENCE[self])
 
     @property
     def is_open(self) -> bool:
@@ -131,6 +172,25 @@ class Status(enum.StrEnum):
     def accepts_votes(self) -> bool:
         return self in VOTABLE_STATUSES
 
+
+STATUS_LABELS: dict[Status, LazyString] = {
+    Status.SUBMITTED: lazy_pgettext("status", "Submitted"),
+    Status.UNDER_REVIEW: lazy_pgettext("status", "Under review"),
+    Status.APPROVED: lazy_pgettext("status", "Approved"),
+    Status.IN_PROGRESS: lazy_pgettext("status", "In progress"),
+    Status.IMPLEMENTED: lazy_pgettext("status", "Implemented"),
+    Status.DECLINED: lazy_pgettext("status", "Declined"),
+    Status.MERGED: lazy_pgettext("status", "Merged"),
+}
+STATUS_IN_SENTENCE: dict[Status, LazyString] = {
+    Status.SUBMITTED: lazy_pgettext("status, in a sentence", "submitted"),
+    Status.UNDER_REVIEW: lazy_pgettext("status, in a sentence", "under review"),
+    Status.APPROVED: lazy_pgettext("status, in a sentence", "approved"),
+    Status.IN_PROGRESS: lazy_pgettext("status, in a sentence", "in progress"),
+    Status.IMPLEMENTED: lazy_pgettext("status, in a sentence", "implemented"),
+    Status.DECLINED: lazy_pgettext("status, in a sentence", "declined"),
+    Status.MERGED: lazy_pgettext("status, in a sentence", "merged"),
+}
 
 OPEN_STATUSES = frozenset(
     {Status.SUBMITTED, Status.UNDER_REVIEW, Status.APPROVED, Status.IN_PROGRESS}
@@ -260,7 +320,7 @@ class Idea(Model):
     @property
     def beneficiary_label(self) -> str:
         if self.beneficiary_department is None:
-            return "External customers"
+            return gettext("External customers")
         return self.beneficiary_department.name
 
     def __repr__(self) -> str:
