@@ -12,7 +12,7 @@ from functools import cache
 from typing import Any, NamedTuple
 
 import sqlalchemy as sa
-from flask import url_for
+from flask import current_app, url_for
 
 from serviceideas.extensions import db
 from serviceideas.ideas.models import Comment, Idea, Stalled, Status, past_target_clause
@@ -158,6 +158,41 @@ def calendar_feed_of(user: User) -> CalendarFeed | None:
     return db.session.get(CalendarFeed, user.id)
 
 
+# Whom to write to in which language
+
+
+def language_of_person() -> sa.ColumnElement[str]:
+    """For a query over User: the language the person is written to in away from their
+    requests, as `serviceideas.i18n.locale_for` decides it (their choice, else the company's
+    default), in SQL: notifications for many people at once are written once per language
+    (docs/product.md, "Notifications and e-mails")."""
+    config = current_app.config
+    return sa.case(
+        (User.locale.in_(config["LANGUAGES"]), User.locale),
+        else_=sa.literal(str(config["DEFAULT_LOCALE"])),
+    )
+
+
+def languages_of(people: sa.Select[int]) -> list[str]:
+    """The languages the people `people` selects (their ids) are written to in."""
+    statement = (
+        sa.select(language_of_person())
+        .where(User.id.in_(people.correlate(None)))
+        .distinct()
+        .order_by(language_of_person())
+    )
+    return list(db.session.scalars(statement))
+
+
+def speaks(
+    person_id: sa.ColumnElement[int] | sa.orm.QueryableAttribute[int], language: str
+) -> sa.ColumnElement[bool]:
+    """The person `person_id` names is written to in `language`."""
+    # Not correlated: the query it is part of may read User itself (a person's followers).
+    people = sa.select(User.id).where(language_of_person() == language).correlate(None)
+    return person_id.in_(people)
+
+
 # What reminders, e-mail and digests are about
 
 
@@ -202,11 +237,16 @@ def _open_training() -> sa.Select[int, int, date, str, datetime | None]:
     )
 
 
-def due_soon_or_overdue(today: date) -> list[Deadline]:
+def due_soon_or_overdue(today: date) -> list[tuple[Deadline, str]]:
     """Open training that is due soon or overdue today (docs/product.md, "Training
-    deadlines"): what the reminders are about."""
-    statement = _open_training().where(sa.or_(due_soon_sql(today), overdue_sql(today)))
-    return [_deadline(row) for row in db.session.execute(statement)]
+    deadlines"): what the reminders are about; each with the language its person is written
+    to in."""
+    statement = (
+        _open_training()
+        .add_columns(language_of_person().label("language"))
+        .where(sa.or_(due_soon_sql(today), overdue_sql(today)))
+    )
+    return [(_deadline(row), row.language) for row in db.session.execute(statement)]
 
 
 def overdue_by_person(today: date) -> list[tuple[User, list[Deadline]]]:

@@ -17,7 +17,7 @@ from __future__ import annotations
 import secrets
 import smtplib
 import ssl
-from collections.abc import Collection, Iterator
+from collections.abc import Callable, Collection, Iterator
 from contextlib import contextmanager
 from datetime import date, datetime, timedelta
 from email import policy
@@ -28,11 +28,13 @@ from urllib.parse import urlsplit
 
 import sqlalchemy as sa
 from flask import current_app, has_request_context, render_template, url_for
+from flask_babel import force_locale, get_locale, gettext, ngettext
 from itsdangerous import BadSignature, URLSafeSerializer
 
 from serviceideas.database import UTCDateTime, insert_ignoring_duplicates, utcnow, writing
 from serviceideas.extensions import Base as Model
 from serviceideas.extensions import db
+from serviceideas.i18n import format_date, speaking_to
 from serviceideas.ideas.models import Follower, Stalled
 from serviceideas.notifications import queries
 from serviceideas.notifications.models import (
@@ -47,7 +49,6 @@ from serviceideas.notifications.models import (
 from serviceideas.people.models import User
 from serviceideas.training.models import Assignment, Enrolment, is_overdue
 from serviceideas.urls import absolute
-from serviceideas.wording import plural
 
 RECENT = timedelta(days=7)  # older unsent notifications are not e-mailed one by one
 CLAIM_EXPIRES = timedelta(minutes=10)
@@ -56,6 +57,13 @@ MAX_ATTEMPTS = 8
 # 78: folding a long link turns it into encoded-words (`=?utf-8?q?…?=`), and mail apps cannot
 # read a List-Unsubscribe header written that way (SECURITY.md, "E-mail").
 MESSAGE_POLICY = policy.SMTP.clone(max_line_length=998)
+
+# The columns an INSERT … SELECT of notifications fills, in its SELECT's order.
+COLUMNS = ["user_id", "category", "key", "title", "body", "target", "target_id", "created_at"]
+
+# A notification's title and body, written in the language of the moment: called once per
+# language its people read, inside `force_locale`, when many are told at once.
+Words = Callable[[], tuple[str, str]]
 
 
 def _insert(model: type[Model]) -> sa.Insert:
@@ -106,53 +114,61 @@ def notify(
 def announce_training(
     assignment: Assignment,
     today: date,
-    title: str,
-    body: str,
+    words: Words,
     *,
     user_ids: Collection[int] | None = None,
 ) -> int:
     """Tell everyone enrolled in `assignment` on `today` (or only those of `user_ids`), once
-    each, in one INSERT … SELECT whatever the number of people: the unique (person, key)
-    skips anyone told before. Returns how many were told."""
-    # A WHERE is needed: without one SQLite cannot tell the SELECT from its ON CONFLICT.
-    rows = sa.select(
-        Enrolment.user_id,
-        sa.literal(Category.TRAINING.value),
-        sa.literal("assigned:") + sa.cast(Enrolment.id, sa.String),
-        sa.literal(title[:300]),
-        sa.literal(body),
-        sa.literal(Target.ENROLMENT.value),
-        Enrolment.id,
-        sa.literal(utcnow(), UTCDateTime()),
-    ).where(queries.enrolled_on(assignment.id, today, user_ids))
-    columns = ["user_id", "category", "key", "title", "body", "target", "target_id", "created_at"]
-    return _rows_changed(_insert(Notification).from_select(columns, rows))
+    each, in one INSERT … SELECT per language they read whatever the number of people: the
+    unique (person, key) skips anyone told before. Returns how many were told."""
+    enrolled = queries.enrolled_on(assignment.id, today, user_ids)
+    told = 0
+    for language in queries.languages_of(sa.select(Enrolment.user_id).where(enrolled)):
+        with force_locale(language):
+            title, body = words()
+        # A WHERE is needed: without one SQLite cannot tell the SELECT from its ON CONFLICT.
+        rows = sa.select(
+            Enrolment.user_id,
+            sa.literal(Category.TRAINING.value),
+            sa.literal("assigned:") + sa.cast(Enrolment.id, sa.String),
+            sa.literal(title[:300]),
+            sa.literal(body),
+            sa.literal(Target.ENROLMENT.value),
+            Enrolment.id,
+            sa.literal(utcnow(), UTCDateTime()),
+        ).where(enrolled, queries.speaks(Enrolment.user_id, language))
+        told += _rows_changed(_insert(Notification).from_select(COLUMNS, rows))
+    return told
 
 
 def _tell_everyone(
-    people: sa.Select[int], key: str, title: str, target: Target, target_id: int, body: str
+    people: sa.Select[int], key: str, words: Words, target: Target, target_id: int
 ) -> int:
-    """Tell each person `people` selects (their ids), once, in one INSERT … SELECT whatever
-    their number, under "ideas": the unique (person, key) skips anyone told of this event
-    already (the author, a follower in the team). Returns how many were told."""
-    rows = people.add_columns(
-        sa.literal(Category.IDEAS.value),
-        sa.literal(key),
-        sa.literal(title[:300]),
-        sa.literal(body),
-        sa.literal(target.value),
-        sa.literal(target_id),
-        sa.literal(utcnow(), UTCDateTime()),
-    )
-    columns = ["user_id", "category", "key", "title", "body", "target", "target_id", "created_at"]
-    return _rows_changed(_insert(Notification).from_select(columns, rows))
+    """Tell each person `people` selects (their ids), once, in one INSERT … SELECT per
+    language they read whatever their number, under "ideas": the unique (person, key) skips
+    anyone told of this event already (the author, a follower in the team). Returns how many
+    were told."""
+    (person_id,) = people.selected_columns
+    told = 0
+    for language in queries.languages_of(people):
+        with force_locale(language):
+            title, body = words()
+        rows = people.where(queries.speaks(person_id, language)).add_columns(
+            sa.literal(Category.IDEAS.value),
+            sa.literal(key),
+            sa.literal(title[:300]),
+            sa.literal(body),
+            sa.literal(target.value),
+            sa.literal(target_id),
+            sa.literal(utcnow(), UTCDateTime()),
+        )
+        told += _rows_changed(_insert(Notification).from_select(COLUMNS, rows))
+    return told
 
 
-def tell_followers(
-    idea_id: int, key: str, title: str, body: str = "", *, except_id: int | None = None
-) -> int:
+def tell_followers(idea_id: int, key: str, words: Words, *, except_id: int | None = None) -> int:
     """Tell the active followers of an idea (not `except_id`, who acted) of what became of it
-    (docs/product.md, "Following an idea"), in one statement."""
+    (docs/product.md, "Following an idea"), in one statement per language they read."""
     people = (
         sa.select(Follower.user_id)
         .join(User, User.id == Follower.user_id)
@@ -160,24 +176,23 @@ def tell_followers(
     )
     if except_id is not None:
         people = people.where(Follower.user_id != except_id)
-    return _tell_everyone(people, key, title, Target.IDEA, idea_id, body)
+    return _tell_everyone(people, key, words, Target.IDEA, idea_id)
 
 
 def tell_department(
     department_id: int,
     idea_id: int,
     key: str,
-    title: str,
-    body: str = "",
+    words: Words,
     *,
     except_id: int | None = None,
 ) -> int:
     """Tell the active people of a department (not `except_id`) that an idea for them was put
-    into practice, in one statement."""
+    into practice, in one statement per language they read."""
     people = sa.select(User.id).where(User.department_id == department_id, User.is_active)
     if except_id is not None:
         people = people.where(User.id != except_id)
-    return _tell_everyone(people, key, title, Target.IDEA, idea_id, body)
+    return _tell_everyone(people, key, words, Target.IDEA, idea_id)
 
 
 def mark_read(user: User, notification_id: int | None = None) -> int:
@@ -291,12 +306,14 @@ def unsubscribe_url(user_id: int, category: Category) -> str:
 def queue_email(
     user: User, key: str, category: Category, subject: str, template: str, **context: Any
 ) -> bool:
-    """Render and queue one e-mail; False when it was queued before (the send log's key)."""
+    """Render and queue one e-mail in `user`'s language (`subject` written in it already, see
+    `speaking_to`); False when it was queued before (the send log's key)."""
     if not mail_enabled():
         return False
     unsubscribe = unsubscribe_url(user.id, category)
     context = {"person": user, "unsubscribe": unsubscribe, "absolute": absolute, **context}
-    with _url_context():
+    with _url_context(), speaking_to(user):
+        context["language"] = str(get_locale())
         text = render_template(f"email/{template}.txt", **context)
         html = render_template(f"email/{template}.html", **context)
     return bool(
@@ -430,19 +447,23 @@ def _send(email: Email) -> None:
 
 # Reminders and digests
 
+DAY_AND_MONTH = "MMMMd"  # 3 November · 3. November · 3 de noviembre
+
 
 def create_reminders(today: date) -> int:
     """Training due soon, and overdue, each said once (after that, the weekly digest). Both
     by the one definition of each (docs/product.md, "Training deadlines")."""
     added = 0
-    for deadline in queries.due_soon_or_overdue(today):
+    for deadline, language in queries.due_soon_or_overdue(today):
         enrolment_id, title = deadline.enrolment_id, deadline.module_title
-        if is_overdue(deadline, today):
-            key, heading = f"overdue:{enrolment_id}", f"Overdue: {title}"
-            body = f"It was due on {deadline.due_on:%-d %B}. Late work is welcome: it counts."
-        else:
-            key, heading = f"due:{enrolment_id}", f"Due soon: {title}"
-            body = f"Due on {deadline.due_on:%-d %B}."
+        with force_locale(language):
+            day = format_date(deadline.due_on, DAY_AND_MONTH)
+            if is_overdue(deadline, today):
+                key, heading = f"overdue:{enrolment_id}", gettext("Overdue: %(title)s", title=title)
+                body = gettext("It was due on %(date)s. Late work is welcome: it counts.", date=day)
+            else:
+                key, heading = f"due:{enrolment_id}", gettext("Due soon: %(title)s", title=title)
+                body = gettext("Due on %(date)s.", date=day)
         added += notify(
             deadline.user_id, Category.TRAINING, key, heading, Target.ENROLMENT, enrolment_id, body
         )
@@ -455,22 +476,28 @@ def send_daily_digests(today: date) -> int:
     until = datetime.combine(today, datetime.min.time(), tzinfo=utcnow().tzinfo)
     since = until - timedelta(days=1)
     told = queries.told_daily_between(since, until)
+    sent = 0
     with _url_context():
         links = queries.links(n for _, items in told for n in items)
-        return sum(
-            queue_email(
-                user,
-                f"daily:{today}",
-                Category.DIGESTS,
-                f"Your day in serviceideas: {plural(len(items), 'update')}",
-                "digest",
-                heading="Since yesterday",
-                items=items,
-                links=links,
-            )
-            for user, items in told
-            if _wants_digests(user)  # the daily e-mail's own unsubscribe link turns this off
-        )
+        for user, items in told:
+            if not _wants_digests(user):  # the daily e-mail's own unsubscribe link turns this off
+                continue
+            with speaking_to(user):
+                subject = ngettext(
+                    "Your day in serviceideas: %(num)d update",
+                    "Your day in serviceideas: %(num)d updates",
+                    len(items),
+                )
+                sent += queue_email(
+                    user,
+                    f"daily:{today}",
+                    Category.DIGESTS,
+                    subject,
+                    "digest",
+                    items=items,
+                    links=links,
+                )
+    return sent
 
 
 def send_role_digests(today: date, stalled: Stalled) -> int:
@@ -485,29 +512,37 @@ def send_role_digests(today: date, stalled: Stalled) -> int:
     sent = _send_owner_digests(today, stalled)
     for manager in queries.active_managers():
         key = f"manager-digest:{year}-W{week:02d}"
-        waiting_ideas = plural(waiting, "idea")
-        title = f"This week: {waiting_ideas} waiting for review, {len(stalled_ideas)} stalled"
-        notify(manager.id, Category.DIGESTS, key, title, Target.REVIEW_QUEUE)
-        if _wants_digests(manager):
-            sent += queue_email(
-                manager,
-                key,
-                Category.DIGESTS,
-                title,
-                "manager_digest",
-                waiting=waiting,
-                stalled=stalled_ideas,
-                past_target=past_target,
+        with speaking_to(manager):
+            title = ngettext(
+                "This week: %(num)d idea waiting for review, %(stalled)d stalled",
+                "This week: %(num)d ideas waiting for review, %(stalled)d stalled",
+                waiting,
+                stalled=len(stalled_ideas),
             )
+            notify(manager.id, Category.DIGESTS, key, title, Target.REVIEW_QUEUE)
+            if _wants_digests(manager):
+                sent += queue_email(
+                    manager,
+                    key,
+                    Category.DIGESTS,
+                    title,
+                    "manager_digest",
+                    waiting=waiting,
+                    stalled=stalled_ideas,
+                    past_target=past_target,
+                )
     if reflections:
         for trainer in queries.active_trainers():
             key = f"trainer-digest:{today}"
-            title = f"{plural(reflections, 'new reflection')} to read"
-            notify(trainer.id, Category.DIGESTS, key, title, Target.REFLECTIONS)
-            if _wants_digests(trainer):
-                sent += queue_email(
-                    trainer, key, Category.DIGESTS, title, "trainer_digest", count=reflections
+            with speaking_to(trainer):
+                title = ngettext(
+                    "%(num)d new reflection to read", "%(num)d new reflections to read", reflections
                 )
+                notify(trainer.id, Category.DIGESTS, key, title, Target.REFLECTIONS)
+                if _wants_digests(trainer):
+                    sent += queue_email(
+                        trainer, key, Category.DIGESTS, title, "trainer_digest", count=reflections
+                    )
     return sent
 
 
@@ -518,21 +553,26 @@ def _send_owner_digests(today: date, stalled: Stalled) -> int:
     sent = 0
     for owner, ideas in queries.lagging_ideas_by_owner(stalled, today):
         key = f"owner-digest:{year}-W{week:02d}"
-        for idea in ideas:
-            notify(
-                owner.id,
-                Category.DIGESTS,
-                f"{key}:{idea.id}",
-                f"Needs a push: “{idea.title}”, an idea you own",
-                Target.IDEA,
-                idea.id,
-                "It has stalled or passed its target date: record its next step.",
-            )
-        if _wants_digests(owner):
-            title = f"This week: {plural(len(ideas), 'idea')} you own need a push"
-            sent += queue_email(
-                owner, key, Category.DIGESTS, title, "owner_digest", ideas=ideas, today=today
-            )
+        with speaking_to(owner):
+            for idea in ideas:
+                notify(
+                    owner.id,
+                    Category.DIGESTS,
+                    f"{key}:{idea.id}",
+                    gettext("Needs a push: “%(title)s”, an idea you own", title=idea.title),
+                    Target.IDEA,
+                    idea.id,
+                    gettext("It has stalled or passed its target date: record its next step."),
+                )
+            if _wants_digests(owner):
+                title = ngettext(
+                    "This week: %(num)d idea you own needs a push",
+                    "This week: %(num)d ideas you own need a push",
+                    len(ideas),
+                )
+                sent += queue_email(
+                    owner, key, Category.DIGESTS, title, "owner_digest", ideas=ideas, today=today
+                )
     return sent
 
 
@@ -543,15 +583,22 @@ def _wants_digests(user: User) -> bool:
 def send_overdue_digests(today: date) -> int:
     """Weekly, to each person with overdue training who wants training e-mail."""
     year, week, _ = today.isocalendar()
-    return sum(
-        queue_email(
-            user,
-            f"overdue-digest:{year}-W{week:02d}",
-            Category.TRAINING,
-            f"{plural(len(items), 'piece')} of training overdue",
-            "overdue_digest",
-            items=items,
-        )
-        for user, items in queries.overdue_by_person(today)
-        if queries.preferences(user)[Category.TRAINING] is not Delivery.OFF
-    )
+    sent = 0
+    for user, items in queries.overdue_by_person(today):
+        if queries.preferences(user)[Category.TRAINING] is Delivery.OFF:
+            continue
+        with speaking_to(user):
+            subject = ngettext(
+                "%(num)d piece of training overdue",
+                "%(num)d pieces of training overdue",
+                len(items),
+            )
+            sent += queue_email(
+                user,
+                f"overdue-digest:{year}-W{week:02d}",
+                Category.TRAINING,
+                subject,
+                "overdue_digest",
+                items=items,
+            )
+    return sent
