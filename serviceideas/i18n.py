@@ -61,16 +61,35 @@ def init_app(app: Flask) -> None:
 
 def select_locale() -> str:
     """The signed-in person's chosen language, else the best of their browser's, else the
-    company's default."""
+    company's default. Under the API the person is its token's, never the session's."""
     languages = current_app.config["LANGUAGES"]
     if has_request_context():
-        chosen = getattr(current_user, "locale", None)
+        if _is_api_request():
+            chosen = _api_caller_locale()
+        else:
+            chosen = getattr(current_user, "locale", None)
         if chosen in languages:
             return str(chosen)
         best = request.accept_languages.best_match(languages)
         if best:
             return best
     return str(current_app.config["DEFAULT_LOCALE"])
+
+
+def _is_api_request() -> bool:
+    """Under /api/v1, except its documentation page (a page for people, signed in or not)."""
+    from serviceideas.api import PREFIX  # the API imports the features, which import this
+
+    return request.path.startswith(PREFIX + "/") and request.blueprint != "apidocs"
+
+
+def _api_caller_locale() -> str | None:
+    """The language the API token's person chose, if the request carries a live token: the
+    token looked up once per request (api/auth.py's `request_token`, which the rate limit and
+    authentication share), so asking costs no query of its own."""
+    from serviceideas.api import auth
+
+    return auth.caller_locale()
 
 
 def locale_for(person: User | None) -> str:

@@ -17,6 +17,7 @@ from typing import Any
 
 from apispec.utils import deepupdate
 from flask import Flask, Response, current_app, request
+from flask_babel import gettext
 from flask_smorest import Api, Blueprint
 from flask_smorest.utils import prepare_response
 from werkzeug.exceptions import HTTPException
@@ -97,10 +98,12 @@ def resource_blueprint(name: str, import_name: str, description: str) -> Bluepri
     blp.register_error_handler(HTTPException, problems.http_exception)
     csrf.exempt(blp)
     # Shared: one count per token across the whole API (a plain limit counts each route apart).
-    limiter.shared_limit(
-        _rate_limit, "api", key_func=_rate_key, error_message="Too many requests."
-    )(blp)
+    limiter.shared_limit(_rate_limit, "api", key_func=_rate_key, error_message=_too_many)(blp)
     return blp
+
+
+def _too_many() -> str:
+    return gettext("Too many requests.")
 
 
 def _rate_limit() -> str:

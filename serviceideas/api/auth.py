@@ -17,6 +17,7 @@ from typing import Any, TypeVar, cast
 
 import sqlalchemy as sa
 from flask import Request, Response, after_this_request, g, request
+from flask_babel import gettext
 from flask_smorest import Blueprint
 
 from serviceideas.api.models import ApiToken, Scope
@@ -73,8 +74,21 @@ def request_token() -> ApiToken | None:
     if "api_token_found" not in g:
         secret = bearer_secret(request)
         g.api_token_found = live_token(secret) if secret else None
+        # The person's language, read while their row is loaded (`caller_locale`).
+        g.api_caller_locale = g.api_token_found.user.locale if g.api_token_found else None
     found: ApiToken | None = g.api_token_found
     return found
+
+
+def caller_locale() -> str | None:
+    """The language the request's live token's person chose, if any (i18n.select_locale asks,
+    for the API's texts). Kept from the token's look-up rather than read from the token: by
+    the time a text is translated the session may have been rolled back (the rate limit's
+    counter does so on SQLite), and reading an expired row would be a query, which on a POST
+    takes the write lock the counter then waits for."""
+    request_token()
+    chosen: str | None = g.api_caller_locale
+    return chosen
 
 
 def allowed_scopes(token: ApiToken) -> frozenset[Scope]:
@@ -97,8 +111,10 @@ def authenticate() -> Any:
     token = request_token()
     if token is None:
         return unauthorized(
-            "Send a live personal access token: Authorization: Bearer si_… "
-            "(make one on your settings page)."
+            gettext(
+                "Send a live personal access token: Authorization: Bearer si_… "
+                "(make one on your settings page)."
+            )
         )
     g.api_token = token
     g.api_user = token.user
@@ -160,12 +176,14 @@ def requires(scope: Scope) -> Callable[[View], View]:
         @functools.wraps(view)
         def checked(*args: Any, **kwargs: Any) -> Any:
             if scope not in allowed_scopes(g.api_token):
-                return problem(
-                    HTTPStatus.FORBIDDEN,
-                    f"This token lacks the '{scope}' scope"
-                    + ("" if scope is Scope.READ else ", or its person the role it needs")
-                    + ".",
-                )
+                if scope is Scope.READ:
+                    lacking = gettext("This token lacks the '%(scope)s' scope.", scope=scope)
+                else:
+                    lacking = gettext(
+                        "This token lacks the '%(scope)s' scope, or its person the role it needs.",
+                        scope=scope,
+                    )
+                return problem(HTTPStatus.FORBIDDEN, lacking)
             return view(*args, **kwargs)
 
         return Blueprint.doc(security=[{SECURITY_SCHEME: [scope.value]}])(cast(View, checked))

@@ -14,6 +14,7 @@ from __future__ import annotations
 from typing import Any
 
 import marshmallow as ma
+from flask_babel import lazy_gettext
 
 from serviceideas.api.paging import PageArgsSchema, page_schema
 from serviceideas.api.text import Text, not_blank
@@ -230,7 +231,8 @@ class IdeaListArgsSchema(PageArgsSchema):
         allow_none=False,
         validate=ma.validate.Regexp(
             rf"^(?:{EXTERNAL}|[1-9][0-9]{{0,8}})$",
-            error="Give 'external' or a department's id.",
+            # Translated when the refusal is sent: a lazy text, which marshmallow formats.
+            error=lazy_gettext("Give 'external' or a department's id."),  # type: ignore[arg-type]
         ),
         metadata={"description": "Who it helps: 'external' (customers) or a department's id."},
     )

@@ -15,6 +15,7 @@ import marshmallow as ma
 from flask import Response, url_for
 from flask.typing import ResponseReturnValue
 from flask.views import MethodView
+from flask_babel import gettext
 
 from serviceideas.api import paging, problems, resource_blueprint
 from serviceideas.api.auth import acting_user, requires
@@ -152,7 +153,9 @@ class Ideas(MethodView):
             beneficiary = db.session.get(Department, new["beneficiary_department_id"])
             if beneficiary is None:
                 return problems.refusal(
-                    RuleViolation("There is no such department.", "beneficiary_department_id")
+                    RuleViolation(
+                        gettext("There is no such department."), "beneficiary_department_id"
+                    )
                 )
         author = acting_user()
         draft = services.IdeaDraft(
@@ -176,8 +179,12 @@ class Ideas(MethodView):
         if isinstance(refusal, services.SentBeforeWithOtherText):
             return problems.refusal(
                 RuleViolation(
-                    f"This {IDEMPOTENCY_KEY} already submitted idea #{refusal.first_id} with"
-                    " other content: send a new key to submit this as another idea.",
+                    gettext(
+                        "This %(header)s already submitted idea #%(number)s with other content:"
+                        " send a new key to submit this as another idea.",
+                        header=IDEMPOTENCY_KEY,
+                        number=refusal.first_id,
+                    ),
                     IDEMPOTENCY_KEY,
                 )
             )
@@ -256,9 +263,12 @@ class IdeaComments(MethodView):
         if isinstance(refusal, services.CommentSentBeforeWithOtherText):
             return problems.refusal(
                 RuleViolation(
-                    f"This {IDEMPOTENCY_KEY} already posted comment #{refusal.first_id}, on"
-                    " this or another idea, with other text: send a new key to post this as"
-                    " another comment.",
+                    gettext(
+                        "This %(header)s already posted comment #%(number)s, on this or another"
+                        " idea, with other text: send a new key to post this as another comment.",
+                        header=IDEMPOTENCY_KEY,
+                        number=refusal.first_id,
+                    ),
                     IDEMPOTENCY_KEY,
                 )
             )

@@ -20,6 +20,7 @@ from urllib.parse import urlencode
 
 import marshmallow as ma
 from flask import current_app, request
+from flask_babel import lazy_gettext
 
 from serviceideas.api.text import Text
 from serviceideas.errors import RuleViolation
@@ -31,7 +32,7 @@ LIMIT = "limit"
 LIMIT_MAX = 100
 # Longer than any cursor this app writes (queries.CURSOR_MAX_LENGTH says the same for ideas).
 AFTER_MAX_LENGTH = 200
-BROKEN = "That page link is broken; start from the first page."
+BROKEN = lazy_gettext("That page link is broken; start from the first page.")
 
 
 class PageArgsSchema(ma.Schema):
@@ -112,10 +113,10 @@ def after_id(cursor: str | None) -> int | None:
     try:
         raw = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
     except (ValueError, binascii.Error):
-        raise RuleViolation(BROKEN, AFTER) from None
+        raise RuleViolation(str(BROKEN), AFTER) from None
     if not isinstance(raw, list) or len(raw) != 1:
-        raise RuleViolation(BROKEN, AFTER)
+        raise RuleViolation(str(BROKEN), AFTER)
     last_id = raw[0]
     if type(last_id) is not int or not 1 <= last_id <= DATABASE_INT_MAX:
-        raise RuleViolation(BROKEN, AFTER)
+        raise RuleViolation(str(BROKEN), AFTER)
     return last_id

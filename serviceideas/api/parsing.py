@@ -13,10 +13,8 @@ from typing import Any
 
 import marshmallow as ma
 from flask import Request
+from flask_babel import gettext
 from webargs.flaskparser import FlaskParser, abort
-
-INVALID_JSON = {"json": ["Invalid JSON body."]}
-REPEATED = "Send this parameter once."
 
 
 class ApiParser(FlaskParser):
@@ -24,7 +22,7 @@ class ApiParser(FlaskParser):
         try:
             return super().load_json(req, schema)
         except (ValueError, RecursionError) as error:
-            abort(400, exc=error, messages=INVALID_JSON)
+            abort(400, exc=error, messages={"json": [gettext("Invalid JSON body.")]})
 
     def load_querystring(self, req: Request, schema: ma.Schema) -> Any:
         proxy = super().load_querystring(req, schema)
@@ -34,7 +32,9 @@ class ApiParser(FlaskParser):
             if not isinstance(field, ma.fields.List | ma.fields.Tuple)
         }
         repeated = {
-            key: [REPEATED] for key, values in req.args.lists() if len(values) > 1 and key in single
+            key: [gettext("Send this parameter once.")]
+            for key, values in req.args.lists()
+            if len(values) > 1 and key in single
         }
         if repeated:
             abort(422, messages={"query": repeated})

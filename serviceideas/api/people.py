@@ -14,6 +14,7 @@ from typing import Any
 import marshmallow as ma
 from flask import Response, url_for
 from flask.typing import ResponseReturnValue
+from flask_babel import gettext
 
 from serviceideas.api import resource_blueprint
 from serviceideas.api.auth import acting_user, requires
@@ -48,7 +49,7 @@ SOURCE = RoleChangeSource.ADMIN_PAGE
 def _not_an_admin() -> Response | None:
     if can_administer(acting_user()):
         return None
-    return problem(HTTPStatus.FORBIDDEN, "Only admins manage people and departments.")
+    return problem(HTTPStatus.FORBIDDEN, gettext("Only admins manage people and departments."))
 
 
 def _answer_refusal(error: RuleViolation, default_field: str) -> Response:
@@ -66,11 +67,11 @@ def _cursor_values(cursor: str, length: int) -> list[Any]:
     try:
         raw = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
     except (ValueError, binascii.Error):
-        raise RuleViolation(BROKEN, AFTER) from None
+        raise RuleViolation(str(BROKEN), AFTER) from None
     if not isinstance(raw, list) or len(raw) != length or not isinstance(raw[0], str):
-        raise RuleViolation(BROKEN, AFTER)
+        raise RuleViolation(str(BROKEN), AFTER)
     if length == 2 and (type(raw[1]) is not int or not 1 <= raw[1] <= DATABASE_INT_MAX):
-        raise RuleViolation(BROKEN, AFTER)
+        raise RuleViolation(str(BROKEN), AFTER)
     return raw
 
 
@@ -149,7 +150,7 @@ def change_person(body: dict[str, Any], user_id: int) -> ResponseReturnValue:
     if "department_id" in body:
         chosen = db.session.get(Department, body["department_id"])
         if chosen is None:
-            message = "No department has this id."
+            message = gettext("No department has this id.")
             return problem(422, message, errors={"department_id": [message]})
         department = chosen
     roles = {Role(value) for value in body["roles"]} if "roles" in body else person.granted_roles

@@ -12,6 +12,7 @@ from typing import Any
 import marshmallow as ma
 from flask import Response, current_app, request
 from flask.typing import ResponseReturnValue
+from flask_babel import LazyString, get_locale, gettext, lazy_gettext
 from werkzeug.exceptions import HTTPException
 
 from serviceideas.errors import RuleViolation
@@ -20,6 +21,26 @@ from serviceideas.extensions import db, limiter
 CONTENT_TYPE = "application/problem+json"
 # Where webargs found a bad value: it keys its messages by these.
 LOCATIONS = {"json", "query", "form", "headers", "view_args", "files", "cookies"}
+# Each status's name as a problem's title, in the caller's language: in English, HTTP's reason
+# phrase (http.HTTPStatus's). A status not listed keeps its English phrase.
+TITLES: dict[int, LazyString] = {
+    400: lazy_gettext("Bad Request"),
+    401: lazy_gettext("Unauthorized"),
+    403: lazy_gettext("Forbidden"),
+    404: lazy_gettext("Not Found"),
+    405: lazy_gettext("Method Not Allowed"),
+    406: lazy_gettext("Not Acceptable"),
+    409: lazy_gettext("Conflict"),
+    410: lazy_gettext("Gone"),
+    412: lazy_gettext("Precondition Failed"),
+    413: lazy_gettext("Request Entity Too Large"),
+    415: lazy_gettext("Unsupported Media Type"),
+    422: lazy_gettext("Unprocessable Entity"),
+    428: lazy_gettext("Precondition Required"),
+    429: lazy_gettext("Too Many Requests"),
+    500: lazy_gettext("Internal Server Error"),
+    503: lazy_gettext("Service Unavailable"),
+}
 
 
 class ProblemSchema(ma.Schema):
@@ -42,7 +63,7 @@ def problem(
     errors: dict[str, Any] | None = None,
     headers: dict[str, str] | None = None,
 ) -> Response:
-    body: dict[str, Any] = {"type": "about:blank", "title": HTTPStatus(status).phrase}
+    body: dict[str, Any] = {"type": "about:blank", "title": title(status)}
     body["status"] = status
     if detail:
         body["detail"] = detail
@@ -52,7 +73,15 @@ def problem(
         current_app.json.dumps(body), status=status, mimetype=CONTENT_TYPE
     )
     response.headers.update(headers or {})
+    # The language of its title and detail (api/auth.py's caller's, see i18n.select_locale).
+    response.headers["Content-Language"] = str(get_locale() or current_app.config["DEFAULT_LOCALE"])
     return response
+
+
+def title(status: int) -> str:
+    """The status's name, in the request's language."""
+    named = TITLES.get(status)
+    return str(named) if named is not None else HTTPStatus(status).phrase
 
 
 def refusal(error: RuleViolation, status: int = HTTPStatus.UNPROCESSABLE_ENTITY) -> Response:
@@ -74,7 +103,7 @@ def http_exception(error: HTTPException) -> ResponseReturnValue:
         errors = _by_field(errors)
     detail = data.get("message") or (error.description if status < 500 else None)
     if errors and "message" not in data:
-        detail = "The request has invalid values: see errors."
+        detail = gettext("The request has invalid values: see errors.")
     headers = dict(data.get("headers") or {})
     if status == HTTPStatus.TOO_MANY_REQUESTS:
         headers["Retry-After"] = str(retry_after())

@@ -14,6 +14,7 @@ from typing import Any
 
 import marshmallow as ma
 from flask import Response
+from flask_babel import gettext
 
 from serviceideas.api import problems, resource_blueprint
 from serviceideas.api.auth import requires
@@ -46,7 +47,9 @@ def _period(args: dict[str, Any]) -> Period | Response:
         for name, given in (("start", start), ("end", end)):
             if given is not None:
                 return problems.refusal(
-                    RuleViolation(f"{name} goes with period=custom only.", name)
+                    RuleViolation(
+                        gettext("%(parameter)s goes with period=custom only.", parameter=name), name
+                    )
                 )
     try:
         return parse_period(

@@ -11,6 +11,7 @@ from http import HTTPStatus
 from typing import Any, TypeVar
 
 from flask import Response
+from flask_babel import gettext
 
 from serviceideas.api import paging, problems, resource_blueprint
 from serviceideas.api.auth import acting_user, requires
@@ -143,8 +144,8 @@ def set_owner(body: dict[str, Any], idea_id: int) -> Any:
     if person_id is not None and chosen is None:
         return problems.problem(
             HTTPStatus.UNPROCESSABLE_ENTITY,
-            f"There is nobody with the id {person_id}.",
-            errors={"person_id": [f"There is nobody with the id {person_id}."]},
+            gettext("There is nobody with the id %(id)s.", id=person_id),
+            errors={"person_id": [gettext("There is nobody with the id %(id)s.", id=person_id)]},
         )
     seen = body.get("seen_owner_id", services.Unchecked.UNCHECKED)
     done = _written(lambda: services.set_owner(reviewer, idea, chosen, seen_owner_id=seen))
@@ -189,7 +190,8 @@ def record_progress(body: dict[str, Any], idea_id: int) -> Any:
     actor = acting_user()
     if not can_record_progress(actor, idea):
         return problems.problem(
-            HTTPStatus.FORBIDDEN, "Only the idea's owner or a manager records its progress."
+            HTTPStatus.FORBIDDEN,
+            gettext("Only the idea's owner or a manager records its progress."),
         )
     progress = services.Progress(
         next_step=body.get("next_step", idea.next_step),

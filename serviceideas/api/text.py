@@ -10,26 +10,29 @@ from __future__ import annotations
 from typing import Any
 
 import marshmallow as ma
+from flask_babel import lazy_gettext
 
-NUL_MESSAGE = "No text field accepts a NUL character."
-NOT_TEXT_MESSAGE = "This text holds a character that is not Unicode text (a lone surrogate)."
-REQUIRED_MESSAGE = "This field is required."
+NUL_MESSAGE = lazy_gettext("No text field accepts a NUL character.")
+NOT_TEXT_MESSAGE = lazy_gettext(
+    "This text holds a character that is not Unicode text (a lone surrogate)."
+)
+REQUIRED_MESSAGE = lazy_gettext("This field is required.")
 
 
 def storable(value: str) -> None:
     """Refuse what no text column can hold."""
     if "\x00" in value:
-        raise ma.ValidationError(NUL_MESSAGE)
+        raise ma.ValidationError(str(NUL_MESSAGE))
     try:
         value.encode("utf-8")
     except UnicodeEncodeError:
-        raise ma.ValidationError(NOT_TEXT_MESSAGE) from None
+        raise ma.ValidationError(str(NOT_TEXT_MESSAGE)) from None
 
 
 def not_blank(value: str) -> None:
     """Something to read, as the forms' DataRequired asks."""
     if not value.strip():
-        raise ma.ValidationError(REQUIRED_MESSAGE)
+        raise ma.ValidationError(str(REQUIRED_MESSAGE))
 
 
 class Text(ma.fields.String):

@@ -20,6 +20,7 @@ from typing import Any, TypeVar
 import marshmallow as ma
 from flask import Response, url_for
 from flask.typing import ResponseReturnValue
+from flask_babel import gettext
 
 from serviceideas import refusals
 from serviceideas.api import resource_blueprint
@@ -97,7 +98,7 @@ def _after_due(cursor: str | None) -> tuple[date, int] | None:
             raise ValueError(last_id)
         return date.fromisoformat(due), last_id
     except (ValueError, TypeError, binascii.Error):
-        raise RuleViolation(BROKEN, AFTER) from None
+        raise RuleViolation(str(BROKEN), AFTER) from None
 
 
 def _enrolment_line(item: queries.TrainingItem, today: date) -> dict[str, Any]:
@@ -161,7 +162,8 @@ def _my_enrolment(enrolment_id: int) -> Enrolment | Response:
     enrolment = db.get_or_404(Enrolment, enrolment_id)
     if not can_work_on(acting_user(), enrolment):
         return problem(
-            HTTPStatus.FORBIDDEN, "This is someone else's training: only they can open it."
+            HTTPStatus.FORBIDDEN,
+            gettext("This is someone else's training: only they can open it."),
         )
     return enrolment
 
@@ -249,7 +251,7 @@ def complete(body: dict[str, Any], enrolment_id: int) -> ResponseReturnValue:
     learner = acting_user()
     page = url_for("training.enrolment", enrolment_id=found.id)
     if found.is_done:
-        return problem(HTTPStatus.CONFLICT, "You have already completed this.")
+        return problem(HTTPStatus.CONFLICT, gettext("You have already completed this."))
 
     def finish() -> services.Completion:
         completion = services.complete(
@@ -279,7 +281,7 @@ def save_draft(body: dict[str, Any], enrolment_id: int) -> ResponseReturnValue:
         return found
     learner = acting_user()
     if found.is_done:
-        return problem(HTTPStatus.CONFLICT, "You have already completed this.")
+        return problem(HTTPStatus.CONFLICT, gettext("You have already completed this."))
     saved = _finish(
         lambda: services.save_draft(learner, found, body["answer"], version=body["module_version"])
     )
@@ -296,7 +298,7 @@ def save_draft(body: dict[str, Any], enrolment_id: int) -> ResponseReturnValue:
 def _not_a_trainer() -> Response | None:
     if can_train(acting_user()):
         return None
-    return problem(HTTPStatus.FORBIDDEN, "Only trainers see modules and assignments.")
+    return problem(HTTPStatus.FORBIDDEN, gettext("Only trainers see modules and assignments."))
 
 
 def _module(module: Module, active_assignments: int) -> dict[str, Any]:
@@ -480,7 +482,7 @@ def _assignment_draft(body: dict[str, Any]) -> services.AssignmentDraft | Respon
     departments = queries.departments_by_id(sorted(set(ids)))
     missing = sorted(set(ids) - {department.id for department in departments})
     if missing:
-        message = f"No department has these ids: {', '.join(map(str, missing))}."
+        message = gettext("No department has these ids: %(ids)s.", ids=", ".join(map(str, missing)))
         return problem(422, message, errors={"departments": [message]})
     people: list[User] = []
     unknown: list[str] = []
@@ -491,7 +493,9 @@ def _assignment_draft(body: dict[str, Any]) -> services.AssignmentDraft | Respon
         elif person not in people:
             people.append(person)
     if unknown and body["audience"] is Audience.PEOPLE:  # as the assign page: else unread
-        message = f"Nobody has these email addresses: {', '.join(unknown)}."
+        message = gettext(
+            "Nobody has these email addresses: %(emails)s.", emails=", ".join(unknown)
+        )
         return problem(422, message, errors={"people": [message]})
     return services.AssignmentDraft(
         audience=body["audience"],

@@ -315,6 +315,8 @@ class AssignmentRequestSchema(ma.Schema):
         Audience,
         by_value=True,
         required=True,
+        # Stays English, as marshmallow's own messages do: marshmallow reads a message that
+        # is not a str as a list of messages.
         error_messages={"required": "Choose who this is for."},
     )
     departments = ma.fields.List(

@@ -1,0 +1,165 @@
+"""The API, webhooks and directory sync in each person's language: the API's problem titles
+and details in its token's person's language (else the caller's Accept-Language), a webhook's
+switch-off notice in its admin's, and team-chat messages in the company's.
+
+Translated texts show wrapped in ⟦ ⟧ in the pseudo-language (tests/i18n/pseudo.py); names
+people wrote are Cyrillic, so what is left in Latin letters is English that missed the
+catalogue."""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Callable
+from datetime import timedelta
+from http import HTTPStatus
+
+import pytest
+import sqlalchemy as sa
+from flask import Flask
+from flask.testing import FlaskClient
+
+from serviceideas.api.auth import TOKEN_PREFIX, token_hash
+from serviceideas.api.models import ApiToken, Scope
+from serviceideas.api.problems import TITLES
+from serviceideas.database import utcnow
+from serviceideas.extensions import db
+from serviceideas.notifications.models import Notification
+from serviceideas.people.models import Role, User
+from serviceideas.webhooks.delivery import tell_admins_switched_off
+from serviceideas.webhooks.messages import body_for
+from serviceideas.webhooks.models import EndpointKind, WebhookEndpoint
+from tests.i18n import pseudo
+
+PSEUDO = pseudo.PSEUDO
+MISSING = "/api/v1/ideas/999999"
+
+
+def wrapped(text: str) -> str:
+    return f"{pseudo.OPEN}{text}{pseudo.CLOSE}"
+
+
+def token_of(person: User) -> str:
+    secret = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    db.session.add(
+        ApiToken(
+            user_id=person.id,
+            name="Скрипт",
+            token_hash=token_hash(secret),
+            prefix=secret[:10],
+            scopes=Scope.READ.value,
+            expires_at=utcnow() + timedelta(days=30),
+        )
+    )
+    db.session.commit()
+    return secret
+
+
+def person_speaking(make_user: Callable[..., User], locale: str | None, **kwargs: object) -> User:
+    person = make_user(name="Ольга", **kwargs)
+    person.locale = locale
+    db.session.commit()
+    return person
+
+
+def test_the_english_titles_are_http_reason_phrases(app: Flask) -> None:
+    with app.test_request_context(headers={"Accept-Language": "en"}):
+        assert {status: str(title) for status, title in TITLES.items()} == {
+            status: HTTPStatus(status).phrase for status in TITLES
+        }
+
+
+def test_a_problem_speaks_the_language_of_the_tokens_person(
+    client: FlaskClient, make_user: Callable[..., User]
+) -> None:
+    secret = token_of(person_speaking(make_user, PSEUDO))
+    response = client.get(MISSING, headers={"Authorization": f"Bearer {secret}"})
+    assert response.status_code == 404
+    assert response.get_json()["title"] == wrapped("Not Found")
+    assert response.headers["Content-Language"] == PSEUDO
+
+
+def test_the_tokens_persons_choice_wins_over_the_browsers(
+    client: FlaskClient, make_user: Callable[..., User]
+) -> None:
+    secret = token_of(person_speaking(make_user, "en"))
+    response = client.get(
+        MISSING, headers={"Authorization": f"Bearer {secret}", "Accept-Language": PSEUDO}
+    )
+    assert response.get_json()["title"] == "Not Found"
+    assert response.headers["Content-Language"] == "en"
+
+
+def test_without_a_choice_a_problem_follows_accept_language(
+    client: FlaskClient, make_user: Callable[..., User]
+) -> None:
+    secret = token_of(person_speaking(make_user, None))
+    response = client.get(
+        MISSING, headers={"Authorization": f"Bearer {secret}", "Accept-Language": PSEUDO}
+    )
+    assert response.get_json()["title"] == wrapped("Not Found")
+
+    refused = client.get("/api/v1/ideas", headers={"Accept-Language": PSEUDO})
+    assert refused.status_code == 401
+    problem = refused.get_json()
+    assert problem["title"] == wrapped("Unauthorized")
+    assert pseudo.untranslated_text(problem["detail"]) == []
+
+
+def test_a_refusal_written_by_the_api_is_translated(
+    client: FlaskClient, make_user: Callable[..., User]
+) -> None:
+    secret = token_of(person_speaking(make_user, PSEUDO))
+    # A read-only token asking to vote: the scope refusal.
+    response = client.put("/api/v1/ideas/1/vote", headers={"Authorization": f"Bearer {secret}"})
+    assert response.status_code == 403
+    problem = response.get_json()
+    assert problem["title"] == wrapped("Forbidden")
+    assert pseudo.untranslated_text(problem["detail"]) == []
+
+
+@pytest.fixture
+def endpoint(make_user: Callable[..., User]) -> WebhookEndpoint:
+    made = WebhookEndpoint(
+        name="Отчёты",
+        url="https://93.184.216.34/hooks",
+        kind=EndpointKind.SLACK,
+        events="idea.submitted",
+        secret="whsec_" + "A" * 43,
+        created_by=person_speaking(make_user, PSEUDO, role=Role.ADMIN),
+    )
+    db.session.add(made)
+    db.session.commit()
+    return made
+
+
+def test_the_switch_off_notice_is_in_its_admins_language(endpoint: WebhookEndpoint) -> None:
+    assert tell_admins_switched_off(endpoint, "Ошибка.") == 1
+    db.session.commit()
+    notice = db.session.scalars(
+        sa.select(Notification).where(Notification.user_id == endpoint.created_by_id)
+    ).one()
+    assert notice.title.startswith(pseudo.OPEN)
+    assert pseudo.untranslated_text(notice.title, ["Отчёты"]) == []
+    assert pseudo.untranslated_text(notice.body, ["Ошибка.", "https://93.184.216.34/hooks"]) == []
+
+
+def test_a_team_chat_message_is_in_the_companys_language(app: Flask) -> None:
+    payload = {
+        "type": "idea.submitted",
+        "data": {
+            "idea": {
+                "number": 7,
+                "title": "Звонить клиентам",
+                "status": "submitted",
+                "url": "https://ideas.example.com/ideas/7",
+                "department": {"name": "Склад", "kind": "back_office", "kind_label": "x"},
+                "author": "Ольга",
+            }
+        },
+    }
+    app.config["DEFAULT_LOCALE"] = PSEUDO
+    with app.test_request_context(headers={"Accept-Language": "en"}):
+        body = body_for(EndpointKind.SLACK, payload)
+    content = ["Звонить клиентам", "Склад", "Ольга", "https://ideas.example.com/ideas/7"]
+    assert pseudo.untranslated_text(body["text"], content) == []
+    assert "*Звонить клиентам*" in body["blocks"][0]["text"]["text"]
