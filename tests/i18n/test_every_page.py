@@ -84,6 +84,9 @@ def test_an_employees_pages(firm: company.Company, pages_as: Callable[..., Lefto
         "/settings/language",
         "/settings/tokens",
         f"/ideas/{firm.idea.id}/comments/{firm.comment_id}/edit",
+        # Parts of pages htmx fetches as the person types or as time passes.
+        "/ideas/similar?title=Перезванивать",
+        "/notifications/bell",
     ]:
         pages.check(url)
     pages.check("/admin/users", status=403)
@@ -134,6 +137,8 @@ def test_a_managers_pages(firm: company.Company, pages_as: Callable[..., Leftove
         "/dashboard/people",
         "/dashboard/what-changed",
         "/leaderboard",
+        f"/ideas/{firm.stalled.id}/owner/matches?owner=Бор",
+        f"/ideas/{firm.stalled.id}/merge/matches?merge_into=Перезв",
     ]:
         pages.check(url)
     pages.assert_none()
