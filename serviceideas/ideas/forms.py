@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from flask_babel import gettext, lazy_gettext
 from wtforms import (
     BooleanField,
     DateField,
@@ -43,40 +44,48 @@ from serviceideas.ideas.models import (
     Status,
 )
 from serviceideas.ideas.queries import EXTERNAL, Sort
-from serviceideas.ideas.stage_forms import compass_field, stage_choices, stage_field
+from serviceideas.ideas.stage_forms import compass_field, lazy_text, stage_choices, stage_field
 from serviceideas.people.models import DepartmentKind
 from serviceideas.submissions import token_field
 
-LENS_CHOICES = [SelectChoice(lens.value, lens.label) for lens in Lens]
+
+def lens_choices() -> list[SelectChoice]:
+    """The lenses, labelled in the request's language (choices are read per form)."""
+    return [SelectChoice(lens.value, lens.label) for lens in Lens]
 
 
 class IdeaForm(Form):
     title = StringField(
-        "Title",
+        lazy_text(lazy_gettext("Title")),
         validators=[DataRequired(), Length(max=TITLE_MAX)],
         render_kw={"maxlength": TITLE_MAX},
     )
     problem = TextAreaField(
-        "The problem, as the customer (or the colleague) experiences it",
+        lazy_text(lazy_gettext("The problem, as the customer (or the colleague) experiences it")),
         validators=[DataRequired(), Length(max=TEXT_MAX)],
     )
     proposal = TextAreaField(
-        "What we could change", validators=[DataRequired(), Length(max=TEXT_MAX)]
+        lazy_text(lazy_gettext("What we could change")),
+        validators=[DataRequired(), Length(max=TEXT_MAX)],
     )
-    lens = RadioField("Lens", choices=LENS_CHOICES, validators=[InputRequired("Choose a lens.")])
+    lens = RadioField(
+        lazy_text(lazy_gettext("Lens")),
+        choices=lens_choices,
+        validators=[InputRequired(lazy_text(lazy_gettext("Choose a lens.")))],
+    )
     # Both optional (docs/product.md, "Journey stages and the compass"); the view offers the
     # stages that are not retired (`offer_stages`).
     journey_stage = stage_field()
     compass = compass_field()
-    beneficiary = SelectField("Who benefits", validators=[InputRequired()])
+    beneficiary = SelectField(lazy_text(lazy_gettext("Who benefits")), validators=[InputRequired()])
     # Colleagues see "Name not shown"; managers, admins and the author still see it
     # (docs/product.md, "Speaking up safely").
-    name_hidden = BooleanField("Don't show my name to colleagues")
+    name_hidden = BooleanField(lazy_text(lazy_gettext("Don't show my name to colleagues")))
     # Where the idea came from, e.g. "module:12" (training). Kept through validation errors.
     origin = HiddenField(validators=[Optional(), Length(max=40)])
     # New for each form shown: sending the form twice submits one idea.
     submission_token = token_field()
-    submit = SubmitField("Submit idea")
+    submit = SubmitField(lazy_text(lazy_gettext("Submit idea")))
 
     # The stages offered, for the form to explain each beside the choice.
     stages_offered: tuple[JourneyStage, ...] = ()
@@ -100,15 +109,21 @@ class FollowForm(Form):
 
 
 class CommentForm(Form):
-    body = TextAreaField("Your comment", validators=[DataRequired(), Length(max=COMMENT_MAX)])
+    body = TextAreaField(
+        lazy_text(lazy_gettext("Your comment")),
+        validators=[DataRequired(), Length(max=COMMENT_MAX)],
+    )
     # New for each form shown: sending the form twice posts one comment.
     submission_token = token_field()
-    submit = SubmitField("Post comment")
+    submit = SubmitField(lazy_text(lazy_gettext("Post comment")))
 
 
 class EditCommentForm(Form):
-    body = TextAreaField("Edit your comment", validators=[DataRequired(), Length(max=COMMENT_MAX)])
-    submit = SubmitField("Save comment")
+    body = TextAreaField(
+        lazy_text(lazy_gettext("Edit your comment")),
+        validators=[DataRequired(), Length(max=COMMENT_MAX)],
+    )
+    submit = SubmitField(lazy_text(lazy_gettext("Save comment")))
 
 
 class StatusForm(Form):
@@ -119,24 +134,30 @@ class StatusForm(Form):
     step is refused, after first asking whether the page was out of date."""
 
     to = SelectField(
-        "Move to",
+        lazy_text(lazy_gettext("Move to")),
         validators=[
-            InputRequired("Choose where the idea goes next."),
-            AnyOf([status.value for status in Status], message="Not a valid choice."),
+            InputRequired(lazy_text(lazy_gettext("Choose where the idea goes next."))),
+            AnyOf(
+                [status.value for status in Status],
+                message=lazy_text(lazy_gettext("Not a valid choice.")),
+            ),
         ],
         validate_choice=False,
     )
     note = TextAreaField(
-        "Note", validators=[Optional(), Length(max=NOTE_MAX)], description="Shown in the history."
+        lazy_text(lazy_gettext("Note")),
+        validators=[Optional(), Length(max=NOTE_MAX)],
+        description=lazy_text(lazy_gettext("Shown in the history.")),
     )
     # Both labels say when they apply: without JavaScript every field shows.
     implemented_on = DateField(
-        "Put into practice on (only for Implemented)", validators=[Optional()]
+        lazy_text(lazy_gettext("Put into practice on (only for Implemented)")),
+        validators=[Optional()],
     )
     # The idea that stays, found by typing words from its title (htmx offers the open ideas
     # that match, each a button that sends the form with it) or its number, as 12 or #12.
     merge_into = StringField(
-        "Merge into (only for Merged)",
+        lazy_text(lazy_gettext("Merge into (only for Merged)")),
         validators=[Optional(), Length(max=TITLE_MAX)],
         render_kw={"maxlength": TITLE_MAX},
     )
@@ -147,7 +168,7 @@ class StatusForm(Form):
     seen_change = IntegerField(
         widget=HiddenInput(), validators=[InputRequired(), NumberRange(min=0, max=2**63 - 1)]
     )
-    submit = SubmitField("Change status")
+    submit = SubmitField(lazy_text(lazy_gettext("Change status")))
 
 
 NOBODY = "nobody"
@@ -159,9 +180,9 @@ class OwnerForm(Form):
     or a whole name; a name several people share is answered with them to choose from."""
 
     owner = StringField(
-        "Owner",
+        lazy_text(lazy_gettext("Owner")),
         validators=[Optional(), Length(max=254)],
-        description="Leave empty for nobody.",
+        description=lazy_text(lazy_gettext("Leave empty for nobody.")),
     )
     # The person picked from the matches (their e-mail): it wins over what was typed.
     choice = HiddenField(validators=[Optional(), Length(max=254)])
@@ -170,7 +191,7 @@ class OwnerForm(Form):
     seen_owner = HiddenField(
         validators=[InputRequired(), Regexp(rf"^(?:{NOBODY}|[1-9][0-9]{{0,17}})$")]
     )
-    submit = SubmitField("Set owner")
+    submit = SubmitField(lazy_text(lazy_gettext("Set owner")))
 
     def seen_owner_id(self) -> int | None:
         """The owner the page showed, once validated: their id, or None for nobody."""
@@ -178,17 +199,14 @@ class OwnerForm(Form):
         return None if value == NOBODY else int(value)
 
 
-FAST_TRACK_LABEL = "Put into practice (it already happened)"
-
-
 def step_choices(status: Status) -> list[SelectChoice]:
     """Where an idea can go from `status`, in the pipeline's order, so the next step comes
     before declining or merging, under an empty first choice: nothing is decided by default.
     Implemented before the idea is in progress is the fast track, and says so."""
-    return [SelectChoice("", "Choose…")] + [
+    return [SelectChoice("", gettext("Choose…"))] + [
         SelectChoice(
             step.value,
-            FAST_TRACK_LABEL
+            gettext("Put into practice (it already happened)")
             if step is Status.IMPLEMENTED and status in FAST_TRACK_FROM
             else step.label,
         )
@@ -202,17 +220,17 @@ class ProgressForm(Form):
     note for the history. Each field is optional; an empty next step or date clears it."""
 
     next_step = StringField(
-        "Next step",
+        lazy_text(lazy_gettext("Next step")),
         validators=[Optional(), Length(max=NEXT_STEP_MAX)],
         render_kw={"maxlength": NEXT_STEP_MAX},
     )
-    target_date = DateField("Target date", validators=[Optional()])
+    target_date = DateField(lazy_text(lazy_gettext("Target date")), validators=[Optional()])
     note = TextAreaField(
-        "Progress so far",
+        lazy_text(lazy_gettext("Progress so far")),
         validators=[Optional(), Length(max=NOTE_MAX)],
-        description="Shown in the history.",
+        description=lazy_text(lazy_gettext("Shown in the history.")),
     )
-    submit = SubmitField("Save progress")
+    submit = SubmitField(lazy_text(lazy_gettext("Save progress")))
 
 
 class IdeaFilterForm(Form):
@@ -221,41 +239,54 @@ class IdeaFilterForm(Form):
     class Meta:
         csrf = False
 
-    q = SearchField("Search", validators=[Optional(), Length(max=200)])
+    q = SearchField(lazy_text(lazy_gettext("Search")), validators=[Optional(), Length(max=200)])
     status = SelectField(
-        "Status",
-        choices=[SelectChoice("", "Any status")] + [SelectChoice(s.value, s.label) for s in Status],
+        lazy_text(lazy_gettext("Status")),
+        choices=lambda: (
+            [SelectChoice("", gettext("Any status"))]
+            + [SelectChoice(s.value, s.label) for s in Status]
+        ),
         validators=[Optional()],
         filters=[stripped],
     )
     lens = SelectField(
-        "Lens",
-        choices=[SelectChoice("", "Any lens")] + [SelectChoice(x.value, x.label) for x in Lens],
+        lazy_text(lazy_gettext("Lens")),
+        choices=lambda: [SelectChoice("", gettext("Any lens")), *lens_choices()],
         validators=[Optional()],
         filters=[stripped],
     )
     # Retired stages too: ideas keep them (the view fills the choices).
-    stage = SelectField("Journey stage", validators=[Optional()], filters=[stripped])
+    stage = SelectField(
+        lazy_text(lazy_gettext("Journey stage")), validators=[Optional()], filters=[stripped]
+    )
     compass = SelectField(
-        "Compass",
-        choices=[SelectChoice("", "Any compass point")]
-        + [SelectChoice(point.value, point.label) for point in Compass],
+        lazy_text(lazy_gettext("Compass")),
+        choices=lambda: (
+            [SelectChoice("", gettext("Any compass point"))]
+            + [SelectChoice(point.value, point.label) for point in Compass]
+        ),
         validators=[Optional()],
         filters=[stripped],
     )
-    department = SelectField("Department", validators=[Optional()], filters=[stripped])
+    department = SelectField(
+        lazy_text(lazy_gettext("Department")), validators=[Optional()], filters=[stripped]
+    )
     kind = SelectField(
-        "Kind",
-        choices=[SelectChoice("", "Front line and back office")]
-        + [SelectChoice(k.value, k.label) for k in DepartmentKind],
+        lazy_text(lazy_gettext("Kind")),
+        choices=lambda: (
+            [SelectChoice("", gettext("Front line and back office"))]
+            + [SelectChoice(k.value, k.label) for k in DepartmentKind]
+        ),
         validators=[Optional()],
         filters=[stripped],
     )
-    beneficiary = SelectField("Who benefits", validators=[Optional()], filters=[stripped])
+    beneficiary = SelectField(
+        lazy_text(lazy_gettext("Who benefits")), validators=[Optional()], filters=[stripped]
+    )
     # Best match ranks a search (docs/product.md, "Search"); without one it is most votes.
     sort = SelectField(
-        "Sort",
-        choices=[
+        lazy_text(lazy_gettext("Sort")),
+        choices=lambda: [
             SelectChoice(s.value, s.label)
             for s in (Sort.VOTES, Sort.NEWEST, Sort.WAITING, Sort.BEST_MATCH)
         ],
@@ -283,6 +314,9 @@ def beneficiary_choices(
     departments: list[SelectChoice], *, blank: str | None
 ) -> list[SelectChoice]:
     head = [SelectChoice("", blank)] if blank else []
-    return [*head, SelectChoice(EXTERNAL, "External customers")] + [
-        SelectChoice(str(choice.value), f"{choice.label} (internal)") for choice in departments
+    return [*head, SelectChoice(EXTERNAL, gettext("External customers"))] + [
+        SelectChoice(
+            str(choice.value), gettext("%(department)s (internal)", department=choice.label)
+        )
+        for choice in departments
     ]

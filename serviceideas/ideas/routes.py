@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
+from flask_babel import gettext
 from flask_login import current_user
 from sqlalchemy.orm import lazyload
 from werkzeug.datastructures import MultiDict
@@ -23,6 +24,7 @@ from serviceideas.errors import RuleViolation, render_error
 from serviceideas.extensions import db
 from serviceideas.forms import EmptyForm, SelectChoice
 from serviceideas.htmx import hx_redirect, is_fragment_request, is_htmx_request
+from serviceideas.i18n import format_time
 from serviceideas.ideas import queries, search, services
 from serviceideas.ideas.forms import (
     CommentForm,
@@ -59,10 +61,10 @@ from serviceideas.ideas.policies import (
 )
 from serviceideas.ideas.queries import EXTERNAL, IdeaFilters, Sort
 from serviceideas.ideas.stage_forms import (
-    COMPASS_HELP,
     CustomerSideForm,
     chosen_compass,
     chosen_stage_id,
+    compass_help,
     stage_choices,
 )
 from serviceideas.ideas.stage_queries import departments_and_stages, stages_in_order
@@ -110,7 +112,8 @@ def idea_template_context() -> dict[str, object]:
         "stalled_days": stalled.days,
         "is_past_target": lambda idea: is_past_target(idea, stalled.now.date()),
         "lens_help": {lens.value: lens.explanation for lens in Lens},
-        "compass_help": COMPASS_HELP,
+        "compass_help": compass_help(),
+        "format_time": format_time,
     }
 
 
@@ -158,11 +161,11 @@ def _render_list(
 def index() -> Rendered:
     departments, stages = departments_and_stages()
     form = IdeaFilterForm(request.args)
-    form.department.choices = [SelectChoice("", "All departments")] + [
+    form.department.choices = [SelectChoice("", gettext("All departments"))] + [
         SelectChoice(str(c.value), c.label) for c in departments
     ]
-    form.beneficiary.choices = beneficiary_choices(departments, blank="Anyone")
-    form.stage.choices = stage_choices(stages, blank="Any stage")
+    form.beneficiary.choices = beneficiary_choices(departments, blank=gettext("Anyone"))
+    form.stage.choices = stage_choices(stages, blank=gettext("Any stage"))
     if not form.validate():
         return render_template("ideas/index.html", form=form, page=None), 400
     return _render_list("ideas/index.html", _filters_from(form), form=form)
@@ -259,11 +262,14 @@ def new() -> ResponseReturnValue:
             lambda: services.submit_idea(_viewer(), draft), form=form, field="title"
         )
         if submitted:
-            flash("Thank you — your idea is in. Managers review every idea.", "success")
+            flash(gettext("Thank you — your idea is in. Managers review every idea."), "success")
             return _to_idea(submitted.kept.id)
         if isinstance(submitted.refusal, services.AlreadySubmitted):
             # The same form again (a double click, a resend): the idea the first one made.
-            flash("Thank you — your idea is in, once, although the form was sent twice.", "success")
+            flash(
+                gettext("Thank you — your idea is in, once, although the form was sent twice."),
+                "success",
+            )
             return _to_idea(submitted.refusal.record_id)
         if isinstance(submitted.refusal, services.SentBeforeWithOtherText):
             form.submission_token.data = new_token()  # sent again, it is another idea
@@ -361,10 +367,12 @@ def show_name(idea_id: int) -> Response | Rendered:
     if not can_show_name(_viewer(), idea):
         abort(403)
     if not EmptyForm().validate_on_submit():
-        return render_error(400, "This form has expired: reload the idea's page and try again.")
+        return render_error(
+            400, gettext("This form has expired: reload the idea's page and try again.")
+        )
     shown = commit_or_refuse(lambda: services.show_author_name(_viewer(), idea))
     if shown:
-        flash("Your name is now shown on this idea.", "success")
+        flash(gettext("Your name is now shown on this idea."), "success")
     return redirect(url_for("ideas.show", idea_id=idea.id), code=303)
 
 
@@ -384,7 +392,7 @@ def vote(idea_id: int) -> Response | Rendered:
     idea = _load(idea_id, with_people=False)
     form = VoteForm()
     if not form.validate_on_submit() or form.vote.data not in {"1", "0"}:
-        return render_error(400, "The vote must be 1 (vote) or 0 (take it back).")
+        return render_error(400, gettext("The vote must be 1 (vote) or 0 (take it back)."))
     fragment = is_fragment_request()
     # Which of the page's vote buttons was pressed; the others on that page follow it.
     place = form.place.data if form.place.data in VOTE_PLACES else "side"
@@ -430,7 +438,7 @@ def follow(idea_id: int) -> Response | Rendered:
     idea = _load(idea_id, with_people=False)
     form = FollowForm()
     if not form.validate_on_submit():
-        return render_error(400, "Follow must be 1 (follow) or 0 (unfollow).")
+        return render_error(400, gettext("Follow must be 1 (follow) or 0 (unfollow)."))
     fragment = is_fragment_request()
     wanted = form.follow.data == "1"
     outcome = commit_or_refuse(
@@ -576,8 +584,10 @@ def _without_version(
     nothing in it is used. Still no dead end: the idea's page as it is now, 400, with what was
     entered kept in the form, which now carries what this page shows."""
     flash(
-        "This form came without what the idea's page showed, so nothing was changed. Here is "
-        "the idea as it is now, with what you entered: check it and send it again.",
+        gettext(
+            "This form came without what the idea's page showed, so nothing was changed. Here "
+            "is the idea as it is now, with what you entered: check it and send it again."
+        ),
         "error",
     )
     return _story_page(idea, 400, status_form=status_form, owner_form=owner_form)
@@ -603,7 +613,14 @@ def change_status(idea_id: int) -> Response | Rendered:
 
         decided = commit_or_refuse(decide, form=form, field="to")
         if decided:
-            flash(f"Idea #{idea.id} is now {idea.status.label.lower()}.", "success")
+            flash(
+                gettext(
+                    "Idea #%(number)s is now %(status)s.",
+                    number=idea.id,
+                    status=idea.status.in_sentence,
+                ),
+                "success",
+            )
             return redirect(url_for("ideas.show", idea_id=idea.id, _anchor="history"), code=303)
         if isinstance(decided.refusal, ChooseMerge):
             return _decision_refused(_load(idea_id), form, merge_matches=decided.refusal.matches)
@@ -638,7 +655,9 @@ def _merge_target(form: StatusForm, idea: Idea) -> int | None:
     number = IDEA_NUMBER.fullmatch(typed)
     if number:
         if int(number[1]) > DATABASE_INT_MAX:
-            raise RuleViolation(f"There is no idea #{number[1]}.", "merge_into")
+            raise RuleViolation(
+                gettext("There is no idea #%(number)s.", number=number[1]), "merge_into"
+            )
         return int(number[1])
     matches = search.titles_matching(typed, exclude=(idea.id,), open_only=True)
     named = [match for match in matches if match.title.casefold() == typed.casefold()]
@@ -646,10 +665,16 @@ def _merge_target(form: StatusForm, idea: Idea) -> int | None:
         return named[0].id
     if not matches:
         raise ChooseMerge(
-            f"No open idea's title matches “{typed}”: type words from its title, or its number.",
+            gettext(
+                "No open idea's title matches “%(typed)s”: type words from its title, or its "
+                "number.",
+                typed=typed,
+            ),
             [],
         )
-    raise ChooseMerge(f"Choose the idea to merge this one into (“{typed}”).", matches)
+    raise ChooseMerge(
+        gettext("Choose the idea to merge this one into (“%(typed)s”).", typed=typed), matches
+    )
 
 
 @bp.route("/<id:idea_id>/merge/matches")
@@ -686,8 +711,11 @@ def _decision_refused(
     kept["to"] = wanted.value if wanted in TRANSITIONS[idea.status] else ""
     overtaken = Overtaken(unseen, wanted, (form.note.data or "").strip())
     flash(
-        f"Your decision was not saved: {overtaken.by} changed this idea's status first. "
-        "See what changed under “Review”; what you chose and wrote is kept there.",
+        gettext(
+            "Your decision was not saved: %(people)s changed this idea's status first. See "
+            "what changed under “Review”; what you chose and wrote is kept there.",
+            people=overtaken.by,
+        ),
         "error",
     )
     return _story_page(idea, 409, status_form=_status_form(idea, kept), overtaken=overtaken)
@@ -716,8 +744,10 @@ def _chosen_owner(form: OwnerForm) -> User | None:
     if len(named) == 1:
         return db.get_or_404(User, named[0].id)
     if not matches:
-        raise ChooseOwner(f"Nobody active matches “{typed}”: type part of a name.", [])
-    raise ChooseOwner(f"Choose who you mean by “{typed}”.", matches)
+        raise ChooseOwner(
+            gettext("Nobody active matches “%(typed)s”: type part of a name.", typed=typed), []
+        )
+    raise ChooseOwner(gettext("Choose who you mean by “%(typed)s”.", typed=typed), matches)
 
 
 @bp.route("/<id:idea_id>/owner/matches")
@@ -748,7 +778,12 @@ def set_owner(idea_id: int) -> Response | Rendered:
         chosen = commit_or_refuse(choose, form=form, field="owner")
         if chosen:
             owner = chosen.kept
-            flash(f"Owner set to {owner.name}." if owner else "Owner cleared.", "success")
+            flash(
+                gettext("Owner set to %(name)s.", name=owner.name)
+                if owner
+                else gettext("Owner cleared."),
+                "success",
+            )
             return redirect(url_for("ideas.show", idea_id=idea.id), code=303)
         if isinstance(chosen.refusal, ChooseOwner):
             return _story_page(
@@ -779,7 +814,7 @@ def record_progress(idea_id: int) -> Response | Rendered:
             field="next_step",
         )
         if recorded:
-            flash("Progress saved.", "success")
+            flash(gettext("Progress saved."), "success")
             return redirect(url_for("ideas.show", idea_id=idea.id, _anchor="progress"), code=303)
     return _story_page(_load(idea_id), 422, progress_form=form)
 
@@ -792,8 +827,10 @@ def _owner_refused(idea: Idea, form: OwnerForm) -> Rendered:
     if idea.owner_id == form.seen_owner_id():
         return _story_page(idea, 422, owner_form=form)
     flash(
-        "Your choice of owner was not saved: someone else changed the owner first. "
-        "See who owns it now under “Review”; what you typed is kept there.",
+        gettext(
+            "Your choice of owner was not saved: someone else changed the owner first. See "
+            "who owns it now under “Review”; what you typed is kept there."
+        ),
         "error",
     )
     return _story_page(idea, 409, owner_form=OwnerForm(request.form), overtaken=Overtaken(steps=[]))
@@ -839,7 +876,7 @@ def set_customer_side(idea_id: int) -> Response | Rendered:
             field="journey_stage",
         )
         if saved:
-            flash("Stage and compass point saved.", "success")
+            flash(gettext("Stage and compass point saved."), "success")
             return redirect(
                 url_for("ideas.show", idea_id=idea.id, _anchor="customer-side"), code=303
             )
@@ -847,8 +884,10 @@ def set_customer_side(idea_id: int) -> Response | Rendered:
             return _story_page(_load(idea_id), 409, customer_side_form=form)
     elif form.seen_version.errors:
         flash(
-            "This form came without what the idea's page showed, so nothing was changed. Here "
-            "is the idea as it is now, with what you chose: check it and send it again.",
+            gettext(
+                "This form came without what the idea's page showed, so nothing was changed. "
+                "Here is the idea as it is now, with what you chose: check it and send it again."
+            ),
             "error",
         )
         return _story_page(_load(idea_id), 400, customer_side_form=form)

@@ -4,7 +4,9 @@ compass point an idea names (docs/product.md, "Journey stages and the compass").
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import cast
 
+from flask_babel import LazyString, gettext, lazy_gettext
 from wtforms import HiddenField, IntegerField, RadioField, SelectField, StringField, SubmitField
 from wtforms.validators import AnyOf, DataRequired, InputRequired, Length, NumberRange, Regexp
 from wtforms.widgets import HiddenInput
@@ -19,26 +21,42 @@ from serviceideas.ideas.models import (
 from serviceideas.ideas.stage_queries import StageName
 from serviceideas.ideas.stage_services import Direction
 
-STAGE_LABEL = "Stage of the customer's journey"
-NO_STAGE = SelectChoice("", "None chosen")
-NOT_SURE = ""
 
-# The four points, then "not sure": each with its line of explanation (`COMPASS_HELP`, which
-# the template puts beside each choice, as the lens radios have theirs).
-COMPASS_CHOICES = [SelectChoice(point.value, point.label) for point in Compass] + [
-    SelectChoice(NOT_SURE, "Not sure")
-]
-COMPASS_HELP = {point.value: point.explanation for point in Compass} | {
-    NOT_SURE: "Leave it open: it can be chosen later."
-}
+def lazy_text(text: LazyString) -> str:
+    """A text translated when it is drawn (a form's label, description or message, defined
+    at import), typed as the str WTForms takes: WTForms only ever escapes or str()s it."""
+    return cast(str, text)
+
+
+NOT_SURE = ""
+COMPASS_VALUES = [point.value for point in Compass] + [NOT_SURE]
+
+
+def compass_choices() -> list[SelectChoice]:
+    """The four points, then "not sure", in the request's language: each with its line of
+    explanation (`compass_help`, which the template puts beside each choice, as the lens
+    radios have theirs)."""
+    return [SelectChoice(point.value, point.label) for point in Compass] + [
+        SelectChoice(NOT_SURE, gettext("Not sure"))
+    ]
+
+
+def compass_help() -> dict[str, str]:
+    return {point.value: point.explanation for point in Compass} | {
+        NOT_SURE: gettext("Leave it open: it can be chosen later.")
+    }
 
 
 def stage_field() -> SelectField:
     """An optional stage, by id. Any id passes here: the service says why a stage that is
     retired (or gone) cannot be chosen, beside this field."""
     return SelectField(
-        STAGE_LABEL,
-        validators=[Regexp(r"^(?:[1-9][0-9]{0,8})?$", message="Not a valid choice.")],
+        lazy_text(lazy_gettext("Stage of the customer's journey")),
+        validators=[
+            Regexp(
+                r"^(?:[1-9][0-9]{0,8})?$", message=lazy_text(lazy_gettext("Not a valid choice."))
+            )
+        ],
         filters=[stripped],
         default="",
         validate_choice=False,
@@ -47,20 +65,24 @@ def stage_field() -> SelectField:
 
 def compass_field() -> RadioField:
     return RadioField(
-        "What it does for the guest",
-        choices=COMPASS_CHOICES,
+        lazy_text(lazy_gettext("What it does for the guest")),
+        choices=compass_choices,
         default=NOT_SURE,
-        validators=[AnyOf([choice.value for choice in COMPASS_CHOICES], "Not a valid choice.")],
+        validators=[AnyOf(COMPASS_VALUES, lazy_text(lazy_gettext("Not a valid choice.")))],
         validate_choice=False,
     )
 
 
 def stage_choices(
-    stages: Iterable[JourneyStage | StageName], *, blank: str = NO_STAGE.label
+    stages: Iterable[JourneyStage | StageName], *, blank: str | None = None
 ) -> list[SelectChoice]:
-    """The stages to choose from, after a blank choice; a retired one says so."""
-    return [SelectChoice("", blank)] + [
-        SelectChoice(str(stage.id), f"{stage.name} (retired)" if stage.is_retired else stage.name)
+    """The stages to choose from, after a blank choice ("None chosen" unless `blank` says
+    otherwise); a retired one says so."""
+    return [SelectChoice("", gettext("None chosen") if blank is None else blank)] + [
+        SelectChoice(
+            str(stage.id),
+            gettext("%(stage)s (retired)", stage=stage.name) if stage.is_retired else stage.name,
+        )
         for stage in stages
     ]
 
@@ -85,21 +107,21 @@ class CustomerSideForm(Form):
     seen_version = IntegerField(
         widget=HiddenInput(), validators=[InputRequired(), NumberRange(min=1, max=2**31 - 1)]
     )
-    submit = SubmitField("Save stage and compass")
+    submit = SubmitField(lazy_text(lazy_gettext("Save stage and compass")))
 
 
 class StageForm(Form):
     name = StringField(
-        "Name",
+        lazy_text(lazy_gettext("Name")),
         validators=[DataRequired(), Length(max=STAGE_NAME_MAX)],
         render_kw={"maxlength": STAGE_NAME_MAX},
     )
     explanation = StringField(
-        "Explanation",
+        lazy_text(lazy_gettext("Explanation")),
         validators=[DataRequired(), Length(max=STAGE_EXPLANATION_MAX)],
         render_kw={"maxlength": STAGE_EXPLANATION_MAX},
     )
-    submit = SubmitField("Save stage")
+    submit = SubmitField(lazy_text(lazy_gettext("Save stage")))
 
 
 class MoveForm(Form):

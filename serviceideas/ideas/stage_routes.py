@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
+from flask_babel import gettext
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
@@ -52,7 +53,12 @@ def stages() -> ResponseReturnValue:
                 field="name",
             )
             if added:
-                flash(f"Stage {added.kept.name} added at the end of the journey.", "success")
+                flash(
+                    gettext(
+                        "Stage %(stage)s added at the end of the journey.", stage=added.kept.name
+                    ),
+                    "success",
+                )
                 return _to_list(added.kept.id)
         return refusals.refuse(form, url_for("journey.stages"))
     refusals.restore(form)
@@ -80,7 +86,7 @@ def edit_stage(stage_id: int) -> ResponseReturnValue:
                 field="name",
             )
             if saved:
-                flash(f"Stage {stage.name} saved.", "success")
+                flash(gettext("Stage %(stage)s saved.", stage=stage.name), "success")
                 return _to_list(stage.id)
         return refusals.refuse(form, page)
     refusals.restore(form)
@@ -96,7 +102,7 @@ def move_stage(stage_id: int) -> Response:
         direction = Direction(form.direction.data or "")
         commit_or_refuse(lambda: stage_services.move_stage(_admin(), stage, direction))
     else:
-        flash("Say whether to move the stage up or down.", "error")
+        flash(gettext("Say whether to move the stage up or down."), "error")
     return _to_list(stage.id)
 
 
@@ -108,8 +114,11 @@ def retire_stage(stage_id: int) -> Response:
         lambda: stage_services.retire_stage(_admin(), stage)
     ):
         flash(
-            f"Stage {stage.name} retired: it is no longer offered for new ideas; the ideas "
-            "that name it keep it.",
+            gettext(
+                "Stage %(stage)s retired: it is no longer offered for new ideas; the ideas that "
+                "name it keep it.",
+                stage=stage.name,
+            ),
             "success",
         )
     return _to_list(stage.id)
@@ -122,7 +131,9 @@ def restore_stage(stage_id: int) -> Response:
     if EmptyForm().validate_on_submit() and commit_or_refuse(
         lambda: stage_services.restore_stage(_admin(), stage)
     ):
-        flash(f"Stage {stage.name} is offered for new ideas again.", "success")
+        flash(
+            gettext("Stage %(stage)s is offered for new ideas again.", stage=stage.name), "success"
+        )
     return _to_list(stage.id)
 
 
@@ -134,6 +145,6 @@ def delete_stage(stage_id: int) -> Response:
     if EmptyForm().validate_on_submit() and commit_or_refuse(
         lambda: stage_services.delete_stage(_admin(), stage)
     ):
-        flash(f"Stage {name} deleted.", "success")
+        flash(gettext("Stage %(stage)s deleted.", stage=name), "success")
         return _to_list()
     return _to_list(stage.id)
