@@ -123,6 +123,12 @@ def test_the_idea_pages_are_in_the_catalogue(
     pages["decision refused"] = _untranslated(
         as_manager, f"/ideas/{idea.id}/status", 422, to="declined", seen_change="999999"
     )
+    pages["decision overtaken"] = _untranslated(
+        as_manager, f"/ideas/{idea.id}/status", 409, to="in_progress", seen_change="0", note="Да."
+    )
+    pages["owner overtaken"] = _untranslated(
+        as_manager, f"/ideas/{idea.id}/owner", 409, owner="", seen_owner="nobody"
+    )
     pages["vote"] = _untranslated(
         as_author, f"/ideas/{done.id}/vote", 409, HTMX, vote="1", place="top"
     )
