@@ -148,6 +148,7 @@ def main_pages() -> tuple[dict[str, list[str]], str]:
         "/training",
         "/notifications",
         "/notifications/settings",
+        "/settings/language",
     ]
     pages = {
         "employee": [

@@ -123,6 +123,7 @@ EVERYONE = [
     "/training",
     "/notifications",
     "/notifications/settings",
+    "/settings/language",
 ]
 
 PAGES = {
