@@ -13,7 +13,7 @@ import marshmallow as ma
 from flask import Response, current_app, request
 from flask.typing import ResponseReturnValue
 from flask_babel import LazyString, get_locale, gettext, lazy_gettext
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import HTTPException, default_exceptions
 
 from serviceideas.errors import RuleViolation
 from serviceideas.extensions import db, limiter
@@ -41,6 +41,24 @@ TITLES: dict[int, LazyString] = {
     500: lazy_gettext("Internal Server Error"),
     503: lazy_gettext("Service Unavailable"),
 }
+# Werkzeug's own description of a status, which an `abort(404)` (or an unknown address) gives
+# as the detail: translated too. Its English is Werkzeug's, word for word.
+WERKZEUG_DETAILS: dict[int, LazyString] = {
+    400: lazy_gettext(
+        "The browser (or proxy) sent a request that this server could not understand."
+    ),
+    404: lazy_gettext(
+        "The requested URL was not found on the server. If you entered the URL manually please"
+        " check your spelling and try again."
+    ),
+    405: lazy_gettext("The method is not allowed for the requested URL."),
+    409: lazy_gettext(
+        "A conflict happened while processing the request. The resource might have been"
+        " modified while the request was being processed."
+    ),
+    413: lazy_gettext("The data value transmitted exceeds the capacity limit."),
+    415: lazy_gettext("The server does not support the media type transmitted in the request."),
+}
 
 
 class ProblemSchema(ma.Schema):
@@ -66,7 +84,7 @@ def problem(
     body: dict[str, Any] = {"type": "about:blank", "title": title(status)}
     body["status"] = status
     if detail:
-        body["detail"] = detail
+        body["detail"] = _translated(status, detail)
     if errors:
         body["errors"] = errors
     response = current_app.response_class(
@@ -76,6 +94,14 @@ def problem(
     # The language of its title and detail (api/auth.py's caller's, see i18n.select_locale).
     response.headers["Content-Language"] = str(get_locale() or current_app.config["DEFAULT_LOCALE"])
     return response
+
+
+def _translated(status: int, detail: str) -> str:
+    """`detail`, in the request's language when it is Werkzeug's own for the status."""
+    werkzeug = default_exceptions.get(status)
+    if status in WERKZEUG_DETAILS and werkzeug is not None and detail == werkzeug.description:
+        return str(WERKZEUG_DETAILS[status])
+    return detail
 
 
 def title(status: int) -> str:

@@ -17,10 +17,11 @@ import pytest
 import sqlalchemy as sa
 from flask import Flask
 from flask.testing import FlaskClient
+from werkzeug.exceptions import default_exceptions
 
 from serviceideas.api.auth import TOKEN_PREFIX, token_hash
 from serviceideas.api.models import ApiToken, Scope
-from serviceideas.api.problems import TITLES
+from serviceideas.api.problems import TITLES, WERKZEUG_DETAILS
 from serviceideas.database import utcnow
 from serviceideas.extensions import db
 from serviceideas.notifications.models import Notification
@@ -61,10 +62,13 @@ def person_speaking(make_user: Callable[..., User], locale: str | None, **kwargs
     return person
 
 
-def test_the_english_titles_are_http_reason_phrases(app: Flask) -> None:
+def test_the_english_titles_and_details_are_http_and_werkzeugs_own(app: Flask) -> None:
     with app.test_request_context(headers={"Accept-Language": "en"}):
         assert {status: str(title) for status, title in TITLES.items()} == {
             status: HTTPStatus(status).phrase for status in TITLES
+        }
+        assert {status: str(detail) for status, detail in WERKZEUG_DETAILS.items()} == {
+            status: default_exceptions[status].description for status in WERKZEUG_DETAILS
         }
 
 
@@ -74,7 +78,9 @@ def test_a_problem_speaks_the_language_of_the_tokens_person(
     secret = token_of(person_speaking(make_user, PSEUDO))
     response = client.get(MISSING, headers={"Authorization": f"Bearer {secret}"})
     assert response.status_code == 404
-    assert response.get_json()["title"] == wrapped("Not Found")
+    problem = response.get_json()
+    assert problem["title"] == wrapped("Not Found")
+    assert problem["detail"] == wrapped(default_exceptions[404].description)
     assert response.headers["Content-Language"] == PSEUDO
 
 
