@@ -13,8 +13,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
+from flask import Flask
 from flask.testing import FlaskClient
 
+from serviceideas.extensions import db
+from serviceideas.people import import_jobs
 from serviceideas.people.models import User
 from tests.i18n import company, pseudo
 
@@ -144,7 +147,9 @@ def test_a_managers_pages(firm: company.Company, pages_as: Callable[..., Leftove
     pages.assert_none()
 
 
-def test_an_admins_pages(firm: company.Company, pages_as: Callable[..., Leftovers]) -> None:
+def test_an_admins_pages(
+    app: Flask, firm: company.Company, pages_as: Callable[..., Leftovers]
+) -> None:
     pages = pages_as(firm.admin)
     for url in [
         "/admin/users",
@@ -165,6 +170,16 @@ def test_an_admins_pages(firm: company.Company, pages_as: Callable[..., Leftover
         f"/admin/scim/tokens/{firm.scim_token_id}/revoke",
     ]:
         pages.check(url)
+    # A large staff file's import, run in the background: its page shows its report.
+    job = import_jobs.start(
+        "email,name,department,roles\nсломано,Ж,Нет такого отдела,\n",
+        file_name="сотрудники.csv",
+        acting=firm.admin,
+        applies=False,
+    )
+    db.session.commit()
+    import_jobs.run(app, job.id)
+    pages.check(f"/admin/import/{job.id}")
     pages.check(f"/admin/webhooks/{firm.endpoint_id}/secret")
     pages.check(f"/admin/webhooks/{firm.endpoint_id}/delete")
     pages.check(f"/admin/users/{firm.employee.id}/password-link", data={})
@@ -173,9 +188,9 @@ def test_an_admins_pages(firm: company.Company, pages_as: Callable[..., Leftover
     lines = [
         "email,name,department,roles",
         "new@example.com,Елена Новикова,Отдел продаж,",
-        "broken,Ж,Нет такого отдела,",
+        "сломано,Ж,Нет такого отдела,",
     ]
-    pages.content += [*lines, "broken"]
+    pages.content += lines
     pages.check("/admin/import", data={"text": "\n".join(lines), "preview": "x"})
     pages.check("/admin/departments", data={"name": "", "kind": ""})
     pages.assert_none()
