@@ -17,7 +17,7 @@ from flask_babel import LazyString, gettext, lazy_gettext, lazy_pgettext, ngette
 from serviceideas.database import utcnow
 from serviceideas.i18n import format_date, formatting_locale, speaking_to
 from serviceideas.ideas.models import Status
-from serviceideas.ideas.policies import HIDDEN_NAME, name_on
+from serviceideas.ideas.policies import hidden_name, name_on
 from serviceideas.ideas.signals import comment_added, owner_named, status_changed
 from serviceideas.notifications import queries
 from serviceideas.notifications.models import Category, Target
@@ -113,8 +113,9 @@ def owner_was_named(idea: Idea, *, owner: User, actor: User, at: datetime, **_: 
     # A manager who wrote the idea with their name hidden is not named to its new owner
     # (docs/product.md, "Speaking up safely").
     by = name_on(owner, idea, actor.id, actor.name)
+    hidden = by == hidden_name()  # both in the language of the actor's request
     with speaking_to(owner):
-        if by == HIDDEN_NAME:
+        if hidden:
             title = gettext("A manager made you the owner of “%(title)s”", title=idea.title)
         else:
             title = gettext("%(name)s made you the owner of “%(title)s”", name=by, title=idea.title)

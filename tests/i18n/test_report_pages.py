@@ -20,7 +20,9 @@ from flask.testing import FlaskClient
 
 from serviceideas.database import utcnow
 from serviceideas.extensions import db
-from serviceideas.ideas.models import StatusChange
+from serviceideas.ideas import services as ideas
+from serviceideas.ideas.models import Lens, StatusChange
+from serviceideas.notifications.models import Notification
 from serviceideas.people.models import Role, User
 from tests.i18n import company, pseudo
 
@@ -96,3 +98,28 @@ def test_the_ideas_refusals_are_in_the_readers_language(
     )
     html = declined.get_data(as_text=True)
     assert "⟦Say why the idea is declined: the author and everyone will read it.⟧" in html
+
+
+def test_an_owner_named_by_a_hidden_author_hears_of_a_manager_in_any_language(
+    app: Flask, pseudo_as: Callable[[User | None], FlaskClient]
+) -> None:
+    """A hidden name is written in the reader's language, so whether the person who named an
+    owner is hidden is told by that, not by the English text."""
+    firm = company.build()
+    draft = ideas.IdeaDraft(
+        "Тихая идея", "Проблема.", "Решение.", Lens.CARE, None, name_hidden=True
+    )
+    idea = ideas.submit_idea(firm.manager, draft)
+    db.session.commit()
+    response = pseudo_as(firm.manager).post(
+        f"/ideas/{idea.id}/owner",
+        data={"owner": firm.colleague.email, "seen_owner": "nobody"},
+    )
+    assert response.status_code == 303
+    title = db.session.scalar(
+        sa.select(Notification.title).where(
+            Notification.user_id == firm.colleague.id,
+            Notification.key.startswith(f"owner:{idea.id}:"),
+        )
+    )
+    assert title == "⟦A manager made you the owner of “%(title)s”⟧".replace("%(title)s", idea.title)
