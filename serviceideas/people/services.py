@@ -13,7 +13,7 @@ from typing import Any
 import sqlalchemy as sa
 from email_validator import EmailNotValidError, validate_email
 from flask import current_app, g, has_request_context, request
-from flask_babel import gettext
+from flask_babel import get_locale, gettext
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 from sqlalchemy.orm import lazyload
 from werkzeug.security import check_password_hash, generate_password_hash
@@ -104,10 +104,17 @@ def check_email(email: str) -> str:
     try:
         validate_email(email, check_deliverability=False)
     except EmailNotValidError as error:
-        raise RuleViolation(
-            gettext("That email address is not valid: %(reason)s", reason=error), "email"
-        ) from None
+        raise RuleViolation(_not_an_email(error), "email") from None
     return email
+
+
+def _not_an_email(error: EmailNotValidError) -> str:
+    """Why an address was refused. email_validator explains in English only, so its reason is
+    given in English and left out in every other language."""
+    locale = get_locale()
+    if locale is None or locale.language == "en":
+        return f"That email address is not valid: {error}"
+    return gettext("That email address is not valid.")
 
 
 def check_name(name: str) -> str:

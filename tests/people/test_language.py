@@ -9,7 +9,9 @@ import pytest
 
 from serviceideas import create_app
 from serviceideas.config import ConfigurationError
+from serviceideas.errors import RuleViolation
 from serviceideas.extensions import db
+from serviceideas.people import services
 from serviceideas.people.models import User
 
 GERMAN = {"Accept-Language": "de-DE,de;q=0.9,en;q=0.5"}
@@ -107,3 +109,14 @@ def test_only_signed_in_people_reach_the_setting(client, client_as, make_user):
 def test_a_company_default_outside_the_languages_refuses_to_start():
     with pytest.raises(ConfigurationError, match="SERVICEIDEAS_DEFAULT_LOCALE"):
         create_app({"DEFAULT_LOCALE": "fr"})
+
+
+@pytest.mark.parametrize(("language", "explained"), [("en", True), ("de", False)])
+def test_a_refused_address_is_explained_in_english_only_to_english_readers(
+    app, language, explained
+):
+    # email_validator's reasons are English: another language gets the sentence without one.
+    asking = app.test_request_context("/", headers={"Accept-Language": language})
+    with asking, pytest.raises(RuleViolation) as refused:
+        services.check_email("nope")
+    assert ("@-sign" in refused.value.message) is explained
