@@ -175,13 +175,8 @@ def language_of_person() -> sa.ColumnElement[str]:
 
 def languages_of(people: sa.Select[int]) -> list[str]:
     """The languages the people `people` selects (their ids) are written to in."""
-    statement = (
-        sa.select(language_of_person())
-        .where(User.id.in_(people.correlate(None)))
-        .distinct()
-        .order_by(language_of_person())
-    )
-    return list(db.session.scalars(statement))
+    statement = sa.select(language_of_person()).where(User.id.in_(people.correlate(None)))
+    return sorted(set(db.session.scalars(statement.distinct())))
 
 
 def speaks(
