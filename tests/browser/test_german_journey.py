@@ -42,7 +42,7 @@ def german_catalogue(directory: Path = catalogues.TRANSLATIONS) -> dict[str, str
     """Each English text of the catalogue under `directory` (a plural's two) and its German."""
     with open(directory / "de" / "LC_MESSAGES" / "messages.po", "rb") as po:
         catalogue = read_po(po, locale="de")
-    texts = {}
+    texts: dict[str, str] = {}
     for message in catalogue:
         if not message.id or not message.string:
             continue
