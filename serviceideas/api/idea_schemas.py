@@ -6,7 +6,7 @@ Who wrote an idea is shown as the idea page shows it (docs/product.md, "Speaking
 to a viewer who may not see an author who hid their name, the author, and anyone who is that
 author on the idea (its owner, a step of its history, a progress note), is
 `{"id": null, "name": "Name not shown"}`. Lists take that from the list's own query
-(queries.IdeaCard); one idea asks policies.can_see_author and policies.name_on.
+(queries.IdeaCard); one idea asks policies.can_see_author.
 """
 
 from __future__ import annotations
@@ -29,7 +29,7 @@ from serviceideas.ideas.models import (
     Status,
     StatusChange,
 )
-from serviceideas.ideas.policies import HIDDEN_NAME, can_see_author, name_on
+from serviceideas.ideas.policies import HIDDEN_NAME, can_see_author
 from serviceideas.ideas.queries import EXTERNAL, CommentItem, IdeaCard, IdeaStory, Sort
 from serviceideas.people.models import DepartmentKind, User
 from serviceideas.submissions import TOKEN_MAX
@@ -338,12 +338,12 @@ def summary_data(card: IdeaCard) -> dict[str, Any]:
 
 
 def _named(viewer: User, idea: Idea, person: User) -> dict[str, Any]:
-    """Someone on `idea` as `viewer` may read them (`name_on`): the author who hid their name
-    is "Name not shown", and without an id."""
+    """Someone on `idea` as `viewer` may read them (as `name_on` says, but always in English:
+    programs read it): the author who hid their name is "Name not shown", and without an id."""
     shown = person.id != idea.author_id or can_see_author(viewer, idea)
     return {
         "id": person.id if shown else None,
-        "name": name_on(viewer, idea, person.id, person.name),
+        "name": person.name if shown else HIDDEN_NAME,
     }
 
 

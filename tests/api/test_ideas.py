@@ -192,6 +192,9 @@ def test_a_hidden_author_is_not_shown_to_colleagues_but_to_the_author_and_manage
     assert body["author"] == HIDDEN
     assert body["owner"] == HIDDEN  # the author owns it: still not named
     assert body["history"][0]["by"] == HIDDEN
+    # Read by programs: the same words whatever language the caller's browser or person asks.
+    german = colleague.get(f"/ideas/{hidden.id}", headers={"Accept-Language": "de"}).get_json()
+    assert german["author"] == german["owner"] == german["history"][0]["by"] == HIDDEN
     assert body["name_hidden"] is True
     assert author.name not in one.text
     assert author.name not in colleague.get("/ideas").text
