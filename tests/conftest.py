@@ -16,12 +16,15 @@ signed-out client could appear signed in. The `app` and `client` fixtures below 
 from __future__ import annotations
 
 import contextvars
+import fcntl
 import itertools
 import os
+import pickle
 import shutil
 import subprocess
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
@@ -260,6 +263,85 @@ def app(_schema: None, database_url: str, app_settings: dict[str, Any]) -> Itera
 def client(app: Flask) -> FlaskClient:
     """A signed-out test client (an `IsolatedClient`)."""
     return app.test_client()
+
+
+# The demo company
+
+
+@dataclass(frozen=True)
+class Seeded:
+    """What `flask seed-demo` answered when it made the demo company."""
+
+    exit_code: int
+    output: str
+
+
+@pytest.fixture
+def demo_company(app: Flask, tmp_path_factory: pytest.TempPathFactory) -> Seeded:
+    """The demo company (`flask seed-demo`) in this test's tables.
+
+    Seeding runs the demo's every service call, seconds each time, and half a dozen tests
+    want the company. So the first test of a run to ask seeds it for real and writes every
+    row down, in a folder all pytest-xdist workers of the run share; every later test, on any
+    worker, puts those rows back into its empty tables (a tenth of a second) and gets the
+    command's answer as it was. The rows are the demo's own, so a change to the demo shows in
+    every test that reads them. Their times are those of the seeding, minutes before at most.
+    """
+    shared = tmp_path_factory.getbasetemp()
+    if xdist_worker():
+        shared = shared.parent  # the run's folder, above each worker's own
+    dump = shared / f"demo-company-{db.engine.dialect.name}.pickle"
+    with (shared / "demo-company.lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # one seeding a run: the others wait for its rows
+        if dump.exists():
+            seeded, rows = pickle.loads(dump.read_bytes())  # noqa: S301 (this run's own file)
+            _put_back(rows)
+            return seeded
+        result = app.test_cli_runner().invoke(args=["seed-demo"])
+        seeded = Seeded(result.exit_code, result.output)
+        if seeded.exit_code == 0:
+            written = dump.with_suffix(".partial")
+            written.write_bytes(pickle.dumps((seeded, _every_row())))
+            written.rename(dump)
+        return seeded
+
+
+def _every_row() -> dict[str, list[dict[str, Any]]]:
+    db.session.commit()
+    return {
+        table.name: [
+            dict(zip(table.columns.keys(), row, strict=True))
+            for row in db.session.execute(sa.select(table).order_by(*table.primary_key.columns))
+        ]
+        for table in db.metadata.sorted_tables
+    }
+
+
+def _put_back(rows: dict[str, list[dict[str, Any]]]) -> None:
+    """Insert rows `_every_row` wrote down into the empty tables, and move PostgreSQL's
+    sequences past them (as the seeding left them)."""
+    postgresql = db.engine.dialect.name == "postgresql"
+    for table in db.metadata.sorted_tables:
+        if not rows[table.name]:
+            continue
+        # A row may point at a later row of its own table (a merged idea at its target), and
+        # checks may want the pointer from the start: rows go in once those they point at are.
+        own = [fk for fk in table.foreign_keys if fk.column.table is table]
+        waiting, there = rows[table.name], set()
+        while waiting:
+            ready, later = [], []
+            for row in waiting:
+                pointers = [row[fk.parent.key] for fk in own]
+                (ready if all(p is None or p in there for p in pointers) else later).append(row)
+            assert ready, f"{table.name}: rows point at each other in a circle"
+            db.session.execute(table.insert(), ready)
+            there |= {row[fk.column.key] for row in ready for fk in own}
+            waiting = later
+        column = table.autoincrement_column
+        if postgresql and column is not None:
+            sequence = sa.func.pg_get_serial_sequence(table.name, column.name)
+            db.session.execute(sa.select(sa.func.setval(sequence, sa.func.max(column))))
+    db.session.commit()
 
 
 # Factories

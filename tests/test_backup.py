@@ -22,9 +22,14 @@ def snapshot() -> dict[str, list[tuple]]:
     return data
 
 
-def test_a_dump_restores_to_the_same_data(app, tmp_path, empty_database_url):  # noqa: F811
+def test_a_dump_restores_to_the_same_data(
+    app,
+    demo_company,
+    tmp_path,
+    empty_database_url,  # noqa: F811
+):
     runner = app.test_cli_runner()
-    assert runner.invoke(args=["seed-demo"]).exit_code == 0
+    assert demo_company.exit_code == 0
     dump = tmp_path / "backup.jsonl"
     result = runner.invoke(args=["export", str(dump)])
     assert result.exit_code == 0, result.output

@@ -23,12 +23,13 @@ def count(model):
     return db.session.scalar(sa.select(sa.func.count()).select_from(model))
 
 
-def test_seed_demo_makes_a_company_with_ideas_and_training_that_enrol_training_leaves_alone(app):
+def test_seed_demo_makes_a_company_with_ideas_and_training_that_enrol_training_leaves_alone(
+    app, demo_company
+):
     """One seeding (seconds on every run) checked four ways: the checks only read, except
     enrol-training's, which comes last."""
-    result = run(app, "seed-demo")
-    assert result.exit_code == 0, result.output
-    five_sign_ins_and_a_believable_company(result.output)
+    assert demo_company.exit_code == 0, demo_company.output
+    five_sign_ins_and_a_believable_company(demo_company.output)
     ideas_across_every_status_lens_and_team()
     training_with_done_due_and_overdue_work()
     enrol_training_is_idempotent(app)

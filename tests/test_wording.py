@@ -93,12 +93,11 @@ def test_the_command_line_counts_in_words(app):
     assert result.output.startswith("0 reminders;")
 
 
-def test_the_demo_notifications_carry_the_times_of_their_story(app):
+def test_the_demo_notifications_carry_the_times_of_their_story(demo_company):
     from serviceideas.ideas.models import StatusChange
     from serviceideas.notifications.models import Notification
 
-    result = app.test_cli_runner().invoke(args=["seed-demo"])
-    assert result.exit_code == 0, result.output
+    assert demo_company.exit_code == 0, demo_company.output
     notifications = db.session.scalars(sa.select(Notification)).all()
     assert len(notifications) > 50
     days = {n.created_at.date() for n in notifications}

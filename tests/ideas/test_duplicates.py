@@ -132,11 +132,11 @@ def test_a_submission_and_the_queue_run_the_same_statements_whatever_the_company
     assert sum(len(matches) for matches in found.values()) == 4  # two pairs, both ways
 
 
-def test_the_demo_queue_names_a_handful_of_likely_duplicates(app):
+def test_the_demo_queue_names_a_handful_of_likely_duplicates(demo_company):
     """The demo company's look-alikes are found, and none of its other ideas."""
     from serviceideas.ideas.models import OPEN_STATUSES, Idea
 
-    assert app.test_cli_runner().invoke(args=["seed-demo"]).exit_code == 0
+    assert demo_company.exit_code == 0
     queue = db.session.execute(
         sa.select(Idea.id, Idea.title).where(Idea.status.in_(OPEN_STATUSES))
     ).all()

@@ -267,8 +267,8 @@ def test_followers_news_honours_their_preferences_and_daily_digest(
     assert len(told(off_person)) == 1  # still told in the app
 
 
-def test_the_demo_company_has_followers_and_the_news_they_were_sent(app):
-    assert app.test_cli_runner().invoke(args=["seed-demo"]).exit_code == 0
+def test_the_demo_company_has_followers_and_the_news_they_were_sent(demo_company):
+    assert demo_company.exit_code == 0
     employee = db.session.scalar(sa.select(User).where(User.email == "employee@example.com"))
     by_hand = sa.select(sa.func.count()).where(
         Follower.user_id == employee.id, Follower.automatic.is_(False)

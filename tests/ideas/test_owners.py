@@ -250,11 +250,13 @@ def test_author_and_owner_see_a_stalled_or_late_idea_others_do_not(
     assert "Stalled 60 days" in text(client_as(author).get("/ideas/mine"))
 
 
-def test_the_demo_company_has_an_owned_idea_with_a_next_step_and_a_fast_track(app, client_as):
+def test_the_demo_company_has_an_owned_idea_with_a_next_step_and_a_fast_track(
+    demo_company, client_as
+):
     from serviceideas.ideas.models import StatusChange
     from serviceideas.people.models import User
 
-    assert app.test_cli_runner().invoke(args=["seed-demo"]).exit_code == 0
+    assert demo_company.exit_code == 0
     employee = db.session.scalar(sa.select(User).where(User.email == "employee@example.com"))
     page = text(client_as(employee).get("/ideas/owned"))
     assert "Next step:</strong> Brief the evening shift" in page
