@@ -142,8 +142,11 @@ def test_a_managers_pages(firm: company.Company, pages_as: Callable[..., Leftove
         "/leaderboard",
         f"/ideas/{firm.stalled.id}/owner/matches?owner=Бор",
         f"/ideas/{firm.stalled.id}/merge/matches?merge_into=Перезв",
+        "/ideas?q=Пере&lens=care",
     ]:
         pages.check(url)
+    # A period the dashboard cannot read is refused, saying why.
+    pages.check("/dashboard?period=custom&start=2026-13-01&end=x", status=400)
     pages.assert_none()
 
 
