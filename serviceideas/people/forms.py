@@ -79,7 +79,7 @@ class SetPasswordForm(Form):
         lazy_text(lazy_gettext("New password")), validators=[DataRequired(), Length(max=256)]
     )
     confirm = PasswordField(
-        "Type it again",
+        lazy_text(lazy_gettext("Type it again")),
         validators=[
             DataRequired(),
             EqualTo("password", lazy_text(lazy_gettext("The two passwords are not the same."))),
@@ -135,13 +135,13 @@ class PeopleFilterForm(Form):
         lazy_text(lazy_gettext("Department")), validators=[Optional()], filters=[stripped]
     )
     role = SelectField(
-        "Role",
+        lazy_text(lazy_gettext("Role")),
         choices=[SelectChoice("", lazy_text(lazy_gettext("Any role"))), *ROLE_CHOICES],
         validators=[Optional()],
         filters=[stripped],
     )
     status = SelectField(
-        "Status",
+        lazy_text(lazy_gettext("Status")),
         choices=[
             SelectChoice("active", lazy_text(lazy_gettext("Active"))),
             SelectChoice("inactive", lazy_text(lazy_gettext("Deactivated"))),
