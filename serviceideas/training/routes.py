@@ -344,15 +344,15 @@ def _module_action(
 def _assignment_form() -> AssignmentForm:
     """The form, its departments listed by name, each with its kind beside it."""
     form = AssignmentForm()
-    kinds = {kind: kind.label.lower() for kind in DepartmentKind}
+    # One message per kind: lower case in English inside brackets, as each language writes it.
+    kinds = {
+        # Translators: a department in the assign form's list, with its kind of team.
+        DepartmentKind.FRONT_LINE: gettext("%(department)s (front line)"),
+        # Translators: a department in the assign form's list, with its kind of team.
+        DepartmentKind.BACK_OFFICE: gettext("%(department)s (back office)"),
+    }
     form.departments.choices = [
-        SelectChoice(
-            department.id,
-            # Translators: a department in the assign form's list, with its kind of team.
-            gettext(
-                "%(department)s (%(kind)s)", department=department.name, kind=kinds[department.kind]
-            ),
-        )
+        SelectChoice(department.id, kinds[department.kind] % {"department": department.name})
         for department in departments_by_name()
     ]
     return form
