@@ -151,6 +151,10 @@ def format_number(value: int | float, digits: int | None = None) -> str:
 
 
 def format_percent(value: float, digits: int = 0) -> str:
-    """A share (0.42) as a percentage: 42% · 42 % · 42 %."""
-    pattern = "#,##0%" if digits == 0 else "#,##0." + "0" * digits + "%"
-    return babel_numbers.format_percent(value, pattern, locale=formatting_locale())
+    """A share (0.42) as a percentage: 42% · 42 % · 42 % (the locale's own pattern: German and
+    Spanish put a no-break space before the sign)."""
+    locale = formatting_locale()
+    pattern = locale.percent_formats[None].pattern
+    if digits:
+        pattern = pattern.replace("#,##0", "#,##0." + "0" * digits, 1)
+    return babel_numbers.format_percent(value, pattern, locale=locale)

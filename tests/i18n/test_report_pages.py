@@ -17,9 +17,11 @@ import pytest
 import sqlalchemy as sa
 from flask import Flask
 from flask.testing import FlaskClient
+from flask_babel import force_locale
 
 from serviceideas.database import utcnow
 from serviceideas.extensions import db
+from serviceideas.i18n import format_number, format_percent
 from serviceideas.ideas import services as ideas
 from serviceideas.ideas.models import Lens, StatusChange
 from serviceideas.notifications.models import Notification
@@ -123,3 +125,19 @@ def test_an_owner_named_by_a_hidden_author_hears_of_a_manager_in_any_language(
         )
     )
     assert title == "⟦A manager made you the owner of “%(title)s”⟧".replace("%(title)s", idea.title)
+
+
+def test_numbers_and_percentages_are_written_the_locales_way(app: Flask) -> None:
+    """The dashboard's shares and one-decimal figures: English as the pages always wrote them,
+    German and Spanish with their own separators and a no-break space before the sign."""
+    with app.test_request_context():
+        for locale, share, decimal in [
+            ("en", "42%", "1,234.5"),
+            ("de", "42\xa0%", "1.234,5"),
+            ("es", "42\xa0%", "1.234,5"),
+        ]:
+            with force_locale(locale):
+                assert (format_percent(0.42), format_number(1234.5, 1)) == (share, decimal)
+                assert format_percent(0.425, 1) == share.replace(
+                    "42", "42.5" if locale == "en" else "42,5"
+                )
