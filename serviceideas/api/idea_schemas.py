@@ -232,7 +232,7 @@ class IdeaListArgsSchema(PageArgsSchema):
         validate=ma.validate.Regexp(
             rf"^(?:{EXTERNAL}|[1-9][0-9]{{0,8}})$",
             # Translated when the refusal is sent: a lazy text, which marshmallow formats.
-            error=lazy_gettext("Give 'external' or a department's id."),  # type: ignore[arg-type]
+            error=lazy_gettext("Give 'external' or a department's id."),
         ),
         metadata={"description": "Who it helps: 'external' (customers) or a department's id."},
     )
