@@ -94,7 +94,7 @@ MESSAGE = re.compile(r'class="[^"]*\b(field-error|flash-error)\b[^"]*"[^>]*>\s*[
 
 def says_what_was_wrong(status: int, page: str) -> bool:
     """An error page with its heading, or a message beside a field or atop the form."""
-    title = EXPLANATIONS.get(status, EXPLANATIONS[400])[0]
+    title = str(EXPLANATIONS.get(status, EXPLANATIONS[400])[0])  # a lazy text: in English here
     return title in page or MESSAGE.search(page) is not None
 
 
