@@ -157,7 +157,7 @@ def register_errorhandlers(app: Flask) -> None:
 
 
 def register_template_context(app: Flask) -> None:
-    from serviceideas import assets, markdown, urls, wording
+    from serviceideas import assets, markdown, urls
     from serviceideas.ideas import policies as idea_policies
     from serviceideas.people import policies as people_policies
     from serviceideas.training import policies as training_policies
@@ -168,8 +168,6 @@ def register_template_context(app: Flask) -> None:
     app.jinja_env.globals["this_page_with"] = urls.this_page_with
     app.jinja_env.globals["url_for_each"] = urls.url_for_each
     app.jinja_env.filters["markdown"] = markdown.render
-    app.jinja_env.filters["plural"] = wording.plural  # {{ n|plural("idea") }}: "1 idea", "4 ideas"
-    app.jinja_env.filters["noun"] = wording.noun  # {{ n|noun("vote") }}: the word alone
 
 
 def register_commands(app: Flask) -> None:

@@ -1,6 +1,8 @@
-"""How counts read: "1 idea", "4 ideas", "1 person", "2 people" — never "4 idea" or
-"idea(s)". Python code and templates (as the `plural` and `noun` filters) use the same two
-functions."""
+"""How counts read in the English the command line and the jobs' summaries write for
+operators: "1 idea", "4 ideas", "1 person", "2 people" — never "4 idea" or "idea(s)".
+
+Texts people read are translated, and count with `ngettext`, which knows each language's
+plurals (docs/architecture.md, "Translations")."""
 
 from __future__ import annotations
 

@@ -1,5 +1,5 @@
-"""Counts read as people write them ("1 idea", "4 errors", "1 person"), pages greet once,
-and the demo's notifications carry the times of their story."""
+"""Counts read as people write them ("1 idea", "4 errors", "1 person"; "1 Idee", "4 Ideen"),
+pages greet once, and the demo's notifications carry the times of their story."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ from datetime import timedelta
 
 import pytest
 import sqlalchemy as sa
+from flask_babel import force_locale
 
 from serviceideas.database import utcnow
 from serviceideas.extensions import db
@@ -38,9 +39,14 @@ def test_plural_says_the_count_and_its_word(count, words, said):
     assert noun(count, *words) == said.split(" ", 1)[1]
 
 
-def test_the_filters_are_the_same_functions(app):
-    render = app.jinja_env.from_string
-    assert render('{{ 1|plural("vote") }}, {{ 3|noun("vote") }}').render() == "1 vote, votes"
+@pytest.mark.parametrize(
+    ("language", "one", "four"),
+    [("en", "1 idea", "4 ideas"), ("de", "1 Idee", "4 Ideen"), ("es", "1 idea", "4 ideas")],
+)
+def test_pages_count_with_each_languages_plurals(app, language, one, four):
+    count = app.jinja_env.from_string('{{ ngettext("%(num)d idea", "%(num)d ideas", n) }}')
+    with force_locale(language):
+        assert (count.render(n=1), count.render(n=4)) == (one, four)
 
 
 def test_signing_in_greets_once(client, make_user):
