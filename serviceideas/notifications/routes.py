@@ -7,6 +7,7 @@ button in the settings, not by showing the settings.
 
 from __future__ import annotations
 
+from contextlib import nullcontext
 from typing import cast
 
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
@@ -20,6 +21,7 @@ from serviceideas.database import utcnow
 from serviceideas.extensions import csrf
 from serviceideas.forms import EmptyForm, Form, SelectChoice
 from serviceideas.htmx import is_fragment_request
+from serviceideas.i18n import speaking_to
 from serviceideas.notifications import queries, services
 from serviceideas.notifications.calendar import training_calendar
 from serviceideas.notifications.models import Category, Delivery
@@ -153,9 +155,12 @@ def unsubscribe(token: str) -> ResponseReturnValue:
     done = request.method == "POST" and bool(
         commit_or_refuse(lambda: services.set_preference(person.id, category, Delivery.OFF))
     )
-    return render_template(
-        "notifications/unsubscribe.html", invalid=False, category=category, done=done
-    )
+    # In the language of the e-mail the link came in, when the person chose one: they are
+    # seldom signed in here, and the browser they opened the mail in may speak another.
+    with speaking_to(person) if person.locale else nullcontext():
+        return render_template(
+            "notifications/unsubscribe.html", invalid=False, category=category, done=done
+        )
 
 
 # The signed token is the proof; mail apps' one-click POST carries nothing else. (Called, not

@@ -249,3 +249,7 @@ def test_the_calendar_feed_and_the_unsubscribe_page_speak_the_readers_language(
     link = f"/unsubscribe/{services.unsubscribe_token(learner.id, Category.TRAINING)}"
     for response in (browser.get(link), browser.post(link), browser.get("/unsubscribe/nonsense")):
         assert pseudo.untranslated(response.get_data(as_text=True)) == []
+    # Opened in a browser that asks for English: the page speaks the language its e-mail did.
+    page = client.get(link, headers={"Accept-Language": "en"}).get_data(as_text=True)
+    assert f'lang="{pseudo.PSEUDO}"' in page
+    assert pseudo.untranslated(page) == []
