@@ -92,7 +92,7 @@ def _text_value(line: str) -> str:
     return "".join(out)
 
 
-def test_the_calendar_feeds_titles_and_descriptions_are_translated(
+def test_the_calendar_feeds_name_and_titles_are_translated(
     app: Flask, pseudo_as: Callable[[User | None], FlaskClient]
 ) -> None:
     firm = company.build()
