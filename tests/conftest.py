@@ -32,7 +32,7 @@ from typing import Any
 import hypothesis
 import pytest
 import sqlalchemy as sa
-from flask import Flask, has_app_context
+from flask import Flask, current_app, has_app_context
 from flask.testing import FlaskClient
 
 from serviceideas import create_app, figures
@@ -278,14 +278,19 @@ class Seeded:
 
 @pytest.fixture
 def demo_company(app: Flask, tmp_path_factory: pytest.TempPathFactory) -> Seeded:
-    """The demo company (`flask seed-demo`) in this test's tables.
+    """The demo company (`flask seed-demo`) in this test's tables (see `put_demo_company`)."""
+    return put_demo_company(tmp_path_factory)
 
-    Seeding runs the demo's every service call, seconds each time, and half a dozen tests
-    want the company. So the first test of a run to ask seeds it for real and writes every
-    row down, in a folder all pytest-xdist workers of the run share; every later test, on any
-    worker, puts those rows back into its empty tables (a tenth of a second) and gets the
-    command's answer as it was. The rows are the demo's own, so a change to the demo shows in
-    every test that reads them. Their times are those of the seeding, minutes before at most.
+
+def put_demo_company(tmp_path_factory: pytest.TempPathFactory) -> Seeded:
+    """Put the demo company (`flask seed-demo`) into the current app's empty tables.
+
+    Seeding runs the demo's every service call, seconds each time, and several tests want the
+    company. So the first of a run to ask seeds it for real and writes every row down, in a
+    folder all pytest-xdist workers of the run share; every later one, on any worker, puts
+    those rows back into its empty tables (a tenth of a second) and gets the command's answer
+    as it was. The rows are the demo's own, so a change to the demo shows in every test that
+    reads them. Their times are those of the seeding, minutes before at most.
     """
     shared = tmp_path_factory.getbasetemp()
     if xdist_worker():
@@ -297,7 +302,7 @@ def demo_company(app: Flask, tmp_path_factory: pytest.TempPathFactory) -> Seeded
             seeded, rows = pickle.loads(dump.read_bytes())  # noqa: S301 (this run's own file)
             _put_back(rows)
             return seeded
-        result = app.test_cli_runner().invoke(args=["seed-demo"])
+        result = current_app.test_cli_runner().invoke(args=["seed-demo"])
         seeded = Seeded(result.exit_code, result.output)
         if seeded.exit_code == 0:
             written = dump.with_suffix(".partial")

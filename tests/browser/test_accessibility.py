@@ -28,7 +28,6 @@ import sqlalchemy as sa
 from flask import Flask
 from playwright.sync_api import Page, expect
 
-from serviceideas import demo
 from serviceideas.extensions import db
 from serviceideas.ideas import services as ideas
 from serviceideas.ideas.models import VOTABLE_STATUSES, Idea, Status
@@ -40,6 +39,7 @@ from tests.conftest import (
     app_for,
     database_of_its_own,
     login_as,
+    put_demo_company,
     settings_for_tests,
     xdist_worker,
 )
@@ -95,15 +95,14 @@ def demo_company(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Demo]:
             url = stack.enter_context(database_of_its_own(postgresql, name))
         else:
             url = f"sqlite:///{tmp_path_factory.mktemp('accessibility') / 'demo.sqlite'}"
-        yield from _served_demo(url)
+        yield from _served_demo(url, tmp_path_factory)
 
 
-def _served_demo(url: str) -> Iterator[Demo]:
+def _served_demo(url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Demo]:
     app = app_for(settings_for_tests(url, WTF_CSRF_ENABLED=True))
     with app.app_context():
         db.create_all()
-        demo.seed()
-        db.session.commit()
+        assert put_demo_company(tmp_path_factory).exit_code == 0
         pages, idea = main_pages()
         db.session.remove()
     with LiveServer(app) as server:

@@ -15,7 +15,6 @@ import pytest
 import sqlalchemy as sa
 from playwright.sync_api import Page, expect
 
-from serviceideas import demo
 from serviceideas.database import utcnow
 from serviceideas.extensions import db
 from serviceideas.ideas import services as ideas
@@ -25,7 +24,13 @@ from serviceideas.people.models import Department, DepartmentKind, User
 from serviceideas.training.models import Enrolment, Module
 from tests.browser.conftest import LiveServer
 from tests.browser.test_people_journeys import sign_in
-from tests.conftest import app_for, database_of_its_own, settings_for_tests, xdist_worker
+from tests.conftest import (
+    app_for,
+    database_of_its_own,
+    put_demo_company,
+    settings_for_tests,
+    xdist_worker,
+)
 
 pytestmark = pytest.mark.browser
 
@@ -60,7 +65,7 @@ def busy_company(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Company]:
         app = app_for(settings_for_tests(url, WTF_CSRF_ENABLED=True))
         with app.app_context():
             db.create_all()
-            ids = seed_busy_company()
+            ids = seed_busy_company(tmp_path_factory)
             db.session.remove()
         with LiveServer(app) as server:
             yield Company(server.url, ids)
@@ -68,10 +73,11 @@ def busy_company(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Company]:
             db.engine.dispose()
 
 
-def seed_busy_company() -> dict[str, int]:
+def seed_busy_company(tmp_path_factory: pytest.TempPathFactory) -> dict[str, int]:
     """The demo company, with a long department name and a long-named person whose long-titled
     idea was put into practice today and another awaits review. Returns ids for the URLs."""
-    sign_ins = demo.seed()
+    assert put_demo_company(tmp_path_factory).exit_code == 0
+    sign_ins = {person.email: person for person in db.session.scalars(sa.select(User))}
     department = people.create_department(LONG_DEPARTMENT, DepartmentKind.FRONT_LINE)
     person = people.create_user(email=LONG_EMAIL, name=LONG_NAME, department=department)
     manager = sign_ins["manager@example.com"]
