@@ -11,6 +11,7 @@ from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
 from werkzeug.exceptions import HTTPException, MethodNotAllowed
 
+from serviceideas import i18n
 from serviceideas.extensions import db
 from serviceideas.htmx import is_fragment_request
 from serviceideas.text import visible_text
@@ -145,9 +146,7 @@ def database_unavailable(error: OperationalError) -> Response:
     )
     abandon_transaction()
     # The person's chosen language is in the database, so the browser's is used.
-    languages = current_app.config["LANGUAGES"]
-    locale = request.accept_languages.best_match(languages) or current_app.config["DEFAULT_LOCALE"]
-    with force_locale(locale):
+    with force_locale(i18n.browser_language()):
         title, explanation = (str(text) for text in EXPLANATIONS[503])
         template = "errors/_error.html" if is_fragment_request() else "errors/unavailable.html"
         body = current_app.jinja_env.get_template(template).render(

@@ -70,9 +70,22 @@ def select_locale() -> str:
             chosen = getattr(current_user, "locale", None)
         if chosen in languages:
             return str(chosen)
-        best = request.accept_languages.best_match(languages)
-        if best:
-            return best
+    return browser_language()
+
+
+def browser_language() -> str:
+    """The first language the browser asks for that the app speaks, a regional one (de-AT,
+    es-MX) as its language; else the company's default.
+
+    Werkzeug's `best_match` would take any exact match over a better-liked regional one, so
+    that "de-AT, en;q=0.5" got English.
+    """
+    languages = current_app.config["LANGUAGES"]
+    if has_request_context():
+        for tag, _quality in request.accept_languages:  # most wanted first
+            language = tag.replace("_", "-").split("-")[0].lower()
+            if language in languages:
+                return str(language)
     return str(current_app.config["DEFAULT_LOCALE"])
 
 

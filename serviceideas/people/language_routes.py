@@ -8,7 +8,7 @@ from flask_babel import gettext, refresh
 from flask_login import current_user
 
 from serviceideas import refusals
-from serviceideas.i18n import language_name
+from serviceideas.i18n import browser_language, language_name
 from serviceideas.people import services
 from serviceideas.people.forms import LanguageForm
 from serviceideas.people.policies import signed_in
@@ -23,7 +23,7 @@ def edit() -> ResponseReturnValue:
     """GET: the languages, the person's choice marked. POST: keep the one chosen, then say so
     in it."""
     languages = current_app.config["LANGUAGES"]
-    browser = request.accept_languages.best_match(languages) or current_app.config["DEFAULT_LOCALE"]
+    browser = browser_language()
     form = LanguageForm()
     form.offer(browser, languages)
     page = url_for("language.edit")

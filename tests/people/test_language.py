@@ -97,6 +97,22 @@ def test_signed_out_pages_follow_the_browser(client):
     assert html_lang(client.get("/no-such-page", headers=GERMAN)) == "de"  # error pages too
 
 
+@pytest.mark.parametrize(
+    ("asked", "spoken"),
+    [
+        ("de-AT,en;q=0.5", "de"),  # a regional language, over a less wanted exact one
+        ("es-MX,es;q=0.9,en;q=0.8", "es"),
+        ("fr-FR,fr;q=0.9,de;q=0.7,en;q=0.5", "de"),  # the first the app speaks
+        ("fr-FR,fr;q=0.9", "en"),  # none: the company's default
+        ("en-US,de;q=0.5", "en"),
+    ],
+)
+def test_the_browsers_languages_are_taken_in_its_order_regions_as_their_language(
+    client, asked, spoken
+):
+    assert html_lang(client.get("/login", headers={"Accept-Language": asked})) == spoken
+
+
 def test_only_signed_in_people_reach_the_setting(client, client_as, make_user):
     for response in (client.get("/settings/language"), choose(client, "de")):
         assert response.status_code == 302 and "/login" in response.headers["Location"]
