@@ -31,6 +31,7 @@ import socket
 import ssl
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from types import TracebackType
@@ -601,19 +602,15 @@ def _failed_once_more(outgoing: Outgoing, outcome: Outcome, now: datetime) -> bo
     ).scalar_one()
     if failures < switch_off_after():
         return False
-    # Kept with the endpoint and shown on its page: written in the company's language (the job
-    # answers no one's request).
-    reason = ngettext(
-        "%(num)d delivery in a row failed, each after %(attempts)d attempts; the last: %(error)s",
-        "%(num)d deliveries in a row failed, each after %(attempts)d attempts; the last: %(error)s",
-        failures,
-        attempts=ATTEMPTS,
-        error=outcome.error or gettext("no answer"),
-    )[:ERROR_MAX]
+    def reason() -> str:
+        return failure_reason(failures, outcome.error)
+
     switched = db.session.execute(
         sa.update(WebhookEndpoint)
         .where(WebhookEndpoint.id == outgoing.endpoint_id, WebhookEndpoint.active.is_(True))
-        .values(active=False, switched_off_at=now, switched_off_reason=reason)
+        # Kept with the endpoint and shown on its page: written in the company's language (the
+        # job answers no one's request); each admin told reads it in their own.
+        .values(active=False, switched_off_at=now, switched_off_reason=reason())
         .returning(WebhookEndpoint.id)
         .execution_options(synchronize_session=False)
     ).first()
@@ -625,9 +622,21 @@ def _failed_once_more(outgoing: Outgoing, outcome: Outcome, now: datetime) -> bo
     return True
 
 
-def tell_admins_switched_off(endpoint: WebhookEndpoint, reason: str) -> int:
+def failure_reason(failures: int, error: str | None) -> str:
+    """Why an endpoint was switched off, in the current language."""
+    return ngettext(
+        "%(num)d delivery in a row failed, each after %(attempts)d attempts; the last: %(error)s",
+        "%(num)d deliveries in a row failed, each after %(attempts)d attempts; the last: %(error)s",
+        failures,
+        attempts=ATTEMPTS,
+        error=error or gettext("no answer"),
+    )[:ERROR_MAX]
+
+
+def tell_admins_switched_off(endpoint: WebhookEndpoint, reason: Callable[[], str]) -> int:
     """The admin who registered the endpoint hears it was switched off; if they are no longer an
-    active admin, every active admin does. Returns how many were told."""
+    active admin, every active admin does. `reason` writes why, in the language it is asked in.
+    Returns how many were told."""
     creator = endpoint.created_by
     if can_administer(creator):
         admins = [creator]
@@ -650,7 +659,7 @@ def tell_admins_switched_off(endpoint: WebhookEndpoint, reason: str) -> int:
             body = gettext(
                 "%(reason)s Its waiting deliveries are kept: check the receiver at %(address)s,"
                 " then switch it on again on the Webhooks admin page, and they are sent.",
-                reason=reason,
+                reason=reason(),
                 address=short_address(endpoint.url),
             )
         told += notify(admin.id, Category.IDEAS, key, title, Target.NOTIFICATIONS, body=body)

@@ -26,7 +26,7 @@ from serviceideas.database import utcnow
 from serviceideas.extensions import db
 from serviceideas.notifications.models import Notification
 from serviceideas.people.models import Role, User
-from serviceideas.webhooks.delivery import tell_admins_switched_off
+from serviceideas.webhooks.delivery import failure_reason, tell_admins_switched_off
 from serviceideas.webhooks.messages import body_for
 from serviceideas.webhooks.models import EndpointKind, WebhookEndpoint
 from tests.i18n import pseudo
@@ -139,14 +139,17 @@ def endpoint(make_user: Callable[..., User]) -> WebhookEndpoint:
 
 
 def test_the_switch_off_notice_is_in_its_admins_language(endpoint: WebhookEndpoint) -> None:
-    assert tell_admins_switched_off(endpoint, "Ошибка.") == 1
+    # The reason too: the job writes it for the endpoint's page in the company's language, and
+    # again for each admin it tells in theirs.
+    assert tell_admins_switched_off(endpoint, lambda: failure_reason(15, None)) == 1
     db.session.commit()
     notice = db.session.scalars(
         sa.select(Notification).where(Notification.user_id == endpoint.created_by_id)
     ).one()
     assert notice.title.startswith(pseudo.OPEN)
     assert pseudo.untranslated_text(notice.title, ["Отчёты"]) == []
-    assert pseudo.untranslated_text(notice.body, ["Ошибка.", "https://93.184.216.34/hooks"]) == []
+    assert pseudo.untranslated_text(notice.body, ["https://93.184.216.34/hooks"]) == []
+    assert failure_reason(15, None).startswith("15 deliveries in a row failed")  # the test's own
 
 
 def test_a_team_chat_message_is_in_the_companys_language(app: Flask) -> None:
