@@ -150,6 +150,27 @@ def test_reminders_for_due_soon_and_overdue_come_once(app, smtp, make_enrolment,
     assert len(weekly) == 1
 
 
+@pytest.mark.parametrize(
+    ("overdue", "said"),
+    [
+        (1, "Diese Schulung ist überfällig. Auch verspätet ist sie willkommen: Sie zählt."),
+        (2, "Diese Schulungen sind überfällig. Auch verspätet sind sie willkommen: Sie zählen."),
+    ],
+)
+def test_the_weekly_overdue_digest_counts_in_its_readers_language(
+    app, smtp, make_enrolment, make_user, overdue, said
+):
+    learner = make_user(email="lernende@example.com")
+    learner.locale = "de"
+    today = utcnow().date()
+    for _ in range(overdue):
+        make_enrolment(learner=learner, today=today - timedelta(days=20))
+    services.send_overdue_digests(today)
+    db.session.commit()
+    digest = db.session.scalars(sa.select(Email).where(Email.user_id == learner.id)).one()
+    assert said in digest.text_body and said in digest.html_body
+
+
 def test_managers_and_trainers_get_their_digests_once(
     app, smtp, make_user, make_idea, make_enrolment
 ):
