@@ -107,10 +107,13 @@ def _api_caller_locale() -> str | None:
 
 def locale_for(person: User | None) -> str:
     """The language to write to `person` in, away from their requests (e-mails, digests,
-    notifications): their choice, else the company's default."""
+    notifications): their choice, else the one their browser asked for when they last signed
+    in, else the company's default."""
     languages = current_app.config["LANGUAGES"]
-    if person is not None and person.locale in languages:
-        return str(person.locale)
+    if person is not None:
+        for language in (person.locale, person.browser_locale):
+            if language in languages:
+                return str(language)
     return str(current_app.config["DEFAULT_LOCALE"])
 
 

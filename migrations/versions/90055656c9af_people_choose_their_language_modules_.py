@@ -1,7 +1,8 @@
 """People choose their language; modules say theirs
 
 users.locale: the interface language a person chose, or NULL to follow their browser and then
-the company's default. modules.language: the language a module is written in, or NULL when
+the company's default; users.browser_locale: the language their browser asked for when they last
+signed in, for what is written to them away from their requests. modules.language: the language a module is written in, or NULL when
 its trainer has not said.
 
 Revision ID: 90055656c9af
@@ -27,6 +28,7 @@ def upgrade():
 
     with op.batch_alter_table('users', schema=None) as batch_op:
         batch_op.add_column(sa.Column('locale', sa.String(length=16), nullable=True))
+        batch_op.add_column(sa.Column('browser_locale', sa.String(length=16), nullable=True))
 
     # ### end Alembic commands ###
 
@@ -59,6 +61,7 @@ def _copying_tables_safely(work):
 def downgrade():
     def drop_columns():
         with op.batch_alter_table('users', schema=None) as batch_op:
+            batch_op.drop_column('browser_locale')
             batch_op.drop_column('locale')
         with op.batch_alter_table('modules', schema=None) as batch_op:
             batch_op.drop_column('language')

@@ -169,6 +169,7 @@ def language_of_person() -> sa.ColumnElement[str]:
     config = current_app.config
     return sa.case(
         (User.locale.in_(config["LANGUAGES"]), User.locale),
+        (User.browser_locale.in_(config["LANGUAGES"]), User.browser_locale),
         else_=sa.literal(str(config["DEFAULT_LOCALE"])),
     )
 

@@ -29,7 +29,9 @@ def edit() -> ResponseReturnValue:
     page = url_for("language.edit")
     if request.method == "POST":
         if form.validate_on_submit() and commit_or_refuse(
-            lambda: services.choose_language(current_user, form.language.data or None, languages),
+            lambda: services.choose_language(
+                current_user, form.language.data or None, languages, browser
+            ),
             form=form,
             field="language",
         ):

@@ -107,6 +107,9 @@ class User(Model):
     # The interface language the person chose (one of the LANGUAGES setting), or None to
     # follow their browser, then the company's default (docs/product.md, "Languages").
     locale: Mapped[str | None] = mapped_column(sa.String(16))
+    # The language their browser asked for when they last signed in (or chose "my browser's"):
+    # what e-mails and notifications are written in while they have chosen none.
+    browser_locale: Mapped[str | None] = mapped_column(sa.String(16))
     # Part of the id kept in the session and remember cookie: changing it (new password,
     # deactivation) signs the person out everywhere.
     session_token: Mapped[str] = mapped_column(sa.String(64), default=lambda: secrets.token_hex(16))

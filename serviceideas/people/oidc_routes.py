@@ -23,7 +23,8 @@ from werkzeug.wrappers import Response
 
 from serviceideas import database
 from serviceideas.extensions import csrf, limiter
-from serviceideas.people import oidc
+from serviceideas.i18n import browser_language
+from serviceideas.people import oidc, services
 from serviceideas.people.forms import LoginForm
 from serviceideas.people.routes import login_page
 from serviceideas.urls import safe_next
@@ -84,7 +85,10 @@ def callback() -> Response | tuple[str, int]:
     rules = oidc.Rules.from_config(current_app.config)
     with _writing_after_sign_in():
         outcome = commit_or_refuse(
-            lambda: oidc.person_signing_in(identity, rules), flash_refusal=False
+            lambda: services.note_browser_language(
+                oidc.person_signing_in(identity, rules), browser_language()
+            ),
+            flash_refusal=False,
         )
     if outcome.refusal is not None:
         return _refused(outcome.refusal.message, 403, next_url)

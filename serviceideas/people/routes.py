@@ -20,6 +20,7 @@ from werkzeug.wrappers import Response
 
 from serviceideas.errors import RuleViolation
 from serviceideas.extensions import limiter
+from serviceideas.i18n import browser_language
 from serviceideas.people import oidc, services
 from serviceideas.people.forms import LoginForm, SetPasswordForm
 from serviceideas.people.models import normalise_email
@@ -106,6 +107,8 @@ def login() -> Response | tuple[str, int] | str:
         show_refusal(form, deactivated(), None)
         return login_page(form), 403
 
+    # What is written to them away from their requests follows this browser until they choose.
+    commit_or_refuse(lambda: services.note_browser_language(user, browser_language()))
     session.clear()  # a fresh session at sign-in: nothing from before carries over
     session.permanent = True  # it ends after PERMANENT_SESSION_LIFETIME unused (config.py)
     login_user(user, remember=form.remember.data)

@@ -344,13 +344,27 @@ def sign_out(user: User) -> None:
     db.session.flush()
 
 
-def choose_language(person: User, language: str | None, languages: Iterable[str]) -> None:
-    """Read the app in `language` from now on, or in the browser's (None): refused beside the
-    field when it is not one of the app's `languages` (docs/product.md, "Languages")."""
+def choose_language(
+    person: User, language: str | None, languages: Iterable[str], browser: str
+) -> None:
+    """Read the app in `language` from now on, or in the browser's (None; `browser` is what it
+    asks for now): refused beside the field when it is not one of the app's `languages`
+    (docs/product.md, "Languages")."""
     if language is not None and language not in languages:
         raise RuleViolation(gettext("Choose one of the languages listed."), "language")
     person.locale = language
+    person.browser_locale = browser
     db.session.flush()
+
+
+def note_browser_language(person: User, language: str) -> User:
+    """Remember the language `person`'s browser asks for (at sign-in): what is written to them
+    away from their requests is in it while they have chosen none (docs/product.md,
+    "Languages")."""
+    if person.browser_locale != language:
+        person.browser_locale = language
+        db.session.flush()
+    return person
 
 
 def authenticate(email: str, password: str) -> User | None:

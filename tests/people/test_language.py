@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 
 import pytest
+import sqlalchemy as sa
 
 from serviceideas import create_app
 from serviceideas.config import ConfigurationError
@@ -136,3 +137,26 @@ def test_a_refused_address_is_explained_in_english_only_to_english_readers(
     with asking, pytest.raises(RuleViolation) as refused:
         services.check_email("nope")
     assert ("@-sign" in refused.value.message) is explained
+
+
+def test_what_is_written_to_someone_who_never_chose_follows_the_browser_they_signed_in_with(
+    app, client, make_user
+):
+    from serviceideas.i18n import locale_for
+    from serviceideas.notifications.queries import languages_of
+    from tests.conftest import PASSWORD
+
+    person = make_user(email="ines@example.com")
+    assert locale_for(person) == "en"  # never signed in: the company's default
+    client.post(
+        "/login",
+        data={"email": "ines@example.com", "password": PASSWORD},
+        headers={"Accept-Language": "es-ES,es;q=0.9"},
+    )
+    db.session.refresh(person)
+    assert person.locale is None and person.browser_locale == "es"
+    just_them = sa.select(User.id).where(User.id == person.id)
+    assert locale_for(person) == "es" and languages_of(just_them) == ["es"]  # the SQL twin agrees
+    person.locale = "de"  # a choice beats the browser, in Python and in SQL
+    db.session.commit()
+    assert locale_for(person) == "de" and languages_of(just_them) == ["de"]
