@@ -11,7 +11,6 @@ from flask_babel import lazy_gettext
 
 from serviceideas import config as settings
 from serviceideas.extensions import csrf, db, limiter, login_manager, migrate
-from serviceideas.forms import lazy_text
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -94,7 +93,7 @@ def register_extensions(app: Flask) -> None:
     limiter.init_app(app)
     login_manager.init_app(app)
     login_manager.login_view = "auth.login"
-    login_manager.login_message = lazy_text(lazy_gettext("Please sign in to see that page."))
+    login_manager.login_message = lazy_gettext("Please sign in to see that page.")
     login_manager.login_message_category = "info"
     login_manager.user_loader(load_signed_in_user)
     login_manager.unauthorized_handler(htmx.send_to_sign_in)

@@ -1,8 +1,7 @@
 """Forms shared by every feature."""
 
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any
 
-from flask_babel import LazyString
 from flask_wtf import FlaskForm
 from markupsafe import Markup
 from wtforms import Field
@@ -14,17 +13,11 @@ from wtforms.meta import DefaultMeta
 if TYPE_CHECKING:
     from _typeshed import SupportsItems
 
-__all__ = ["EmptyForm", "Form", "SelectChoice", "lazy_text", "stripped"]
+__all__ = ["EmptyForm", "Form", "SelectChoice", "stripped"]
 
 # Field types whose inputs no label points at: rendered without an id, since a page that shows
 # a form many times (the inbox's buttons, a trainer's feedback forms) would repeat it.
 UNLABELLED = frozenset({"CSRFTokenField", "HiddenField", "SubmitField"})
-
-
-def lazy_text(text: LazyString) -> str:
-    """A text translated when it is drawn (a label, choice or message defined at import),
-    typed as the str WTForms takes: WTForms only ever escapes or str()s it."""
-    return cast(str, text)
 
 
 def stripped(value: object) -> object:

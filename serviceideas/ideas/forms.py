@@ -44,7 +44,7 @@ from serviceideas.ideas.models import (
     Status,
 )
 from serviceideas.ideas.queries import EXTERNAL, Sort
-from serviceideas.ideas.stage_forms import compass_field, lazy_text, stage_choices, stage_field
+from serviceideas.ideas.stage_forms import compass_field, stage_choices, stage_field
 from serviceideas.people.models import DepartmentKind
 from serviceideas.submissions import token_field
 
@@ -56,36 +56,36 @@ def lens_choices() -> list[SelectChoice]:
 
 class IdeaForm(Form):
     title = StringField(
-        lazy_text(lazy_gettext("Title")),
+        lazy_gettext("Title"),
         validators=[DataRequired(), Length(max=TITLE_MAX)],
         render_kw={"maxlength": TITLE_MAX},
     )
     problem = TextAreaField(
-        lazy_text(lazy_gettext("The problem, as the customer (or the colleague) experiences it")),
+        lazy_gettext("The problem, as the customer (or the colleague) experiences it"),
         validators=[DataRequired(), Length(max=TEXT_MAX)],
     )
     proposal = TextAreaField(
-        lazy_text(lazy_gettext("What we could change")),
+        lazy_gettext("What we could change"),
         validators=[DataRequired(), Length(max=TEXT_MAX)],
     )
     lens = RadioField(
-        lazy_text(lazy_gettext("Lens")),
+        lazy_gettext("Lens"),
         choices=lens_choices,
-        validators=[InputRequired(lazy_text(lazy_gettext("Choose a lens.")))],
+        validators=[InputRequired(lazy_gettext("Choose a lens."))],
     )
     # Both optional (docs/product.md, "Journey stages and the compass"); the view offers the
     # stages that are not retired (`offer_stages`).
     journey_stage = stage_field()
     compass = compass_field()
-    beneficiary = SelectField(lazy_text(lazy_gettext("Who benefits")), validators=[InputRequired()])
+    beneficiary = SelectField(lazy_gettext("Who benefits"), validators=[InputRequired()])
     # Colleagues see "Name not shown"; managers, admins and the author still see it
     # (docs/product.md, "Speaking up safely").
-    name_hidden = BooleanField(lazy_text(lazy_gettext("Don't show my name to colleagues")))
+    name_hidden = BooleanField(lazy_gettext("Don't show my name to colleagues"))
     # Where the idea came from, e.g. "module:12" (training). Kept through validation errors.
     origin = HiddenField(validators=[Optional(), Length(max=40)])
     # New for each form shown: sending the form twice submits one idea.
     submission_token = token_field()
-    submit = SubmitField(lazy_text(lazy_gettext("Submit idea")))
+    submit = SubmitField(lazy_gettext("Submit idea"))
 
     # The stages offered, for the form to explain each beside the choice.
     stages_offered: tuple[JourneyStage, ...] = ()
@@ -110,20 +110,20 @@ class FollowForm(Form):
 
 class CommentForm(Form):
     body = TextAreaField(
-        lazy_text(lazy_gettext("Your comment")),
+        lazy_gettext("Your comment"),
         validators=[DataRequired(), Length(max=COMMENT_MAX)],
     )
     # New for each form shown: sending the form twice posts one comment.
     submission_token = token_field()
-    submit = SubmitField(lazy_text(lazy_gettext("Post comment")))
+    submit = SubmitField(lazy_gettext("Post comment"))
 
 
 class EditCommentForm(Form):
     body = TextAreaField(
-        lazy_text(lazy_gettext("Edit your comment")),
+        lazy_gettext("Edit your comment"),
         validators=[DataRequired(), Length(max=COMMENT_MAX)],
     )
-    submit = SubmitField(lazy_text(lazy_gettext("Save comment")))
+    submit = SubmitField(lazy_gettext("Save comment"))
 
 
 class StatusForm(Form):
@@ -134,30 +134,30 @@ class StatusForm(Form):
     step is refused, after first asking whether the page was out of date."""
 
     to = SelectField(
-        lazy_text(lazy_gettext("Move to")),
+        lazy_gettext("Move to"),
         validators=[
-            InputRequired(lazy_text(lazy_gettext("Choose where the idea goes next."))),
+            InputRequired(lazy_gettext("Choose where the idea goes next.")),
             AnyOf(
                 [status.value for status in Status],
-                message=lazy_text(lazy_gettext("Not a valid choice.")),
+                message=lazy_gettext("Not a valid choice."),
             ),
         ],
         validate_choice=False,
     )
     note = TextAreaField(
-        lazy_text(lazy_gettext("Note")),
+        lazy_gettext("Note"),
         validators=[Optional(), Length(max=NOTE_MAX)],
-        description=lazy_text(lazy_gettext("Shown in the history.")),
+        description=lazy_gettext("Shown in the history."),
     )
     # Both labels say when they apply: without JavaScript every field shows.
     implemented_on = DateField(
-        lazy_text(lazy_gettext("Put into practice on (only for Implemented)")),
+        lazy_gettext("Put into practice on (only for Implemented)"),
         validators=[Optional()],
     )
     # The idea that stays, found by typing words from its title (htmx offers the open ideas
     # that match, each a button that sends the form with it) or its number, as 12 or #12.
     merge_into = StringField(
-        lazy_text(lazy_gettext("Merge into (only for Merged)")),
+        lazy_gettext("Merge into (only for Merged)"),
         validators=[Optional(), Length(max=TITLE_MAX)],
         render_kw={"maxlength": TITLE_MAX},
     )
@@ -168,7 +168,7 @@ class StatusForm(Form):
     seen_change = IntegerField(
         widget=HiddenInput(), validators=[InputRequired(), NumberRange(min=0, max=2**63 - 1)]
     )
-    submit = SubmitField(lazy_text(lazy_gettext("Change status")))
+    submit = SubmitField(lazy_gettext("Change status"))
 
 
 NOBODY = "nobody"
@@ -180,9 +180,9 @@ class OwnerForm(Form):
     or a whole name; a name several people share is answered with them to choose from."""
 
     owner = StringField(
-        lazy_text(lazy_gettext("Owner")),
+        lazy_gettext("Owner"),
         validators=[Optional(), Length(max=254)],
-        description=lazy_text(lazy_gettext("Leave empty for nobody.")),
+        description=lazy_gettext("Leave empty for nobody."),
     )
     # The person picked from the matches (their e-mail): it wins over what was typed.
     choice = HiddenField(validators=[Optional(), Length(max=254)])
@@ -191,7 +191,7 @@ class OwnerForm(Form):
     seen_owner = HiddenField(
         validators=[InputRequired(), Regexp(rf"^(?:{NOBODY}|[1-9][0-9]{{0,17}})$")]
     )
-    submit = SubmitField(lazy_text(lazy_gettext("Set owner")))
+    submit = SubmitField(lazy_gettext("Set owner"))
 
     def seen_owner_id(self) -> int | None:
         """The owner the page showed, once validated: their id, or None for nobody."""
@@ -220,17 +220,17 @@ class ProgressForm(Form):
     note for the history. Each field is optional; an empty next step or date clears it."""
 
     next_step = StringField(
-        lazy_text(lazy_gettext("Next step")),
+        lazy_gettext("Next step"),
         validators=[Optional(), Length(max=NEXT_STEP_MAX)],
         render_kw={"maxlength": NEXT_STEP_MAX},
     )
-    target_date = DateField(lazy_text(lazy_gettext("Target date")), validators=[Optional()])
+    target_date = DateField(lazy_gettext("Target date"), validators=[Optional()])
     note = TextAreaField(
-        lazy_text(lazy_gettext("Progress so far")),
+        lazy_gettext("Progress so far"),
         validators=[Optional(), Length(max=NOTE_MAX)],
-        description=lazy_text(lazy_gettext("Shown in the history.")),
+        description=lazy_gettext("Shown in the history."),
     )
-    submit = SubmitField(lazy_text(lazy_gettext("Save progress")))
+    submit = SubmitField(lazy_gettext("Save progress"))
 
 
 class IdeaFilterForm(Form):
@@ -239,9 +239,9 @@ class IdeaFilterForm(Form):
     class Meta:
         csrf = False
 
-    q = SearchField(lazy_text(lazy_gettext("Search")), validators=[Optional(), Length(max=200)])
+    q = SearchField(lazy_gettext("Search"), validators=[Optional(), Length(max=200)])
     status = SelectField(
-        lazy_text(lazy_gettext("Status")),
+        lazy_gettext("Status"),
         choices=lambda: (
             [SelectChoice("", gettext("Any status"))]
             + [SelectChoice(s.value, s.label) for s in Status]
@@ -250,17 +250,15 @@ class IdeaFilterForm(Form):
         filters=[stripped],
     )
     lens = SelectField(
-        lazy_text(lazy_gettext("Lens")),
+        lazy_gettext("Lens"),
         choices=lambda: [SelectChoice("", gettext("Any lens")), *lens_choices()],
         validators=[Optional()],
         filters=[stripped],
     )
     # Retired stages too: ideas keep them (the view fills the choices).
-    stage = SelectField(
-        lazy_text(lazy_gettext("Journey stage")), validators=[Optional()], filters=[stripped]
-    )
+    stage = SelectField(lazy_gettext("Journey stage"), validators=[Optional()], filters=[stripped])
     compass = SelectField(
-        lazy_text(lazy_gettext("Compass")),
+        lazy_gettext("Compass"),
         choices=lambda: (
             [SelectChoice("", gettext("Any compass point"))]
             + [SelectChoice(point.value, point.label) for point in Compass]
@@ -269,10 +267,10 @@ class IdeaFilterForm(Form):
         filters=[stripped],
     )
     department = SelectField(
-        lazy_text(lazy_gettext("Department")), validators=[Optional()], filters=[stripped]
+        lazy_gettext("Department"), validators=[Optional()], filters=[stripped]
     )
     kind = SelectField(
-        lazy_text(lazy_gettext("Kind")),
+        lazy_gettext("Kind"),
         choices=lambda: (
             [SelectChoice("", gettext("Front line and back office"))]
             + [SelectChoice(k.value, k.label) for k in DepartmentKind]
@@ -281,11 +279,11 @@ class IdeaFilterForm(Form):
         filters=[stripped],
     )
     beneficiary = SelectField(
-        lazy_text(lazy_gettext("Who benefits")), validators=[Optional()], filters=[stripped]
+        lazy_gettext("Who benefits"), validators=[Optional()], filters=[stripped]
     )
     # Best match ranks a search (docs/product.md, "Search"); without one it is most votes.
     sort = SelectField(
-        lazy_text(lazy_gettext("Sort")),
+        lazy_gettext("Sort"),
         choices=lambda: [
             SelectChoice(s.value, s.label)
             for s in (Sort.VOTES, Sort.NEWEST, Sort.WAITING, Sort.BEST_MATCH)

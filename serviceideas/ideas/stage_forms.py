@@ -4,9 +4,8 @@ compass point an idea names (docs/product.md, "Journey stages and the compass").
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import cast
 
-from flask_babel import LazyString, gettext, lazy_gettext
+from flask_babel import gettext, lazy_gettext
 from wtforms import HiddenField, IntegerField, RadioField, SelectField, StringField, SubmitField
 from wtforms.validators import AnyOf, DataRequired, InputRequired, Length, NumberRange, Regexp
 from wtforms.widgets import HiddenInput
@@ -20,13 +19,6 @@ from serviceideas.ideas.models import (
 )
 from serviceideas.ideas.stage_queries import StageName
 from serviceideas.ideas.stage_services import Direction
-
-
-def lazy_text(text: LazyString) -> str:
-    """A text translated when it is drawn (a form's label, description or message, defined
-    at import), typed as the str WTForms takes: WTForms only ever escapes or str()s it."""
-    return cast(str, text)
-
 
 NOT_SURE = ""
 COMPASS_VALUES = [point.value for point in Compass] + [NOT_SURE]
@@ -51,12 +43,8 @@ def stage_field() -> SelectField:
     """An optional stage, by id. Any id passes here: the service says why a stage that is
     retired (or gone) cannot be chosen, beside this field."""
     return SelectField(
-        lazy_text(lazy_gettext("Stage of the customer's journey")),
-        validators=[
-            Regexp(
-                r"^(?:[1-9][0-9]{0,8})?$", message=lazy_text(lazy_gettext("Not a valid choice."))
-            )
-        ],
+        lazy_gettext("Stage of the customer's journey"),
+        validators=[Regexp(r"^(?:[1-9][0-9]{0,8})?$", message=lazy_gettext("Not a valid choice."))],
         filters=[stripped],
         default="",
         validate_choice=False,
@@ -65,10 +53,10 @@ def stage_field() -> SelectField:
 
 def compass_field() -> RadioField:
     return RadioField(
-        lazy_text(lazy_gettext("What it does for the guest")),
+        lazy_gettext("What it does for the guest"),
         choices=compass_choices,
         default=NOT_SURE,
-        validators=[AnyOf(COMPASS_VALUES, lazy_text(lazy_gettext("Not a valid choice.")))],
+        validators=[AnyOf(COMPASS_VALUES, lazy_gettext("Not a valid choice."))],
         validate_choice=False,
     )
 
@@ -107,21 +95,21 @@ class CustomerSideForm(Form):
     seen_version = IntegerField(
         widget=HiddenInput(), validators=[InputRequired(), NumberRange(min=1, max=2**31 - 1)]
     )
-    submit = SubmitField(lazy_text(lazy_gettext("Save stage and compass")))
+    submit = SubmitField(lazy_gettext("Save stage and compass"))
 
 
 class StageForm(Form):
     name = StringField(
-        lazy_text(lazy_gettext("Name")),
+        lazy_gettext("Name"),
         validators=[DataRequired(), Length(max=STAGE_NAME_MAX)],
         render_kw={"maxlength": STAGE_NAME_MAX},
     )
     explanation = StringField(
-        lazy_text(lazy_gettext("Explanation")),
+        lazy_gettext("Explanation"),
         validators=[DataRequired(), Length(max=STAGE_EXPLANATION_MAX)],
         render_kw={"maxlength": STAGE_EXPLANATION_MAX},
     )
-    submit = SubmitField(lazy_text(lazy_gettext("Save stage")))
+    submit = SubmitField(lazy_gettext("Save stage"))
 
 
 class MoveForm(Form):

@@ -24,7 +24,7 @@ from wtforms.validators import DataRequired, EqualTo, InputRequired, Length, Opt
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from serviceideas.errors import RuleViolation
-from serviceideas.forms import Form, SelectChoice, lazy_text, stripped
+from serviceideas.forms import Form, SelectChoice, stripped
 from serviceideas.i18n import language_name
 from serviceideas.people import queries, staff_import
 from serviceideas.people.models import (
@@ -63,63 +63,51 @@ class CheckboxesField(SelectMultipleField):
 
 
 class LoginForm(Form):
-    email = EmailField(
-        lazy_text(lazy_gettext("Email")), validators=[DataRequired(), Length(max=EMAIL_MAX)]
-    )
-    password = PasswordField(
-        lazy_text(lazy_gettext("Password")), validators=[DataRequired(), Length(max=256)]
-    )
-    remember = BooleanField(lazy_text(lazy_gettext("Keep me signed in on this device")))
+    email = EmailField(lazy_gettext("Email"), validators=[DataRequired(), Length(max=EMAIL_MAX)])
+    password = PasswordField(lazy_gettext("Password"), validators=[DataRequired(), Length(max=256)])
+    remember = BooleanField(lazy_gettext("Keep me signed in on this device"))
     next = HiddenField()
-    submit = SubmitField(lazy_text(lazy_gettext("Sign in")))
+    submit = SubmitField(lazy_gettext("Sign in"))
 
 
 class SetPasswordForm(Form):
     password = PasswordField(
-        lazy_text(lazy_gettext("New password")), validators=[DataRequired(), Length(max=256)]
+        lazy_gettext("New password"), validators=[DataRequired(), Length(max=256)]
     )
     confirm = PasswordField(
-        lazy_text(lazy_gettext("Type it again")),
+        lazy_gettext("Type it again"),
         validators=[
             DataRequired(),
-            EqualTo("password", lazy_text(lazy_gettext("The two passwords are not the same."))),
+            EqualTo("password", lazy_gettext("The two passwords are not the same.")),
         ],
     )
-    submit = SubmitField(lazy_text(lazy_gettext("Set password")))
+    submit = SubmitField(lazy_gettext("Set password"))
 
 
 class DepartmentForm(Form):
     name = StringField(
-        lazy_text(lazy_gettext("Name")),
+        lazy_gettext("Name"),
         validators=[DataRequired(), Length(max=DEPARTMENT_NAME_MAX)],
     )
-    kind = RadioField(
-        lazy_text(lazy_gettext("Kind")), choices=KIND_CHOICES, validators=[InputRequired()]
-    )
-    submit = SubmitField(lazy_text(lazy_gettext("Save department")))
+    kind = RadioField(lazy_gettext("Kind"), choices=KIND_CHOICES, validators=[InputRequired()])
+    submit = SubmitField(lazy_gettext("Save department"))
 
 
 class PersonForm(Form):
     """Name, department and roles: what an admin edits. The email is set once, at creation."""
 
-    name = StringField(
-        lazy_text(lazy_gettext("Name")), validators=[DataRequired(), Length(max=NAME_MAX)]
-    )
-    department = SelectField(
-        lazy_text(lazy_gettext("Department")), coerce=int, validators=[InputRequired()]
-    )
-    roles = CheckboxesField(lazy_text(lazy_gettext("Roles besides employee")), choices=ROLE_CHOICES)
-    submit = SubmitField(lazy_text(lazy_gettext("Save")))
+    name = StringField(lazy_gettext("Name"), validators=[DataRequired(), Length(max=NAME_MAX)])
+    department = SelectField(lazy_gettext("Department"), coerce=int, validators=[InputRequired()])
+    roles = CheckboxesField(lazy_gettext("Roles besides employee"), choices=ROLE_CHOICES)
+    submit = SubmitField(lazy_gettext("Save"))
 
     def chosen_roles(self) -> set[Role]:
         return {Role(value) for value in self.roles.data or ()}
 
 
 class NewPersonForm(PersonForm):
-    email = EmailField(
-        lazy_text(lazy_gettext("Email")), validators=[DataRequired(), Length(max=EMAIL_MAX)]
-    )
-    submit = SubmitField(lazy_text(lazy_gettext("Add person")))
+    email = EmailField(lazy_gettext("Email"), validators=[DataRequired(), Length(max=EMAIL_MAX)])
+    submit = SubmitField(lazy_gettext("Add person"))
 
 
 class PeopleFilterForm(Form):
@@ -128,24 +116,22 @@ class PeopleFilterForm(Form):
     class Meta:
         csrf = False
 
-    q = SearchField(
-        lazy_text(lazy_gettext("Search name or email")), validators=[Optional(), Length(max=200)]
-    )
+    q = SearchField(lazy_gettext("Search name or email"), validators=[Optional(), Length(max=200)])
     department = SelectField(
-        lazy_text(lazy_gettext("Department")), validators=[Optional()], filters=[stripped]
+        lazy_gettext("Department"), validators=[Optional()], filters=[stripped]
     )
     role = SelectField(
-        lazy_text(lazy_gettext("Role")),
-        choices=[SelectChoice("", lazy_text(lazy_gettext("Any role"))), *ROLE_CHOICES],
+        lazy_gettext("Role"),
+        choices=[SelectChoice("", lazy_gettext("Any role")), *ROLE_CHOICES],
         validators=[Optional()],
         filters=[stripped],
     )
     status = SelectField(
-        lazy_text(lazy_gettext("Status")),
+        lazy_gettext("Status"),
         choices=[
-            SelectChoice("active", lazy_text(lazy_gettext("Active"))),
-            SelectChoice("inactive", lazy_text(lazy_gettext("Deactivated"))),
-            SelectChoice("all", lazy_text(lazy_gettext("Everyone"))),
+            SelectChoice("active", lazy_gettext("Active")),
+            SelectChoice("inactive", lazy_gettext("Deactivated")),
+            SelectChoice("all", lazy_gettext("Everyone")),
         ],
         default="active",
         validators=[Optional()],
@@ -164,12 +150,10 @@ class PeopleFilterForm(Form):
 
 
 class StaffImportForm(Form):
-    file = FileField(
-        lazy_text(lazy_gettext("CSV file")), validators=[FileSize(max_size=4 * 1024 * 1024)]
-    )
-    text = TextAreaField(lazy_text(lazy_gettext("…or paste the CSV here")), validators=[Optional()])
-    preview = SubmitField(lazy_text(lazy_gettext("Preview")))
-    apply = SubmitField(lazy_text(lazy_gettext("Import")))
+    file = FileField(lazy_gettext("CSV file"), validators=[FileSize(max_size=4 * 1024 * 1024)])
+    text = TextAreaField(lazy_gettext("…or paste the CSV here"), validators=[Optional()])
+    preview = SubmitField(lazy_gettext("Preview"))
+    apply = SubmitField(lazy_gettext("Import"))
 
     def validate(self, extra_validators: Any = None) -> bool:
         """Valid when there is CSV text to import: the uploaded file's (which must be UTF-8),
@@ -206,8 +190,8 @@ class LanguageForm(Form):
     which language the browser gives now); the service checks the one sent."""
 
     # Checked by people.services.choose_language, which says why beside the field.
-    language = RadioField(lazy_text(lazy_gettext("Language")), validate_choice=False)
-    submit = SubmitField(lazy_text(lazy_gettext("Save language")))
+    language = RadioField(lazy_gettext("Language"), validate_choice=False)
+    submit = SubmitField(lazy_gettext("Save language"))
 
     def offer(self, browser_language: str, languages: Iterable[str]) -> None:
         self.language.choices = [

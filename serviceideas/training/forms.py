@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-from typing import cast
-
 from flask import current_app
-from flask_babel import LazyString, lazy_gettext
+from flask_babel import lazy_gettext
 from wtforms import (
     DateField,
     HiddenField,
@@ -37,60 +35,52 @@ from serviceideas.training.models import (
 from serviceideas.training.queries import PROGRESS_LABELS, Progress
 
 
-def lazy_text(text: LazyString) -> str:
-    """A text translated when it is drawn (a label, description, choice or message defined at
-    import), typed as the str WTForms takes: WTForms only ever escapes or str()s it."""
-    return cast(str, text)
-
-
 class ModuleForm(Form):
-    title = StringField(
-        lazy_text(lazy_gettext("Title")), validators=[DataRequired(), Length(max=TITLE_MAX)]
-    )
+    title = StringField(lazy_gettext("Title"), validators=[DataRequired(), Length(max=TITLE_MAX)])
     summary = TextAreaField(
-        lazy_text(lazy_gettext("Summary")),
+        lazy_gettext("Summary"),
         validators=[DataRequired(), Length(max=SUMMARY_MAX)],
         render_kw={"rows": 2},
     )
     body = TextAreaField(
-        lazy_text(lazy_gettext("Text (Markdown)")),
+        lazy_gettext("Text (Markdown)"),
         validators=[DataRequired(), Length(max=BODY_MAX)],
         render_kw={"rows": 14},
     )
     kind = RadioField(
-        lazy_text(lazy_gettext("Kind")),
+        lazy_gettext("Kind"),
         choices=[
             SelectChoice(
                 ModuleKind.READING.value,
-                lazy_text(lazy_gettext("Reading — the learner confirms they read it")),
+                lazy_gettext("Reading — the learner confirms they read it"),
             ),
             SelectChoice(
                 ModuleKind.REFLECTION.value,
-                lazy_text(lazy_gettext("Reflection — a written answer to the prompt")),
+                lazy_gettext("Reflection — a written answer to the prompt"),
             ),
             SelectChoice(
                 ModuleKind.ACTIVITY.value,
-                lazy_text(lazy_gettext("Activity — do something real, then write what you learnt")),
+                lazy_gettext("Activity — do something real, then write what you learnt"),
             ),
         ],
-        validators=[InputRequired(lazy_text(lazy_gettext("Choose what kind of module this is.")))],
+        validators=[InputRequired(lazy_gettext("Choose what kind of module this is."))],
     )
     prompt = TextAreaField(
-        lazy_text(lazy_gettext("Prompt for the written answer")),
+        lazy_gettext("Prompt for the written answer"),
         validators=[Optional(), Length(max=PROMPT_MAX)],
         render_kw={"rows": 3},
     )
     minutes = IntegerField(
-        lazy_text(lazy_gettext("Estimated minutes")),
+        lazy_gettext("Estimated minutes"),
         validators=[
-            InputRequired(lazy_text(lazy_gettext("Estimate the minutes it takes."))),
+            InputRequired(lazy_gettext("Estimate the minutes it takes.")),
             NumberRange(min=1, max=600),
         ],
     )
     # Its choices depend on the LANGUAGES setting: `language_choices()`, given per request.
     # An unknown code is refused by the service (services.module_language), beside the field.
     language = SelectField(
-        lazy_text(lazy_gettext("Language")),
+        lazy_gettext("Language"),
         validate_choice=False,
         filters=[stripped],
     )
@@ -100,7 +90,7 @@ class ModuleForm(Form):
     revision = HiddenField()
     # A new module's form: sent twice, it still makes one module (serviceideas/submissions.py).
     submission_token = token_field()
-    submit = SubmitField(lazy_text(lazy_gettext("Save module")))
+    submit = SubmitField(lazy_gettext("Save module"))
 
 
 def language_choices() -> list[SelectChoice]:
@@ -112,87 +102,83 @@ def language_choices() -> list[SelectChoice]:
 
 
 # Translators: a module's language, when its trainer has not said which it is.
-NOT_SAID = lazy_text(lazy_gettext("Not said"))
+NOT_SAID = lazy_gettext("Not said")
 
 
 class AssignmentForm(Form):
     # No choice is made for the trainer: they say who, or are asked to.
     audience = RadioField(
-        lazy_text(lazy_gettext("Who")),
+        lazy_gettext("Who"),
         choices=[
             SelectChoice(
                 Audience.EVERYONE.value,
-                lazy_text(lazy_gettext("Everyone, including people who join later")),
+                lazy_gettext("Everyone, including people who join later"),
             ),
             SelectChoice(
                 Audience.FRONT_LINE.value,
-                lazy_text(
-                    lazy_gettext(
-                        "All front-line teams, including teams created later and who joins them"
-                    )
+                lazy_gettext(
+                    "All front-line teams, including teams created later and who joins them"
                 ),
             ),
             SelectChoice(
                 Audience.BACK_OFFICE.value,
-                lazy_text(
-                    lazy_gettext(
-                        "All back-office teams, including teams created later and who joins them"
-                    )
+                lazy_gettext(
+                    "All back-office teams, including teams created later and who joins them"
                 ),
             ),
             SelectChoice(
                 Audience.DEPARTMENTS.value,
-                lazy_text(lazy_gettext("These departments (and who joins them)")),
+                lazy_gettext("These departments (and who joins them)"),
             ),
-            SelectChoice(Audience.PEOPLE.value, lazy_text(lazy_gettext("These people"))),
+            SelectChoice(Audience.PEOPLE.value, lazy_gettext("These people")),
         ],
-        validators=[InputRequired(lazy_text(lazy_gettext("Choose who this is for.")))],
+        validators=[InputRequired(lazy_gettext("Choose who this is for."))],
     )
-    departments = CheckboxesField(lazy_text(lazy_gettext("Departments")), coerce=int)
+    departments = CheckboxesField(lazy_gettext("Departments"), coerce=int)
     people = TextAreaField(
-        lazy_text(lazy_gettext("People's emails")),
+        lazy_gettext("People's emails"),
         validators=[Optional(), Length(max=20_000)],
-        description=lazy_text(lazy_gettext("One per line, or separated by commas.")),
+        description=lazy_gettext("One per line, or separated by commas."),
         render_kw={"rows": 3},
     )
     due_kind = RadioField(
-        lazy_text(lazy_gettext("Due")),
+        lazy_gettext("Due"),
         choices=[
             SelectChoice(
                 "relative",
-                lazy_text(lazy_gettext("A number of days after each person is enrolled")),
+                lazy_gettext("A number of days after each person is enrolled"),
             ),
-            SelectChoice("fixed", lazy_text(lazy_gettext("On a fixed date"))),
+            SelectChoice("fixed", lazy_gettext("On a fixed date")),
         ],
-        validators=[InputRequired(lazy_text(lazy_gettext("Choose how the due date is set.")))],
+        validators=[InputRequired(lazy_gettext("Choose how the due date is set."))],
     )
     due_days = IntegerField(
-        lazy_text(lazy_gettext("Days after enrolment")),
+        lazy_gettext("Days after enrolment"),
         validators=[Optional(), NumberRange(1, 365)],
     )
-    due_on = DateField(lazy_text(lazy_gettext("Due date")), validators=[Optional()])
+    due_on = DateField(lazy_gettext("Due date"), validators=[Optional()])
     repeat = SelectField(
-        lazy_text(lazy_gettext("Repeat")),
+        lazy_gettext("Repeat"),
         choices=[SelectChoice(r.value, REPEAT_LABELS[r.value]) for r in Repeat],
         default=Repeat.NONE.value,
         validators=[InputRequired()],
     )
     # Sent twice (a double click), it still makes one assignment (serviceideas/submissions.py).
     submission_token = token_field()
-    submit = SubmitField(lazy_text(lazy_gettext("Assign")))
+    submit = SubmitField(lazy_gettext("Assign"))
 
 
 class CompleteForm(Form):
     answer = TextAreaField(
-        lazy_text(lazy_gettext("Your answer")),
+        lazy_gettext("Your answer"),
         validators=[Optional(), Length(max=ANSWER_MAX)],
         render_kw={"rows": 8},
     )
     # The module version the page showed: the completion records the version the learner
     # read, not whatever it is when they press the button.
     module_version = HiddenField()
-    submit = SubmitField(lazy_text(lazy_gettext("Complete")))
-    save_draft = SubmitField(lazy_text(lazy_gettext("Save as draft")))
+    submit = SubmitField(lazy_gettext("Complete"))
+    save_draft = SubmitField(lazy_gettext("Save as draft"))
 
 
 def whole_number(field: HiddenField) -> int | None:
@@ -206,7 +192,7 @@ class WithdrawForm(Form):
     """The confirmation page's form: a withdrawal is sent only from there."""
 
     confirmed = HiddenField()  # "yes", set by the confirmation page
-    submit = SubmitField(lazy_text(lazy_gettext("Withdraw it")))
+    submit = SubmitField(lazy_gettext("Withdraw it"))
 
 
 class FeedbackForm(Form):
@@ -214,28 +200,26 @@ class FeedbackForm(Form):
     # again beside its own reflection.
     reflection = HiddenField()
     feedback = TextAreaField(
-        lazy_text(lazy_gettext("Your feedback")),
+        lazy_gettext("Your feedback"),
         validators=[DataRequired(), Length(max=FEEDBACK_MAX)],
         render_kw={"rows": 3},
     )
-    submit = SubmitField(lazy_text(lazy_gettext("Send feedback")))
+    submit = SubmitField(lazy_gettext("Send feedback"))
 
 
 class InboxFilterForm(Form):
     class Meta:
         csrf = False
 
-    module = SelectField(
-        lazy_text(lazy_gettext("Module")), validators=[Optional()], filters=[stripped]
-    )
+    module = SelectField(lazy_gettext("Module"), validators=[Optional()], filters=[stripped])
     department = SelectField(
-        lazy_text(lazy_gettext("Department")), validators=[Optional()], filters=[stripped]
+        lazy_gettext("Department"), validators=[Optional()], filters=[stripped]
     )
     show = SelectField(
-        lazy_text(lazy_gettext("Show")),
+        lazy_gettext("Show"),
         choices=[
-            SelectChoice("waiting", lazy_text(lazy_gettext("Waiting for feedback"))),
-            SelectChoice("all", lazy_text(lazy_gettext("All"))),
+            SelectChoice("waiting", lazy_gettext("Waiting for feedback")),
+            SelectChoice("all", lazy_gettext("All")),
         ],
         default="waiting",
         validators=[Optional()],
@@ -251,7 +235,7 @@ class ModuleCoverageFilterForm(Form):
         csrf = False
 
     show = SelectField(
-        lazy_text(lazy_gettext("Show")),
+        lazy_gettext("Show"),
         choices=[
             SelectChoice(progress.value, PROGRESS_LABELS[progress.value]) for progress in Progress
         ],

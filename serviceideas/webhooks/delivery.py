@@ -602,6 +602,7 @@ def _failed_once_more(outgoing: Outgoing, outcome: Outcome, now: datetime) -> bo
     ).scalar_one()
     if failures < switch_off_after():
         return False
+
     def reason() -> str:
         return failure_reason(failures, outcome.error)
 
