@@ -179,7 +179,12 @@ PAGES = {
 # scroll container holds, and any scroll container that overflows but a keyboard cannot reach
 # (no tabindex="0", role="region" and a name).
 FIND_OVERFLOW = """
-() => {
+async () => {
+  // After a form's redirect, the new page's text can show before its style sheets are applied:
+  // measure the page as laid out with them.
+  if (document.readyState !== 'complete') {
+    await new Promise((loaded) => window.addEventListener('load', loaded, {once: true}));
+  }
   const width = document.documentElement.clientWidth;
   const problems = [];
   const describe = (el) => {
