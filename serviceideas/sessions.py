@@ -10,7 +10,9 @@ ideas, the owner and merge pickers). Were their answers to send the cookie again
   the form was sent and came back after it carries the cookie as it was before, without the
   form's "your idea is in".
 
-So their answers send no cookie unless the request itself changed the session.
+So their answers send no cookie unless the request itself changed the session. Nor do static
+files' (served by the app where no web server serves them): the favicon a page asks for after
+loading, answered after a form's answer, would carry the cookie from before the form.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ from collections.abc import Callable
 from functools import wraps
 from typing import ParamSpec, TypeVar
 
-from flask import Flask, g
+from flask import Flask, g, request
 from flask.sessions import SecureCookieSessionInterface, SessionMixin
 
 P = ParamSpec("P")
@@ -40,7 +42,7 @@ def made_by_the_page(view: Callable[P, R]) -> Callable[P, R]:
 
 class SessionInterface(SecureCookieSessionInterface):
     def should_set_cookie(self, app: Flask, session: SessionMixin) -> bool:
-        if g.get("made_by_the_page"):
+        if g.get("made_by_the_page") or request.endpoint == "static":
             return session.modified
         return super().should_set_cookie(app, session)
 

@@ -119,6 +119,18 @@ def test_what_a_page_asks_by_itself_is_not_use_and_sends_no_cookie(app, make_use
     assert not signed_in(browser)
 
 
+def test_a_static_file_sends_no_cookie_so_cannot_undo_a_forms_message(app, make_user):
+    """The favicon or a style sheet a page asked for before a form was sent, answered after the
+    form's answer, would otherwise put back the cookie from before it, losing "Deleted: …"."""
+    browser = app.test_client()
+    sign_in(browser, make_user().email)
+    for path in ("/static/favicon.svg", "/static/css/app.css"):
+        answer = browser.get(path)
+        assert answer.status_code == 200
+        assert "Set-Cookie" not in answer.headers, path
+    assert "Set-Cookie" in browser.get("/ideas").headers  # a page is still use
+
+
 def test_idle_minutes_come_from_the_environment():
     from datetime import timedelta
 
