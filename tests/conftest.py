@@ -535,6 +535,40 @@ def people(make_user: Callable[..., User]) -> dict[str, User]:
     return {role.value: make_user(role) for role in Role}
 
 
+def add_failed_delivery(name: str, registered_by: User, message_id: str) -> Any:
+    """A webhook endpoint `registered_by` registered, named `name`, with one delivery that
+    failed (so it can be sent again); added to the session, ids assigned."""
+    from serviceideas.webhooks.models import (
+        DeliveryState,
+        EndpointKind,
+        WebhookDelivery,
+        WebhookEndpoint,
+        WebhookEvent,
+    )
+
+    endpoint = WebhookEndpoint(
+        name=name,
+        url="https://93.184.216.34/hooks",
+        kind=EndpointKind.JSON,
+        events="idea.submitted",
+        secret="whsec_" + "A" * 43,
+        created_by=registered_by,
+    )
+    event = WebhookEvent(type="idea.submitted", payload="{}")
+    db.session.add_all([endpoint, event])
+    db.session.flush()
+    delivery = WebhookDelivery(
+        endpoint=endpoint,
+        event_id=event.id,
+        message_id=message_id,
+        state=DeliveryState.FAILED,
+        attempts=1,
+    )
+    db.session.add(delivery)
+    db.session.flush()
+    return delivery
+
+
 @pytest.fixture
 def url_values(
     app: Flask,
@@ -571,35 +605,10 @@ def url_values(
 
     stage = JourneyStage(name="Paying", explanation="The customer pays us.")
     db.session.add(stage)
-    from serviceideas.webhooks.models import (
-        DeliveryState,
-        EndpointKind,
-        WebhookDelivery,
-        WebhookEndpoint,
-        WebhookEvent,
-    )
-
     # A webhook endpoint someone else registered, with a delivery that failed (so it can be
     # sent again).
-    endpoint = WebhookEndpoint(
-        name="Reporting",
-        url="https://93.184.216.34/hooks",
-        kind=EndpointKind.JSON,
-        events="idea.submitted",
-        secret="whsec_" + "A" * 43,
-        created_by=target,
-    )
-    event = WebhookEvent(type="idea.submitted", payload="{}")
-    db.session.add_all([endpoint, event])
-    db.session.flush()
-    delivery = WebhookDelivery(
-        endpoint_id=endpoint.id,
-        event_id=event.id,
-        message_id="msg_matrix",
-        state=DeliveryState.FAILED,
-        attempts=1,
-    )
-    db.session.add(delivery)
+    delivery = add_failed_delivery("Reporting", target, "msg_matrix")
+    endpoint = delivery.endpoint
     from serviceideas.scim.models import ScimToken
 
     # A live SCIM token someone else made (its hash is of no token anyone holds).

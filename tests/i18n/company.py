@@ -33,7 +33,7 @@ from serviceideas.training.models import (
     ModuleKind,
     Reflection,
 )
-from tests.conftest import FAST_PASSWORD_HASH, PASSWORD
+from tests.conftest import FAST_PASSWORD_HASH, PASSWORD, add_failed_delivery
 from tests.i18n import pseudo
 
 # Shown as they are, in any language: each language's own name for itself (the language
@@ -215,36 +215,13 @@ def build() -> Company:
     )
 
     from serviceideas.scim.models import ScimToken
-    from serviceideas.webhooks.models import (
-        DeliveryState,
-        EndpointKind,
-        WebhookDelivery,
-        WebhookEndpoint,
-        WebhookEvent,
-    )
 
-    endpoint = WebhookEndpoint(
-        name="Отчёты",
-        url="https://93.184.216.34/hooks",
-        kind=EndpointKind.JSON,
-        events="idea.submitted",
-        secret="whsec_" + "A" * 43,
-        created_by=admin,
-    )
-    event = WebhookEvent(type="idea.submitted", payload="{}")
-    db.session.add_all([endpoint, event])
-    db.session.flush()
-    delivery = WebhookDelivery(
-        endpoint_id=endpoint.id,
-        event_id=event.id,
-        message_id="msg_languages",
-        state=DeliveryState.FAILED,
-        attempts=1,
-    )
+    delivery = add_failed_delivery("Отчёты", admin, "msg_languages")
+    endpoint = delivery.endpoint
     scim_token = ScimToken(
         name="Каталог", token_hash="0" * 64, prefix="scim_0000000", created_by=admin
     )
-    db.session.add_all([delivery, scim_token])
+    db.session.add(scim_token)
     token = calendar_token(employee)
     db.session.commit()
     return Company(
