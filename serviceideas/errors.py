@@ -101,12 +101,22 @@ ErrorAnswer = Callable[[int, str | None], Response]
 _MACHINE_ANSWERS: dict[str, ErrorAnswer] = {}
 
 
-def answer_errors_under(prefix: str, answer: ErrorAnswer) -> None:
-    """Answer errors (404, 405, 413, 429, 500…) under `prefix` with `answer`."""
+# Blueprints of pages for people that live under such a prefix (the API's documentation
+# page): their errors are pages like any other.
+_PAGES_UNDER_MACHINE_PREFIXES: set[str] = set()
+
+
+def answer_errors_under(prefix: str, answer: ErrorAnswer, *, pages: str | None = None) -> None:
+    """Answer errors (404, 405, 413, 429, 500…) under `prefix` with `answer`, except on the
+    routes of the blueprint named `pages`, which are for people."""
     _MACHINE_ANSWERS[prefix.rstrip("/")] = answer
+    if pages is not None:
+        _PAGES_UNDER_MACHINE_PREFIXES.add(pages)
 
 
 def _machine_answer(status: int, detail: str | None) -> Response | None:
+    if request.blueprint in _PAGES_UNDER_MACHINE_PREFIXES:
+        return None
     path = request.path
     for prefix, answer in _MACHINE_ANSWERS.items():
         if path == prefix or path.startswith(prefix + "/"):

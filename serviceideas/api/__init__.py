@@ -156,4 +156,4 @@ def init_app(app: Flask) -> None:
     api = ServiceIdeasApi(app)
     for name in RESOURCES:
         api.register_blueprint(import_module(f"serviceideas.api.{name}").blp)
-    errors.answer_errors_under(PREFIX, problems.answer)
+    errors.answer_errors_under(PREFIX, problems.answer, pages="apidocs")  # docs_routes

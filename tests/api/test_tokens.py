@@ -241,6 +241,17 @@ def test_the_docs_page_reads_the_openapi_document_with_swagger_ui_under_the_csp(
     assert "unsafe-inline" not in csp and "unsafe-eval" not in csp
 
 
+def test_the_docs_page_answers_bad_input_as_a_page_for_people_and_the_api_beside_it_as_json(
+    client,
+):
+    refused = client.get("/api/v1/docs?q=%00")  # a NUL is refused before any view runs
+    assert refused.status_code == 400
+    assert refused.mimetype == "text/html"
+    assert "Something in that request was not right" in refused.get_data(as_text=True)
+    beside = client.get("/api/v1/ideas?q=%00")
+    assert (beside.status_code, beside.mimetype) == (400, "application/problem+json")
+
+
 def test_the_docs_page_takes_swagger_ui_from_the_cdn_with_sri_in_production(app, client):
     app.config["SERVICEIDEAS_ASSETS"] = "cdn"  # put back after the test (tests/conftest.py)
     response = client.get("/api/v1/docs")
