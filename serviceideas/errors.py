@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
+from urllib.parse import urlsplit
 
-from flask import Flask, Response, current_app, make_response, render_template, request
+from flask import Flask, Response, current_app, make_response, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import force_locale, gettext, lazy_gettext
+from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
 from werkzeug.exceptions import HTTPException, MethodNotAllowed
@@ -15,6 +18,7 @@ from serviceideas import i18n
 from serviceideas.extensions import db
 from serviceideas.htmx import is_fragment_request
 from serviceideas.text import visible_text
+from serviceideas.urls import safe_next
 
 
 class RuleViolation(ValueError):
@@ -124,10 +128,11 @@ def _machine_answer(status: int, detail: str | None) -> Response | None:
     return None
 
 
-def render_error(status: int, detail: str | None = None) -> tuple[str, int]:
+def render_error(status: int, detail: str | None = None, **more: Any) -> tuple[str, int]:
     title, explanation = EXPLANATIONS.get(status, EXPLANATIONS[400])
     template = "errors/_error.html" if is_fragment_request() else "errors/error.html"
     context = {"status": status, "title": title, "explanation": explanation, "detail": detail}
+    context.update(more)
     return render_template(template, **context), status
 
 
@@ -187,17 +192,44 @@ def end_session_quietly(_error: BaseException | None) -> None:
         db.session().invalidate()
 
 
+# Forms people send while signed out: a CSRF refusal there is no sign of an ended session.
+SIGNED_OUT_FORMS = {"auth.login", "auth.set_password"}
+
+
+def _same_site_referrer() -> str | None:
+    """The path (and query) of the page the request came from, when that page is this site's
+    and the path a safe `next` (serviceideas/urls.py, safe_next); else None."""
+    referrer = urlsplit(request.referrer or "")
+    site = urlsplit(str(current_app.config.get("BASE_URL") or "")).netloc
+    if not referrer.netloc or referrer.netloc not in {request.host, site}:
+        return None
+    path = referrer.path + (f"?{referrer.query}" if referrer.query else "")
+    return safe_next(path)
+
+
 def register_errorhandlers(app: Flask) -> None:
     app.register_error_handler(OperationalError, database_unavailable)
     app.teardown_appcontext(end_session_quietly)
 
     @app.errorhandler(CSRFError)
     def csrf_error(error: CSRFError) -> tuple[str, int]:
+        """Nothing was sent. When the session had ended (the person is no longer signed in:
+        the idle timeout, Sign out in another tab, deactivated), the page says so and links
+        to sign in and back to the form's page, where static/js/kept-typing.js puts the text
+        back; every such page tells that script the text was not sent (docs/architecture.md,
+        "Text typed when the session ends")."""
+        if current_user.is_authenticated or request.endpoint in SIGNED_OUT_FORMS:
+            detail = gettext(
+                "The form had expired or did not come from this site. Reload the page and retry."
+            )
+            return render_error(400, detail, kept_typing="not-sent")
+        back = _same_site_referrer()
         return render_error(
             400,
-            gettext(
-                "The form had expired or did not come from this site. Reload the page and retry."
-            ),
+            gettext("You were signed out, so this was not sent."),
+            title=gettext("Your session had ended"),
+            kept_typing="not-sent",
+            sign_in=url_for("auth.login", next=back),
         )
 
     @app.errorhandler(HTTPException)

@@ -33,6 +33,7 @@ from serviceideas.urls import safe_next
 from serviceideas.writes import commit_or_refuse, show_refusal
 
 bp = Blueprint("auth", __name__)
+JUST_SIGNED_OUT = "just_signed_out"  # for the sign-in page shown next, once
 
 
 def wrong_password() -> RuleViolation:
@@ -128,11 +129,16 @@ def login_page(form: LoginForm) -> str:
     # "with" is a Python keyword, hence the dict: /login?with=password.
     asking: dict[str, Any] = {"with": "password", "next": form.next.data or None}
     break_glass_link = url_for("auth.login", **asking)
+    # Text a form kept in the browser when the session had ended was not sent: this page keeps
+    # it, unless it is the page after Sign out, which forgets it (a shared computer;
+    # docs/architecture.md, "Text typed when the session ends").
+    signed_out = request.method == "GET" and session.pop(JUST_SIGNED_OUT, False)
     return render_template(
         "people/login.html",
         form=form,
         password_form=password_form,
         break_glass_link=break_glass_link,
+        kept_typing="forget-all" if signed_out else "not-sent",
     )
 
 
@@ -153,6 +159,7 @@ def logout() -> Response | str:
     at_provider = oidc.end_session_url()
     logout_user()
     session.clear()
+    session[JUST_SIGNED_OUT] = True
     flash(gettext("You are signed out. That signs you out on every device."), "info")
     return redirect(at_provider or url_for("auth.login"), code=303)
 

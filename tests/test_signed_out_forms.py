@@ -1,0 +1,101 @@
+"""A form sent after the session ended says so and leads back to it: the 400 page tells the
+person they were signed out and links to sign in with the form's page as `next`; the pages tell
+the browser's script what became of the text (docs/architecture.md, "Text typed when the
+session ends"). The browser's part is tests/browser/test_kept_typing.py."""
+
+from __future__ import annotations
+
+import re
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+
+from serviceideas.people.models import Role
+
+SIGNED_OUT = "You were signed out, so this was not sent."
+OLD_WORDING = "The form had expired or did not come from this site."
+FORM_PAGE = "http://localhost/ideas/new?kind=customer"
+CSRF_FIELD = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"')
+
+
+@pytest.fixture
+def app_settings():
+    return {"WTF_CSRF_ENABLED": True}
+
+
+def sign_in_link(page: str) -> str | None:
+    found = re.search(r'<a href="(/login[^"]*)" role="button">', page)
+    return found.group(1).replace("&amp;", "&") if found else None
+
+
+def test_a_form_sent_after_signing_out_elsewhere_says_so_and_leads_back(client_as, make_user):
+    client = client_as(make_user(Role.EMPLOYEE))
+    page = client.get("/ideas/new").get_data(as_text=True)
+    assert 'data-person="' in page
+    token = CSRF_FIELD.search(page).group(1)
+    client.post("/logout", data={"csrf_token": token})  # "another tab"
+
+    response = client.post(
+        "/ideas/new",
+        data={"csrf_token": token, "title": "Shorter queues", "description": "Long text"},
+        headers={"Referer": FORM_PAGE},
+    )
+
+    assert response.status_code == 400
+    body = response.get_data(as_text=True)
+    assert SIGNED_OUT in body and OLD_WORDING not in body
+    link = urlsplit(sign_in_link(body))
+    assert link.path == "/login" and parse_qs(link.query) == {"next": ["/ideas/new?kind=customer"]}
+    assert 'data-kept-typing="not-sent"' in body
+    assert 'data-person="' not in body  # nobody is signed in on it
+
+
+def test_a_foreign_or_missing_referer_gives_a_sign_in_link_without_next(client):
+    for headers in ({"Referer": "https://elsewhere.example/ideas/new"}, {}):
+        response = client.post("/ideas/new", data={"title": "x"}, headers=headers)
+        assert response.status_code == 400
+        body = response.get_data(as_text=True)
+        assert SIGNED_OUT in body
+        assert sign_in_link(body) == "/login"
+
+
+def test_a_forged_token_on_a_live_session_keeps_the_old_wording(client_as, make_user):
+    client = client_as(make_user(Role.EMPLOYEE))
+    client.get("/ideas/new")  # the session has its token
+    response = client.post(
+        "/ideas/new", data={"csrf_token": "forged", "title": "x"}, headers={"Referer": FORM_PAGE}
+    )
+    assert response.status_code == 400
+    body = response.get_data(as_text=True)
+    assert OLD_WORDING in body and SIGNED_OUT not in body
+    assert sign_in_link(body) is None
+    assert 'data-kept-typing="not-sent"' in body  # the text was not sent either
+
+
+def test_an_htmx_form_sent_signed_out_gets_a_fragment_with_the_sign_in_link(client):
+    response = client.post(
+        "/ideas/1/comments",
+        data={"body": "A long comment"},
+        headers={"HX-Request": "true", "Referer": "http://localhost/ideas/1"},
+    )
+    assert response.status_code == 400
+    body = response.get_data(as_text=True)
+    assert body.lstrip().startswith('<article id="error"') and "data-signed-out" in body
+    assert SIGNED_OUT in body
+    assert sign_in_link(body) == "/login?next=/ideas/1"
+
+
+def test_the_sign_in_form_itself_keeps_the_old_wording(client):
+    response = client.post("/login", data={"email": "a@example.com", "password": "x" * 12})
+    assert response.status_code == 400
+    assert OLD_WORDING in response.get_data(as_text=True)
+
+
+def test_the_sign_in_page_keeps_typed_text_except_right_after_sign_out(client_as, make_user):
+    client = client_as(make_user(Role.EMPLOYEE))
+    token = CSRF_FIELD.search(client.get("/ideas/new").get_data(as_text=True)).group(1)
+
+    after = client.post("/logout", data={"csrf_token": token}, follow_redirects=True)
+    assert 'data-kept-typing="forget-all"' in after.get_data(as_text=True)
+    again = client.get("/login").get_data(as_text=True)
+    assert 'data-kept-typing="not-sent"' in again
