@@ -153,6 +153,9 @@ class Config:
     OIDC_CREATE_PEOPLE = False
     # The claim that names a new person's department (matched by name, ignoring case).
     OIDC_DEPARTMENT_CLAIM = "department"
+    # The claim that gives the person's language ("de-DE"; the standard `locale` of the
+    # `profile` scope), kept at each sign-in as one the app speaks, else as none; empty: not read.
+    OIDC_LOCALE_CLAIM = "locale"
     # The department for people the identity provider or the directory (SCIM) brings without a
     # department the app knows: a department's name, or None to refuse them until one exists.
     DEFAULT_DEPARTMENT: str | None = None
@@ -275,6 +278,7 @@ ENVIRONMENT_SETTINGS: dict[str, tuple[str, Callable[[str], Any]]] = {
     "OIDC_TRUST_EMAIL": ("OIDC_TRUST_EMAIL", is_yes),
     "OIDC_CREATE_PEOPLE": ("OIDC_CREATE_PEOPLE", is_yes),
     "OIDC_DEPARTMENT_CLAIM": ("OIDC_DEPARTMENT_CLAIM", str),
+    "OIDC_LOCALE_CLAIM": ("OIDC_LOCALE_CLAIM", str),
     "SERVICEIDEAS_DEFAULT_DEPARTMENT": ("DEFAULT_DEPARTMENT", str),
     "OIDC_GROUPS_CLAIM": ("OIDC_GROUPS_CLAIM", str),
     "OIDC_ROLE_GROUPS": ("OIDC_ROLE_GROUPS", role_groups),
@@ -297,11 +301,15 @@ ENVIRONMENT_SETTINGS: dict[str, tuple[str, Callable[[str], Any]]] = {
 }
 
 
+# Settings that an empty variable sets (to off) rather than leaves at their default.
+EMPTY_MEANS_OFF = frozenset({"OIDC_LOCALE_CLAIM"})
+
+
 def environment_overrides(environ: Mapping[str, str]) -> dict[str, Any]:
     """The settings given in the environment, parsed."""
     overrides: dict[str, Any] = {}
     for variable, (key, parse) in ENVIRONMENT_SETTINGS.items():
-        if environ.get(variable):
+        if environ.get(variable) or (variable in EMPTY_MEANS_OFF and variable in environ):
             try:
                 overrides[key] = parse(environ[variable])
             except (ValueError, ConfigurationError) as error:  # say which setting is wrong

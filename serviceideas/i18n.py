@@ -16,7 +16,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import date, datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 from babel import Locale
 from babel import dates as babel_dates
@@ -60,33 +60,85 @@ def init_app(app: Flask) -> None:
 
 
 def select_locale() -> str:
-    """The signed-in person's chosen language, else the best of their browser's, else the
-    company's default. Under the API the person is its token's, never the session's."""
+    """The signed-in person's chosen language, else the one the company's directory gives
+    them, else the best of their browser's, else the company's default
+    (`page_language_source`). Under the API the person is its token's, never the session's."""
+    if has_request_context() and _is_api_request():
+        return _api_caller_locale() or browser_language()
+    return page_language_source(current_user if has_request_context() else None).language
+
+
+class LanguageSource(NamedTuple):
+    """A language, and where it comes from: "chosen" (the person's own choice), "directory"
+    (the company's identity provider or directory), "browser" (Accept-Language) or "default"
+    (the company's, SERVICEIDEAS_DEFAULT_LOCALE)."""
+
+    language: str
+    source: str
+
+
+def _settled(person: object) -> LanguageSource | None:
     languages = current_app.config["LANGUAGES"]
-    if has_request_context():
-        if _is_api_request():
-            chosen = _api_caller_locale()
-        else:
-            chosen = getattr(current_user, "locale", None)
-        if chosen in languages:
-            return str(chosen)
-    return browser_language()
+    for language, source in (
+        (getattr(person, "locale", None), "chosen"),
+        (getattr(person, "directory_locale", None), "directory"),
+    ):
+        if language in languages:
+            return LanguageSource(str(language), source)
+    return None
+
+
+def settled_language(person: object) -> str | None:
+    """The language `person` reads the app in whatever their browser asks: the one they chose,
+    else the one the company's identity provider or directory gives them (docs/product.md,
+    "Languages"); None when neither is one the app speaks (or nobody is signed in)."""
+    found = _settled(person)
+    return None if found is None else found.language
+
+
+def page_language_source(person: object) -> LanguageSource:
+    """The language of `person`'s pages, and why: their choice, else the directory's, else
+    the best of their browser's, else the company's default (the language setting says
+    which)."""
+    settled = _settled(person)
+    if settled is not None:
+        return settled
+    asked = _browser_asks()
+    if asked is not None:
+        return LanguageSource(asked, "browser")
+    return LanguageSource(str(current_app.config["DEFAULT_LOCALE"]), "default")
+
+
+def supported_language(tag: object) -> str | None:
+    """The language the app speaks that a language tag names, by its primary subtag ignoring
+    case: "de-DE", "de_AT" and "DE" are "de"; None for a language the app does not speak, or
+    anything that is not a language tag. What the identity provider's `locale` claim and the
+    directory's `preferredLanguage` give is kept as this."""
+    if not isinstance(tag, str):
+        return None
+    language = tag.strip().replace("_", "-").split("-")[0].lower()
+    languages = current_app.config["LANGUAGES"]
+    return str(language) if language in languages else None
 
 
 def browser_language() -> str:
     """The first language the browser asks for that the app speaks, a regional one (de-AT,
-    es-MX) as its language; else the company's default.
+    es-MX) as its language; else the company's default."""
+    return _browser_asks() or str(current_app.config["DEFAULT_LOCALE"])
+
+
+def _browser_asks() -> str | None:
+    """The first language the browser asks for that the app speaks, if any.
 
     Werkzeug's `best_match` would take any exact match over a better-liked regional one, so
     that "de-AT, en;q=0.5" got English.
     """
-    languages = current_app.config["LANGUAGES"]
     if has_request_context():
         for tag, _quality in request.accept_languages:  # most wanted first
-            language = tag.replace("_", "-").split("-")[0].lower()
-            if language in languages:
-                return str(language)
-    return str(current_app.config["DEFAULT_LOCALE"])
+            language = supported_language(tag)
+            if language is not None:
+                return language
+    return None
 
 
 def _is_api_request() -> bool:
@@ -97,7 +149,8 @@ def _is_api_request() -> bool:
 
 
 def _api_caller_locale() -> str | None:
-    """The language the API token's person chose, if the request carries a live token: the
+    """The API token's person's language (`settled_language`), if the request carries a live
+    token: the
     token looked up once per request (api/auth.py's `request_token`, which the rate limit and
     authentication share), so asking costs no query of its own."""
     from serviceideas.api import auth
@@ -107,11 +160,12 @@ def _api_caller_locale() -> str | None:
 
 def locale_for(person: User | None) -> str:
     """The language to write to `person` in, away from their requests (e-mails, digests,
-    notifications): their choice, else the one their browser asked for when they last signed
-    in, else the company's default."""
+    notifications): their choice, else the company directory's, else the one their browser
+    asked for when they last signed in, else the company's default. Its SQL twin is
+    notifications.queries.language_of_person."""
     languages = current_app.config["LANGUAGES"]
     if person is not None:
-        for language in (person.locale, person.browser_locale):
+        for language in (person.locale, person.directory_locale, person.browser_locale):
             if language in languages:
                 return str(language)
     return str(current_app.config["DEFAULT_LOCALE"])

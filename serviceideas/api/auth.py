@@ -25,6 +25,7 @@ from serviceideas.api.problems import problem
 from serviceideas.database import utcnow, writing
 from serviceideas.errors import abandon_transaction
 from serviceideas.extensions import db
+from serviceideas.i18n import settled_language
 from serviceideas.people.models import User
 
 TOKEN_PREFIX = "si_"  # noqa: S105 - what every token starts with, not a token
@@ -75,17 +76,19 @@ def request_token() -> ApiToken | None:
         secret = bearer_secret(request)
         g.api_token_found = live_token(secret) if secret else None
         # The person's language, read while their row is loaded (`caller_locale`).
-        g.api_caller_locale = g.api_token_found.user.locale if g.api_token_found else None
+        found_token = g.api_token_found
+        g.api_caller_locale = settled_language(found_token.user) if found_token else None
     found: ApiToken | None = g.api_token_found
     return found
 
 
 def caller_locale() -> str | None:
-    """The language the request's live token's person chose, if any (i18n.select_locale asks,
-    for the API's texts). Kept from the token's look-up rather than read from the token: by
-    the time a text is translated the session may have been rolled back (the rate limit's
-    counter does so on SQLite), and reading an expired row would be a query, which on a POST
-    takes the write lock the counter then waits for."""
+    """The language the request's live token's person chose, else the one the company's
+    directory gives them (i18n.settled_language), if any: i18n.select_locale asks, for the
+    API's texts, then reads the Accept-Language header. Kept from the token's look-up rather
+    than read from the token: by the time a text is translated the session may have been
+    rolled back (the rate limit's counter does so on SQLite), and reading an expired row would
+    be a query, which on a POST takes the write lock the counter then waits for."""
     request_token()
     chosen: str | None = g.api_caller_locale
     return chosen

@@ -163,12 +163,14 @@ def calendar_feed_of(user: User) -> CalendarFeed | None:
 
 def language_of_person() -> sa.ColumnElement[str]:
     """For a query over User: the language the person is written to in away from their
-    requests, as `serviceideas.i18n.locale_for` decides it (their choice, else the company's
-    default), in SQL: notifications for many people at once are written once per language
+    requests, as `serviceideas.i18n.locale_for` decides it (their choice, else the company
+    directory's, else their browser's at their last sign-in, else the company's default), in
+    SQL: notifications for many people at once are written once per language
     (docs/product.md, "Notifications and e-mails")."""
     config = current_app.config
     return sa.case(
         (User.locale.in_(config["LANGUAGES"]), User.locale),
+        (User.directory_locale.in_(config["LANGUAGES"]), User.directory_locale),
         (User.browser_locale.in_(config["LANGUAGES"]), User.browser_locale),
         else_=sa.literal(str(config["DEFAULT_LOCALE"])),
     )

@@ -193,14 +193,23 @@ class LanguageForm(Form):
     language = RadioField(lazy_gettext("Language"), validate_choice=False)
     submit = SubmitField(lazy_gettext("Save language"))
 
-    def offer(self, browser_language: str, languages: Iterable[str]) -> None:
+    def offer(
+        self, browser_language: str, languages: Iterable[str], directory_language: str | None = None
+    ) -> None:
+        """`directory_language`: the one the company's directory gives, which "automatic"
+        follows before the browser's."""
+        automatic = (
+            gettext(
+                "Your company directory's language (now: %(language)s)",
+                language=language_name(directory_language),
+            )
+            if directory_language
+            else gettext(
+                "Your browser's language (now: %(language)s)",
+                language=language_name(browser_language),
+            )
+        )
         self.language.choices = [
-            SelectChoice(
-                "",
-                gettext(
-                    "Your browser's language (now: %(language)s)",
-                    language=language_name(browser_language),
-                ),
-            ),
+            SelectChoice("", automatic),
             *(SelectChoice(code, language_name(code)) for code in languages),
         ]

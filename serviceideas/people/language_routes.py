@@ -8,7 +8,7 @@ from flask_babel import gettext, refresh
 from flask_login import current_user
 
 from serviceideas import refusals
-from serviceideas.i18n import browser_language, language_name
+from serviceideas.i18n import browser_language, language_name, page_language_source
 from serviceideas.people import services
 from serviceideas.people.forms import LanguageForm
 from serviceideas.people.policies import signed_in
@@ -20,12 +20,14 @@ bp = Blueprint("language", __name__, url_prefix="/settings/language")
 @bp.route("", methods=["GET", "POST"])
 @signed_in
 def edit() -> ResponseReturnValue:
-    """GET: the languages, the person's choice marked. POST: keep the one chosen, then say so
-    in it."""
+    """GET: the languages, the person's choice marked, and where the language in use comes
+    from when they have chosen none. POST: keep the one chosen, then say so in it."""
     languages = current_app.config["LANGUAGES"]
     browser = browser_language()
+    directory = current_user.directory_locale
+    directory = directory if directory in languages else None
     form = LanguageForm()
-    form.offer(browser, languages)
+    form.offer(browser, languages, directory)
     page = url_for("language.edit")
     if request.method == "POST":
         if form.validate_on_submit() and commit_or_refuse(
@@ -41,6 +43,12 @@ def edit() -> ResponseReturnValue:
                     "Saved: you now read serviceideas in %(language)s.",
                     language=language_name(current_user.locale),
                 )
+            elif directory:
+                saved = gettext(
+                    "Saved: you now read serviceideas in the language your company directory "
+                    "gives (now %(language)s).",
+                    language=language_name(directory),
+                )
             else:
                 saved = gettext(
                     "Saved: you now read serviceideas in your browser's language (now "
@@ -52,4 +60,6 @@ def edit() -> ResponseReturnValue:
         return refusals.refuse(form, page)
     if not refusals.restore(form):
         form.language.data = current_user.locale if current_user.locale in languages else ""
-    return render_template("people/language.html", form=form)
+    return render_template(
+        "people/language.html", form=form, in_use=page_language_source(current_user)
+    )

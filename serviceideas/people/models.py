@@ -105,8 +105,13 @@ class User(Model):
     # kept and given back, never used to find anyone.
     scim_external_id: Mapped[str | None] = mapped_column(sa.String(255))
     # The interface language the person chose (one of the LANGUAGES setting), or None to
-    # follow their browser, then the company's default (docs/product.md, "Languages").
+    # follow the company directory's, then their browser's, then the company's default
+    # (docs/product.md, "Languages").
     locale: Mapped[str | None] = mapped_column(sa.String(16))
+    # The language the company's identity provider (OIDC_LOCALE_CLAIM, at each sign-in) or
+    # directory (SCIM's preferredLanguage) gives them, as one the app speaks ("de" for "de-AT"),
+    # or None when it gives none the app speaks (i18n.supported_language).
+    directory_locale: Mapped[str | None] = mapped_column(sa.String(16))
     # The language their browser asked for when they last signed in (or chose "my browser's"):
     # what e-mails and notifications are written in while they have chosen none.
     browser_locale: Mapped[str | None] = mapped_column(sa.String(16))

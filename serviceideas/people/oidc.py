@@ -29,6 +29,7 @@ from joserfc.jws import JWSRegistry
 
 from serviceideas.errors import RuleViolation
 from serviceideas.extensions import db, limiter
+from serviceideas.i18n import supported_language
 from serviceideas.names import refused_if_taken
 from serviceideas.people import services
 from serviceideas.people.models import NAME_MAX, Role, RoleChangeSource, User
@@ -404,6 +405,10 @@ class Identity:
     name: str
     department: str | None
     groups: frozenset[str] | None  # case-folded; None: roles are managed in the app
+    # The language the provider gives (OIDC_LOCALE_CLAIM), as one the app speaks, else None;
+    # `gives_language` is False when the claim is off or absent: the stored one is kept.
+    language: str | None = None
+    gives_language: bool = False
 
     @classmethod
     def from_claims(cls, claims: Mapping[str, Any], config: Mapping[str, Any]) -> Identity:
@@ -423,6 +428,8 @@ class Identity:
             str(claims["sub"]),
         )
         groups_claim = config.get("OIDC_GROUPS_CLAIM")
+        locale_claim = str(config.get("OIDC_LOCALE_CLAIM") or "")
+        gives_language = bool(locale_claim) and claims.get(locale_claim) is not None
         return cls(
             subject=str(claims["sub"]),
             email=email.lower() if email else None,
@@ -431,6 +438,8 @@ class Identity:
             name=name[:NAME_MAX],
             department=_text(claims.get(str(config.get("OIDC_DEPARTMENT_CLAIM") or ""))),
             groups=None if not groups_claim else _groups(claims.get(str(groups_claim))),
+            language=supported_language(claims.get(locale_claim)) if gives_language else None,
+            gives_language=gives_language,
         )
 
 
@@ -542,6 +551,7 @@ def person_signing_in(identity: Identity, rules: Rules) -> User:
             person.oidc_subject = identity.subject
             db.session.flush()
     _follow_email(person, identity)
+    _take_language(person, identity)
     if identity.groups is not None:
         _take_roles(person, rules.roles_for(identity.groups))
     return person
@@ -594,6 +604,15 @@ def _follow_email(person: User, identity: Identity) -> None:
         current_app.logger.info("Kept %s's e-mail: the provider's new one is taken", person.id)
 
 
+def _take_language(person: User, identity: Identity) -> None:
+    """The provider's language becomes the one the directory gives the person (their own
+    choice still comes first: docs/product.md, "Languages"); a sign-in without the claim
+    leaves what was given before."""
+    if identity.gives_language and person.directory_locale != identity.language:
+        person.directory_locale = identity.language
+        db.session.flush()
+
+
 def _take_roles(person: User, roles: set[Role]) -> None:
     """The provider decides roles (OIDC_GROUPS_CLAIM): recorded and announced as any change."""
     if roles == set(person.granted_roles):
@@ -644,4 +663,5 @@ def _new_person(identity: Identity, rules: Rules) -> User:
     with refused_if_taken(gettext("This account is linked to someone else."), "email"):
         person.oidc_subject = identity.subject
         db.session.flush()
+    _take_language(person, identity)
     return person

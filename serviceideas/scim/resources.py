@@ -42,6 +42,7 @@ from scim2_models import (
 )
 from scim2_models.path import CompareOperator, Comparison, LogicalExpr, LogicalOperator
 
+from serviceideas.i18n import supported_language
 from serviceideas.people.models import User as Person
 from serviceideas.urls import absolute, database_id
 
@@ -107,7 +108,16 @@ def read_patch(payload: dict[str, Any]) -> PatchOp[ScimUser]:
 
 
 # The attributes a person is made of (and those the schema's rules guard), in lower case.
-_KEPT = {"username", "name", "displayname", "active", "externalid", "emails", "department"}
+_KEPT = {
+    "username",
+    "name",
+    "displayname",
+    "active",
+    "externalid",
+    "emails",
+    "preferredlanguage",
+    "department",
+}
 _GUARDED = {"id", "meta", "schemas"}
 _CORE_PREFIX = str(User.__schema__).lower() + ":"
 
@@ -252,13 +262,16 @@ _NOT_A_MESSAGE = {"model_type", "model_attributes_type", "dict_type", "json_inva
 class Wanted:
     """What the directory wants a person to be. `name`, `department` and `active` are None
     when it says nothing of them (a PATCH that leaves them alone, a PUT without `active`, a
-    User with no department): unchanged (a new person is active, RFC 7643's default)."""
+    User with no department): unchanged (a new person is active, RFC 7643's default).
+    `external_id` and `language` are None when the User has none: none is kept (a PUT
+    replaces the whole User; a PATCH starts from the stored one)."""
 
     email: str
     name: str | None
     department: str | None
     active: bool | None
     external_id: str | None
+    language: str | None = None  # preferredLanguage, as a language the app speaks, else None
 
 
 def wanted(resource: ScimUser, before: ScimUser | None = None) -> Wanted:
@@ -273,6 +286,7 @@ def wanted(resource: ScimUser, before: ScimUser | None = None) -> Wanted:
         department=department.strip() if department and department.strip() else None,
         active=resource.active,
         external_id=resource.external_id,
+        language=supported_language(resource.preferred_language),
     )
 
 
@@ -297,7 +311,8 @@ def _name(resource: ScimUser, before: ScimUser | None) -> str | None:
 def as_scim_user(person: Person) -> ScimUser:
     """A person as the directory reads them. Their one name is `name.formatted` and
     `displayName` (the app does not split names); their e-mail is `userName` and their one,
-    work, address."""
+    work, address; their `preferredLanguage` the language kept from the directory's ("de" for
+    "de-DE")."""
     location = absolute(url_for("scim.user", user_id=person.id))
     resource = ScimUser(
         id=str(person.id),
@@ -305,6 +320,7 @@ def as_scim_user(person: Person) -> ScimUser:
         user_name=person.email,
         name=Name(formatted=person.name),
         display_name=person.name,
+        preferred_language=person.directory_locale,
         active=person.active,
         emails=[Email(value=person.email, type=Email.Type.work, primary=True)],
         meta=Meta(

@@ -94,6 +94,7 @@ def add_person(wanted: Wanted) -> User:
     external_id = _external_id(wanted.external_id)
     person = people.create_user(email=wanted.email, name=wanted.name, department=department)
     person.scim_external_id = external_id
+    person.directory_locale = wanted.language
     db.session.flush()
     if wanted.active is False:
         people.set_active(None, person, False)
@@ -102,8 +103,9 @@ def add_person(wanted: Wanted) -> User:
 
 def update_person(person: User, wanted: Wanted) -> list[str]:
     """Make the person what the directory wants (a PUT or a PATCH): e-mail, name, department,
-    externalId, and active last, so a deactivation ends the sessions whatever else changed.
-    Roles stay as they are. What changed, in words, for the request's log line.
+    externalId, preferredLanguage, and active last, so a deactivation ends the sessions
+    whatever else changed. Roles stay as they are. What changed, in words, for the request's
+    log line.
 
     Some changes to admins are refused (`OutOfReach`) before anything changes. Without
     `active` (None) the person stays as active as they are."""
@@ -124,6 +126,7 @@ def update_person(person: User, wanted: Wanted) -> list[str]:
         + ["name"] * (name != person.name)
         + ["department"] * (department.id != person.department_id)
         + ["externalId"] * (external_id != person.scim_external_id)
+        + ["language"] * (wanted.language != person.directory_locale)
     )
     if active != person.active:
         changes.append("reactivated" if active else "deactivated")
@@ -134,8 +137,9 @@ def update_person(person: User, wanted: Wanted) -> list[str]:
         people.update_user(
             person, name=name, department=department, roles=person.granted_roles, acting=None
         )
-    if external_id != person.scim_external_id:
+    if external_id != person.scim_external_id or wanted.language != person.directory_locale:
         person.scim_external_id = external_id
+        person.directory_locale = wanted.language
         db.session.flush()
     if active != person.active:
         people.set_active(None, person, active)

@@ -62,7 +62,7 @@ const provider = new Provider(config.issuer, {
   claims: {
     openid: ['sub'],
     email: ['email', 'email_verified'],
-    profile: ['name', 'given_name', 'family_name', 'department', 'groups'],
+    profile: ['name', 'given_name', 'family_name', 'department', 'groups', 'locale'],
   },
   // The ID token carries the claims of the scopes granted (not only through userinfo).
   conformIdTokenClaims: false,

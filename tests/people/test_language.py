@@ -1,5 +1,5 @@
-"""The language setting: a person's choice, else their browser's, else the company's default
-(docs/product.md, "Languages")."""
+"""The language setting: a person's choice, else the company directory's, else their browser's,
+else the company's default (docs/product.md, "Languages")."""
 
 from __future__ import annotations
 
@@ -72,9 +72,80 @@ def test_the_browsers_language_is_named_as_it_is_now(client_as, make_user):
     page = client_as(make_user()).get("/settings/language", headers=GERMAN).get_data(as_text=True)
     # The page is in German (the browser's), so only the name is asserted.
     assert "Deutsch)" in page and checked(page) == [""]
-    page = client_as(make_user()).get("/settings/language").get_data(as_text=True)
+    client = client_as(make_user())
+    page = client.get("/settings/language").get_data(as_text=True)
     assert "Your browser&#39;s language (now: English)" in page
     assert '<a href="/settings/language" aria-current="page">Language</a>' in page
+    assert "The company's default: English" in page  # where the language in use comes from
+    page = client.get("/settings/language", headers={"Accept-Language": "en-GB"})
+    assert "From your browser: English" in page.get_data(as_text=True)
+
+
+def test_the_directorys_language_comes_between_a_choice_and_the_browser(app, client_as, make_user):
+    app.config["DEFAULT_LOCALE"] = "es"
+    person = make_user()
+    person.directory_locale = "en"  # as the identity provider or SCIM keeps it
+    db.session.commit()
+    client = client_as(person)
+    response = client.get("/settings/language", headers=GERMAN)
+    page = response.get_data(as_text=True)
+    assert html_lang(response) == "en"  # the directory's, over the browser's
+    assert "From your company directory: English" in page
+    assert "Your company directory&#39;s language (now: English)" in page
+    assert checked(page) == [""]
+
+    assert choose(client, "es").status_code == 303  # a choice wins over the directory
+    response = client.get("/settings/language", headers=GERMAN)
+    assert html_lang(response) == "es" and 'id="language-in-use"' not in response.get_data(
+        as_text=True
+    )
+
+    assert choose(client, "").status_code == 303  # automatic again: the directory's
+    page = client.get("/", headers=GERMAN)
+    assert html_lang(page) == "en"
+    assert (
+        "Saved: you now read serviceideas in the language your company directory gives (now "
+        "English)." in page.get_data(as_text=True)
+    )
+
+
+@pytest.mark.parametrize(
+    ("tag", "kept"),
+    [
+        ("de-DE", "de"),
+        ("de_AT", "de"),
+        ("ES", "es"),
+        (" es-419 ", "es"),
+        ("en", "en"),
+        ("fr-FR", None),
+        ("!!", None),
+        ("", None),
+        (None, None),
+        (["de"], None),
+    ],
+)
+def test_a_language_tag_is_kept_as_the_language_the_app_speaks(app, tag, kept):
+    from serviceideas.i18n import supported_language
+
+    assert supported_language(tag) == kept
+
+
+def test_an_api_tokens_person_is_answered_in_the_directorys_language(app, client, make_user):
+    from datetime import timedelta
+
+    from serviceideas.api import tokens
+    from serviceideas.database import utcnow
+
+    person = make_user()
+    person.directory_locale = "es"
+    db.session.commit()
+    _token, secret = tokens.create_token(person, "Script", ["read"], utcnow() + timedelta(days=3))
+    db.session.commit()
+    response = client.get(
+        "/api/v1/ideas/999999", headers={"Authorization": f"Bearer {secret}", **GERMAN}
+    )
+    assert response.status_code == 404
+    assert response.headers["Content-Language"] == "es"
 
 
 @pytest.mark.parametrize("language", ["fr", "xx-evil", "EN", "en " * 10])
@@ -157,6 +228,9 @@ def test_what_is_written_to_someone_who_never_chose_follows_the_browser_they_sig
     assert person.locale is None and person.browser_locale == "es"
     just_them = sa.select(User.id).where(User.id == person.id)
     assert locale_for(person) == "es" and languages_of(just_them) == ["es"]  # the SQL twin agrees
-    person.locale = "de"  # a choice beats the browser, in Python and in SQL
+    person.directory_locale = "en"  # the directory's beats the browser, in Python and in SQL
+    db.session.commit()
+    assert locale_for(person) == "en" and languages_of(just_them) == ["en"]
+    person.locale = "de"  # a choice beats both
     db.session.commit()
     assert locale_for(person) == "de" and languages_of(just_them) == ["de"]

@@ -5,6 +5,7 @@ configured. Bad ID tokens are tests/people/test_oidc_tokens.py's."""
 
 from __future__ import annotations
 
+import re
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
@@ -245,6 +246,65 @@ def test_control_characters_in_the_claims_are_dropped_or_refused(
     response, _ = sign_in(client, oidc, "new\x003")
     assert_refused(client, response, 403, "an identifier this app cannot store")
     assert db.session.scalar(sa.select(sa.func.count()).select_from(User)) == 1
+
+
+def html_lang(response):
+    return re.search(r'<html lang="([^"]*)"', text(response)).group(1)
+
+
+def test_a_newcomer_meets_the_app_in_the_language_the_provider_gives(
+    app, client, oidc, make_department
+):
+    """The `locale` claim (OIDC_LOCALE_CLAIM), as a language the app speaks; the person's own
+    choice still wins, and a language the app does not speak leaves it automatic."""
+    make_department("Kitchen")
+    app.config.update(OIDC_CREATE_PEOPLE=True)
+    oidc.add_account(sub="new-1", email="nia@example.com", department="Kitchen", locale="de-DE")
+
+    response, _ = sign_in(client, oidc, "new-1")
+
+    assert response.status_code == 303, text(response)
+    assert html_lang(client.get(response.location)) == "de"  # the first page
+    person = db.session.scalar(sa.select(User).where(User.oidc_subject == "new-1"))
+    assert person.directory_locale == "de"
+    client.post("/settings/language", data={"language": "es"})
+    assert html_lang(client.get("/")) == "es"  # their own choice
+
+    client.post("/logout")
+    oidc.reset()
+    oidc.add_account(sub="new-1", email="nia@example.com", locale="fr-FR")
+    response, _ = sign_in(client, oidc, "new-1")
+    assert response.status_code == 303, text(response)
+    assert stored(person).directory_locale is None  # a language the app does not speak
+    assert html_lang(client.get("/")) == "es"  # the choice stays
+    client.post("/settings/language", data={"language": ""})
+    assert html_lang(client.get("/")) == "en"  # automatic: nobody gives one, the default
+
+
+def test_a_sign_in_without_the_claim_or_with_it_off_keeps_the_language(
+    app, client, oidc, make_user
+):
+    person = make_user(email="jane@example.com")
+    person.directory_locale = "es"
+    db.session.commit()
+    oidc.add_account(sub="jane-1", email="jane@example.com")
+    response, _ = sign_in(client, oidc, "jane-1")
+    assert response.status_code == 303, text(response)
+    assert stored(person).directory_locale == "es"  # no claim: as it was
+
+    client.post("/logout")
+    oidc.reset()
+    app.config["OIDC_LOCALE_CLAIM"] = ""  # off
+    oidc.add_account(sub="jane-1", email="jane@example.com", locale="de")
+    response, _ = sign_in(client, oidc, "jane-1")
+    assert response.status_code == 303, text(response)
+    assert stored(person).directory_locale == "es"
+
+
+def test_oidc_locale_claim_is_read_from_the_environment_and_empty_turns_it_off():
+    assert environment_overrides({"OIDC_LOCALE_CLAIM": "lang"}) == {"OIDC_LOCALE_CLAIM": "lang"}
+    assert environment_overrides({"OIDC_LOCALE_CLAIM": ""}) == {"OIDC_LOCALE_CLAIM": ""}
+    assert environment_overrides({}) == {}
 
 
 def test_a_logout_token_for_a_subject_with_nul_ends_nothing(client, oidc, make_user):
