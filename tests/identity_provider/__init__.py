@@ -224,7 +224,7 @@ class IdentityProvider:
     def add_account(self, **claims: Any) -> dict[str, Any]:
         """One more person: `sub` (their login at the provider's form) and their claims, e.g.
         email, email_verified (True unless given), name, given_name, family_name, department,
-        groups."""
+        groups, locale (in the ID token with the profile scope)."""
         account = {"email_verified": True, **claims}
         if "sub" not in account:
             raise ValueError("an account needs its sub")
