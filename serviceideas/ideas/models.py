@@ -323,6 +323,10 @@ class Idea(Model):
             return gettext("External customers")
         return self.beneficiary_department.name
 
+    @property
+    def for_whom(self) -> str:
+        return for_whom(self.beneficiary_department and self.beneficiary_department.name)
+
     def __repr__(self) -> str:
         return f"<Idea {self.id} {self.status.value}>"
 
@@ -534,6 +538,15 @@ class Targeted(Protocol):
 
     @property
     def target_date(self) -> date | None: ...
+
+
+def for_whom(team: str | None) -> str:
+    """Whom an idea is for, as a phrase: "for Stores", or "for external customers" (None).
+    Two sentences, not the list's label put into one: German writes the label "Externe
+    Kundschaft" with a capital, and "für externe Kundschaft" without."""
+    if team is None:
+        return gettext("for external customers")
+    return gettext("for %(beneficiary)s", beneficiary=team)
 
 
 def is_past_target(idea: Targeted, today: date) -> bool:

@@ -38,6 +38,7 @@ from serviceideas.ideas.models import (
     Status,
     StatusChange,
     Vote,
+    for_whom,
 )
 from serviceideas.ideas.policies import author_shown_sql, hidden_name, sees_hidden_authors
 from serviceideas.ideas.signals import origin_asked
@@ -148,8 +149,8 @@ class IdeaCard:
     problem_marks: str | None = None
 
     @property
-    def beneficiary_label(self) -> str:
-        return self.beneficiary_name or gettext("External customers")
+    def for_whom(self) -> str:
+        return for_whom(self.beneficiary_name)
 
     @property
     def marked_title(self) -> Markup:

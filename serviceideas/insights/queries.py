@@ -19,7 +19,7 @@ from sqlalchemy.orm import aliased
 
 from serviceideas.errors import RuleViolation
 from serviceideas.extensions import db
-from serviceideas.ideas.models import Idea, Lens
+from serviceideas.ideas.models import Idea, Lens, for_whom
 from serviceideas.ideas.policies import author_shown_to, hidden_name
 from serviceideas.insights.metrics import count_implemented, implemented_in
 from serviceideas.insights.periods import Period
@@ -49,6 +49,10 @@ class Story:
     @property
     def beneficiary_label(self) -> str:
         return gettext("External customers") if self.beneficiary is None else self.beneficiary
+
+    @property
+    def for_whom(self) -> str:
+        return for_whom(self.beneficiary)
 
 
 @dataclass(frozen=True)

@@ -84,6 +84,24 @@ def test_an_internal_team_can_be_the_beneficiary(client_as, employee, make_depar
     assert db.session.scalar(sa.select(Idea)).beneficiary_label == "Stores"
 
 
+def test_whom_an_idea_is_for_reads_as_a_phrase_in_each_language(
+    client_as, employee, make_department
+):
+    stores = make_department("Stores")
+    client = client_as(employee)
+    client.post("/ideas/new", data=GOOD)
+    client.post("/ideas/new", data={**GOOD, "title": "Shelf labels", "beneficiary": str(stores.id)})
+    for language, external, internal in [
+        ("en", "for external customers", "for Stores"),
+        ("de", "für externe Kundschaft", "für Stores"),  # the list's label is "Externe Kundschaft"
+        ("es", "para clientes externos", "para Stores"),
+    ]:
+        for address in ("/ideas", f"/ideas/{db.session.scalar(sa.select(sa.func.min(Idea.id)))}"):
+            page = text(client.get(address, headers={"Accept-Language": language}))
+            assert external in page, (language, address)
+        assert internal in text(client.get("/ideas", headers={"Accept-Language": language}))
+
+
 @pytest.mark.parametrize(
     ("change", "message"),
     [
