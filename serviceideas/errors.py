@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from typing import Any
-from urllib.parse import urlsplit
 
 from flask import Flask, Response, current_app, make_response, render_template, request, url_for
 from flask.typing import ResponseReturnValue
@@ -18,7 +17,7 @@ from serviceideas import i18n
 from serviceideas.extensions import db
 from serviceideas.htmx import is_fragment_request
 from serviceideas.text import visible_text
-from serviceideas.urls import safe_next
+from serviceideas.urls import page_came_from
 
 
 class RuleViolation(ValueError):
@@ -196,17 +195,6 @@ def end_session_quietly(_error: BaseException | None) -> None:
 SIGNED_OUT_FORMS = {"auth.login", "auth.set_password"}
 
 
-def _same_site_referrer() -> str | None:
-    """The path (and query) of the page the request came from, when that page is this site's
-    and the path a safe `next` (serviceideas/urls.py, safe_next); else None."""
-    referrer = urlsplit(request.referrer or "")
-    site = urlsplit(str(current_app.config.get("BASE_URL") or "")).netloc
-    if not referrer.netloc or referrer.netloc not in {request.host, site}:
-        return None
-    path = referrer.path + (f"?{referrer.query}" if referrer.query else "")
-    return safe_next(path)
-
-
 def register_errorhandlers(app: Flask) -> None:
     app.register_error_handler(OperationalError, database_unavailable)
     app.teardown_appcontext(end_session_quietly)
@@ -223,7 +211,7 @@ def register_errorhandlers(app: Flask) -> None:
                 "The form had expired or did not come from this site. Reload the page and retry."
             )
             return render_error(400, detail, kept_typing="not-sent")
-        back = _same_site_referrer()
+        back = page_came_from()
         return render_error(
             400,
             gettext("You were signed out, so this was not sent."),

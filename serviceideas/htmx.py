@@ -7,6 +7,8 @@ from flask_babel import gettext
 from flask_login import login_url
 from werkzeug.wrappers import Response as WerkzeugResponse
 
+from serviceideas.urls import page_came_from
+
 
 def is_htmx_request() -> bool:
     return request.headers.get("HX-Request") == "true"
@@ -30,11 +32,16 @@ def hx_redirect(url: str) -> Response:
 
 def send_to_sign_in() -> WerkzeugResponse:
     """Flask-Login's answer to a signed-out request. An htmx request would otherwise follow
-    the redirect and swap the whole sign-in page into a fragment: send the browser instead."""
+    the redirect and swap the whole sign-in page into a fragment: send the browser instead,
+    back to the page it was on after signing in (the request's own address is a fragment's,
+    a look-up made while typing), where static/js/kept-typing.js puts back the text that page
+    held (docs/architecture.md, "Text typed when the session ends")."""
+    here = request.full_path.rstrip("?")
     # Flask-Login ships no types; login_url answers the sign-in page's address as text.
-    url: str = login_url("auth.login", next_url=request.full_path.rstrip("?"))
     if is_htmx_request():
-        return hx_redirect(url)
+        back: str = login_url("auth.login", next_url=page_came_from() or here)
+        return hx_redirect(back)
+    url: str = login_url("auth.login", next_url=here)
     flash(gettext("Please sign in to see that page."), "info")
     return redirect(url)
 

@@ -99,3 +99,12 @@ def test_the_sign_in_page_keeps_typed_text_except_right_after_sign_out(client_as
     assert 'data-kept-typing="forget-all"' in after.get_data(as_text=True)
     again = client.get("/login").get_data(as_text=True)
     assert 'data-kept-typing="not-sent"' in again
+
+
+def test_a_look_up_made_signed_out_sends_the_page_to_sign_in_and_back_to_it(client):
+    response = client.get(
+        "/ideas/similar?title=Shelf",
+        headers={"HX-Request": "true", "HX-Current-URL": "http://localhost/ideas/new"},
+    )
+    to = urlsplit(response.headers["HX-Redirect"])
+    assert to.path == "/login" and parse_qs(to.query) == {"next": ["/ideas/new"]}

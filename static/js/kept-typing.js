@@ -122,6 +122,20 @@
     box.hidden = false;
   });
 
+  // A look-up made while typing (similar ideas, a picker) found the session ended: htmx is sent
+  // to the sign-in page, and back to this page after it. What was typed into this page's forms
+  // (changed since the page came) is kept as if it had been refused.
+  document.addEventListener("htmx:beforeOnLoad", (event) => {
+    const to = event.detail.xhr.getResponseHeader("HX-Redirect");
+    const signIn = body.dataset.signIn;
+    if (!to || !signIn || new URL(to, location.href).pathname !== signIn) return;
+    for (const form of document.querySelectorAll("form")) {
+      const sends = form.method === "post" || form.hasAttribute("hx-post");
+      const typed = textFields(form).some((field) => field.value !== field.defaultValue);
+      if (sends && typed) keep(form, false);
+    }
+  });
+
   // Put a kept copy back into its form: only a signed-in person's own, and only into fields
   // the person has not changed since the page came (empty, or as the server filled them).
   if (!person) return;

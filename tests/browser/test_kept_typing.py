@@ -1,9 +1,12 @@
 """Nothing typed is lost when the session ends while someone writes: the reflection sent after
 signing out in another tab is refused with a way back, and the text is on the form again after
 signing in; the idea form (htmx) says the same; another person signing in in that tab finds
-nothing of it (docs/architecture.md, "Text typed when the session ends")."""
+nothing of it; a look-up made while typing after the session ended brings the page back with
+its text after signing in (docs/architecture.md, "Text typed when the session ends")."""
 
 from __future__ import annotations
+
+import re
 
 import pytest
 import sqlalchemy as sa
@@ -70,7 +73,8 @@ def test_text_sent_after_the_session_ended_comes_back_after_signing_in(
     # The idea form (htmx) keeps its text in place, says why it was not sent, and keeps a copy;
     # someone else signing in in this tab finds neither the copy nor the text.
     page.goto(f"{base}/ideas/new")
-    page.get_by_label("Title").fill("Tracking links the stores can open")
+    with page.expect_response(lambda answer: "/ideas/similar" in answer.url):
+        page.get_by_label("Title").fill("Tracking links the stores can open")  # looked up
     page.context.clear_cookies()
     page.get_by_role("button", name="Submit idea").click()
     error = page.get_by_role("alert").filter(has_text="You were signed out")
@@ -84,3 +88,13 @@ def test_text_sent_after_the_session_ended_comes_back_after_signing_in(
     expect(page.get_by_label("Title")).to_have_value("")
     expect(page.get_by_text(BACK)).to_have_count(0)
     assert copies_kept(page) == []
+
+    # A look-up made while typing finds the session ended: the page goes to sign in, and the
+    # text comes back on it.
+    page.context.clear_cookies()
+    page.get_by_label("Title").fill("Shelf labels in large print")
+    expect(page).to_have_url(re.compile(r"/login\?next="))
+    sign_in_here(page, "manager@example.com")
+    expect(page).to_have_url(f"{base}/ideas/new")
+    expect(page.get_by_label("Title")).to_have_value("Shelf labels in large print")
+    expect(page.get_by_role("status").filter(has_text=BACK)).to_be_visible()
