@@ -325,7 +325,8 @@ class Idea(Model):
 
     @property
     def for_whom(self) -> str:
-        return for_whom(self.beneficiary_department and self.beneficiary_department.name)
+        department = self.beneficiary_department
+        return for_whom(None if department is None else department.name)
 
     def __repr__(self) -> str:
         return f"<Idea {self.id} {self.status.value}>"
