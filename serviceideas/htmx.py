@@ -32,16 +32,19 @@ def hx_redirect(url: str) -> Response:
 
 def send_to_sign_in() -> WerkzeugResponse:
     """Flask-Login's answer to a signed-out request. An htmx request would otherwise follow
-    the redirect and swap the whole sign-in page into a fragment: send the browser instead,
-    back to the page it was on after signing in (the request's own address is a fragment's,
-    a look-up made while typing), where static/js/kept-typing.js puts back the text that page
-    held (docs/architecture.md, "Text typed when the session ends")."""
+    the redirect and swap the whole sign-in page into a fragment: send the browser instead.
+
+    After signing in, the person comes back to the page they were on, where
+    static/js/kept-typing.js puts back what they had typed (docs/architecture.md, "Text typed
+    when the session ends"): for a page's GET, that page; for a form's POST or an htmx request
+    (a look-up made while typing), whose address is no page, the page it was sent from."""
     here = request.full_path.rstrip("?")
+    if is_fragment_request() or request.method != "GET":
+        here = page_came_from() or here
     # Flask-Login ships no types; login_url answers the sign-in page's address as text.
-    if is_htmx_request():
-        back: str = login_url("auth.login", next_url=page_came_from() or here)
-        return hx_redirect(back)
     url: str = login_url("auth.login", next_url=here)
+    if is_htmx_request():
+        return hx_redirect(url)
     flash(gettext("Please sign in to see that page."), "info")
     return redirect(url)
 

@@ -10,6 +10,8 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
+from serviceideas.extensions import db
+from serviceideas.people import services
 from serviceideas.people.models import Role
 
 SIGNED_OUT = "You were signed out, so this was not sent."
@@ -108,3 +110,25 @@ def test_a_look_up_made_signed_out_sends_the_page_to_sign_in_and_back_to_it(clie
     )
     to = urlsplit(response.headers["HX-Redirect"])
     assert to.path == "/login" and parse_qs(to.query) == {"next": ["/ideas/new"]}
+
+
+def test_a_form_sent_after_a_deactivation_and_back_leads_to_its_page(
+    client_as, make_user, make_enrolment
+):
+    learner, admin = make_user(), make_user(Role.ADMIN)
+    page = f"/training/enrolments/{make_enrolment('reflection', learner=learner).id}"
+    client = client_as(learner)
+    token = CSRF_FIELD.search(client.get(page).get_data(as_text=True)).group(1)
+    services.set_active(admin, learner, False)  # ends their sessions
+    services.set_active(admin, learner, True)
+    db.session.commit()
+
+    response = client.post(
+        f"{page}/complete",
+        data={"csrf_token": token, "answer": "A reflection long enough to be taken. " * 3},
+        headers={"Referer": f"http://localhost{page}"},
+    )
+
+    assert response.status_code == 302  # the session still had its CSRF token
+    to = urlsplit(response.headers["Location"])
+    assert to.path == "/login" and parse_qs(to.query) == {"next": [page]}
