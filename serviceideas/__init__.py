@@ -67,7 +67,17 @@ def load_config(app: Flask, test_config: dict[str, Any] | None) -> None:
 
 
 def register_extensions(app: Flask) -> None:
-    from serviceideas import database, figures, htmx, i18n, security, sessions, shared, urls
+    from serviceideas import (
+        database,
+        figures,
+        htmx,
+        i18n,
+        refusals,
+        security,
+        sessions,
+        shared,
+        urls,
+    )
     from serviceideas.people import oidc
     from serviceideas.people.services import load_signed_in_user
 
@@ -99,6 +109,7 @@ def register_extensions(app: Flask) -> None:
     login_manager.unauthorized_handler(htmx.send_to_sign_in)
     oidc.init_app(app)  # company sign-in: the provider's client, when OIDC_ISSUER is set
     htmx.init_app(app)
+    refusals.init_app(app)  # a page showing a refused form again answers 422
     security.init_app(app)
     sessions.init_app(app)
     shared.init_app(app)

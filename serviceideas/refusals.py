@@ -9,6 +9,12 @@ the same refusal with the same text, and sends nothing. An htmx request gets the
 form's fragment (422) with `HX-Replace-Url` set to that same address, so it adds no history
 entry either. See docs/architecture.md, "Finishing a write".
 
+The page that shows a refused form again answers 422, like the fragment: the person (or a
+client following the redirect) ends the exchange on that page, and its status says the input
+was refused, not a 2xx. A 4xx GET is still a GET: Back, Forward and Reload send nothing.
+`restore` marks the request, and `init_app`'s hook turns that page's 200 into 422, whatever
+else it lists (the trainers' inbox shows many reflections and one refused form).
+
 Only a signed-in person's forms are kept, and only they can open them again; passwords and
 the CSRF token are never stored. A kept form is forgotten after `KEPT_FOR`.
 """
@@ -22,8 +28,9 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import sqlalchemy as sa
-from flask import make_response, redirect, request
+from flask import Flask, Response, flash, make_response, redirect, request
 from flask.typing import ResponseReturnValue
+from flask_babel import gettext
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from sqlalchemy.orm import Mapped, mapped_column
@@ -40,6 +47,8 @@ else:
     Model = db.Model  # Flask-SQLAlchemy makes it at run time, out of mypy's sight
 
 REFUSAL_ARG = "refused"
+REFUSED_STATUS = 422  # Unprocessable Content: a refused form, shown again
+SHOWN = "serviceideas.refused_form_shown"  # the request's mark, in its WSGI environ
 KEPT_FOR = timedelta(days=1)
 PAGE_MAX = 2000
 
@@ -140,7 +149,34 @@ def restore(form: FlaskForm) -> bool:
             form.form_errors = [*form.form_errors, *messages]
         elif name in form:
             form[name].errors = list(messages)
+    request.environ[SHOWN] = True  # the page answers REFUSED_STATUS (init_app)
     return True
+
+
+def init_app(app: Flask) -> None:
+    @app.after_request
+    def refused_form_status(response: Response) -> Response:
+        # Only a page that would have answered 200: a redirect or an error stays itself.
+        if (
+            request.environ.get(SHOWN)
+            and response.status_code == 200
+            and response.mimetype == "text/html"
+        ):
+            response.status_code = REFUSED_STATUS
+        return response
+
+
+def confirmation(page: Callable[[], str]) -> tuple[str, int]:
+    """Answer a confirmation page's address (revoking a token, deleting an endpoint) with the
+    page: to its GET (200), and to a POST without the confirmation its own form sends, which
+    only a hand-made request is (422), saying nothing was done. Its button confirms; there
+    is nothing typed to keep."""
+    if request.method == "GET":
+        return page(), 200
+    flash(
+        gettext("Nothing was done: the request was not sent from this confirmation page."), "error"
+    )
+    return page(), REFUSED_STATUS
 
 
 def forget(user_id: int, page: str) -> None:

@@ -111,7 +111,8 @@ MATRIX: dict[tuple[str, str], dict[str, Expected]] = {
     ("scim_admin.tokens_page", "GET"): only(ADMINS, 200),
     ("scim_admin.tokens_page", "POST"): only(ADMINS, to("scim_admin.tokens_page")),  # no name
     ("scim_admin.revoke_token", "GET"): only(ADMINS, 200),  # the confirmation
-    ("scim_admin.revoke_token", "POST"): only(ADMINS, to("scim_admin.revoke_token")),  # unsure
+    # Not confirmed (sent by hand): refused with the confirmation page itself.
+    ("scim_admin.revoke_token", "POST"): only(ADMINS, 422),
     ("scim_admin.request_log", "GET"): only(ADMINS, 200),
     # Webhooks: endpoints and their delivery logs (tests/webhooks/test_admin.py).
     ("webhooks_admin.endpoints", "GET"): only(ADMINS, 200),
@@ -125,9 +126,9 @@ MATRIX: dict[tuple[str, str], dict[str, Expected]] = {
     ("webhooks_admin.send_test_event", "POST"): only(ADMINS, to("webhooks_admin.deliveries")),
     ("webhooks_admin.send_delivery_again", "POST"): only(ADMINS, to("webhooks_admin.deliveries")),
     ("webhooks_admin.replace_secret", "GET"): only(ADMINS, 200),  # the confirmation
-    ("webhooks_admin.replace_secret", "POST"): only(ADMINS, to("webhooks_admin.replace_secret")),
+    ("webhooks_admin.replace_secret", "POST"): only(ADMINS, 422),  # not confirmed
     ("webhooks_admin.delete_endpoint", "GET"): only(ADMINS, 200),  # the confirmation
-    ("webhooks_admin.delete_endpoint", "POST"): only(ADMINS, to("webhooks_admin.delete_endpoint")),
+    ("webhooks_admin.delete_endpoint", "POST"): only(ADMINS, 422),  # not confirmed
     # Journey stages (an unused one: the admin's delete goes through); empty forms refused.
     ("journey.stages", "GET"): only(ADMINS, 200),
     ("journey.stages", "POST"): only(ADMINS, to("journey.stages")),

@@ -78,16 +78,19 @@ def index() -> ResponseReturnValue:
 @signed_in
 def revoke(api_token_id: int) -> ResponseReturnValue:
     """GET: the confirmation, saying what stops working. POST: revoke, only when sent from
-    that page (anything else is sent to it first). Someone else's token is not found."""
+    that page; a POST without its confirmation (made by hand) gets the confirmation again,
+    saying nothing was done (422). Someone else's token is not found."""
     token = token_queries.token_of(current_user, api_token_id)
     if token is None:
         abort(404)
     form = RevokeTokenForm()
-    if request.method == "GET":
-        form.confirmed.data = "yes"
-        return render_template("settings/token_revoke.html", token=token, form=form, now=utcnow())
     if not (form.validate_on_submit() and form.confirmed.data == "yes"):
-        return redirect(url_for("access_tokens.revoke", api_token_id=token.id), code=303)
+        form.confirmed.data = "yes"
+        return refusals.confirmation(
+            lambda: render_template(
+                "settings/token_revoke.html", token=token, form=form, now=utcnow()
+            )
+        )
     if commit_or_refuse(lambda: tokens.revoke_token(current_user, token)):
         flash(
             gettext(

@@ -76,14 +76,15 @@ def tokens_page() -> ResponseReturnValue:
 @requires(can_administer)
 def revoke_token(token_id: int) -> ResponseReturnValue:
     """GET: the confirmation, saying what stops working. POST: revoke, only when sent from
-    that page (anything else is sent to it first)."""
+    that page; a POST without its confirmation (made by hand) gets the confirmation again,
+    saying nothing was done (422)."""
     token = db.get_or_404(ScimToken, token_id)
     form = RevokeTokenForm()
-    if request.method == "GET":
-        form.confirmed.data = "yes"
-        return render_template("admin/scim_revoke.html", token=token, form=form)
     if not (form.validate_on_submit() and form.confirmed.data == "yes"):
-        return redirect(url_for("scim_admin.revoke_token", token_id=token.id), code=303)
+        form.confirmed.data = "yes"
+        return refusals.confirmation(
+            lambda: render_template("admin/scim_revoke.html", token=token, form=form)
+        )
     if commit_or_refuse(lambda: tokens.revoke_token(current_user, token)):
         flash(
             gettext(

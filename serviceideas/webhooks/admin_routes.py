@@ -179,14 +179,15 @@ def send_delivery_again(endpoint_id: int, delivery_id: int) -> ResponseReturnVal
 @requires(can_administer)
 def replace_secret(endpoint_id: int) -> ResponseReturnValue:
     """GET: the confirmation, saying what stops working. POST: a new secret, shown once on the
-    endpoints page; only when sent from the confirmation."""
+    endpoints page; only when sent from the confirmation (a POST without it, made by hand,
+    gets the confirmation again, saying nothing was done: 422)."""
     endpoint = db.get_or_404(WebhookEndpoint, endpoint_id)
     form = ConfirmForm()
-    if request.method == "GET":
-        form.confirmed.data = "yes"
-        return render_template("admin/webhook_secret.html", endpoint=endpoint, form=form)
     if not (form.validate_on_submit() and form.confirmed.data == "yes"):
-        return redirect(url_for("webhooks_admin.replace_secret", endpoint_id=endpoint.id), 303)
+        form.confirmed.data = "yes"
+        return refusals.confirmation(
+            lambda: render_template("admin/webhook_secret.html", endpoint=endpoint, form=form)
+        )
     made = commit_or_refuse(lambda: services.replace_secret(current_user, endpoint))
     if made:
         NEW_SECRET.keep(endpoint.id, made.kept)
@@ -197,14 +198,15 @@ def replace_secret(endpoint_id: int) -> ResponseReturnValue:
 @requires(can_administer)
 def delete_endpoint(endpoint_id: int) -> ResponseReturnValue:
     """GET: the confirmation, saying what goes with it. POST: delete, only when sent from
-    that page (anything else is sent to it first)."""
+    that page (a POST without it, made by hand, gets the confirmation again, saying nothing
+    was done: 422)."""
     endpoint = db.get_or_404(WebhookEndpoint, endpoint_id)
     form = ConfirmForm()
-    if request.method == "GET":
-        form.confirmed.data = "yes"
-        return render_template("admin/webhook_delete.html", endpoint=endpoint, form=form)
     if not (form.validate_on_submit() and form.confirmed.data == "yes"):
-        return redirect(url_for("webhooks_admin.delete_endpoint", endpoint_id=endpoint.id), 303)
+        form.confirmed.data = "yes"
+        return refusals.confirmation(
+            lambda: render_template("admin/webhook_delete.html", endpoint=endpoint, form=form)
+        )
     name = endpoint.name
     if commit_or_refuse(lambda: services.delete_endpoint(current_user, endpoint)):
         flash(gettext("Deleted: %(name)s. Nothing more is sent to it.", name=name), "success")

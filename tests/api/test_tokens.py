@@ -113,7 +113,9 @@ def test_a_refused_token_is_explained_beside_its_field_and_nothing_is_stored(
     response = make(client, name=sent.pop("name", "Report script"), **sent)
     assert response.status_code == 303
     assert "refused=" in response.headers["Location"]
-    page = client.get(response.headers["Location"]).get_data(as_text=True)
+    shown = client.get(response.headers["Location"])
+    assert shown.status_code == 422  # the page shows a refused form (serviceideas/refusals.py)
+    page = shown.get_data(as_text=True)
     assert re.search(rf'id="{field}-error"[^>]*>[^<]*{re.escape(message)}', page), page
     assert stored() == []
     assert not SECRET.search(page)
@@ -171,8 +173,14 @@ def test_a_token_is_revoked_after_a_confirmation_and_stops_working(client_as, em
     confirmation = client.get(revoke)
     assert confirmation.status_code == 200
     assert "Every request with it is refused at once" in confirmation.get_data(as_text=True)
-    # A POST that did not come from the confirmation page is sent to it, and revokes nothing.
-    assert client.post(revoke).headers["Location"] == revoke
+    # A POST that did not come from the confirmation page (made by hand) gets it again, saying
+    # nothing was done, with its button that sends it confirmed; it revokes nothing.
+    unconfirmed = client.post(revoke, data={"confirmed": "no"})
+    assert unconfirmed.status_code == 422
+    again = unconfirmed.get_data(as_text=True)
+    assert "Nothing was done: the request was not sent from this confirmation page." in again
+    assert "Every request with it is refused at once" in again
+    assert 'name="confirmed" type="hidden" value="yes"' in again
     db.session.refresh(token)
     assert token.revoked_at is None
 

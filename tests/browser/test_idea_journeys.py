@@ -111,7 +111,8 @@ def test_a_bad_idea_keeps_what_was_typed(page: Page, live_server, demo_company):
     # the refused form has an address of its own (no new history entry): reloading it
     # shows the same form and the same reasons, and sends nothing
     expect(page).to_have_url(re.compile(r"/ideas/new\?refused=[\w-]+$"))
-    page.reload()
+    reloaded = page.reload()
+    assert reloaded is not None and reloaded.status == 422  # a page showing a refused form
     expect(page.get_by_text("Choose a lens.")).to_be_visible()
     expect(page.get_by_label("Title")).to_have_value("Half an idea")
 

@@ -169,7 +169,9 @@ def test_back_after_a_refused_answer_shows_it_again_without_sending_it_again(
     page.get_by_role("link", name="Who is waiting for you?").click()
     short = "x" * 49
     page.get_by_label("Your answer").fill(short)
-    page.get_by_role("button", name="Submit my answer").click()
+    with page.expect_response(lambda answer: "refused=" in answer.url) as refused:
+        page.get_by_role("button", name="Submit my answer").click()
+    assert refused.value.status == 422  # the page showing a refused form says so, and shows
     expect(page.locator(".field-error")).to_contain_text("Write at least 50 characters")
     expect(page.get_by_label("Your answer")).to_have_value(short)
     assert "refused=" in page.url
@@ -186,7 +188,8 @@ def test_back_after_a_refused_answer_shows_it_again_without_sending_it_again(
     page.go_back()
     page.go_forward()
     expect(page.get_by_label("Your answer")).to_have_value(short)
-    page.reload()
+    reloaded = page.reload()
+    assert reloaded is not None and reloaded.status == 422
     expect(page.get_by_label("Your answer")).to_have_value(short)
     assert len(posts) == sent
 

@@ -36,7 +36,8 @@ class Leftovers:
             if data is None:
                 response = self.client.get(url)
             else:
-                # A refused form is sent back to its own address (?refused=…) with its reasons.
+                # A refused form is sent back to its own address (?refused=…) with its reasons,
+                # which answers 422 (serviceideas/refusals.py).
                 response = self.client.post(url, data=data, follow_redirects=True)
         except Exception as error:  # the testing app raises what would be a 500
             self.found[name] = [f"raised {error!r}"]
@@ -94,8 +95,8 @@ def test_an_employees_pages(firm: company.Company, pages_as: Callable[..., Lefto
         pages.check(url)
     pages.check("/admin/users", status=403)
     # A form sent back with its mistakes: the reasons beside the fields are translated too.
-    pages.check("/ideas/new", data={"title": "", "problem": "", "proposal": ""})
-    pages.check(f"/ideas/{firm.idea.id}/comments", data={"body": ""})
+    pages.check("/ideas/new", data={"title": "", "problem": "", "proposal": ""}, status=422)
+    pages.check(f"/ideas/{firm.idea.id}/comments", data={"body": ""}, status=422)
     pages.assert_none()
 
 
@@ -124,7 +125,7 @@ def test_a_trainers_pages(firm: company.Company, pages_as: Callable[..., Leftove
         f"/training/coverage/modules/{firm.reading.id}",
     ]:
         pages.check(url)
-    pages.check("/training/modules/new", data={"title": "", "kind": "reflection"})
+    pages.check("/training/modules/new", data={"title": "", "kind": "reflection"}, status=422)
     pages.assert_none()
 
 
@@ -195,7 +196,7 @@ def test_an_admins_pages(
     ]
     pages.content += lines
     pages.check("/admin/import", data={"text": "\n".join(lines), "preview": "x"})
-    pages.check("/admin/departments", data={"name": "", "kind": ""})
+    pages.check("/admin/departments", data={"name": "", "kind": ""}, status=422)
     pages.assert_none()
 
 

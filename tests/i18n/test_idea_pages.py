@@ -118,7 +118,7 @@ def test_the_idea_pages_are_in_the_catalogue(
         "stage": _untranslated(as_admin, f"/admin/stages/{stage.id}"),
     }
     pages["new refused"] = _untranslated(
-        as_author, "/ideas/new", 200, title="", problem="", proposal="", submission_token="x"
+        as_author, "/ideas/new", 422, title="", problem="", proposal="", submission_token="x"
     )
     pages["decision refused"] = _untranslated(
         as_manager, f"/ideas/{idea.id}/status", 422, to="declined", seen_change="999999"
@@ -146,5 +146,5 @@ def test_the_idea_pages_are_in_the_catalogue(
         as_colleague, f"/ideas/{idea.id}/comments/{comment.id}/edit"
     )
     pages["similar, none"] = _untranslated(as_author, "/ideas/similar?title=Жжжжж&shown=1")
-    pages["stage refused"] = _untranslated(as_admin, "/admin/stages", 200, name="", explanation="")
+    pages["stage refused"] = _untranslated(as_admin, "/admin/stages", 422, name="", explanation="")
     assert {page: left for page, left in pages.items() if left} == {}

@@ -136,14 +136,16 @@ def data(make_user: Callable[..., User], make_department: Callable[..., Any]) ->
     )
 
 
-def _english(client: FlaskClient, url: str, post: dict[str, str] | None = None) -> list[str]:
+def _english(
+    client: FlaskClient, url: str, post: dict[str, str] | None = None, status: int = 200
+) -> list[str]:
     """The English left on the page at `url`; with `post`, on the page a form sent there
-    leads to (its flash, or the form again with the reasons beside its fields)."""
+    leads to (its flash, or the form again with the reasons beside its fields: 422)."""
     if post is not None:
         response = client.post(url, data=post, follow_redirects=True)
     else:
         response = client.get(url)
-    assert response.status_code == 200, url
+    assert response.status_code == status, url
     return pseudo.untranslated(response.get_data(as_text=True), content=LANGUAGES)
 
 
@@ -158,7 +160,7 @@ def test_a_learners_training_pages_are_all_translated(
     assert {url: left for url in urls if (left := _english(client, url))} == {}
     # A refused answer, shown again beside its field; a draft saved; a reading completed.
     overdue = f"/training/enrolments/{data.overdue.id}/complete"
-    assert _english(client, overdue, {"answer": "Коротко"}) == []
+    assert _english(client, overdue, {"answer": "Коротко"}, status=422) == []
     assert _english(client, overdue, {"answer": "Коротко", "save_draft": "1"}) == []
     assert _english(client, f"/training/enrolments/{data.open.id}/complete", {}) == []
 
@@ -186,12 +188,19 @@ def test_a_trainers_training_pages_are_all_translated(
     assert {url: left for url in urls if (left := _english(client, url))} == {}
     refused = {
         # The new-module form with its errors, and an unknown language refused beside it.
-        "/training/modules/new": {"title": "", "kind": "reflection", "language": "xx"},
-        f"/training/modules/{reading.id}/assign": {"audience": "people", "due_kind": "fixed"},
+        "/training/modules/new": ({"title": "", "kind": "reflection", "language": "xx"}, 422),
+        f"/training/modules/{reading.id}/assign": (
+            {"audience": "people", "due_kind": "fixed"},
+            422,
+        ),
         # Publishing a module: its flash.
-        f"/training/modules/{data.draft.id}/publish": {},
+        f"/training/modules/{data.draft.id}/publish": ({}, 200),
     }
-    sent = {url: left for url, form in refused.items() if (left := _english(client, url, form))}
+    sent = {
+        url: left
+        for url, (form, status) in refused.items()
+        if (left := _english(client, url, form, status))
+    }
     assert sent == {}
 
 

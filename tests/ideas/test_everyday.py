@@ -401,7 +401,7 @@ def test_a_refused_comment_without_javascript_comes_back_at_the_ideas_address(
     assert refused.status_code == 303
     assert refused.headers["Location"].startswith(f"/ideas/{idea.id}?refused=")
     page = client.get(refused.headers["Location"])
-    assert page.status_code == 200
+    assert page.status_code == 422  # the idea's page, showing a refused form
     body = page.get_data(as_text=True)
     assert "Thoughtful words." in body and "cannot be longer than" in body
     assert db.session.scalar(sa.select(sa.func.count()).select_from(Comment)) == 0

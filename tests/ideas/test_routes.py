@@ -122,7 +122,7 @@ def test_bad_ideas_come_back_with_the_message_and_the_input(client_as, employee,
     # Without htmx the refused form is shown at its own page's address (refusals.py)
     assert sent.status_code == 303 and "refused=" in sent.headers["Location"]
     page_response = client.get(sent.headers["Location"])
-    assert page_response.status_code == 200
+    assert page_response.status_code == 422  # the page shows a refused form, like the fragment
     fragment_response = client.post("/ideas/new", data=data, headers=HX)
     assert fragment_response.status_code == 422
     assert "refused=" in fragment_response.headers["HX-Replace-Url"]

@@ -81,14 +81,17 @@ def test_an_admin_adds_stages_at_the_end_and_sees_each_with_its_use(
 def test_a_name_taken_already_is_refused_beside_the_field(client_as, admin, stages):
     client = client_as(admin)
     sent = client.post("/admin/stages", data={"name": "paying", "explanation": "Again."})
-    page = text(client.get(sent.headers["Location"]))
+    shown = client.get(sent.headers["Location"])
+    assert shown.status_code == 422  # a refused form, shown again (serviceideas/refusals.py)
+    page = text(shown)
     assert re.search(r'id="name-error"[^>]*>There is already a stage called Paying', page)
     assert "Again." in page  # what was typed is kept
     edited = client.post(
         f"/admin/stages/{stages['Buying'].id}",
         data={"name": "Leaving", "explanation": "Chosen."},
     )
-    assert "There is already a stage called Leaving" in text(client.get(edited.headers["Location"]))
+    shown = client.get(edited.headers["Location"])
+    assert shown.status_code == 422 and "There is already a stage called Leaving" in text(shown)
     assert names_in_order() == ["Buying", "Paying", "Leaving"]
 
 

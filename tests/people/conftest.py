@@ -20,10 +20,10 @@ def text(response):
 
 
 def refused(client, response):
-    """A refused form is sent back to its own page, where it shows again with its errors
-    (serviceideas/refusals.py): follow there and answer that page."""
+    """A refused form is sent back to its own page, where it shows again with its errors and
+    answers 422 (serviceideas/refusals.py): follow there and answer that page."""
     assert response.status_code == 303, response.status_code
     assert "refused=" in response.headers["Location"]
     page = client.get(response.headers["Location"])
-    assert page.status_code == 200
+    assert page.status_code == 422
     return page

@@ -156,7 +156,9 @@ def test_a_language_not_offered_is_refused_beside_the_field_and_nothing_saved(
     client = client_as(person)
     refused = client.post("/settings/language", data={"language": language})
     assert refused.status_code == 303  # to the form's page, which shows why (refusals.py)
-    page = client.get(refused.headers["Location"]).get_data(as_text=True)
+    shown = client.get(refused.headers["Location"])
+    assert shown.status_code == 422
+    page = shown.get_data(as_text=True)
     assert 'aria-invalid="true"' in page
     assert 'id="language-error" class="field-error">Choose one of the languages listed.' in page
     assert db.session.get(User, person.id).locale is None

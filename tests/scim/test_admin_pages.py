@@ -135,8 +135,12 @@ def test_the_new_token_works_until_it_is_revoked_and_the_log_says_so(as_admin, c
 def test_a_token_is_revoked_only_from_the_confirmation_page(as_admin, client_as):
     _, secret = make_token(as_admin)
     token = db.session.scalar(sa.select(ScimToken))
-    response = as_admin.post(f"{TOKENS}/{token.id}/revoke")
-    assert response.headers["Location"] == f"{TOKENS}/{token.id}/revoke"
+    response = as_admin.post(f"{TOKENS}/{token.id}/revoke")  # made by hand: not confirmed
+    assert response.status_code == 422  # the confirmation again, whose button revokes
+    assert "Nothing was done: the request was not sent from this confirmation page." in text(
+        response
+    )
+    assert f'action="{TOKENS}/{token.id}/revoke"' in text(response)
     assert scim(client_as(None), secret).status_code == 200
     assert as_admin.get(f"{TOKENS}/9999/revoke").status_code == 404
 

@@ -11,9 +11,10 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 import sqlalchemy as sa
 
+from serviceideas.database import utcnow
 from serviceideas.extensions import db
 from serviceideas.people.models import Role
-from serviceideas.refusals import RefusedForm
+from serviceideas.refusals import KEPT_FOR, RefusedForm
 from serviceideas.training import services
 from serviceideas.training.models import AnswerDraft, Assignment, Audience, Module, Reflection
 
@@ -257,11 +258,12 @@ def test_a_refused_answer_lives_at_an_address_that_can_be_shown_again(client_as,
     assert address.startswith(f"/training/enrolments/{enrolment.id}?refused=")
     for _visit in range(2):  # Back, Forward or Reload: a GET, the same page, nothing sent
         again = learner.get(address)
-        assert again.status_code == 200
+        assert again.status_code == 422  # a refused form, shown again
         assert "Write at least 50 characters" in text(again) and "(you have 49)" in text(again)
         assert re.search(rf">\s*{short}</textarea>", text(again))
     # Without the refusal in the address, the page is as new.
-    assert short not in text(learner.get(f"/training/enrolments/{enrolment.id}"))
+    plain = learner.get(f"/training/enrolments/{enrolment.id}")
+    assert plain.status_code == 200 and short not in text(plain)
 
     # Once the answer is in, the refused copies of the private text are gone.
     learner.post(f"/training/enrolments/{enrolment.id}/complete", data={"answer": LONG_ANSWER})
@@ -273,10 +275,19 @@ def test_a_refused_form_is_shown_only_to_its_author_on_its_own_page(client_as, m
     author = client_as(first)
     response = author.post("/training/modules/new", data={**MODULE, "minutes": "0"})
     address = response.headers["Location"]
-    assert "Internal customers." in text(author.get(address))
-    assert "Internal customers." not in text(client_as(second).get(address))
+    shown = author.get(address)
+    assert shown.status_code == 422 and "Internal customers." in text(shown)
+    # Someone else's refusal, or one for another page, restores nothing: a page as ever (200).
+    other = client_as(second).get(address)
+    assert other.status_code == 200 and "Internal customers." not in text(other)
     token = address.split("refused=")[1]
-    assert "Internal customers." not in text(author.get(f"/training/modules?refused={token}"))
+    elsewhere = author.get(f"/training/modules?refused={token}")
+    assert elsewhere.status_code == 200 and "Internal customers." not in text(elsewhere)
+    # Nor does one kept past its day.
+    db.session.execute(sa.update(RefusedForm).values(refused_at=utcnow() - 2 * KEPT_FOR))
+    db.session.commit()
+    expired = author.get(address)
+    assert expired.status_code == 200 and "Internal customers." not in text(expired)
 
 
 def test_a_refused_assignment_keeps_every_choice(client_as, trainer, make_module, make_department):
@@ -426,7 +437,9 @@ def test_refused_feedback_comes_back_beside_its_reflection_with_its_text(
     address = response.headers["Location"]
     assert address.startswith("/training/reflections?show=all&refused=")
     assert address.endswith(f"#reflection-{enrolment.id}")
-    page = text(client.get(address))
+    shown = client.get(address)
+    assert shown.status_code == 422  # many reflections, and one refused form among them
+    page = text(shown)
     assert "Field cannot be longer than 4000 characters." in page
     assert page.count("Thank you for this.") == 1  # beside its own reflection only
     assert page.index(f'id="reflection-{enrolment.id}"') < page.index("Thank you for this.")

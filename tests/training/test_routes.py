@@ -28,11 +28,11 @@ def text(response):
 
 def refused(client, response, page):
     """A refused form answers with a redirect to its own page (Post/Redirect/Get), which
-    shows what was typed and why it was refused: the text of that page."""
+    shows what was typed and why it was refused, answering 422: the text of that page."""
     assert response.status_code == 303
     assert response.headers["Location"].startswith(f"{page}?refused=")
     shown = client.get(response.headers["Location"])
-    assert shown.status_code == 200
+    assert shown.status_code == 422
     return text(shown)
 
 

@@ -203,7 +203,12 @@ def test_a_new_secret_replaces_the_old_one_and_is_shown_once(as_admin):
     endpoint, old = register(as_admin)
     confirmation = as_admin.get(f"{PAGE}/{endpoint.id}/secret")
     assert "The current secret stops at once" in text(confirmation)
-    assert as_admin.post(f"{PAGE}/{endpoint.id}/secret").status_code == 303  # unconfirmed
+    unconfirmed = as_admin.post(f"{PAGE}/{endpoint.id}/secret")  # made by hand
+    assert unconfirmed.status_code == 422
+    assert "The current secret stops at once" in text(unconfirmed)  # the confirmation again
+    assert "Nothing was done: the request was not sent from this confirmation page." in text(
+        unconfirmed
+    )
     db.session.refresh(endpoint)
     assert endpoint.secret == old
 
@@ -327,8 +332,10 @@ def test_an_endpoint_is_deleted_only_from_the_confirmation_with_its_log(as_admin
     other = make_delivery(kept)
     confirmation = as_admin.get(f"{PAGE}/{endpoint.id}/delete")
     assert "Its delivery log goes with it." in text(confirmation)
-    unconfirmed = as_admin.post(f"{PAGE}/{endpoint.id}/delete")
-    assert unconfirmed.headers["Location"] == f"{PAGE}/{endpoint.id}/delete"
+    unconfirmed = as_admin.post(f"{PAGE}/{endpoint.id}/delete")  # made by hand
+    assert unconfirmed.status_code == 422
+    assert "Its delivery log goes with it." in text(unconfirmed)  # the confirmation again
+    assert "Nothing was done" in text(unconfirmed)
     assert db.session.get(WebhookEndpoint, endpoint.id) is not None
 
     deleted = as_admin.post(f"{PAGE}/{endpoint.id}/delete", data={"confirmed": "yes"})
