@@ -3,19 +3,20 @@
 document.addEventListener("htmx:responseError", (event) => {
   const box = document.getElementById("request-error");
   if (!box) return;
+  // The words are the page's (templates/base.html), in the reader's language.
   const status = event.detail.xhr.status;
   box.textContent =
     status === 403
-      ? "You do not have access to that action."
+      ? box.dataset.forbidden
       : status === 429
-        ? "Too many attempts. Please wait a minute."
-        : `That did not work (error ${status}). Reload the page and try again.`;
+        ? box.dataset.tooMany
+        : box.dataset.failed.replace("{status}", String(status));
   box.hidden = false;
 });
 document.addEventListener("htmx:sendError", () => {
   const box = document.getElementById("request-error");
   if (!box) return;
-  box.textContent = "The server could not be reached. Check your connection and try again.";
+  box.textContent = box.dataset.unreachable;
   box.hidden = false;
 });
 

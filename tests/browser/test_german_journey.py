@@ -138,6 +138,18 @@ def test_a_person_who_chose_deutsch_submits_an_idea_in_german(
     in_german("the ideas")
     page.goto(f"{base}/ideas/new")
     in_german("the idea form")
+    # A look-up made while typing fails: what the page's script says is German too.
+    failing = "**/ideas/similar*"
+    page.route(failing, lambda route: route.fulfill(status=500, body="broken"))
+    page.locator("[name=title]").fill("Kundschaft")
+    failed = german("That did not work (error %(status)s). Reload the page and try again.")
+    expect(page.locator("#request-error")).to_have_text(failed.replace("%(status)s", "500"))
+    page.unroute(failing)
+    page.route(failing, lambda route: route.abort())
+    page.locator("[name=title]").fill("Kundschaft zurück")
+    unreachable = german("The server could not be reached. Check your connection and try again.")
+    expect(page.locator("#request-error")).to_have_text(unreachable)
+    page.unroute(failing)
     page.locator("[name=title]").fill(TITLE)
     page.locator("[name=problem]").fill(PROBLEM)
     page.locator("[name=proposal]").fill(PROPOSAL)
