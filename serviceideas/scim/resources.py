@@ -264,7 +264,10 @@ class Wanted:
     when it says nothing of them (a PATCH that leaves them alone, a PUT without `active`, a
     User with no department): unchanged (a new person is active, RFC 7643's default).
     `external_id` and `language` are None when the User has none: none is kept (a PUT
-    replaces the whole User; a PATCH starts from the stored one)."""
+    replaces the whole User; a PATCH starts from the stored one). `language_sent` says whether
+    the request speaks of preferredLanguage at all: a PUT always does (absent is none), a
+    PATCH only when one of its operations changes it, so that a PATCH of the name leaves the
+    stored language alone even when the app no longer speaks it."""
 
     email: str
     name: str | None
@@ -272,6 +275,7 @@ class Wanted:
     active: bool | None
     external_id: str | None
     language: str | None = None  # preferredLanguage, as a language the app speaks, else None
+    language_sent: bool = True
 
 
 def wanted(resource: ScimUser, before: ScimUser | None = None) -> Wanted:
@@ -287,6 +291,7 @@ def wanted(resource: ScimUser, before: ScimUser | None = None) -> Wanted:
         active=resource.active,
         external_id=resource.external_id,
         language=supported_language(resource.preferred_language),
+        language_sent=before is None or resource.preferred_language != before.preferred_language,
     )
 
 

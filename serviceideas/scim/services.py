@@ -104,8 +104,8 @@ def add_person(wanted: Wanted) -> User:
 def update_person(person: User, wanted: Wanted) -> list[str]:
     """Make the person what the directory wants (a PUT or a PATCH): e-mail, name, department,
     externalId, preferredLanguage, and active last, so a deactivation ends the sessions
-    whatever else changed. Roles stay as they are. What changed, in words, for the request's
-    log line.
+    whatever else changed. Roles stay as they are; a break-glass admin's language too
+    (`_language`). What changed, in words, for the request's log line.
 
     Some changes to admins are refused (`OutOfReach`) before anything changes. Without
     `active` (None) the person stays as active as they are."""
@@ -121,12 +121,13 @@ def update_person(person: User, wanted: Wanted) -> list[str]:
         department = person.department  # someone leaving is let go, whatever their department
     name = wanted.name or person.name
     external_id = _external_id(wanted.external_id)
+    language = _language(person, wanted)
     changes = (
         ["e-mail"] * email_changes
         + ["name"] * (name != person.name)
         + ["department"] * (department.id != person.department_id)
         + ["externalId"] * (external_id != person.scim_external_id)
-        + ["language"] * (wanted.language != person.directory_locale)
+        + ["language"] * (language != person.directory_locale)
     )
     if active != person.active:
         changes.append("reactivated" if active else "deactivated")
@@ -137,13 +138,24 @@ def update_person(person: User, wanted: Wanted) -> list[str]:
         people.update_user(
             person, name=name, department=department, roles=person.granted_roles, acting=None
         )
-    if external_id != person.scim_external_id or wanted.language != person.directory_locale:
+    if external_id != person.scim_external_id or language != person.directory_locale:
         person.scim_external_id = external_id
-        person.directory_locale = wanted.language
+        person.directory_locale = language
         db.session.flush()
     if active != person.active:
         people.set_active(None, person, active)
     return changes
+
+
+def _language(person: User, wanted: Wanted) -> str | None:
+    """The directory's language for `person` after this request: the one it sends when the
+    request speaks of preferredLanguage (see `Wanted`), else the stored one. A break-glass
+    admin's is never the directory's to set or clear: what it sends is silently not applied,
+    so that a profile push or a sync that changes nothing else still succeeds (a language
+    gives nobody access; docs/product.md, "Staff from the directory")."""
+    if not wanted.language_sent or is_break_glass(person):
+        return person.directory_locale
+    return wanted.language
 
 
 def deactivate(person: User) -> None:

@@ -9,8 +9,16 @@ import sqlalchemy as sa
 from serviceideas.extensions import db
 from serviceideas.i18n import locale_for
 from serviceideas.notifications.queries import languages_of
-from serviceideas.people.models import User
-from tests.scim.conftest import ENTERPRISE, PATCH_OP, USER_SCHEMA, body, new_user
+from serviceideas.people.models import Role, User
+from tests.scim.conftest import (
+    ENTERPRISE,
+    PATCH_OP,
+    USER_SCHEMA,
+    body,
+    log,
+    new_user,
+    scim_error,
+)
 
 
 def stored(user_id: str) -> User:
@@ -101,3 +109,57 @@ def test_a_put_without_it_keeps_none_as_for_every_optional_attribute(app, direct
     assert stored(user_id).directory_locale is None  # RFC 7644's replace: absent is none
     assert stored(user_id).scim_external_id == "b1c2d3"
     assert ENTERPRISE in body(answer)
+
+
+def test_a_break_glass_admins_language_is_out_of_the_directorys_reach(
+    app, directory, sales, make_user
+):
+    """The directory cannot touch a break-glass admin, their language included: the
+    preferredLanguage it sends (or leaves out) is not applied, and the rest of the request is
+    judged as before."""
+    app.config["PASSWORD_SIGN_IN_ADMINS"] = ["boss@example.com"]
+    boss = make_user(Role.ADMIN, email="boss@example.com", name="Bo Boss", department=sales)
+    boss.directory_locale = "de"  # from a company sign-in's locale claim
+    db.session.commit()
+    path = f"/Users/{boss.id}"
+    profile = {
+        key: value
+        for key, value in new_user("boss@example.com", given="Bo", family="Boss").items()
+        if key != "externalId"
+    }
+
+    okta_push = directory.put(path, profile)  # a profile push, without preferredLanguage
+    assert okta_push.status_code == 200, body(okta_push)
+    assert log()[-1].outcome == "Updated boss@example.com: nothing changed"
+    entra_sync = directory.patch(
+        path, patch({"op": "Replace", "path": "preferredLanguage", "value": "es-ES"})
+    )
+    assert entra_sync.status_code == 200, body(entra_sync)
+    assert directory.put(path, {**profile, "preferredLanguage": "es"}).status_code == 200
+    assert stored(str(boss.id)).directory_locale == "de"
+    assert log()[-1].outcome == "Updated boss@example.com: nothing changed"
+
+    renamed = patch(
+        {"op": "Replace", "path": "preferredLanguage", "value": "es"},
+        {"op": "Replace", "path": "displayName", "value": "Someone Else"},
+    )
+    scim_error(directory.patch(path, renamed), 400, "mutability")
+    assert (stored(str(boss.id)).name, stored(str(boss.id)).directory_locale) == ("Bo Boss", "de")
+
+
+def test_only_a_request_that_carries_it_changes_the_language(app, directory, sales):
+    user_id = body(directory.post("/Users", {**new_user(), "preferredLanguage": "de"}))["id"]
+    person = stored(user_id)
+    person.directory_locale = "fr"  # kept when the app spoke French; LANGUAGES changed since
+    db.session.commit()
+
+    renamed = patch({"op": "Replace", "path": "displayName", "value": "Jane Q. Doe"})
+    answer = directory.patch(f"/Users/{user_id}", renamed)
+    assert answer.status_code == 200, body(answer)
+    assert stored(user_id).directory_locale == "fr"
+    assert log()[-1].outcome == "Updated jane.doe@example.com: name"
+
+    removed = patch({"op": "Remove", "path": "preferredLanguage"})
+    assert directory.patch(f"/Users/{user_id}", removed).status_code == 200
+    assert stored(user_id).directory_locale is None
+    assert log()[-1].outcome == "Updated jane.doe@example.com: language"
