@@ -25,7 +25,7 @@ from wtforms.widgets import CheckboxInput, ListWidget
 
 from serviceideas.errors import RuleViolation
 from serviceideas.forms import Form, SelectChoice, stripped
-from serviceideas.i18n import language_name
+from serviceideas.i18n import LanguageSource, language_name
 from serviceideas.people import queries, staff_import
 from serviceideas.people.models import (
     DEPARTMENT_NAME_MAX,
@@ -186,30 +186,25 @@ class StaffImportForm(Form):
 
 
 class LanguageForm(Form):
-    """The language a person reads the app in. The choices are offered by the view (one says
-    which language the browser gives now); the service checks the one sent."""
+    """The language a person reads the app in. The choices are offered by the view (the
+    automatic one says which language it gives now, and from where); the service checks the
+    one sent."""
 
     # Checked by people.services.choose_language, which says why beside the field.
     language = RadioField(lazy_gettext("Language"), validate_choice=False)
     submit = SubmitField(lazy_gettext("Save language"))
 
-    def offer(
-        self, browser_language: str, languages: Iterable[str], directory_language: str | None = None
-    ) -> None:
-        """`directory_language`: the one the company's directory gives, which "automatic"
-        follows before the browser's."""
-        automatic = (
-            gettext(
-                "Your company directory's language (now: %(language)s)",
-                language=language_name(directory_language),
-            )
-            if directory_language
-            else gettext(
-                "Your browser's language (now: %(language)s)",
-                language=language_name(browser_language),
-            )
-        )
+    def offer(self, automatic: LanguageSource, languages: Iterable[str]) -> None:
+        """`automatic`: the language read when none is chosen, and where it comes from (the
+        company's directory, the browser or the company's default), which its option names."""
+        name = language_name(automatic.language)
+        if automatic.source == "directory":
+            label = gettext("Your company directory's language (now: %(language)s)", language=name)
+        elif automatic.source == "browser":
+            label = gettext("Your browser's language (now: %(language)s)", language=name)
+        else:
+            label = gettext("The company's default language (now: %(language)s)", language=name)
         self.language.choices = [
-            SelectChoice("", automatic),
+            SelectChoice("", label),
             *(SelectChoice(code, language_name(code)) for code in languages),
         ]

@@ -73,12 +73,11 @@ def test_the_browsers_language_is_named_as_it_is_now(client_as, make_user):
     # The page is in German (the browser's), so only the name is asserted.
     assert "Deutsch)" in page and checked(page) == [""]
     client = client_as(make_user())
-    page = client.get("/settings/language").get_data(as_text=True)
+    page = client.get("/settings/language", headers={"Accept-Language": "en-GB"})
+    page = page.get_data(as_text=True)
     assert "Your browser&#39;s language (now: English)" in page
     assert '<a href="/settings/language" aria-current="page">Language</a>' in page
-    assert "The company's default: English" in page  # where the language in use comes from
-    page = client.get("/settings/language", headers={"Accept-Language": "en-GB"})
-    assert "From your browser: English" in page.get_data(as_text=True)
+    assert "From your browser: English" in page  # where the language in use comes from
 
 
 def test_the_directorys_language_comes_between_a_choice_and_the_browser(app, client_as, make_user):
@@ -236,3 +235,37 @@ def test_what_is_written_to_someone_who_never_chose_follows_the_browser_they_sig
     person.locale = "de"  # a choice beats both
     db.session.commit()
     assert locale_for(person) == "de" and languages_of(just_them) == ["de"]
+
+
+def test_the_company_default_has_its_own_option_and_confirmation(client_as, make_user):
+    # No language the app speaks from the browser, none from the directory: the default's.
+    client = client_as(make_user())
+    page = client.get("/settings/language", headers={"Accept-Language": "fr"}).get_data(
+        as_text=True
+    )
+    assert "The company's default: English" in page
+    assert "The company&#39;s default language (now: English)" in page
+    assert "browser&#39;s language" not in page
+    saved = client.post("/settings/language", data={"language": ""})
+    assert saved.status_code == 303
+    page = client.get("/settings/language").get_data(as_text=True)
+    assert (
+        "Saved: you now read serviceideas in the company&#39;s default language (now English)."
+        in page
+    )
+
+
+def test_a_stored_language_the_app_does_not_speak_is_passed_over_in_python_and_sql(app, make_user):
+    from serviceideas.i18n import locale_for
+    from serviceideas.notifications.queries import languages_of
+
+    person = make_user()
+    person.locale = "fr"  # kept when the app spoke French: LANGUAGES changed since
+    person.directory_locale = "fr"
+    person.browser_locale = "es"
+    db.session.commit()
+    just_them = sa.select(User.id).where(User.id == person.id)
+    assert locale_for(person) == "es" and languages_of(just_them) == ["es"]
+    person.browser_locale = "xx"
+    db.session.commit()
+    assert locale_for(person) == "en" and languages_of(just_them) == ["en"]
