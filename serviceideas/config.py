@@ -192,8 +192,10 @@ class Config:
     WEBHOOKS_TIMEOUT_SECONDS = 10
 
     # Languages (docs/product.md, "Languages"): the interface follows a person's chosen
-    # language, else their browser's Accept-Language, else DEFAULT_LOCALE. LANGUAGES are the
-    # ones with a complete catalogue in serviceideas/translations (English is the source).
+    # language, else the one the company's identity provider (OIDC_LOCALE_CLAIM) or directory
+    # (SCIM's preferredLanguage) gives them, else their browser's Accept-Language, else
+    # DEFAULT_LOCALE. LANGUAGES are the ones with a complete catalogue in
+    # serviceideas/translations (English is the source).
     DEFAULT_LOCALE = "en"
     LANGUAGES = ("en", "de", "es")
     BABEL_TRANSLATION_DIRECTORIES = str(Path(__file__).resolve().parent / "translations")

@@ -150,9 +150,8 @@ def _is_api_request() -> bool:
 
 def _api_caller_locale() -> str | None:
     """The API token's person's language (`settled_language`), if the request carries a live
-    token: the
-    token looked up once per request (api/auth.py's `request_token`, which the rate limit and
-    authentication share), so asking costs no query of its own."""
+    token: the token looked up once per request (api/auth.py's `request_token`, which the rate
+    limit and authentication share), so asking costs no query of its own."""
     from serviceideas.api import auth
 
     return auth.caller_locale()
