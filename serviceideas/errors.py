@@ -200,12 +200,19 @@ def register_errorhandlers(app: Flask) -> None:
     app.teardown_appcontext(end_session_quietly)
 
     @app.errorhandler(CSRFError)
-    def csrf_error(error: CSRFError) -> tuple[str, int]:
+    def csrf_error(error: CSRFError) -> ResponseReturnValue:
         """Nothing was sent. When the session had ended (the person is no longer signed in:
         the idle timeout, Sign out in another tab, deactivated), the page says so and links
         to sign in and back to the form's page, where static/js/kept-typing.js puts the text
         back; every such page tells that script the text was not sent (docs/architecture.md,
-        "Text typed when the session ends")."""
+        "Text typed when the session ends"). Sign out itself is the exception: whoever clicks
+        it after the session ended is signed out already, and gets what Sign out gives, the
+        sign-in page that forgets the text kept in the tab (a shared computer)."""
+        if request.endpoint == "auth.logout" and not current_user.is_authenticated:
+            # people.routes imports this module, so the import waits until it is needed.
+            from serviceideas.people.routes import signed_out
+
+            return signed_out(gettext("You are signed out."))
         if current_user.is_authenticated or request.endpoint in SIGNED_OUT_FORMS:
             detail = gettext(
                 "The form had expired or did not come from this site. Reload the page and retry."

@@ -7,7 +7,7 @@ from flask_babel import gettext
 from flask_login import login_url
 from werkzeug.wrappers import Response as WerkzeugResponse
 
-from serviceideas.urls import page_came_from
+from serviceideas.urls import LONGEST_NEXT, page_came_from
 
 
 def is_htmx_request() -> bool:
@@ -37,10 +37,14 @@ def send_to_sign_in() -> WerkzeugResponse:
     After signing in, the person comes back to the page they were on, where
     static/js/kept-typing.js puts back what they had typed (docs/architecture.md, "Text typed
     when the session ends"): for a page's GET, that page; for a form's POST or an htmx request
-    (a look-up made while typing), whose address is no page, the page it was sent from."""
-    here = request.full_path.rstrip("?")
+    (a look-up made while typing), whose address is no page, the page it was sent from, and
+    when that is unknown, no page at all (the POST's or fragment's own address would answer a
+    405 or a bare fragment after signing in). An address too long to carry is dropped."""
+    here: str | None = request.full_path.rstrip("?")
     if is_fragment_request() or request.method != "GET":
-        here = page_came_from() or here
+        here = page_came_from()
+    if here is not None and len(here) > LONGEST_NEXT:
+        here = None
     # Flask-Login ships no types; login_url answers the sign-in page's address as text.
     url: str = login_url("auth.login", next_url=here)
     if is_htmx_request():

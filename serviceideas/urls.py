@@ -46,16 +46,22 @@ def safe_next(target: str | None) -> str | None:
     return target
 
 
+# The longest address carried as a `next`: a longer one is dropped (it would make the sign-in
+# page's address longer than browsers and proxies reliably take).
+LONGEST_NEXT = 2000
+
+
 def page_came_from() -> str | None:
     """The path and query of the page on this site the request was sent from (an htmx
-    request's HX-Current-URL, else the Referer), when it is a safe `next`; else None. Where to
-    come back to after signing in again, when the request itself is no page (a form's POST,
-    a fragment)."""
+    request's HX-Current-URL, else the Referer), when it is a safe `next` no longer than
+    LONGEST_NEXT; else None. Where to come back to after signing in again, when the request
+    itself is no page (a form's POST, a fragment)."""
     came_from = urlsplit(request.headers.get("HX-Current-URL") or request.referrer or "")
     site = urlsplit(str(current_app.config.get("BASE_URL") or "")).netloc
     if not came_from.netloc or came_from.netloc not in {request.host, site}:
         return None
-    return safe_next(came_from.path + (f"?{came_from.query}" if came_from.query else ""))
+    path = came_from.path + (f"?{came_from.query}" if came_from.query else "")
+    return safe_next(path) if len(path) <= LONGEST_NEXT else None
 
 
 def absolute(path: str) -> str:

@@ -132,3 +132,64 @@ def test_a_form_sent_after_a_deactivation_and_back_leads_to_its_page(
     assert response.status_code == 302  # the session still had its CSRF token
     to = urlsplit(response.headers["Location"])
     assert to.path == "/login" and parse_qs(to.query) == {"next": [page]}
+
+
+def test_sign_out_after_the_session_ended_signs_out_and_forgets_the_kept_text(client_as, make_user):
+    client = client_as(make_user(Role.EMPLOYEE))
+    token = CSRF_FIELD.search(client.get("/ideas/new").get_data(as_text=True)).group(1)
+    with client.session_transaction() as session:
+        session.clear()  # the idle timeout: the browser no longer sends the session
+
+    response = client.post("/logout", data={"csrf_token": token}, headers={"Referer": FORM_PAGE})
+
+    assert response.status_code == 303
+    assert urlsplit(response.headers["Location"]).path == "/login"
+    page = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert "You are signed out." in page and SIGNED_OUT not in page
+    assert 'data-kept-typing="forget-all"' in page
+
+
+HOSTILE_PAGES = [
+    "//evil.example/ideas/new",
+    "/\\evil.example/ideas/new",
+    "https://evil.example/x",
+    "javascript:alert(1)",
+    "http://localhost:8080/ideas/new",
+    "http://localhost//evil.example",
+    "http://localhost/\\evil.example",
+    "http://localhost/ideas/new?q=" + "x" * 2000,
+]
+
+
+@pytest.mark.parametrize("came_from", HOSTILE_PAGES)
+def test_a_page_not_to_come_back_to_gives_no_next(client, came_from):
+    sent = client.post("/ideas/new", data={"title": "x"}, headers={"Referer": came_from})
+    assert sign_in_link(sent.get_data(as_text=True)) == "/login"
+    looked_up = client.get(
+        "/ideas/similar?title=Shelf", headers={"HX-Request": "true", "HX-Current-URL": came_from}
+    )
+    assert looked_up.headers["HX-Redirect"] == "/login"
+
+
+def test_a_page_of_this_site_is_the_next(client):
+    sent = client.post(
+        "/ideas/new", data={"title": "x"}, headers={"Referer": "http://localhost/ideas/new?q=a"}
+    )
+    assert sign_in_link(sent.get_data(as_text=True)) == "/login?next=/ideas/new?q%3Da"
+
+
+def test_a_form_or_look_up_from_an_unknown_page_signs_in_without_next(
+    client_as, make_user, make_enrolment
+):
+    looked_up = client_as(None).get("/ideas/similar?title=Shelf", headers={"HX-Request": "true"})
+    assert looked_up.headers["HX-Redirect"] == "/login"
+
+    learner, admin = make_user(), make_user(Role.ADMIN)
+    page = f"/training/enrolments/{make_enrolment('reflection', learner=learner).id}"
+    client = client_as(learner)
+    token = CSRF_FIELD.search(client.get(page).get_data(as_text=True)).group(1)
+    services.set_active(admin, learner, False)  # ends their sessions, keeps the CSRF token
+    services.set_active(admin, learner, True)
+    db.session.commit()
+    sent = client.post(f"{page}/complete", data={"csrf_token": token, "answer": "x" * 80})
+    assert sent.status_code == 302 and sent.headers["Location"] == "/login"

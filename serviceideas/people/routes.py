@@ -159,9 +159,18 @@ def logout() -> Response | str:
     at_provider = oidc.end_session_url()
     logout_user()
     session.clear()
+    return signed_out(
+        gettext("You are signed out. That signs you out on every device."), to=at_provider
+    )
+
+
+def signed_out(message: str, to: str | None = None) -> Response:
+    """The answer to Sign out: `message`, then the sign-in page (or `to`, which comes back to
+    it), which this time forgets the text kept in the browser's tab (a shared computer;
+    docs/architecture.md, "Text typed when the session ends")."""
     session[JUST_SIGNED_OUT] = True
-    flash(gettext("You are signed out. That signs you out on every device."), "info")
-    return redirect(at_provider or url_for("auth.login"), code=303)
+    flash(message, "info")
+    return redirect(to or url_for("auth.login"), code=303)
 
 
 @bp.route("/password/<token>", methods=["GET", "POST"])
