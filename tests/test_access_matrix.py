@@ -289,8 +289,11 @@ def answered(response: Any, url: str, expected: Expected, app: Flask, values: An
     if location is None or not isinstance(expected, Redirect):
         return code
     where = urlsplit(location)
+    # A page comes back to itself after signing in; an action's address is no page, and with
+    # no page it was sent from, signing in leads home (serviceideas/htmx.py, send_to_sign_in).
+    back = [url] if response.request.method == "GET" else None
     if where.path == build_url(app, expected.endpoint, values) and (
-        expected != SIGN_IN or parse_qs(where.query).get("next") == [url]
+        expected != SIGN_IN or parse_qs(where.query).get("next") == back
     ):
         return Redirect(expected.endpoint, code)
     return Redirect(location, code)
