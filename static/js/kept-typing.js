@@ -7,8 +7,12 @@
 // - "forget-all" (the sign-in page after Sign out): every copy in this tab goes;
 // - nothing: the write went through, or a refused form already shows the text
 //   (serviceideas/refusals.py), so the copy just sent goes.
-// A kept copy is put back when its person opens the page of that form again within a day and
-// its fields are still as the page served them. Without JavaScript none of this happens.
+// A kept copy is put back when its person opens the page of that form again within a day, its
+// fields are still as the page served them, and the page still serves the form the text was
+// typed into: the hidden fields that say which version of something it edits (a module's
+// `revision`, `module_version`, `seen_change`…) are as they were. When they are not, sending
+// the old text would overwrite what someone changed since: the text is not put back but shown
+// to copy from. Without JavaScript none of this happens.
 (() => {
   const PREFIX = "serviceideas:typed:";
   const KEPT_FOR_MS = 24 * 60 * 60 * 1000;
@@ -43,11 +47,29 @@
           (field instanceof HTMLInputElement && TEXT_TYPES.has(field.type))),
     );
   }
+  // The hidden fields the page served the form with, as it served them (never the CSRF token,
+  // nor a token naming one sending, which each page load makes anew): which version of
+  // something the form edits. Read when the form comes, before scripts change any.
+  const servedWith = new WeakMap();
+  function served(form) {
+    if (!servedWith.has(form)) {
+      const hidden = [...form.elements].filter(
+        (field) =>
+          field instanceof HTMLInputElement &&
+          field.type === "hidden" &&
+          field.name &&
+          field.name !== "csrf_token" &&
+          !/(^|_)token$/.test(field.name),
+      );
+      servedWith.set(form, JSON.stringify(hidden.map((field) => [field.name, field.value])));
+    }
+    return servedWith.get(form);
+  }
   function keep(form, sent) {
     if (!person) return false; // only a signed-in person's text
     const fields = textFields(form).map((field) => [field.name, field.value]);
     if (!fields.some(([, value]) => value.trim())) return false;
-    const copy = { person, at: Date.now(), sent, fields };
+    const copy = { person, at: Date.now(), sent, fields, served: served(form) };
     try {
       store.setItem(keyOf(form), JSON.stringify(copy));
       return true;
@@ -72,21 +94,24 @@
   // What this page says about the copies: drop what is over, another person's and, unless the
   // page says the text was not sent, the copy of the form just sent.
   const mode = body.dataset.keptTyping || "";
-  let keptJustNow = false;
-  for (const [key, copy] of copies()) {
-    const over = !copy || !(Date.now() - copy.at < KEPT_FOR_MS);
-    if (over || mode === "forget-all" || (person && copy.person !== person)) {
-      store.removeItem(key);
-    } else if (copy.sent && mode === "not-sent") {
-      store.setItem(key, JSON.stringify({ ...copy, sent: false }));
-      keptJustNow = true;
-    } else if (copy.sent) {
-      store.removeItem(key);
+  function settle() {
+    let keptJustNow = false;
+    for (const [key, copy] of copies()) {
+      const over = !copy || !(Date.now() - copy.at < KEPT_FOR_MS);
+      if (over || mode === "forget-all" || (person && copy.person !== person)) {
+        store.removeItem(key);
+      } else if (copy.sent && mode === "not-sent") {
+        store.setItem(key, JSON.stringify({ ...copy, sent: false }));
+        keptJustNow = true;
+      } else if (copy.sent) {
+        store.removeItem(key);
+      }
+    }
+    if (keptJustNow) {
+      for (const note of document.querySelectorAll("[data-kept-typing-note]")) note.hidden = false;
     }
   }
-  if (keptJustNow) {
-    for (const note of document.querySelectorAll("[data-kept-typing-note]")) note.hidden = false;
-  }
+  settle();
 
   function isPlainPost(form) {
     return form.method === "post" && !form.target && !form.hasAttribute("hx-post");
@@ -110,7 +135,10 @@
     const form = elt?.closest?.("form");
     const kept = form ? keep(form, false) : false;
     const note = signedOut.querySelector("[data-kept-typing-note]");
-    const signIn = signedOut.querySelector("a[href^='/']");
+    const signIn = [...signedOut.querySelectorAll("a[href]")].find((link) => {
+      const to = new URL(link.getAttribute("href"), location.href);
+      return to.origin === location.origin && to.pathname === body.dataset.signIn;
+    });
     box.replaceChildren(signedOut.querySelector("p")?.textContent.trim() ?? "");
     if (kept && note) box.append(" ", note.textContent.trim());
     if (signIn) {
@@ -125,10 +153,13 @@
   // A look-up made while typing (similar ideas, a picker) found the session ended: htmx is sent
   // to the sign-in page, and back to this page after it. What was typed into this page's forms
   // (changed since the page came) is kept as if it had been refused.
-  document.addEventListener("htmx:beforeOnLoad", (event) => {
-    const to = event.detail.xhr.getResponseHeader("HX-Redirect");
+  function leadsToSignIn(xhr) {
+    const to = xhr.getResponseHeader("HX-Redirect");
     const signIn = body.dataset.signIn;
-    if (!to || !signIn || new URL(to, location.href).pathname !== signIn) return;
+    return Boolean(to && signIn && new URL(to, location.href).pathname === signIn);
+  }
+  document.addEventListener("htmx:beforeOnLoad", (event) => {
+    if (!leadsToSignIn(event.detail.xhr)) return;
     for (const form of document.querySelectorAll("form")) {
       const sends = form.method === "post" || form.hasAttribute("hx-post");
       const typed = textFields(form).some((field) => field.value !== field.defaultValue);
@@ -136,43 +167,26 @@
     }
   });
 
+  // An htmx form sent and taken (2xx): a copy kept from an earlier failed send of it goes, so
+  // that it cannot come back after the text was sent.
+  document.addEventListener("htmx:afterRequest", (event) => {
+    const { xhr, elt, requestConfig } = event.detail;
+    if (!(xhr.status >= 200 && xhr.status < 300) || leadsToSignIn(xhr)) return;
+    if (!requestConfig || requestConfig.verb === "get") return; // a look-up sends nothing
+    const form = elt?.closest?.("form");
+    if (form) store.removeItem(keyOf(form));
+  });
+
   // Put a kept copy back into its form: only a signed-in person's own, and only into fields
-  // the person has not changed since the page came (empty, or as the server filled them).
-  if (!person) return;
+  // the person has not changed since the page came (empty, or as the server filled them). Done
+  // once htmx has taken the page (so that the text put back makes its look-ups, like typing),
+  // and for a form htmx brings in later (a comment's edit form).
   const back = body.dataset.typingBack || "";
   const discard = body.dataset.typingDiscard || "";
-  for (const form of document.querySelectorAll("form")) {
-    const key = keyOf(form);
-    const raw = store.getItem(key);
-    if (!raw) continue;
-    let copy;
-    try {
-      copy = JSON.parse(raw);
-    } catch {
-      store.removeItem(key);
-      continue;
-    }
-    if (copy.sent || copy.person !== person) continue;
-    const fields = textFields(form);
-    const wanted = new Map();
-    for (const [name, value] of copy.fields) {
-      wanted.set(name, [...(wanted.get(name) || []), value]);
-    }
-    const filling = [];
-    for (const field of fields) {
-      const value = wanted.get(field.name)?.shift();
-      if (value !== undefined) filling.push([field, value, field.value]);
-    }
-    const untouched = filling.every(
-      ([field, , now]) => now === "" || now === field.defaultValue,
-    );
-    const changes = filling.some(([, value, now]) => value !== now);
-    store.removeItem(key);
-    if (!untouched || !changes) continue;
-    for (const [field, value] of filling) {
-      field.value = value;
-      field.dispatchEvent(new Event("input", { bubbles: true }));
-    }
+  const changed = body.dataset.typingChanged || "";
+  const show = body.dataset.typingShow || "";
+
+  function noteBefore(form, text) {
     const note = document.createElement("div");
     note.className = "flash kept-typing";
     const said = document.createElement("p");
@@ -184,8 +198,66 @@
     note.append(said, button);
     form.before(note);
     setTimeout(() => {
-      said.textContent = back; // a moment after the region appears, so that it is read out
+      said.textContent = text; // a moment after the region appears, so that it is read out
     }, 50);
+    return [note, button];
+  }
+
+  function restore(form) {
+    served(form); // as the page served it, before anything below changes a field
+    const key = keyOf(form);
+    const raw = store.getItem(key);
+    if (!raw) return;
+    let copy;
+    try {
+      copy = JSON.parse(raw);
+    } catch {
+      store.removeItem(key);
+      return;
+    }
+    if (copy.sent || copy.person !== person) return;
+    const wanted = new Map();
+    for (const [name, value] of copy.fields) {
+      wanted.set(name, [...(wanted.get(name) || []), value]);
+    }
+    const filling = [];
+    for (const field of textFields(form)) {
+      const value = wanted.get(field.name)?.shift();
+      if (value !== undefined) filling.push([field, value, field.value]);
+    }
+    const untouched = filling.every(
+      ([field, , now]) => now === "" || now === field.defaultValue,
+    );
+    const changes = filling.some(([, value, now]) => value !== now);
+    store.removeItem(key);
+    if (!untouched || !changes) return;
+
+    if (copy.served !== served(form)) {
+      // The page serves another version of what the form edits: the text stays out of the
+      // form, shown to copy from.
+      const [note, button] = noteBefore(form, changed);
+      const details = document.createElement("details");
+      const summary = document.createElement("summary");
+      summary.textContent = show;
+      const text = document.createElement("textarea");
+      text.readOnly = true;
+      text.rows = 6;
+      text.setAttribute("aria-label", show);
+      text.value = copy.fields
+        .map(([, value]) => value)
+        .filter((value) => value.trim())
+        .join("\n\n");
+      details.append(summary, text);
+      button.before(details);
+      button.addEventListener("click", () => note.remove());
+      return;
+    }
+
+    for (const [field, value] of filling) {
+      field.value = value;
+      field.dispatchEvent(new Event("input", { bubbles: true }));
+    }
+    const [note, button] = noteBefore(form, back);
     button.addEventListener("click", () => {
       for (const [field, , before] of filling) {
         field.value = before;
@@ -195,4 +267,22 @@
       filling[0]?.[0].focus();
     });
   }
+
+  function restoreIn(root) {
+    if (!person || !root) return;
+    const forms = root instanceof HTMLFormElement ? [root] : root.querySelectorAll?.("form");
+    for (const form of forms || []) restore(form);
+  }
+  if (window.htmx) {
+    window.htmx.onLoad(restoreIn); // the page once htmx has taken it, then what it swaps in
+  } else {
+    document.addEventListener("DOMContentLoaded", () => restoreIn(document.body));
+  }
+  // A page shown again from the browser's back-forward cache runs no script anew: what it says
+  // about the copies, and putting them back, is done again.
+  window.addEventListener("pageshow", (event) => {
+    if (!event.persisted) return;
+    settle();
+    restoreIn(document.body);
+  });
 })();

@@ -2,7 +2,10 @@
 signing out in another tab is refused with a way back, and the text is on the form again after
 signing in; the idea form (htmx) says the same; another person signing in in that tab finds
 nothing of it; a look-up made while typing after the session ended brings the page back with
-its text after signing in (docs/architecture.md, "Text typed when the session ends")."""
+its text after signing in, and Discard takes it out again; a module changed by someone else
+meanwhile gets its form as it is now, the text shown to copy, not put back over the change;
+Sign out after the session ended forgets every copy (docs/architecture.md, "Text typed when
+the session ends")."""
 
 from __future__ import annotations
 
@@ -15,6 +18,7 @@ from playwright.sync_api import Page, expect
 from serviceideas.demo.people import DEMO_PASSWORD, seed_people
 from serviceideas.extensions import db
 from serviceideas.people.models import User
+from serviceideas.training import services as training
 
 pytestmark = pytest.mark.browser
 
@@ -31,6 +35,14 @@ def copies_kept(page: Page) -> list[str]:
     )
 
 
+def copy_kept(page: Page) -> dict:
+    """The one copy kept in the tab, as the script stored it."""
+    return page.evaluate(
+        """JSON.parse(sessionStorage.getItem(Object.keys(sessionStorage).find(
+            (key) => key.startsWith('serviceideas:typed:'))))"""
+    )
+
+
 def sign_in_here(page: Page, email: str) -> None:
     page.get_by_label("Email").fill(email)
     page.get_by_label("Password").fill(DEMO_PASSWORD)
@@ -38,7 +50,7 @@ def sign_in_here(page: Page, email: str) -> None:
 
 
 def test_text_sent_after_the_session_ended_comes_back_after_signing_in(
-    page: Page, live_server, app, make_enrolment
+    page: Page, live_server, app, make_enrolment, make_module
 ):
     seed_people()
     db.session.commit()
@@ -60,6 +72,7 @@ def test_text_sent_after_the_session_ended_comes_back_after_signing_in(
     page.get_by_role("button", name="Submit my answer").click()
     expect(page.get_by_text("You were signed out, so this was not sent.")).to_be_visible()
     expect(page.get_by_text("What you typed is kept in this tab")).to_be_visible()
+    assert copy_kept(page)["fields"] == [["answer", REFLECTION]]  # no token, no hidden field
     page.get_by_role("button", name="Sign in again").click()
     sign_in_here(page, "employee@example.com")
 
@@ -94,7 +107,63 @@ def test_text_sent_after_the_session_ended_comes_back_after_signing_in(
     page.context.clear_cookies()
     page.get_by_label("Title").fill("Shelf labels in large print")
     expect(page).to_have_url(re.compile(r"/login\?next="))
-    sign_in_here(page, "manager@example.com")
+    # The text put back makes its look-up, as typing it would: it is put back after htmx ran.
+    with page.expect_response(lambda answer: "/ideas/similar?title=Shelf" in answer.url):
+        sign_in_here(page, "manager@example.com")
     expect(page).to_have_url(f"{base}/ideas/new")
     expect(page.get_by_label("Title")).to_have_value("Shelf labels in large print")
     expect(page.get_by_role("status").filter(has_text=BACK)).to_be_visible()
+    page.get_by_role("button", name="Discard").click()
+    expect(page.get_by_label("Title")).to_have_value("")
+    expect(page.get_by_text(BACK)).to_have_count(0)
+
+    # A trainer's edit of a module, refused because the session ended, while a colleague saves
+    # the module: after signing in the form shows the colleague's text, and theirs to copy.
+    db.session.commit()  # the test's reads start anew, after what the server wrote (SQLite)
+    trainer = db.session.scalar(sa.select(User).where(User.email == "trainer@example.com"))
+    module = make_module(author=trainer)
+    edit = f"{base}/training/modules/{module.id}/edit"
+    page.get_by_role("banner").get_by_role("button", name="Sign out").click()
+    page.goto(f"{base}/login?next=/training/modules/{module.id}/edit")
+    sign_in_here(page, "trainer@example.com")
+    page.get_by_label("Title").fill("Answering the stores")
+    page.context.clear_cookies()
+    page.get_by_role("button", name="Save and preview").click()
+    expect(page.get_by_text("What you typed is kept in this tab")).to_be_visible()
+    names = [name for name, _ in copy_kept(page)["fields"]]
+    assert "title" in names and not {"csrf_token", "revision", "submission_token"} & set(names)
+    db.session.commit()
+    training.update_module(
+        trainer,
+        module,
+        training.ModuleDraft(
+            title="Tracking for the stores",
+            summary=module.summary,
+            body=module.body,
+            kind=module.kind,
+            prompt=module.prompt,
+            minutes=module.minutes,
+        ),
+    )
+    db.session.commit()
+    page.get_by_role("button", name="Sign in again").click()
+    sign_in_here(page, "trainer@example.com")
+    expect(page).to_have_url(edit)
+    changed = page.get_by_role("status").filter(has_text="This page has changed since you typed")
+    expect(changed).to_be_visible()
+    expect(page.get_by_label("Title", exact=True)).to_have_value("Tracking for the stores")
+    page.get_by_text("Show what you typed").click()
+    expect(page.get_by_role("textbox", name="Show what you typed")).to_have_value(
+        re.compile("Answering the stores")
+    )
+
+    # Sign out after the session ended (the idle timeout) forgets what the tab kept.
+    page.evaluate(
+        """sessionStorage.setItem('serviceideas:typed:/x /x', JSON.stringify({
+            person: document.body.dataset.person, at: Date.now(), sent: false,
+            fields: [['answer', 'private']]}))"""
+    )
+    page.context.clear_cookies()
+    page.get_by_role("banner").get_by_role("button", name="Sign out").click()
+    expect(page.get_by_text("You are signed out.")).to_be_visible()
+    assert copies_kept(page) == []
