@@ -5,16 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from flask import (
-    Flask,
-    Response,
-    current_app,
-    make_response,
-    redirect,
-    render_template,
-    request,
-    url_for,
-)
+from flask import Flask, Response, current_app, make_response, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import force_locale, gettext, lazy_gettext
 from flask_login import current_user
@@ -217,16 +208,11 @@ def register_errorhandlers(app: Flask) -> None:
         "Text typed when the session ends"). Sign out itself is the exception: whoever clicks
         it after the session ended is signed out already, and gets what Sign out gives, the
         sign-in page that forgets the text kept in the tab (a shared computer)."""
-        if request.endpoint == "auth.logout":
-            if not current_user.is_authenticated:
-                # people.routes imports this module, so the import waits until it is needed.
-                from serviceideas.people.routes import signed_out
+        if request.endpoint == "auth.logout" and not current_user.is_authenticated:
+            # people.routes imports this module, so the import waits until it is needed.
+            from serviceideas.people.routes import signed_out
 
-                return signed_out(gettext("You are signed out."))
-            # Signed in again by "Keep me signed in" in a new session, whose token the page
-            # never had: the page with the one button that signs out, not an error page that
-            # leaves them signed in.
-            return redirect(url_for("auth.logout"), code=303)
+            return signed_out(gettext("You are signed out."))
         if current_user.is_authenticated or request.endpoint in SIGNED_OUT_FORMS:
             detail = gettext(
                 "The form had expired or did not come from this site. Reload the page and retry."
