@@ -2,10 +2,10 @@
 signing out in another tab is refused with a way back, and the text is on the form again after
 signing in; the idea form (htmx) says the same; another person signing in in that tab finds
 nothing of it; a look-up made while typing after the session ended brings the page back with
-its text after signing in, and Discard takes it out again; a module changed by someone else
-meanwhile gets its form as it is now, the text shown to copy, not put back over the change;
-Sign out after the session ended forgets every copy (docs/architecture.md, "Text typed when
-the session ends")."""
+its text after signing in, and Discard takes it out again; an htmx form sent and taken drops
+its copy; a module changed by someone else meanwhile gets its form as it is now, the text
+shown to copy, not put back over the change; Sign out after the session ended forgets every
+copy (docs/architecture.md, "Text typed when the session ends")."""
 
 from __future__ import annotations
 
@@ -82,6 +82,25 @@ def test_text_sent_after_the_session_ended_comes_back_after_signing_in(
     assert copies_kept(page) == []  # put back, so no longer kept
     page.get_by_role("button", name="Submit my answer").click()
     expect(page.get_by_text("Done:")).to_be_visible()
+
+    # An htmx form sent and taken drops a copy kept from an earlier failed send of it, which
+    # would otherwise come back after the text went through.
+    page.goto(f"{base}/ideas/new")
+    page.evaluate(
+        """sessionStorage.setItem('serviceideas:typed:/ideas/new /ideas/new', JSON.stringify({
+            person: document.body.dataset.person, at: Date.now(), sent: false, served: '[]',
+            fields: [['title', 'Tracking links']]}))"""
+    )
+    page.get_by_label("Title").fill("Tracking links")
+    page.get_by_label("The problem, as the customer (or the colleague) experiences it").fill(
+        "Stores cannot open the tracking number we give them."
+    )
+    page.get_by_label("What we could change").fill("Send a link they can open.")
+    page.get_by_label("Remove a “go away”").check()
+    page.get_by_label("Who benefits").select_option(index=1)
+    page.get_by_role("button", name="Submit idea").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Tracking links")
+    assert copies_kept(page) == []
 
     # The idea form (htmx) keeps its text in place, says why it was not sent, and keeps a copy;
     # someone else signing in in this tab finds neither the copy nor the text.
