@@ -30,6 +30,9 @@ BACK = "What you typed before you were signed out is back. Send it when ready."
 
 
 def copies_kept(page: Page) -> list[str]:
+    # The page's text shows before its deferred scripts have run: wait for them (CI read a
+    # copy that the sign-in page's script was about to forget).
+    page.wait_for_load_state("load")
     return page.evaluate(
         "Object.keys(sessionStorage).filter((key) => key.startsWith('serviceideas:typed:'))"
     )
@@ -37,6 +40,7 @@ def copies_kept(page: Page) -> list[str]:
 
 def copy_kept(page: Page) -> dict:
     """The one copy kept in the tab, as the script stored it."""
+    page.wait_for_load_state("load")
     return page.evaluate(
         """JSON.parse(sessionStorage.getItem(Object.keys(sessionStorage).find(
             (key) => key.startsWith('serviceideas:typed:'))))"""
