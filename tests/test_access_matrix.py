@@ -179,7 +179,7 @@ MATRIX: dict[tuple[str, str], dict[str, Expected]] = {
     ("training.assign", "POST"): only(TRAINERS, to("training.assign")),
     ("training.assignments", "GET"): only(TRAINERS, 200),
     ("training.withdraw", "GET"): only(TRAINERS, 200),  # the confirmation
-    ("training.withdraw", "POST"): only(TRAINERS, to("training.withdraw")),  # not confirmed
+    ("training.withdraw", "POST"): only(TRAINERS, 422),  # not confirmed
     ("training.reflections", "GET"): only(REFLECTION_READERS, 200),
     ("training.feedback", "POST"): only(REFLECTION_READERS, to("training.reflections")),
     ("training.coverage", "GET"): only(COVERAGE_READERS, 200),

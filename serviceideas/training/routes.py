@@ -437,19 +437,20 @@ def assignments() -> str:
 @requires(can_train)
 def withdraw(assignment_id: int) -> ResponseReturnValue:
     """GET: the confirmation, saying how many people have it unfinished or started. POST:
-    withdraw, only when sent from that page (anything else is sent to it first)."""
+    withdraw, only when sent from that page; a POST without its confirmation (an old page, a
+    stray request) gets the confirmation again, saying nothing was done (422)."""
     assignment = db.get_or_404(Assignment, assignment_id)
     form = WithdrawForm()
-    if request.method == "GET":
-        form.confirmed.data = "yes"
-        return render_template(
-            "training/withdraw.html",
-            assignment=assignment,
-            stakes=queries.withdrawal_stakes(assignment),
-            form=form,
-        )
     if not (form.validate_on_submit() and form.confirmed.data == "yes"):
-        return redirect(url_for("training.withdraw", assignment_id=assignment.id), code=303)
+        form.confirmed.data = "yes"
+        return refusals.confirmation(
+            lambda: render_template(
+                "training/withdraw.html",
+                assignment=assignment,
+                stakes=queries.withdrawal_stakes(assignment),
+                form=form,
+            )
+        )
     if commit_or_refuse(lambda: services.withdraw(current_user, assignment)):
         flash(
             gettext(

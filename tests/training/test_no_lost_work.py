@@ -127,10 +127,12 @@ def test_withdrawing_asks_first_saying_how_many_have_it_unfinished_or_started(
     assert "1 person has started" in page
     assert "1 person has completed it" in page
 
-    # A withdrawal not sent from the confirmation (an old page, a stray request) asks first.
+    # A withdrawal not sent from the confirmation (an old page, a stray request) asks again,
+    # saying nothing was done.
     response = client.post(f"/training/assignments/{assignment.id}/withdraw")
-    assert response.status_code == 303
-    assert response.headers["Location"] == f"/training/assignments/{assignment.id}/withdraw"
+    assert response.status_code == 422
+    again = text(response)
+    assert "Nothing was done" in again and "3 people have it unfinished" in again
     db.session.refresh(assignment)
     assert assignment.withdrawn_at is None
 
