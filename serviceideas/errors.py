@@ -132,7 +132,17 @@ def render_error(status: int, detail: str | None = None, **more: Any) -> tuple[s
     template = "errors/_error.html" if is_fragment_request() else "errors/error.html"
     context = {"status": status, "title": title, "explanation": explanation, "detail": detail}
     context.update(more)
+    if sent_a_form():
+        # Whatever went wrong, nothing the form held was written: the text typed into it stays
+        # kept in the tab, for its page to put back (docs/architecture.md, "Text typed when the
+        # session ends").
+        context.setdefault("kept_typing", "not-sent")
     return render_template(template, **context), status
+
+
+def sent_a_form() -> bool:
+    """Whether the request sent something to be written (a form), not asked for a page."""
+    return request.method not in {"GET", "HEAD", "OPTIONS"}
 
 
 def abandon_transaction() -> None:
@@ -164,7 +174,16 @@ def database_unavailable(error: OperationalError) -> Response:
         title, explanation = (str(text) for text in EXPLANATIONS[503])
         template = "errors/_error.html" if is_fragment_request() else "errors/unavailable.html"
         body = current_app.jinja_env.get_template(template).render(
-            status=503, title=title, explanation=explanation, detail=None
+            status=503,
+            title=title,
+            explanation=explanation,
+            detail=None,
+            # A form's text was not written: kept in the tab, and "Try again" leads back to
+            # the form's page, where it is put back.
+            kept_typing="not-sent" if sent_a_form() else None,
+            try_again=request.full_path.rstrip("?")
+            if not sent_a_form()
+            else page_came_from() or url_for("home.index"),
         )
     response = make_response(body, 503)
     response.retry_after = RETRY_AFTER_SECONDS

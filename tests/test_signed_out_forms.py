@@ -13,6 +13,7 @@ import pytest
 from serviceideas.extensions import db
 from serviceideas.people import services
 from serviceideas.people.models import Role
+from tests.ideas.test_routes import GOOD
 
 SIGNED_OUT = "You were signed out, so this was not sent."
 OLD_WORDING = "The form had expired or did not come from this site."
@@ -193,3 +194,41 @@ def test_a_form_or_look_up_from_an_unknown_page_signs_in_without_next(
     db.session.commit()
     sent = client.post(f"{page}/complete", data={"csrf_token": token, "answer": "x" * 80})
     assert sent.status_code == 302 and sent.headers["Location"] == "/login"
+
+
+# Other errors answering a form: nothing it held was written, so its text stays kept.
+
+
+def test_any_error_page_answering_a_form_keeps_its_text(client_as, make_user):
+    client = client_as(make_user(Role.EMPLOYEE))
+    token = CSRF_FIELD.search(client.get("/ideas/new").get_data(as_text=True)).group(1)
+    refused = client.post("/admin/departments", data={"csrf_token": token, "name": "Night shift"})
+    assert refused.status_code == 403
+    assert 'data-kept-typing="not-sent"' in refused.get_data(as_text=True)
+    # A page asked for, not a form sent: nothing to keep.
+    assert "data-kept-typing" not in client.get("/admin/departments").get_data(as_text=True)
+
+
+def test_the_database_page_answering_a_form_keeps_its_text_and_leads_back_to_it(
+    client_as, make_user, monkeypatch
+):
+    from sqlalchemy.exc import OperationalError
+
+    from serviceideas.ideas import services as ideas
+
+    client = client_as(make_user(Role.EMPLOYEE))
+    token = CSRF_FIELD.search(client.get("/ideas/new").get_data(as_text=True)).group(1)
+
+    def database_gone(*_args, **_kwargs):
+        raise OperationalError("INSERT …", {}, Exception("server closed the connection"))
+
+    monkeypatch.setattr(ideas, "submit_idea", database_gone)
+    response = client.post(
+        "/ideas/new",
+        data={"csrf_token": token, **GOOD},
+        headers={"Referer": FORM_PAGE},
+    )
+    assert response.status_code == 503
+    page = response.get_data(as_text=True)
+    assert 'data-kept-typing="not-sent"' in page and "js/kept-typing.js" in page
+    assert '<a href="/ideas/new?kind=customer">' in page  # "Try again": the form, its text back

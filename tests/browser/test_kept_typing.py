@@ -26,7 +26,7 @@ REFLECTION = (
     "The stores call us three times a morning to ask where the van is. They are our customers "
     "and we answer with a tracking number they cannot open."
 )
-BACK = "What you typed before you were signed out is back. Send it when ready."
+BACK = "What you typed here earlier was not sent, and is back. Send it when ready."
 
 
 def copies_kept(page: Page) -> list[str]:
