@@ -6,8 +6,9 @@ training, a deactivation ends sessions. Functions flush, never commit."""
 from __future__ import annotations
 
 from flask import current_app
+from flask_babel import gettext
 
-from serviceideas.errors import RuleViolation
+from serviceideas.errors import RuleViolation, Taken
 from serviceideas.extensions import db
 from serviceideas.people import services as people
 from serviceideas.people.models import Department, User
@@ -83,7 +84,13 @@ def _external_id(value: str | None) -> str | None:
 def add_person(wanted: Wanted) -> User:
     """A new person from the directory, with no role beyond employee (roles are given in the
     app, or by the sign-in's groups claim) and no password (they sign in with the company's
-    identity provider)."""
+    identity provider).
+
+    A userName someone already has is refused first (Taken, a 409 uniqueness error), whatever
+    else the request gets wrong: directories (Entra ID, Okta) learn from that answer that the
+    person exists, and link them instead of creating them (RFC 7644, section 3.3)."""
+    if people.find_user(wanted.email) is not None:
+        raise Taken(gettext("Someone with this email address already exists."), "email")
     if wanted.name is None:
         raise RuleViolation(
             "The User has no name: send name.formatted, name.givenName and name.familyName, "

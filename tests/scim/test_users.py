@@ -144,6 +144,23 @@ def test_someone_elses_email_is_a_uniqueness_error(directory, sales, make_user):
     assert db.session.scalar(sa.select(sa.func.count(User.id))) == 2  # the admin and Jane
 
 
+@pytest.mark.parametrize("department", [None, "Marketing"])
+def test_a_taken_username_is_a_uniqueness_error_whatever_else_is_wrong(
+    directory, sales, make_user, department
+):
+    """Entra ID and Okta find out that someone exists by the 409: it comes before the
+    department (missing, or unknown) and the name are read. A free userName with the same
+    faults is refused for them (400)."""
+    make_user(email="jane.doe@example.com", name="The First Jane")
+    taken = new_user(department=department)
+    del taken["name"], taken["displayName"]
+    scim_error(directory.post("/Users", taken), 409, "uniqueness")
+    free = new_user("john.doe@example.com", department=department)
+    error = scim_error(directory.post("/Users", free), 400, "invalidValue")
+    assert "department" in error["detail"]
+    assert [line.status for line in log()] == [409, 400]
+
+
 def test_the_same_email_added_meanwhile_is_a_uniqueness_error_too(
     directory, sales, make_user, monkeypatch
 ):
