@@ -75,7 +75,7 @@ from serviceideas.people.services import find_user
 from serviceideas.sessions import made_by_the_page
 from serviceideas.submissions import new_token
 from serviceideas.urls import DATABASE_INT_MAX, safe_next, url_for_each
-from serviceideas.writes import commit_or_refuse
+from serviceideas.writes import commit_or_refuse, show_refusal
 
 bp = Blueprint("ideas", __name__, url_prefix="/ideas")
 
@@ -323,19 +323,26 @@ def _story_page(
     progress_form: ProgressForm | None = None,
     customer_side_form: CustomerSideForm | None = None,
 ) -> Rendered:
+    """The idea's page, with the form that was sent (refused) as it came, and every other form
+    as a GET shows it: built with formdata=None, since a form left to read the request would
+    take the sent form's fields that share its names (both the decision and the progress form
+    have a `note`)."""
     return render_template(
         "ideas/show.html",
         story=queries.idea_story(idea, _viewer()),
         idea=idea,
-        vote_form=VoteForm(),
-        comment_form=comment_form or CommentForm(),
+        vote_form=VoteForm(formdata=None),
+        comment_form=comment_form or CommentForm(formdata=None),
         status_form=status_form or _status_form(idea),
-        owner_form=owner_form or OwnerForm(data={"owner": idea.owner.name if idea.owner else ""}),
+        owner_form=owner_form
+        or OwnerForm(formdata=None, data={"owner": idea.owner.name if idea.owner else ""}),
         overtaken=overtaken,
         owner_matches=owner_matches,
         merge_matches=merge_matches,
         progress_form=progress_form
-        or ProgressForm(data={"next_step": idea.next_step, "target_date": idea.target_date}),
+        or ProgressForm(
+            formdata=None, data={"next_step": idea.next_step, "target_date": idea.target_date}
+        ),
         customer_side_form=customer_side_form
         or (_customer_side_form(idea) if can_review(_viewer()) else None),
     ), status
@@ -624,6 +631,10 @@ def change_status(idea_id: int) -> Response | Rendered:
             return redirect(url_for("ideas.show", idea_id=idea.id, _anchor="history"), code=303)
         if isinstance(decided.refusal, ChooseMerge):
             return _decision_refused(_load(idea_id), form, merge_matches=decided.refusal.matches)
+        if isinstance(decided.refusal, services.Refusals):
+            # The first is beside its field already; the others join it, each beside its own.
+            for refusal in decided.refusal.each[1:]:
+                show_refusal(form, refusal, "to")
     elif form.seen_change.errors:
         return _without_version(idea, status_form=form)
     return _decision_refused(_load(idea_id), form)

@@ -7,6 +7,7 @@ it; otherwise it is the current time).
 from __future__ import annotations
 
 import enum
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Literal
@@ -497,6 +498,53 @@ def _flush_unless_changed_meanwhile() -> None:
         raise ChangedMeanwhile(str(STATUS_CHANGED_MEANWHILE)) from None
 
 
+class Refusals(RuleViolation):
+    """Several rules refused one action at once, each beside its own field, so that a form
+    asks for everything missing in one go. It reads as the first refusal (its message and
+    field); `each` holds them all, in the form's order."""
+
+    def __init__(self, each: Sequence[RuleViolation]) -> None:
+        super().__init__(each[0].message, each[0].field)
+        self.each = tuple(each)
+
+    @classmethod
+    def raise_any(cls, each: Sequence[RuleViolation]) -> None:
+        """Refuse with `each`: one refusal as itself, several together; none: go on."""
+        if len(each) == 1:
+            raise each[0]
+        if each:
+            raise cls(each)
+
+
+def _evidence_refusals(
+    idea: Idea, note: str, implemented_on: date | None, now: datetime
+) -> list[RuleViolation]:
+    """What is missing or wrong in the evidence that `idea` was put into practice (what
+    changed, and when): every piece at once, each for its own field."""
+    refusals: list[RuleViolation] = []
+    if not note:
+        refusals.append(RuleViolation(gettext("Say what changed and what value it added."), "note"))
+    if implemented_on is None:
+        refusals.append(
+            RuleViolation(gettext("Give the date it was put into practice."), "implemented_on")
+        )
+    # "Today" somewhere on Earth: a manager east of UTC may already be on tomorrow.
+    elif implemented_on > (now + timedelta(hours=14)).date():
+        refusals.append(
+            RuleViolation(
+                gettext("The implementation date cannot be in the future."), "implemented_on"
+            )
+        )
+    elif implemented_on < idea.created_at.date():
+        refusals.append(
+            RuleViolation(
+                gettext("The implementation date cannot be before the idea was submitted."),
+                "implemented_on",
+            )
+        )
+    return refusals
+
+
 @dataclass(frozen=True)
 class Decision:
     to: Status
@@ -553,22 +601,7 @@ def change_status(
             gettext("Say why the idea is declined: the author and everyone will read it."), "note"
         )
     if target is Status.IMPLEMENTED:
-        if not note:
-            raise RuleViolation(gettext("Say what changed and what value it added."), "note")
-        if decision.implemented_on is None:
-            raise RuleViolation(
-                gettext("Give the date it was put into practice."), "implemented_on"
-            )
-        # "Today" somewhere on Earth: a manager east of UTC may already be on tomorrow.
-        if decision.implemented_on > (now + timedelta(hours=14)).date():
-            raise RuleViolation(
-                gettext("The implementation date cannot be in the future."), "implemented_on"
-            )
-        if decision.implemented_on < idea.created_at.date():
-            raise RuleViolation(
-                gettext("The implementation date cannot be before the idea was submitted."),
-                "implemented_on",
-            )
+        Refusals.raise_any(_evidence_refusals(idea, note, decision.implemented_on, now))
         idea.implemented_on = decision.implemented_on
         idea.implementation_note = note
     if target is Status.MERGED:
