@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -11,6 +11,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from serviceideas.database import UTCDateTime, utcnow
 from serviceideas.extensions import db
 from serviceideas.people.models import User
+from serviceideas.scim.outcomes import Outcome
 
 if TYPE_CHECKING:
     from serviceideas.extensions import Base as Model  # what db.Model is, to the type checker
@@ -68,8 +69,19 @@ class ScimRequest(Model):
     person_id: Mapped[int | None] = mapped_column(
         sa.ForeignKey("users.id", ondelete="RESTRICT"), index=True
     )
-    # What came of it, in words: "Created jane@example.com", or the error's detail.
+    # What came of it, in English words: "Created jane@example.com", or the error's detail as
+    # the directory was told it. Shown as it is when `outcome_message` holds nothing.
     outcome: Mapped[str] = mapped_column(sa.String(OUTCOME_MAX), default="")
+    # The same, untranslated, for showing in the reader's language: {"msgid": "Created
+    # %(email)s", "values": {"email": "jane@example.com"}} (scim/outcomes.py). None for lines
+    # logged before it was kept, and for what has no text of the app's own (a library's detail).
+    outcome_message: Mapped[dict[str, Any] | None] = mapped_column(sa.JSON)
 
     token: Mapped[ScimToken | None] = relationship()
     person: Mapped[User | None] = relationship()
+
+    @property
+    def outcome_shown(self) -> str:
+        """What came of it, in the reader's language when the line keeps its message."""
+        message = Outcome.from_stored(self.outcome_message)
+        return message.shown() if message is not None else self.outcome

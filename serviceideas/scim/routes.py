@@ -24,6 +24,7 @@ from serviceideas.errors import RuleViolation, Taken
 from serviceideas.extensions import csrf, limiter
 from serviceideas.people.models import User
 from serviceideas.scim import queries, resources, services, tokens
+from serviceideas.scim.outcomes import N_, Outcome
 from serviceideas.urls import absolute
 from serviceideas.writes import commit_or_refuse
 
@@ -33,13 +34,18 @@ csrf.exempt(bp)  # a bearer token, not a cookie, authenticates these requests
 SCIM_MEDIA_TYPE = "application/scim+json"
 
 
-def scim_error(status: int, detail: str, scim_type: str | None = None) -> Response:
-    """An RFC 7644 error response (section 3.12)."""
-    error = Error(status=status, detail=detail, scim_type=scim_type)
+def scim_error(
+    status: int, detail: str | Outcome, scim_type: str | None = None, person: User | None = None
+) -> Response:
+    """An RFC 7644 error response (section 3.12). Its detail is an Outcome when the app wrote
+    it (told in English, logged for showing in each reader's language), else a text that is
+    not the app's (a library's), told and logged as it is."""
+    text = detail.english() if isinstance(detail, Outcome) else detail
+    error = Error(status=status, detail=text, scim_type=scim_type)
     response = current_app.response_class(
         error.model_dump_json(exclude_none=True), status=status, mimetype=SCIM_MEDIA_TYPE
     )
-    tokens.note_outcome(detail)
+    tokens.note_outcome(detail, person)
     return response
 
 
@@ -62,7 +68,9 @@ limiter.limit("30 per minute", deduct_when=_refused_token, exempt_when=_carries_
 def require_token() -> Response | None:
     token = tokens.request_token(request)
     if token is None:
-        response = scim_error(401, "A valid bearer token is required (Authorization: Bearer …).")
+        response = scim_error(
+            401, Outcome(N_("A valid bearer token is required (Authorization: Bearer …)."))
+        )
         response.headers["WWW-Authenticate"] = 'Bearer realm="serviceideas SCIM"'
         return response
     g.scim_token = token
@@ -173,14 +181,25 @@ def _refused(refusal: RuleViolation | None, person: User | None = None) -> Respo
     directory sent that the app cannot take, 400 invalidValue."""
     assert refusal is not None
     if isinstance(refusal, Taken):
-        response = scim_error(409, refusal.message, "uniqueness")
-    elif isinstance(refusal, services.OutOfReach):
+        # Its message is in the request's language; the log keeps the text, untranslated.
+        logged = Outcome(N_("Someone with this email address already exists."))
+        return _refusal_answer(409, refusal.message, "uniqueness", logged, person)
+    if isinstance(refusal, services.OutOfReach):
         current_app.logger.warning("SCIM change refused: %s", refusal.message)
-        response = scim_error(400, refusal.message, "mutability")
-    else:
-        response = scim_error(400, refusal.message, "invalidValue")
-    if person is not None:
-        tokens.note_outcome(refusal.message, person)
+        return scim_error(400, refusal.outcome, "mutability", person)
+    if isinstance(refusal, services.Refusal):
+        return scim_error(400, refusal.outcome, "invalidValue", person)
+    # Another feature's refusal (people.services: an e-mail or name it cannot take), written
+    # in the request's language: logged as the directory was told it.
+    return scim_error(400, refusal.message, "invalidValue", person)
+
+
+def _refusal_answer(
+    status: int, detail: str, scim_type: str, logged: Outcome, person: User | None
+) -> Response:
+    """The error with `detail` as written, logged as `logged`."""
+    response = scim_error(status, detail, scim_type, person)
+    tokens.note_outcome(logged, person)
     return response
 
 
@@ -206,9 +225,12 @@ def users() -> Response:
     count = min(max(_whole_number("count", resources.MAX_RESULTS), 0), resources.MAX_RESULTS)
     total, people = queries.people_matching(criteria, offset=start_index - 1, limit=count)
     if total == 1 and len(people) == 1:
-        tokens.note_outcome(f"Found {people[0].email}", people[0])
+        tokens.note_outcome(Outcome(N_("Found %(email)s"), {"email": people[0].email}), people[0])
     else:
-        tokens.note_outcome(f"Listed {len(people)} of {total} people")
+        listed = Outcome(
+            N_("Listed %(shown)s of %(total)s people"), {"shown": len(people), "total": total}
+        )
+        tokens.note_outcome(listed)
     return _json(resources.list_document(people, total, start_index, parameters))
 
 
@@ -221,7 +243,7 @@ def create_user() -> Response:
     if not outcome:
         return _refused(outcome.refusal)
     person = outcome.kept
-    tokens.note_outcome(f"Created {person.email}", person)
+    tokens.note_outcome(Outcome(N_("Created %(email)s"), {"email": person.email}), person)
     response = _user(person, Context.RESOURCE_CREATION_RESPONSE, 201)
     response.headers["Location"] = absolute(url_for("scim.user", user_id=person.id))
     return response
@@ -231,7 +253,7 @@ def create_user() -> Response:
 def user(user_id: str) -> Response:
     person = _person(user_id)
     parameters = resources.read_response_parameters(request.args.to_dict())
-    tokens.note_outcome(f"Read {person.email}", person)
+    tokens.note_outcome(Outcome(N_("Read %(email)s"), {"email": person.email}), person)
     document = resources.user_document(person, Context.RESOURCE_QUERY_RESPONSE, parameters)
     return _json(document)
 
@@ -259,10 +281,11 @@ def _update(person: User, wanted: resources.Wanted, context: Context) -> Respons
         return _refused(outcome.refusal, person)
     changes = outcome.kept
     if changes == ["deactivated"]:
-        tokens.note_outcome(f"Deactivated {email}", person)
+        tokens.note_outcome(Outcome(N_("Deactivated %(email)s"), {"email": email}), person)
     else:
-        what = ", ".join(changes) if changes else "nothing changed"
-        tokens.note_outcome(f"Updated {email}: {what}", person)
+        what = changes or [N_("nothing changed")]
+        updated = Outcome(N_("Updated %(email)s: %(changes)s"), {"email": email, "changes": what})
+        tokens.note_outcome(updated, person)
     return _user(person, context)
 
 
@@ -273,7 +296,10 @@ def delete_user(user_id: str) -> Response:
     outcome = commit_or_refuse(lambda: services.deactivate(person), flash_refusal=False)
     if not outcome:
         return _refused(outcome.refusal, person)
-    tokens.note_outcome(f"Deactivated {person.email} (deleted in the directory)", person)
+    deleted = Outcome(
+        N_("Deactivated %(email)s (deleted in the directory)"), {"email": person.email}
+    )
+    tokens.note_outcome(deleted, person)
     return current_app.response_class(status=204)
 
 
@@ -287,8 +313,12 @@ def delete_user(user_id: str) -> Response:
 def groups(group_id: str | None = None) -> Response:
     return scim_error(
         501,
-        "Groups are not supported: departments come from the User's enterprise extension "
-        "(department), and roles are given in serviceideas.",
+        Outcome(
+            N_(
+                "Groups are not supported: departments come from the User's enterprise "
+                "extension (department), and roles are given in serviceideas."
+            )
+        ),
     )
 
 
@@ -297,13 +327,13 @@ def groups(group_id: str | None = None) -> Response:
 
 @bp.get("/ServiceProviderConfig")
 def service_provider_config() -> Response:
-    tokens.note_outcome("Read the service provider configuration")
+    tokens.note_outcome(Outcome(N_("Read the service provider configuration")))
     return _json(resources.service_provider_config())
 
 
 @bp.get("/ResourceTypes")
 def resource_types() -> Response:
-    tokens.note_outcome("Listed the resource types")
+    tokens.note_outcome(Outcome(N_("Listed the resource types")))
     return _json(resources.discovery_list(resources.resource_types()))
 
 
@@ -312,13 +342,13 @@ def resource_type(name: str) -> Response:
     found = [each for each in resources.resource_types() if each["id"] == name]
     if not found:
         raise NotFoundException(detail=f"There is no resource type {name!r}: only User.")
-    tokens.note_outcome(f"Read the resource type {name}")
+    tokens.note_outcome(Outcome(N_("Read the resource type %(name)s"), {"name": name}))
     return _json(found[0])
 
 
 @bp.get("/Schemas")
 def schemas() -> Response:
-    tokens.note_outcome("Listed the schemas")
+    tokens.note_outcome(Outcome(N_("Listed the schemas")))
     return _json(resources.discovery_list(resources.schemas()))
 
 
@@ -327,5 +357,5 @@ def schema(schema_id: str) -> Response:
     found = [each for each in resources.schemas() if each["id"] == schema_id]
     if not found:
         raise NotFoundException(detail=f"There is no schema {schema_id!r}.")
-    tokens.note_outcome(f"Read the schema {schema_id}")
+    tokens.note_outcome(Outcome(N_("Read the schema %(id)s"), {"id": schema_id}))
     return _json(found[0])

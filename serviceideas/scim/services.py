@@ -13,12 +13,23 @@ from serviceideas.extensions import db
 from serviceideas.people import services as people
 from serviceideas.people.models import Department, User
 from serviceideas.people.policies import is_break_glass_address
+from serviceideas.scim.outcomes import N_, Outcome, Value
 from serviceideas.scim.resources import Wanted
 
 EXTERNAL_ID_MAX = 255
 
 
-class OutOfReach(RuleViolation):
+class Refusal(RuleViolation):
+    """A refusal of the directory's request written by this service: its message is the
+    English sentence the directory is told; `outcome` keeps its untranslated text and values
+    for the request log, which shows it in its reader's language (scim/outcomes.py)."""
+
+    def __init__(self, msgid: str, field: str | None = None, **values: Value) -> None:
+        self.outcome = Outcome(msgid, values)
+        super().__init__(self.outcome.english(), field)
+
+
+class OutOfReach(Refusal):
     """A change to an admin the directory may not make (docs/product.md, "Staff from the
     directory"): an admin makes it in serviceideas."""
 
@@ -36,18 +47,27 @@ def _check_within_reach(person: User, *, email_changes: bool, changes: bool, act
     who = person.email
     if is_break_glass(person) and changes:
         raise OutOfReach(
-            f"{who} is a break-glass admin (SERVICEIDEAS_BREAK_GLASS_ADMINS): the directory "
-            "cannot change or deactivate them; an admin does it in serviceideas."
+            N_(
+                "%(email)s is a break-glass admin (SERVICEIDEAS_BREAK_GLASS_ADMINS): the "
+                "directory cannot change or deactivate them; an admin does it in serviceideas."
+            ),
+            email=who,
         )
     if person.is_admin and email_changes:
         raise OutOfReach(
-            f"{who} is an admin: the directory cannot change an admin's e-mail (userName); "
-            "an admin changes it in serviceideas."
+            N_(
+                "%(email)s is an admin: the directory cannot change an admin's e-mail "
+                "(userName); an admin changes it in serviceideas."
+            ),
+            email=who,
         )
     if person.is_admin and active and not person.active:
         raise OutOfReach(
-            f"{who} is an admin: the directory cannot reactivate an admin; an admin "
-            "reactivates them in serviceideas."
+            N_(
+                "%(email)s is an admin: the directory cannot reactivate an admin; an admin "
+                "reactivates them in serviceideas."
+            ),
+            email=who,
         )
 
 
@@ -61,23 +81,49 @@ def department_for(name: str | None, current: Department | None = None) -> Depar
     if department is not None:
         return department
     default = current_app.config.get("DEFAULT_DEPARTMENT")
-    unknown = f"There is no department named {name!r}" if name else "No department was given"
-    if default:
-        raise RuleViolation(
-            f"{unknown}, and the default department {default!r} "
-            "(SERVICEIDEAS_DEFAULT_DEPARTMENT) does not exist either. Add it in serviceideas.",
+    if default and name:
+        raise Refusal(
+            N_(
+                "There is no department named '%(name)s', and the default department "
+                "'%(default)s' (SERVICEIDEAS_DEFAULT_DEPARTMENT) does not exist either. Add "
+                "it in serviceideas."
+            ),
             "department",
+            name=name,
+            default=default,
         )
-    raise RuleViolation(
-        f"{unknown} (the enterprise extension's department). Add the department in "
-        "serviceideas, or set SERVICEIDEAS_DEFAULT_DEPARTMENT.",
+    if default:
+        raise Refusal(
+            N_(
+                "No department was given, and the default department '%(default)s' "
+                "(SERVICEIDEAS_DEFAULT_DEPARTMENT) does not exist either. Add it in "
+                "serviceideas."
+            ),
+            "department",
+            default=default,
+        )
+    if name:
+        raise Refusal(
+            N_(
+                "There is no department named '%(name)s' (the enterprise extension's "
+                "department). Add the department in serviceideas, or set "
+                "SERVICEIDEAS_DEFAULT_DEPARTMENT."
+            ),
+            "department",
+            name=name,
+        )
+    raise Refusal(
+        N_(
+            "No department was given (the enterprise extension's department). Add the "
+            "department in serviceideas, or set SERVICEIDEAS_DEFAULT_DEPARTMENT."
+        ),
         "department",
     )
 
 
 def _external_id(value: str | None) -> str | None:
     if value is not None and len(value) > EXTERNAL_ID_MAX:
-        raise RuleViolation(f"externalId is longer than {EXTERNAL_ID_MAX} characters.")
+        raise Refusal(N_("externalId is longer than %(max)s characters."), max=EXTERNAL_ID_MAX)
     return value
 
 
@@ -92,9 +138,11 @@ def add_person(wanted: Wanted) -> User:
     if people.find_user(wanted.email) is not None:
         raise Taken(gettext("Someone with this email address already exists."), "email")
     if wanted.name is None:
-        raise RuleViolation(
-            "The User has no name: send name.formatted, name.givenName and name.familyName, "
-            "or displayName.",
+        raise Refusal(
+            N_(
+                "The User has no name: send name.formatted, name.givenName and "
+                "name.familyName, or displayName."
+            ),
             "name",
         )
     department = department_for(wanted.department)
@@ -129,15 +177,16 @@ def update_person(person: User, wanted: Wanted) -> list[str]:
     name = wanted.name or person.name
     external_id = _external_id(wanted.external_id)
     language = _language(person, wanted)
+    # Each a text of its own, translated when the log is read (scim/outcomes.py).
     changes = (
-        ["e-mail"] * email_changes
-        + ["name"] * (name != person.name)
-        + ["department"] * (department.id != person.department_id)
-        + ["externalId"] * (external_id != person.scim_external_id)
-        + ["language"] * (language != person.directory_locale)
+        [N_("e-mail")] * email_changes
+        + [N_("name")] * (name != person.name)
+        + [N_("department")] * (department.id != person.department_id)
+        + [N_("externalId")] * (external_id != person.scim_external_id)
+        + [N_("language")] * (language != person.directory_locale)
     )
     if active != person.active:
-        changes.append("reactivated" if active else "deactivated")
+        changes.append(N_("reactivated") if active else N_("deactivated"))
     _check_within_reach(person, email_changes=email_changes, changes=bool(changes), active=active)
     if email_changes:
         people.change_email(person, wanted.email)

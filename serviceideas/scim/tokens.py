@@ -18,6 +18,7 @@ from serviceideas.errors import RuleViolation
 from serviceideas.extensions import db
 from serviceideas.people.models import User
 from serviceideas.scim.models import OUTCOME_MAX, PATH_MAX, TOKEN_NAME_MAX, ScimRequest, ScimToken
+from serviceideas.scim.outcomes import Outcome
 from serviceideas.text import one_line
 
 TOKEN_PREFIX = "scim_"  # noqa: S105 - what every token starts with, not a token
@@ -92,8 +93,10 @@ def request_token(request: Request) -> ScimToken | None:
     return found
 
 
-def note_outcome(outcome: str, person: User | None = None) -> None:
-    """What this request did, for its line in the log: "Created jane@example.com"."""
+def note_outcome(outcome: Outcome | str, person: User | None = None) -> None:
+    """What this request did, for its line in the log: an Outcome ("Created %(email)s"), shown
+    in each reader's language; or a text that is not the app's own (a library's error detail),
+    shown as it is."""
     g.scim_outcome = outcome
     if person is not None:
         g.scim_person_id = person.id
@@ -112,6 +115,9 @@ def record_request(request: Request, status: int) -> None:
     token: ScimToken | None = g.get("scim_token")
     token_id = token.id if token is not None else g.get("scim_revoked_token_id")
     path = _without_nul(request.full_path.rstrip("?"))
+    outcome: Outcome | str = g.get("scim_outcome", "")
+    message = outcome.stored() if isinstance(outcome, Outcome) else None
+    text = outcome.english() if isinstance(outcome, Outcome) else outcome
     db.session.rollback()  # the request's own work is committed or refused by now
     g.pop("reads_without_transaction", None)  # before the next connection is taken
     with writing():
@@ -122,7 +128,8 @@ def record_request(request: Request, status: int) -> None:
                 path=path[:PATH_MAX],
                 status=status,
                 person_id=g.get("scim_person_id"),
-                outcome=_without_nul(str(g.get("scim_outcome", "")))[:OUTCOME_MAX],
+                outcome=_without_nul(text)[:OUTCOME_MAX],
+                outcome_message=message,
             )
         )
         if token is not None:

@@ -29,6 +29,7 @@ from serviceideas.people.models import Role, User
 from serviceideas.webhooks.delivery import failure_reason, tell_admins_switched_off
 from serviceideas.webhooks.messages import body_for
 from serviceideas.webhooks.models import EndpointKind, WebhookEndpoint
+from tests.conftest import table_rows
 from tests.i18n import pseudo
 
 PSEUDO = pseudo.PSEUDO
@@ -172,3 +173,40 @@ def test_a_team_chat_message_is_in_the_companys_language(app: Flask) -> None:
     content = ["Звонить клиентам", "Склад", "Ольга", "https://ideas.example.com/ideas/7"]
     assert pseudo.untranslated_text(body["text"], content) == []
     assert "*Звонить клиентам*" in body["blocks"][0]["text"]["text"]
+
+
+def test_the_scim_request_log_shows_each_outcome_in_the_readers_language(
+    pseudo_as: Callable[[User | None], FlaskClient],
+    make_user: Callable[..., User],
+    make_department: Callable[..., object],
+) -> None:
+    """The log keeps what came of each request untranslated and writes it in the admin's
+    language when they read it: created, refused (a taken userName, an unknown department),
+    updated, deactivated, read."""
+    from serviceideas.scim import tokens
+    from tests.scim.conftest import Directory, new_user
+
+    make_department("продажи")
+    admin = make_user(Role.ADMIN, name="Ольга")
+    _, secret = tokens.create_token(admin, "Entra")
+    db.session.commit()
+    directory = Directory(pseudo_as(None), secret)
+    email = "greta.scim@example.com"
+    created = directory.post("/Users", new_user(email, department="продажи"))
+    assert created.status_code == 201, created.get_data(as_text=True)
+    user_id = created.get_json()["id"]
+    assert directory.post("/Users", new_user(email, department="продажи")).status_code == 409
+    unknown = new_user("other@example.com", department="Склад")
+    assert directory.post("/Users", unknown).status_code == 400
+    renamed = new_user(email, given="Грета", department="продажи")
+    assert directory.put(f"/Users/{user_id}", renamed).status_code == 200
+    assert directory.delete(f"/Users/{user_id}").status_code == 204
+    assert directory.get("/ServiceProviderConfig").status_code == 200
+
+    page = pseudo_as(admin).get("/admin/scim/requests")
+    assert page.status_code == 200
+    outcomes = [row[5] for row in table_rows(page.get_data(as_text=True))[1:]]
+    assert len(outcomes) == 6
+    for outcome in outcomes:
+        assert outcome.startswith(pseudo.OPEN), outcome
+        assert pseudo.untranslated_text(outcome, [email, "Склад"]) == [], outcome

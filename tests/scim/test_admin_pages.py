@@ -247,3 +247,40 @@ def test_the_log_is_read_in_the_same_number_of_queries_however_long(as_admin, ma
     log(app.config["PAGE_SIZE"] * 2)
     assert queries_for_log() == few
     assert "Page 1 of 3" in text(as_admin.get(LOG))
+
+
+def test_the_log_shows_outcomes_in_the_readers_language_and_older_lines_as_stored(
+    client_as, admin, make_user
+):
+    """A line keeps its outcome untranslated (outcome_message) and the page writes it in the
+    admin's language; a line logged before that was kept shows its English sentence."""
+    entra = ScimToken(name="Entra", token_hash="1" * 64, prefix="scim_entra", created_by=admin)
+    db.session.add(entra)
+    db.session.flush()
+    message = {"msgid": "Someone with this email address already exists.", "values": {}}
+    db.session.add_all(
+        [
+            ScimRequest(
+                token=entra,
+                method="POST",
+                path="/scim/v2/Users",
+                status=409,
+                outcome="Someone with this email address already exists.",
+            ),
+            ScimRequest(
+                token=entra,
+                method="POST",
+                path="/scim/v2/Users",
+                status=409,
+                outcome="Someone with this email address already exists.",
+                outcome_message=message,
+            ),
+        ]
+    )
+    admin.locale = "de"
+    db.session.commit()
+    page = text(client_as(admin).get(LOG))
+    assert [row[5] for row in table_rows(page)[1:]] == [
+        "Es gibt schon jemanden mit dieser E-Mail-Adresse.",
+        "Someone with this email address already exists.",
+    ]
