@@ -91,10 +91,62 @@
     return found;
   }
 
+  // A form sent and taken: what it held, for a day, so that the browser filling the form in
+  // again when the person goes Back to it (browsers restore typed fields) does not lead to the
+  // same text being sent twice: the form is put back as the page served it (clearIfTaken).
+  const TAKEN = "serviceideas:taken:";
+  function takenKey(key) {
+    return TAKEN + key.slice(PREFIX.length);
+  }
+  // Only a digest of the text is kept: enough to know it again, nothing to read back.
+  function digest(fields) {
+    const text = JSON.stringify(fields);
+    let a = 0x811c9dc5;
+    let b = 0x01000193;
+    for (let i = 0; i < text.length; i++) {
+      const c = text.charCodeAt(i);
+      a = Math.imul(a ^ c, 0x01000193);
+      b = Math.imul(b ^ c, 0x5bd1e995);
+    }
+    return `${(a >>> 0).toString(16)}${(b >>> 0).toString(16)}`;
+  }
+  function rememberTaken(key, fields) {
+    if (!person || !fields.some(([, value]) => value.trim())) return;
+    try {
+      store.setItem(takenKey(key), JSON.stringify({ person, at: Date.now(), text: digest(fields) }));
+    } catch {
+      // storage full or refused: nothing is remembered
+    }
+  }
+  function clearIfTaken(form) {
+    const key = takenKey(keyOf(form));
+    let taken;
+    try {
+      taken = JSON.parse(store.getItem(key));
+    } catch {
+      taken = null;
+    }
+    if (!taken) return;
+    if (!(Date.now() - taken.at < KEPT_FOR_MS) || taken.person !== person) {
+      store.removeItem(key);
+      return;
+    }
+    const fields = textFields(form);
+    const refilled = fields.some((field) => field.value !== field.defaultValue);
+    if (refilled && digest(fields.map((field) => [field.name, field.value])) === taken.text) {
+      form.reset();
+    }
+  }
+
   // What this page says about the copies: drop what is over, another person's and, unless the
   // page says the text was not sent, the copy of the form just sent.
   const mode = body.dataset.keptTyping || "";
   function settle() {
+    if (mode === "forget-all") {
+      for (let i = store.length - 1; i >= 0; i--) {
+        if (store.key(i)?.startsWith(TAKEN)) store.removeItem(store.key(i));
+      }
+    }
     let keptJustNow = false;
     for (const [key, copy] of copies()) {
       const over = !copy || !(Date.now() - copy.at < KEPT_FOR_MS);
@@ -105,6 +157,7 @@
         keptJustNow = true;
       } else if (copy.sent) {
         store.removeItem(key);
+        rememberTaken(key, copy.fields);
       }
     }
     if (keptJustNow) {
@@ -174,7 +227,9 @@
     if (!(xhr.status >= 200 && xhr.status < 300) || leadsToSignIn(xhr)) return;
     if (!requestConfig || requestConfig.verb === "get") return; // a look-up sends nothing
     const form = elt?.closest?.("form");
-    if (form) store.removeItem(keyOf(form));
+    if (!form) return;
+    store.removeItem(keyOf(form));
+    rememberTaken(keyOf(form), textFields(form).map((field) => [field.name, field.value]));
   });
 
   // Put a kept copy back into its form: only a signed-in person's own, and only into fields
@@ -205,6 +260,7 @@
 
   function restore(form) {
     served(form); // as the page served it, before anything below changes a field
+    clearIfTaken(form);
     const key = keyOf(form);
     const raw = store.getItem(key);
     if (!raw) return;

@@ -190,3 +190,28 @@ def test_text_sent_after_the_session_ended_comes_back_after_signing_in(
     page.get_by_role("banner").get_by_role("button", name="Sign out").click()
     expect(page.get_by_text("You are signed out.")).to_be_visible()
     assert copies_kept(page) == []
+
+
+def test_back_to_a_form_already_sent_finds_it_as_served_not_refilled(page: Page, live_server, app):
+    """Browsers fill a form in again with what was typed when the person goes Back to it; for
+    a form already sent, that was a second idea at one click (an auditor made two)."""
+    seed_people()
+    db.session.commit()
+    base = live_server.url
+    page.goto(f"{base}/login?next=/ideas/new")
+    sign_in_here(page, "employee@example.com")
+    page.locator("[name=title]").fill("Label the returns shelf")
+    page.locator("[name=problem]").fill("Returns pile up where nobody looks for them.")
+    page.locator("[name=proposal]").fill("A big label, and a place for each kind.")
+    page.locator("[name=lens][value=care]").check()
+    page.locator("[name=beneficiary]").select_option(index=1)
+    page.get_by_role("button", name="Submit idea").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Label the returns shelf")
+
+    page.go_back()
+    page.wait_for_load_state("load")
+    expect(page.locator("[name=title]")).to_have_value("")
+    expect(page.locator("[name=problem]")).to_have_value("")
+    # Nothing of the text is kept in the tab: only a digest, to know it again.
+    stored = page.evaluate("JSON.stringify(Object.entries(sessionStorage))")
+    assert "returns shelf" not in stored and "serviceideas:taken:" in stored
