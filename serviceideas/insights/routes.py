@@ -270,6 +270,19 @@ def _funnel(_period: Period) -> Rows:
         yield [status.label, count]
 
 
+def _training(_period: Period) -> Rows:
+    """Training up to date as it stands today, for whatever period: the dashboard's table."""
+    yield [
+        gettext("kind"),
+        gettext("due so far"),
+        gettext("overdue"),
+        gettext("percent up to date"),
+    ]
+    for row in remembered(coverage_by_kind, _today()):
+        percent = "" if row.percent_up_to_date is None else row.percent_up_to_date
+        yield [row.label, row.due, row.overdue, percent]  # "" only when nothing is due yet
+
+
 def _participation(period: Period) -> Rows:
     yield [gettext("kind"), gettext("active staff"), gettext("taking part"), gettext("percent")]
     for row in remembered(metrics.participation, period):
@@ -410,6 +423,7 @@ TABLES: dict[str, Table] = {
     "funnel": Table(_funnel, "dashboard-where-ideas-stand", as_of_today=True),
     "participation": Table(_participation, "dashboard-taking-part"),
     "speed": Table(_speed, "dashboard-days-to-practice"),
+    "training": Table(_training, "dashboard-training-up-to-date", as_of_today=True),
     "born-from-training": Table(_born_from_training, "dashboard-ideas-born-from-training"),
     "journey": Table(_journey, "dashboard-where-in-the-customers-journey"),
     "compass": Table(_compass, "dashboard-what-the-changes-did-for-the-customer"),

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
-from datetime import date
+from datetime import date, timedelta
 
 import pytest
 
@@ -19,6 +19,7 @@ from serviceideas.insights.periods import (
 )
 from serviceideas.people.models import DepartmentKind, Role
 from tests.conftest import count_queries
+from tests.insights.test_leaderboard import tables
 
 
 @pytest.mark.parametrize(
@@ -87,6 +88,7 @@ def test_unknown_csv_table_is_a_404_and_people_are_for_managers(client_as, make_
         ("funnel", "dashboard-where-ideas-stand-{today}"),  # as it stands now
         ("participation", "dashboard-taking-part-{month}"),
         ("speed", "dashboard-days-to-practice-{month}"),
+        ("training", "dashboard-training-up-to-date-{today}"),  # as it stands now
         ("journey", "dashboard-where-in-the-customers-journey-{month}"),
         ("compass", "dashboard-what-the-changes-did-for-the-customer-{month}"),
         ("leaders", "leaderboard-people-{month}"),
@@ -178,3 +180,32 @@ def test_an_employee_sees_the_dashboard_but_not_each_persons_part(client_as, mak
     assert client.get("/leaderboard").status_code == 200
     assert client.get("/dashboard/people").status_code == 403
     assert "Each person's part" not in client.get("/dashboard").get_data(as_text=True)
+
+
+def test_the_training_download_holds_the_dashboards_training_figures(
+    client_as, make_user, make_department, make_enrolment
+):
+    """The dashboard's "Training up to date" table and its CSV: the same rows, the same
+    figures (due so far, overdue, the share up to date as a whole percent)."""
+    back_office = make_user(department=make_department(kind=DepartmentKind.BACK_OFFICE))
+    long_ago = utcnow().date() - timedelta(days=30)
+    make_enrolment(today=long_ago)  # overdue, front line
+    make_enrolment(today=long_ago, answer="")  # done, front line
+    make_enrolment(today=long_ago, learner=back_office, answer="")
+    make_enrolment(learner=back_office)  # not due yet
+    client = client_as(make_user())
+    page = client.get("/dashboard?period=month").get_data(as_text=True)
+    assert 'href="/insights/training.csv?period=month"' in page
+    shown = tables(page)["training-table"]
+    response = client.get("/insights/training.csv?period=month")
+    header, *rows = csv.reader(io.StringIO(response.get_data().decode("utf-8-sig")))
+    assert header == ["kind", "due so far", "overdue", "percent up to date"]
+    assert rows == [
+        [label, due, overdue, share.removesuffix("%").replace("—", "")]
+        for label, due, overdue, share in shown
+    ]
+    assert rows == [
+        ["Front line", "2", "1", "50"],
+        ["Back office", "1", "0", "100"],
+        ["Everyone", "3", "1", "67"],
+    ]
