@@ -436,3 +436,19 @@ def test_the_pages_read_the_same_number_of_times_however_much_they_list(as_admin
     assert queries_for(PAGE) == few_endpoints
     assert queries_for(log) == few_deliveries
     assert "Page 1 of 2" in text(as_admin.get(log))
+
+
+@pytest.mark.parametrize("kind", ["slack", "teams", "json"])
+def test_the_new_secret_says_whether_the_receiver_checks_it(as_admin, kind):
+    """Slack and Teams ignore the signature headers they are sent: the page says so instead
+    of telling the admin to give the secret to the receiver's checker."""
+    url = SLACK if kind != "json" else f"https://{PUBLIC}/hooks"
+    assert as_admin.post(PAGE, data=form(kind=kind, url=url)).status_code == 303
+    page = text(as_admin.get(PAGE))
+    assert "new-secret-value" in page
+    if kind == "json":
+        assert "The receiver checks each request" in page
+    else:
+        label = {"slack": "Slack", "teams": "Microsoft Teams"}[kind]
+        assert f"{label} does not check this secret" in page
+        assert "The receiver checks each request" not in page
