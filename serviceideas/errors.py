@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from flask import Flask, Response, current_app, make_response, render_template, request, url_for
@@ -27,6 +27,24 @@ class RuleViolation(ValueError):
         super().__init__(message)
         self.message = message
         self.field = field
+
+
+class Refusals(RuleViolation):
+    """Several rules refused one action at once, each beside its own field, so that a form
+    asks for everything missing in one go. It reads as the first refusal (its message and
+    field); `each` holds them all, in the form's order."""
+
+    def __init__(self, each: Sequence[RuleViolation]) -> None:
+        super().__init__(each[0].message, each[0].field)
+        self.each = tuple(each)
+
+    @classmethod
+    def raise_any(cls, each: Sequence[RuleViolation]) -> None:
+        """Refuse with `each`: one refusal as itself, several together; none: go on."""
+        if len(each) == 1:
+            raise each[0]
+        if each:
+            raise cls(each)
 
 
 class Taken(RuleViolation):

@@ -15,7 +15,7 @@ from typing import Generic, TypeVar
 from flask import flash
 from flask_wtf import FlaskForm
 
-from serviceideas.errors import RuleViolation
+from serviceideas.errors import Refusals, RuleViolation
 from serviceideas.extensions import db
 
 T = TypeVar("T")
@@ -70,7 +70,12 @@ def commit_or_refuse(
 
 
 def show_refusal(form: FlaskForm, error: RuleViolation, default_field: str | None) -> None:
-    """Put a business rule's refusal beside the field it names (or `default_field`)."""
+    """Put a business rule's refusal beside the field it names (or `default_field`); several
+    refusals at once (`Refusals`), each beside its own."""
+    if isinstance(error, Refusals):
+        for each in error.each:
+            show_refusal(form, each, default_field)
+        return
     name = error.field if error.field and hasattr(form, error.field) else default_field
     if name is None or not hasattr(form, name):
         raise LookupError(f"{type(form).__name__} has no field for the refusal {error.message!r}")

@@ -75,7 +75,7 @@ from serviceideas.people.services import find_user
 from serviceideas.sessions import made_by_the_page
 from serviceideas.submissions import new_token
 from serviceideas.urls import DATABASE_INT_MAX, safe_next, url_for_each
-from serviceideas.writes import commit_or_refuse, show_refusal
+from serviceideas.writes import commit_or_refuse
 
 bp = Blueprint("ideas", __name__, url_prefix="/ideas")
 
@@ -631,10 +631,6 @@ def change_status(idea_id: int) -> Response | Rendered:
             return redirect(url_for("ideas.show", idea_id=idea.id, _anchor="history"), code=303)
         if isinstance(decided.refusal, ChooseMerge):
             return _decision_refused(_load(idea_id), form, merge_matches=decided.refusal.matches)
-        if isinstance(decided.refusal, services.Refusals):
-            # The first is beside its field already; the others join it, each beside its own.
-            for refusal in decided.refusal.each[1:]:
-                show_refusal(form, refusal, "to")
     elif form.seen_change.errors:
         return _without_version(idea, status_form=form)
     return _decision_refused(_load(idea_id), form)

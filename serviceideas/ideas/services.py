@@ -7,7 +7,6 @@ it; otherwise it is the current time).
 from __future__ import annotations
 
 import enum
-from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Literal
@@ -24,7 +23,7 @@ from serviceideas.database import (
     violates_check,
     violates_unique,
 )
-from serviceideas.errors import RuleViolation, required_text
+from serviceideas.errors import Refusals, RuleViolation, required_text
 from serviceideas.extensions import db
 from serviceideas.ideas import search
 from serviceideas.ideas.models import (
@@ -496,24 +495,6 @@ def _flush_unless_changed_meanwhile() -> None:
         if not violates_check(error, "legal_transition"):
             raise  # not a race: a bug, which must not pass as "someone else changed it"
         raise ChangedMeanwhile(str(STATUS_CHANGED_MEANWHILE)) from None
-
-
-class Refusals(RuleViolation):
-    """Several rules refused one action at once, each beside its own field, so that a form
-    asks for everything missing in one go. It reads as the first refusal (its message and
-    field); `each` holds them all, in the form's order."""
-
-    def __init__(self, each: Sequence[RuleViolation]) -> None:
-        super().__init__(each[0].message, each[0].field)
-        self.each = tuple(each)
-
-    @classmethod
-    def raise_any(cls, each: Sequence[RuleViolation]) -> None:
-        """Refuse with `each`: one refusal as itself, several together; none: go on."""
-        if len(each) == 1:
-            raise each[0]
-        if each:
-            raise cls(each)
 
 
 def _evidence_refusals(
