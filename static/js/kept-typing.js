@@ -1,6 +1,7 @@
 // Nothing typed is lost when the session ends while someone writes (docs/architecture.md,
 // "Text typed when the session ends"). When a plain POST form is sent, a copy of its text
-// fields (never passwords, hidden fields or the CSRF token) is kept in this tab's
+// fields (never passwords, hidden fields or the CSRF token), with the choices made beside them
+// (options chosen, boxes ticked), is kept in this tab's
 // sessionStorage with the signed-in person's id and the time. The next page says what became
 // of it through <body data-kept-typing>:
 // - "not-sent" (the CSRF 400 page, the sign-in page): the text was not taken, the copy stays;
@@ -65,11 +66,58 @@
     }
     return servedWith.get(form);
   }
+  // The choices made beside the text (a lens, a team from a list, boxes ticked), to go back
+  // with it: [name, value] of each chosen option.
+  function choiceFields(form) {
+    return [...form.elements].filter(
+      (field) =>
+        field.name &&
+        !field.disabled &&
+        (field instanceof HTMLSelectElement ||
+          (field instanceof HTMLInputElement && ["radio", "checkbox"].includes(field.type))),
+    );
+  }
+  function chosen(form) {
+    return choiceFields(form).flatMap((field) =>
+      field instanceof HTMLSelectElement
+        ? [...field.selectedOptions].map((option) => [field.name, option.value])
+        : field.checked
+          ? [[field.name, field.value]]
+          : [],
+    );
+  }
+  function choicesAsServed(form) {
+    return choiceFields(form).every((field) =>
+      field instanceof HTMLSelectElement
+        ? [...field.options].every((option) => option.selected === option.defaultSelected)
+        : field.checked === field.defaultChecked,
+    );
+  }
+  function choose(form, choices) {
+    const wanted = new Set(choices.map(([name, value]) => `${name}\u0000${value}`));
+    for (const field of choiceFields(form)) {
+      if (field instanceof HTMLSelectElement) {
+        for (const option of field.options) {
+          option.selected = wanted.has(`${field.name}\u0000${option.value}`);
+        }
+      } else {
+        field.checked = wanted.has(`${field.name}\u0000${field.value}`);
+      }
+      field.dispatchEvent(new Event("change", { bubbles: true }));
+    }
+  }
   function keep(form, sent) {
     if (!person) return false; // only a signed-in person's text
     const fields = textFields(form).map((field) => [field.name, field.value]);
     if (!fields.some(([, value]) => value.trim())) return false;
-    const copy = { person, at: Date.now(), sent, fields, served: served(form) };
+    const copy = {
+      person,
+      at: Date.now(),
+      sent,
+      fields,
+      choices: chosen(form),
+      served: served(form),
+    };
     try {
       store.setItem(keyOf(form), JSON.stringify(copy));
       return true;
@@ -313,8 +361,12 @@
       field.value = value;
       field.dispatchEvent(new Event("input", { bubbles: true }));
     }
+    const servedChoices = chosen(form);
+    const choicesBack = Array.isArray(copy.choices) && choicesAsServed(form);
+    if (choicesBack) choose(form, copy.choices);
     const [note, button] = noteBefore(form, back);
     button.addEventListener("click", () => {
+      if (choicesBack) choose(form, servedChoices);
       for (const [field, , before] of filling) {
         field.value = before;
         field.dispatchEvent(new Event("input", { bubbles: true }));

@@ -128,6 +128,7 @@ def test_text_sent_after_the_session_ended_comes_back_after_signing_in(
     # A look-up made while typing finds the session ended: the page goes to sign in, and the
     # text comes back on it.
     page.context.clear_cookies()
+    page.get_by_label("Remove a “go away”").check()  # the choices made come back with the text
     page.get_by_label("Title").fill("Shelf labels in large print")
     expect(page).to_have_url(re.compile(r"/login\?next="))
     # The text put back makes its look-up, as typing it would: it is put back after htmx ran.
@@ -135,9 +136,11 @@ def test_text_sent_after_the_session_ended_comes_back_after_signing_in(
         sign_in_here(page, "manager@example.com")
     expect(page).to_have_url(f"{base}/ideas/new")
     expect(page.get_by_label("Title")).to_have_value("Shelf labels in large print")
+    expect(page.get_by_label("Remove a “go away”")).to_be_checked()
     expect(page.get_by_role("status").filter(has_text=BACK)).to_be_visible()
     page.get_by_role("button", name="Discard").click()
     expect(page.get_by_label("Title")).to_have_value("")
+    expect(page.get_by_label("Remove a “go away”")).not_to_be_checked()
     expect(page.get_by_text(BACK)).to_have_count(0)
 
     # A trainer's edit of a module, refused because the session ended, while a colleague saves
