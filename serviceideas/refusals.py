@@ -191,7 +191,14 @@ def forget(user_id: int, page: str) -> None:
 
 def with_refusal(page: str, token: str) -> str:
     """`page` with the refusal's token in its query string (replacing an older one)."""
+    parts = urlsplit(without_refusal(page))
+    query = [*parse_qsl(parts.query, keep_blank_values=True), (REFUSAL_ARG, token)]
+    return urlunsplit(parts._replace(query=urlencode(query)))
+
+
+def without_refusal(page: str) -> str:
+    """`page` without a refusal's token: where a page showing a refused form goes once the form
+    is sent and taken (htmx leaves the address as it was), so that Reload shows it as it is."""
     parts = urlsplit(page)
     query = [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if k != REFUSAL_ARG]
-    query.append((REFUSAL_ARG, token))
     return urlunsplit(parts._replace(query=urlencode(query)))

@@ -17,6 +17,7 @@ from flask import (
     abort,
     current_app,
     flash,
+    make_response,
     redirect,
     render_template,
     request,
@@ -526,12 +527,22 @@ def feedback(enrolment_id: int) -> ResponseReturnValue:
                 "success",
             )
             return redirect(url_for("training.reflections"), code=303)
-        return render_template(
-            "training/_reflection.html",
-            reflection=reflection,
-            feedback_form=FeedbackForm(formdata=None),
-            became_ideas=queries.ideas_from_reflections([reflection], current_user),
+        response = make_response(
+            render_template(
+                "training/_reflection.html",
+                reflection=reflection,
+                feedback_form=FeedbackForm(formdata=None),
+                became_ideas=queries.ideas_from_reflections([reflection], current_user),
+            )
         )
+        inbox = _inbox_address()
+        if inbox != refusals.without_refusal(inbox):
+            # Sent after a refusal: the address loses its token, so Reload shows the inbox as
+            # it is (htmx leaves the address alone).
+            response.headers["HX-Replace-Url"] = refusals.without_refusal(
+                f"{inbox}#reflection-{reflection.enrolment_id}"
+            )
+        return response
     return refusals.refuse(
         form,
         f"{_inbox_address()}#reflection-{reflection.enrolment_id}",

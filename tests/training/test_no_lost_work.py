@@ -463,6 +463,24 @@ def test_refused_feedback_through_htmx_swaps_in_place_at_an_address_to_come_back
     assert response.headers["HX-Replace-Url"].startswith("/training/reflections?refused=")
     assert "This field is required." in text(client.get(response.headers["HX-Replace-Url"]))
 
+    # Sent again and taken: the address loses the refusal, so Reload shows the inbox as it is
+    # (it answered 422 with nothing refused on it).
+    refused_at = "http://localhost" + response.headers["HX-Replace-Url"]
+    taken = client.post(
+        f"/training/reflections/{enrolment.id}/feedback",
+        data={"feedback": "Good catch.", "reflection": str(enrolment.id)},
+        headers={"HX-Request": "true", "HX-Current-URL": refused_at},
+    )
+    assert taken.status_code == 200
+    assert taken.headers["HX-Replace-Url"] == f"/training/reflections#reflection-{enrolment.id}"
+    assert client.get(taken.headers["HX-Replace-Url"]).status_code == 200
+    plain = client.post(
+        f"/training/reflections/{enrolment.id}/feedback",
+        data={"feedback": "Good catch, again.", "reflection": str(enrolment.id)},
+        headers={"HX-Request": "true", "HX-Current-URL": "http://localhost/training/reflections"},
+    )
+    assert "HX-Replace-Url" not in plain.headers  # nothing to take out of the address
+
 
 def test_an_answer_refused_just_before_a_withdrawal_is_still_shown_to_copy(
     client_as, make_enrolment, trainer
