@@ -5,12 +5,24 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from flask import Flask, Response, current_app, make_response, render_template, request, url_for
+import sqlalchemy as sa
+from flask import (
+    Flask,
+    Response,
+    current_app,
+    g,
+    has_request_context,
+    make_response,
+    render_template,
+    request,
+    url_for,
+)
 from flask.typing import ResponseReturnValue
 from flask_babel import force_locale, gettext, lazy_gettext
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
+from sqlalchemy.orm import Session
 from werkzeug.exceptions import HTTPException, MethodNotAllowed
 
 from serviceideas import i18n
@@ -153,14 +165,22 @@ def render_error(status: int, detail: str | None = None, **more: Any) -> tuple[s
     if sent_a_form():
         # Whatever went wrong, nothing the form held was written: the text typed into it stays
         # kept in the tab, for its page to put back (docs/architecture.md, "Text typed when the
-        # session ends").
-        context.setdefault("kept_typing", "not-sent")
+        # session ends"). Not after a commit: an error after the write says nothing, so the
+        # copy counts as taken and is never offered again.
+        context.setdefault("kept_typing", "" if g.get("committed") else "not-sent")
     return render_template(template, **context), status
 
 
 def sent_a_form() -> bool:
     """Whether the request sent something to be written (a form), not asked for a page."""
     return request.method not in {"GET", "HEAD", "OPTIONS"}
+
+
+@sa.event.listens_for(Session, "after_commit")
+def _note_commit(_session: Session) -> None:
+    """The request wrote something: an error page after it must not say nothing was sent."""
+    if has_request_context():
+        g.committed = True
 
 
 def abandon_transaction() -> None:
@@ -198,7 +218,7 @@ def database_unavailable(error: OperationalError) -> Response:
             detail=None,
             # A form's text was not written: kept in the tab, and "Try again" leads back to
             # the form's page, where it is put back.
-            kept_typing="not-sent" if sent_a_form() else None,
+            kept_typing="not-sent" if sent_a_form() and not g.get("committed") else None,
             try_again=request.full_path.rstrip("?")
             if not sent_a_form()
             else page_came_from() or url_for("home.index"),

@@ -154,6 +154,15 @@ def restore(form: FlaskForm) -> bool:
 
 
 def init_app(app: Flask) -> None:
+    @app.context_processor
+    def refused_form_shown() -> dict[str, str]:
+        # For the browser's copy of what was typed (static/js/kept-typing.js): a page showing a
+        # refused form again, restored here or drawn in answer to its POST (a POST that writes
+        # is answered by a redirect), says that nothing was written. A view's own word wins.
+        if request.environ.get(SHOWN) or (request.method == "POST" and not is_fragment_request()):
+            return {"kept_typing": "refused"}
+        return {}
+
     @app.after_request
     def refused_form_status(response: Response) -> Response:
         # Only a page that would have answered 200: a redirect or an error stays itself.

@@ -232,3 +232,31 @@ def test_the_database_page_answering_a_form_keeps_its_text_and_leads_back_to_it(
     page = response.get_data(as_text=True)
     assert 'data-kept-typing="not-sent"' in page and "js/kept-typing.js" in page
     assert '<a href="/ideas/new?kind=customer">' in page  # "Try again": the form, its text back
+
+
+def test_an_error_after_the_form_was_written_does_not_offer_its_text_again(
+    app, client_as, make_user, monkeypatch
+):
+    from serviceideas.ideas import routes as idea_pages
+
+    app.config["PROPAGATE_EXCEPTIONS"] = False  # the 500 page, as in production
+    client = client_as(make_user(Role.EMPLOYEE))
+    token = CSRF_FIELD.search(client.get("/ideas/new").get_data(as_text=True)).group(1)
+
+    def broken_after_the_write(*_args, **_kwargs):
+        raise RuntimeError("after the commit")
+
+    monkeypatch.setattr(idea_pages, "flash", broken_after_the_write)
+    response = client.post("/ideas/new", data={"csrf_token": token, **GOOD})
+    assert response.status_code == 500
+    assert "data-kept-typing" not in response.get_data(as_text=True)  # it was written
+
+
+def test_a_page_showing_a_refused_form_says_nothing_was_written(client_as, make_user):
+    client = client_as(make_user(Role.EMPLOYEE))
+    token = CSRF_FIELD.search(client.get("/ideas/new").get_data(as_text=True)).group(1)
+    sent = client.post("/ideas/new", data={"csrf_token": token, **GOOD, "title": ""})
+    refused = client.get(sent.headers["Location"])
+    assert refused.status_code == 422
+    assert 'data-kept-typing="refused"' in refused.get_data(as_text=True)
+    assert "data-kept-typing" not in client.get("/ideas/new").get_data(as_text=True)

@@ -15,7 +15,7 @@ from flask.typing import ResponseReturnValue
 from flask_babel import LazyString, get_locale, gettext, lazy_gettext
 from werkzeug.exceptions import HTTPException, default_exceptions
 
-from serviceideas.errors import RuleViolation
+from serviceideas.errors import Refusals, RuleViolation
 from serviceideas.extensions import db, limiter
 
 CONTENT_TYPE = "application/problem+json"
@@ -112,9 +112,12 @@ def title(status: int) -> str:
 
 def refusal(error: RuleViolation, status: int = HTTPStatus.UNPROCESSABLE_ENTITY) -> Response:
     """A business rule's refusal (a service's RuleViolation): 422, with its message under the
-    field it names."""
-    errors = {error.field: [error.message]} if error.field else None
-    return problem(status, error.message, errors=errors)
+    field it names; several at once (`Refusals`), each under its own."""
+    errors: dict[str, list[str]] = {}
+    for each in error.each if isinstance(error, Refusals) else (error,):
+        if each.field:
+            errors.setdefault(each.field, []).append(each.message)
+    return problem(status, error.message, errors=errors or None)
 
 
 def http_exception(error: HTTPException) -> ResponseReturnValue:

@@ -27,7 +27,7 @@ from serviceideas.api.review_schemas import (
     NewProgressNoteSchema,
     NewStatusChangeSchema,
 )
-from serviceideas.errors import RuleViolation
+from serviceideas.errors import Refusals, RuleViolation
 from serviceideas.extensions import db
 from serviceideas.ideas import queries, services
 from serviceideas.ideas.models import Idea, ProgressNote
@@ -70,8 +70,15 @@ def _written(action: Callable[[], T]) -> T | Response:
         if isinstance(error, services.ChangedMeanwhile)
         else HTTPStatus.UNPROCESSABLE_ENTITY
     )
+    return problems.refusal(_in_the_bodys_words(error), status)
+
+
+def _in_the_bodys_words(error: RuleViolation) -> RuleViolation:
+    """The refusal with its fields named as the request's body names them."""
+    if isinstance(error, Refusals):
+        return Refusals([_in_the_bodys_words(each) for each in error.each])
     field = FIELDS.get(error.field, error.field) if error.field else None
-    return problems.refusal(RuleViolation(error.message, field), status)
+    return RuleViolation(error.message, field)
 
 
 # Status changes

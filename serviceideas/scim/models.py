@@ -75,7 +75,7 @@ class ScimRequest(Model):
     # The same, untranslated, for showing in the reader's language: {"msgid": "Created
     # %(email)s", "values": {"email": "jane@example.com"}} (scim/outcomes.py). None for lines
     # logged before it was kept, and for what has no text of the app's own (a library's detail).
-    outcome_message: Mapped[dict[str, Any] | None] = mapped_column(sa.JSON)
+    outcome_message: Mapped[dict[str, Any] | None] = mapped_column(sa.JSON(none_as_null=True))
 
     token: Mapped[ScimToken | None] = relationship()
     person: Mapped[User | None] = relationship()

@@ -93,15 +93,37 @@
         : field.checked === field.defaultChecked,
     );
   }
+  // Each field takes the kept choices only where one of them is among its own options (a team
+  // since removed leaves the field as served, never on an option nobody chose).
   function choose(form, choices) {
     const wanted = new Set(choices.map(([name, value]) => `${name}\u0000${value}`));
-    for (const field of choiceFields(form)) {
+    const has = (field, value) => wanted.has(`${field.name}\u0000${value}`);
+    const fields = choiceFields(form);
+    const offered = (field) =>
+      field instanceof HTMLSelectElement
+        ? [...field.options].some((option) => has(field, option.value))
+        : fields.some((other) => other.name === field.name && has(other, other.value));
+    for (const field of fields) {
+      if (!offered(field)) continue;
+      let changed = false;
       if (field instanceof HTMLSelectElement) {
         for (const option of field.options) {
-          option.selected = wanted.has(`${field.name}\u0000${option.value}`);
+          changed ||= option.selected !== has(field, option.value);
+          option.selected = has(field, option.value);
         }
       } else {
-        field.checked = wanted.has(`${field.name}\u0000${field.value}`);
+        changed = field.checked !== has(field, field.value);
+        field.checked = has(field, field.value);
+      }
+      if (changed) field.dispatchEvent(new Event("change", { bubbles: true }));
+    }
+  }
+  function chooseAsServed(form) {
+    for (const field of choiceFields(form)) {
+      if (field instanceof HTMLSelectElement) {
+        for (const option of field.options) option.selected = option.defaultSelected;
+      } else {
+        field.checked = field.defaultChecked;
       }
       field.dispatchEvent(new Event("change", { bubbles: true }));
     }
@@ -183,6 +205,11 @@
     const refilled = fields.some((field) => field.value !== field.defaultValue);
     if (refilled && digest(fields.map((field) => [field.name, field.value])) === taken.text) {
       form.reset();
+      // What depends on the fields (the review panel's steps, look-ups) follows them back.
+      for (const field of fields) field.dispatchEvent(new Event("input", { bubbles: true }));
+      for (const field of choiceFields(form)) {
+        field.dispatchEvent(new Event("change", { bubbles: true }));
+      }
     }
   }
 
@@ -190,9 +217,18 @@
   // page says the text was not sent, the copy of the form just sent.
   const mode = body.dataset.keptTyping || "";
   function settle() {
-    if (mode === "forget-all") {
-      for (let i = store.length - 1; i >= 0; i--) {
-        if (store.key(i)?.startsWith(TAKEN)) store.removeItem(store.key(i));
+    for (let i = store.length - 1; i >= 0; i--) {
+      const key = store.key(i);
+      if (!key?.startsWith(TAKEN)) continue;
+      let taken;
+      try {
+        taken = JSON.parse(store.getItem(key));
+      } catch {
+        taken = null;
+      }
+      const over = !taken || !(Date.now() - taken.at < KEPT_FOR_MS);
+      if (over || mode === "forget-all" || (person && taken.person !== person)) {
+        store.removeItem(key);
       }
     }
     let keptJustNow = false;
@@ -204,8 +240,10 @@
         store.setItem(key, JSON.stringify({ ...copy, sent: false }));
         keptJustNow = true;
       } else if (copy.sent) {
+        // Taken, or refused and shown again by the page ("refused": nothing was written, so
+        // nothing to keep from being sent twice).
         store.removeItem(key);
-        rememberTaken(key, copy.fields);
+        if (mode !== "refused") rememberTaken(key, copy.fields);
       }
     }
     if (keptJustNow) {
@@ -361,12 +399,11 @@
       field.value = value;
       field.dispatchEvent(new Event("input", { bubbles: true }));
     }
-    const servedChoices = chosen(form);
     const choicesBack = Array.isArray(copy.choices) && choicesAsServed(form);
     if (choicesBack) choose(form, copy.choices);
     const [note, button] = noteBefore(form, back);
     button.addEventListener("click", () => {
-      if (choicesBack) choose(form, servedChoices);
+      if (choicesBack) chooseAsServed(form);
       for (const [field, , before] of filling) {
         field.value = before;
         field.dispatchEvent(new Event("input", { bubbles: true }));
