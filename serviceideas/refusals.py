@@ -38,6 +38,7 @@ from werkzeug.datastructures import MultiDict
 from wtforms import PasswordField
 
 from serviceideas.database import UTCDateTime, utcnow
+from serviceideas.errors import sent_a_form
 from serviceideas.extensions import db
 from serviceideas.htmx import is_fragment_request
 
@@ -159,7 +160,7 @@ def init_app(app: Flask) -> None:
         # For the browser's copy of what was typed (static/js/kept-typing.js): a page showing a
         # refused form again, restored here or drawn in answer to its POST (a POST that writes
         # is answered by a redirect), says that nothing was written. A view's own word wins.
-        if request.environ.get(SHOWN) or (request.method == "POST" and not is_fragment_request()):
+        if request.environ.get(SHOWN) or (sent_a_form() and not is_fragment_request()):
             return {"kept_typing": "refused"}
         return {}
 
