@@ -193,6 +193,12 @@ def silent_redis() -> Iterator[str]:
         yield f"redis://127.0.0.1:{listening.getsockname()[1]}/0"
 
 
+# A Redis that never answers would hold a request for ever without the client's timeouts
+# (serviceideas/shared.py: a quarter and half a second): the bound shows they apply, with room
+# for a loaded machine (CI took 2.6 s once on two busy cores; the speed is the benchmark's).
+HUNG_REQUEST_BOUND = 10.0
+
+
 def test_a_redis_that_hangs_costs_a_request_bounded_time(make_user, silent_redis, database_url):
     app = create_app(settings_for_tests(database_url, REDIS_URL=silent_redis))
     app.test_client_class = IsolatedClient
@@ -202,14 +208,14 @@ def test_a_redis_that_hangs_costs_a_request_bounded_time(make_user, silent_redis
         for _ in range(2):
             started = time.monotonic()
             assert fail_to_sign_in(hanging, person.email) == 422
-            assert time.monotonic() - started < 2.5
+            assert time.monotonic() - started < HUNG_REQUEST_BOUND
         started = time.monotonic()
         health = hanging.get("/healthz")
         assert (health.status_code, health.get_json()) == (
             200,
             {"status": "degraded", "redis": "unavailable"},
         )
-        assert time.monotonic() - started < 2.5
+        assert time.monotonic() - started < HUNG_REQUEST_BOUND
 
 
 # /healthz
